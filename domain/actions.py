@@ -1,0 +1,61 @@
+"""One input model per human action on a ticket (the payload of a workflow update)."""
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.models import Actor
+from domain.states import Action, CancelKind, FindingOutcome, Severity
+
+
+class ActionInput(BaseModel):
+    actor: Actor
+    note: str | None = None
+
+    action: Action  # overridden by each subclass with a fixed default
+
+
+class DispatchInput(ActionInput):
+    action: Action = Action.DISPATCH
+    department: str
+
+
+class ClaimInput(ActionInput):
+    action: Action = Action.CLAIM
+
+
+class ReturnInput(ActionInput):
+    action: Action = Action.RETURN
+    reason: str
+
+
+class StartVerificationInput(ActionInput):
+    action: Action = Action.START_VERIFICATION
+
+
+class VerifyInput(ActionInput):
+    action: Action = Action.VERIFY
+    outcome: FindingOutcome
+    severity: Severity | None = None
+    rectify_due_at: datetime | None = None
+    rectify_working_days: int | None = Field(default=None, ge=1, le=250)
+
+
+class RectifiedInput(ActionInput):
+    action: Action = Action.RECTIFIED
+
+
+class WriteOffInput(ActionInput):
+    action: Action = Action.WRITE_OFF
+
+
+class RejectInput(ActionInput):
+    action: Action = Action.REJECT
+    reason: str
+    rework_working_days: int | None = Field(default=None, ge=1, le=250)
+
+
+class CancelInput(ActionInput):
+    action: Action = Action.CANCEL
+    kind: CancelKind
+    reason: str
+    duplicate_of: str | None = None

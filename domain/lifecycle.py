@@ -1,0 +1,114 @@
+"""Who may take which action in which state: pure rules, shared by workflow validators and tests."""
+from datetime import datetime
+
+from domain.actions import ActionInput, CancelInput, RejectInput, ReturnInput, VerifyInput
+from domain.models import Actor, TicketSnapshot
+from domain.states import OPEN_STATUSES, Action, FindingOutcome, Role, TicketStatus
+
+S = TicketStatus
+
+ALLOWED_FROM: dict[Action, frozenset[TicketStatus]] = {
+    Action.DISPATCH: frozenset({S.MANUAL_DISPATCH}),
+    Action.CLAIM: frozenset({S.DISPATCHED}),
+    Action.RETURN: frozenset({S.DISPATCHED, S.CLAIMED, S.VERIFYING}),
+    Action.START_VERIFICATION: frozenset({S.CLAIMED}),
+    Action.VERIFY: frozenset({S.CLAIMED, S.VERIFYING}),
+    Action.RECTIFIED: frozenset({S.RECTIFYING}),
+    Action.WRITE_OFF: frozenset({S.RESOLVED}),
+    Action.REJECT: frozenset({S.RESOLVED}),
+    Action.CANCEL: OPEN_STATUSES,
+}
+
+DEPARTMENT_ACTIONS = frozenset(
+    {Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY, Action.RECTIFIED}
+)
+WRITE_OFF_ACTIONS = frozenset({Action.WRITE_OFF, Action.REJECT})
+SUPERVISOR_ACTIONS = frozenset({Action.DISPATCH, Action.CANCEL})
+
+MAX_TEXT = 2000
+
+
+class Refusal(Exception):
+    """A business refusal; `kind` maps to HTTP: forbidden 403, conflict 409, invalid 422."""
+
+    def __init__(self, kind: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.details = details
+
+
+def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
+    """Refuse an actor whose role, department or grid does not own this action on this ticket."""
+    if action in DEPARTMENT_ACTIONS:
+        if actor.role != Role.DEPARTMENT_STAFF:
+            raise Refusal("forbidden", f"only department staff may {action}")
+        if ticket.department is None or actor.department != ticket.department:
+            raise Refusal(
+                "forbidden", f"ticket {ticket.ticket_id} is not assigned to your department"
+            )
+    elif action in WRITE_OFF_ACTIONS:
+        if actor.role == Role.SUPERVISOR:
+            return
+        if actor.role != Role.GRID_WORKER:
+            raise Refusal("forbidden", f"only the grid's worker or a supervisor may {action}")
+        if ticket.grid not in actor.grids:
+            raise Refusal("forbidden", f"ticket {ticket.ticket_id} is not in your grids")
+    elif action in SUPERVISOR_ACTIONS:
+        if actor.role != Role.SUPERVISOR:
+            raise Refusal("forbidden", f"only a supervisor may {action}")
+    else:
+        raise Refusal("forbidden", f"{action} is not a human action")
+
+
+def check_state(action: Action, ticket: TicketSnapshot) -> None:
+    if ticket.status not in ALLOWED_FROM[action]:
+        allowed = sorted(s.value for s in ALLOWED_FROM[action])
+        raise Refusal(
+            "conflict",
+            f"cannot {action} a ticket in state '{ticket.status}'",
+            state=ticket.status.value,
+            allowed_states=allowed,
+        )
+
+
+def check_input(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> None:
+    for name in ("note", "reason"):
+        text = getattr(request, name, None)
+        if text is not None and len(text) > MAX_TEXT:
+            raise Refusal("invalid", f"{name} is longer than {MAX_TEXT} characters", field=name)
+    if isinstance(request, (ReturnInput, RejectInput, CancelInput)) and not request.reason.strip():
+        raise Refusal("invalid", f"a reason is required to {request.action}", field="reason")
+    if isinstance(request, CancelInput) and request.duplicate_of == ticket.ticket_id:
+        raise Refusal("invalid", "a ticket cannot duplicate itself", field="duplicate_of")
+    if isinstance(request, VerifyInput):
+        _check_finding(request, now)
+
+
+def _check_finding(request: VerifyInput, now: datetime) -> None:
+    if request.outcome != FindingOutcome.NEEDS_RECTIFICATION:
+        if request.severity or request.rectify_due_at or request.rectify_working_days:
+            raise Refusal(
+                "invalid",
+                f"severity and rectification deadline only apply to needs_rectification",
+                field="outcome",
+            )
+        return
+    if request.severity is None:
+        raise Refusal("invalid", "needs_rectification requires a severity", field="severity")
+    given = [request.rectify_due_at is not None, request.rectify_working_days is not None]
+    if sum(given) != 1:
+        raise Refusal(
+            "invalid",
+            "needs_rectification requires exactly one of rectify_due_at or rectify_working_days",
+            field="rectify_due_at",
+        )
+    if request.rectify_due_at is not None and request.rectify_due_at <= now:
+        raise Refusal("invalid", "rectify_due_at must be in the future", field="rectify_due_at")
+
+
+def check(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> None:
+    """All checks in the order a caller should hear them: who, then when, then what."""
+    check_actor(request.action, ticket, request.actor)
+    check_state(request.action, ticket)
+    check_input(request, ticket, now)

@@ -1,0 +1,92 @@
+"""Idempotent projection writes: a stale or retried write never overwrites a newer one."""
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.models import TicketEvent, TicketSnapshot
+from domain.states import OPEN_STATUSES
+from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+
+
+def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def ticket_values(snapshot: TicketSnapshot) -> dict:
+    current = snapshot.current_deadline
+    return {
+        "ticket_id": snapshot.ticket_id,
+        "seq": snapshot.seq,
+        "status": snapshot.status.value,
+        "is_open": snapshot.status in OPEN_STATUSES,
+        "category": snapshot.category,
+        "grid": snapshot.grid,
+        "lat": snapshot.lat,
+        "lon": snapshot.lon,
+        "description": snapshot.description,
+        "reporter_id": snapshot.reporter_id,
+        "department": snapshot.department,
+        "claimed_by": snapshot.claimed_by,
+        "routing_rule_id": snapshot.routing.rule_id if snapshot.routing else None,
+        "return_count": snapshot.return_count,
+        "rework_count": snapshot.rework_count,
+        "overdue": snapshot.overdue,
+        "current_stage": current.stage.value if current else None,
+        "current_due_at": current.due_at if current else None,
+        "submitted_at": snapshot.submitted_at,
+        "updated_at": snapshot.updated_at,
+        "snapshot": snapshot.model_dump(mode="json", exclude={"events"}),
+    }
+
+
+async def project_ticket(
+    *, session: AsyncSession, snapshot: TicketSnapshot, events: list[TicketEvent]
+) -> None:
+    """Upsert the ticket row if this snapshot is newer, and add any timeline events not yet there."""
+    table = TicketRow.__table__
+    values = ticket_values(snapshot)
+    stmt = _insert(session, table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.ticket_id],
+        set_={k: stmt.excluded[k] for k in values if k != "ticket_id"},
+        where=table.c.seq < stmt.excluded.seq,
+    )
+    await session.exec(stmt)  # type: ignore[call-overload]
+    if events:
+        rows = [
+            {
+                "ticket_id": snapshot.ticket_id,
+                **e.model_dump(mode="python", include=set(TicketEventRow.model_fields) - {"id"}),
+            }
+            for e in events
+        ]
+        ev = _insert(session, TicketEventRow.__table__).values(rows)
+        await session.exec(ev.on_conflict_do_nothing(index_elements=["ticket_id", "seq"]))  # type: ignore[call-overload]
+    await session.commit()
+
+
+def archive_digest(record: dict) -> str:
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def archive_ticket(
+    *, session: AsyncSession, snapshot: TicketSnapshot, archived_at: datetime
+) -> str:
+    """Write the immutable archive record once; a retry finds it there and changes nothing."""
+    record = snapshot.model_dump(mode="json")
+    digest = archive_digest(record)
+    stmt = _insert(session, ArchiveRecord.__table__).values(
+        ticket_id=snapshot.ticket_id,
+        archived_at=archived_at,
+        final_status=snapshot.status.value,
+        record=record,
+        content_sha256=digest,
+    )
+    await session.exec(stmt.on_conflict_do_nothing(index_elements=["ticket_id"]))  # type: ignore[call-overload]
+    await session.commit()
+    return digest

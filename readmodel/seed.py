@@ -1,0 +1,27 @@
+"""Load reference data (departments, grids, categories, routing rules, users) into the read model."""
+import hashlib
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain import demo_city
+from readmodel.tables import Category, Department, Grid, RoutingRuleRow, User
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def seed_demo_city(*, session: AsyncSession) -> None:
+    """Insert or refresh the demo city; safe to run on every start."""
+    for code, name in demo_city.DEPARTMENTS.items():
+        await session.merge(Department(code=code, name=name))
+    for code, (zh, en) in demo_city.CATEGORIES.items():
+        await session.merge(Category(code=code, name_zh=zh, name_en=en))
+    for cell in demo_city.GRIDS:
+        await session.merge(Grid(**cell.model_dump(exclude={"ring"}), ring=[list(p) for p in cell.ring]))
+    for rule in demo_city.RULES:
+        await session.merge(RoutingRuleRow(**rule.model_dump()))
+    for user_id, name, role, dept, grids, token in demo_city.USERS:
+        await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
+                                 grids=grids, token_hash=token_hash(token)))
+    await session.commit()

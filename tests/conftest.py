@@ -1,0 +1,49 @@
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from readmodel.db import Database, create_schema
+from readmodel.seed import seed_demo_city
+from temporal_client import register_search_attributes
+from workflows import search_attributes
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping test server per test: days of deadlines pass in milliseconds."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One real Temporal dev server (SQLite persistence in memory) for the API tests."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=search_attributes.ALL,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A seeded SQLite read model in a fresh file."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/gridflow.db")
+    await create_schema(database.engine)
+    async with database.session() as session:
+        await seed_demo_city(session=session)
+    yield database
+    await database.dispose()

@@ -1,0 +1,47 @@
+"""Runs a worker for the ticket task queue: `python worker.py` (settings from GRIDFLOW_*)."""
+import asyncio
+import signal
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.tickets import TicketActivities
+from domain.calendar import WeekdayCalendar
+from logging_setup import configure_logging
+from readmodel.db import Database, create_schema
+from settings import Settings, settings
+from temporal_client import connect
+from workflows.ticket import TicketWorkflow
+
+log = structlog.get_logger("gridflow.worker")
+
+
+def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
+    acts = TicketActivities(db=db, calendar=WeekdayCalendar(), policy=config.deadline_policy)
+    return Worker(
+        client,
+        task_queue=task_queue or config.task_queue,
+        workflows=[TicketWorkflow],
+        activities=acts.all(),
+    )
+
+
+async def main() -> None:
+    configure_logging(json=settings.log_json)
+    db = Database(settings.database_url)
+    await create_schema(db.engine)
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, db=db, config=settings):
+        log.info("worker started", task_queue=settings.task_queue)
+        await stop.wait()
+    await db.dispose()
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
