@@ -1,0 +1,50 @@
+"""The FastAPI application: `uvicorn api.main:app` (settings from GRIDFLOW_*)."""
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import incidents, reference, tickets, work
+from logging_setup import configure_logging
+from readmodel.db import Database, create_schema
+from settings import Settings, settings
+from temporal_client import connect
+
+
+def create_app(config: Settings = settings, *, client: Client | None = None,
+               db: Database | None = None) -> FastAPI:
+    """Build the app; tests pass their own Temporal client and database."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_db = db is None
+        app.state.settings = config
+        app.state.db = db or Database(config.database_url)
+        if own_db:
+            configure_logging(json=config.log_json)
+            await create_schema(app.state.db.engine)
+        app.state.temporal = client or await connect(config)
+        yield
+        if own_db:
+            await app.state.db.dispose()
+
+    app = FastAPI(title="gridflow", version="0.1.0", lifespan=lifespan,
+                  description="Grid incident tickets: report, dispatch, verify, rectify, "
+                              "write off, archive.")
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+    for module in (incidents, tickets, work, reference):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process is up."""
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

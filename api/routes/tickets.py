@@ -1,0 +1,143 @@
+"""Reading tickets and acting on them: one route per action, each a workflow update."""
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api import tickets_service
+from api.access import ensure_can_read
+from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
+from api.errors import invalid
+from api.schemas import (
+    CancelBody,
+    DispatchBody,
+    NoteBody,
+    ReasonBody,
+    RejectBody,
+    TicketPage,
+    TicketPublic,
+    VerifyBody,
+    page_of,
+)
+from domain.actions import (
+    CancelInput,
+    ClaimInput,
+    DispatchInput,
+    RectifiedInput,
+    RejectInput,
+    ReturnInput,
+    StartVerificationInput,
+    VerifyInput,
+    WriteOffInput,
+)
+from domain.states import Role
+from readmodel import queries
+from readmodel.tables import Department
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+TicketId = Annotated[str, Path(max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/overdue", response_model=TicketPage)
+async def list_overdue(
+    user: CurrentUser, session: SessionDep, department: str | None = None,
+    grid: str | None = None, category: str | None = None, limit: Limit = 50, offset: Offset = 0,
+) -> TicketPage:
+    """Open tickets past a deadline, most overdue first (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    page = await queries.overdue_tickets(session=session, now=datetime.now(UTC),
+                                         department=department, grid=grid, category=category,
+                                         limit=limit, offset=offset)
+    return page_of(page.rows, page.total, limit, offset)
+
+
+@router.get("/{ticket_id}", response_model=TicketPublic)
+async def get_ticket(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                     client: TemporalClient) -> TicketPublic:
+    """A ticket with its state, deadlines, breaches and full timeline."""
+    ticket = await tickets_service.read_ticket(session=session, client=client, ticket_id=ticket_id)
+    ensure_can_read(user, ticket)
+    return ticket
+
+
+async def _act(session, client, ticket_id: str, update: str, request) -> TicketPublic:  # type: ignore[no-untyped-def]
+    return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
+                                     update=update, request=request)
+
+
+@router.post("/{ticket_id}/dispatch", response_model=TicketPublic)
+async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
+                   session: SessionDep, client: TemporalClient) -> TicketPublic:
+    """Dispatch a ticket from the manual queue to a department (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    if await session.get(Department, body.department) is None:
+        raise invalid("department", f"unknown department '{body.department}'")
+    return await _act(session, client, ticket_id, "dispatch",
+                      DispatchInput(actor=actor_of(user), **body.model_dump()))
+
+
+@router.post("/{ticket_id}/claim", response_model=TicketPublic)
+async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
+    """Claim a dispatched ticket for your department."""
+    return await _act(session, client, ticket_id, "claim",
+                      ClaimInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
+
+
+@router.post("/{ticket_id}/return", response_model=TicketPublic)
+async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser,
+                        session: SessionDep, client: TemporalClient) -> TicketPublic:
+    """Return a misrouted ticket to the manual dispatch queue, with a reason."""
+    return await _act(session, client, ticket_id, "return",
+                      ReturnInput(actor=actor_of(user), **body.model_dump()))
+
+
+@router.post("/{ticket_id}/start-verification", response_model=TicketPublic)
+async def start_verification(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                             client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
+    """Record that the department is on site verifying."""
+    return await _act(session, client, ticket_id, "start_verification",
+                      StartVerificationInput(actor=actor_of(user),
+                                             **(body or NoteBody()).model_dump()))
+
+
+@router.post("/{ticket_id}/verify", response_model=TicketPublic)
+async def verify(ticket_id: TicketId, body: VerifyBody, user: CurrentUser, session: SessionDep,
+                 client: TemporalClient) -> TicketPublic:
+    """Record the on-site finding: not found, fixed on site, or needs rectification."""
+    return await _act(session, client, ticket_id, "verify",
+                      VerifyInput(actor=actor_of(user), **body.model_dump()))
+
+
+@router.post("/{ticket_id}/rectified", response_model=TicketPublic)
+async def rectified(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                    client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
+    """Report the rectification done; the ticket waits for the write-off check."""
+    return await _act(session, client, ticket_id, "rectified",
+                      RectifiedInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
+
+
+@router.post("/{ticket_id}/write-off", response_model=TicketPublic)
+async def write_off(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                    client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
+    """Pass the on-site re-check and write the ticket off; it is then archived."""
+    return await _act(session, client, ticket_id, "write_off",
+                      WriteOffInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
+
+
+@router.post("/{ticket_id}/reject", response_model=TicketPublic)
+async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, session: SessionDep,
+                 client: TemporalClient) -> TicketPublic:
+    """Refuse the write-off: the work is sent back to the department as rework."""
+    return await _act(session, client, ticket_id, "reject",
+                      RejectInput(actor=actor_of(user), **body.model_dump()))
+
+
+@router.post("/{ticket_id}/cancel", response_model=TicketPublic)
+async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, session: SessionDep,
+                 client: TemporalClient) -> TicketPublic:
+    """Cancel an invalid or duplicate report, with a reason (supervisors)."""
+    return await _act(session, client, ticket_id, "cancel",
+                      CancelInput(actor=actor_of(user), **body.model_dump()))

@@ -1,0 +1,141 @@
+"""Request bodies and public views of the HTTP API."""
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.models import Deadline, Finding, RoutingDecision, TicketEvent, TicketSnapshot
+from domain.states import CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IncidentCreate(Body):
+    category: str = Field(min_length=1, max_length=64, examples=["garbage"])
+    lat: float = Field(strict=True, ge=-90, le=90, examples=[30.255])
+    lon: float = Field(strict=True, ge=-180, le=180, examples=[120.105])
+    description: str = Field(min_length=1, max_length=4000)
+
+
+class SubmissionPublic(BaseModel):
+    ticket_id: str
+    status: TicketStatus
+    grid: str
+    replayed: bool = Field(description="true when this Idempotency-Key was seen before")
+
+
+class NoteBody(Body):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DispatchBody(NoteBody):
+    department: str = Field(min_length=1, max_length=64)
+
+
+class ReasonBody(NoteBody):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class VerifyBody(NoteBody):
+    outcome: FindingOutcome
+    severity: Severity | None = None
+    rectify_due_at: datetime | None = None
+    rectify_working_days: int | None = Field(default=None, strict=True, ge=1, le=250)
+
+
+class RejectBody(ReasonBody):
+    rework_working_days: int | None = Field(default=None, strict=True, ge=1, le=250)
+
+
+class CancelBody(ReasonBody):
+    kind: CancelKind
+    duplicate_of: str | None = Field(default=None, max_length=64)
+
+
+class CurrentDeadline(BaseModel):
+    stage: DeadlineStage
+    due_at: datetime
+    breached: bool
+
+
+class ArchiveInfo(BaseModel):
+    archived_at: datetime
+    content_sha256: str
+
+
+class TicketPublic(BaseModel):
+    ticket_id: str
+    status: TicketStatus
+    category: str
+    grid: str
+    lat: float
+    lon: float
+    description: str
+    reporter_id: str
+    department: str | None
+    claimed_by: str | None
+    routing: RoutingDecision | None
+    finding: Finding | None
+    overdue: bool
+    current_deadline: CurrentDeadline | None
+    deadlines: list[Deadline]
+    breaches: list[Deadline]
+    return_count: int
+    rework_count: int
+    submitted_at: datetime
+    updated_at: datetime
+    timeline: list[TicketEvent]
+    archive: ArchiveInfo | None = None
+    source: str = Field(description="projection, or workflow while the projection catches up")
+
+    @classmethod
+    def of(cls, t: TicketSnapshot, *, source: str, archive: ArchiveInfo | None = None) -> "TicketPublic":
+        current = t.current_deadline
+        return cls(
+            **t.model_dump(exclude={"events", "deadlines", "seq", "cancel_kind"}),
+            overdue=t.overdue,
+            current_deadline=CurrentDeadline(stage=current.stage, due_at=current.due_at,
+                                             breached=current.breached_at is not None)
+            if current else None,
+            deadlines=t.deadlines,
+            breaches=t.breaches,
+            timeline=t.events,
+            archive=archive,
+            source=source,
+        )
+
+
+class TicketSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    ticket_id: str
+    status: str
+    category: str
+    grid: str
+    department: str | None
+    overdue: bool
+    current_stage: str | None
+    current_due_at: datetime | None
+    return_count: int
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class Me(BaseModel):
+    user_id: str
+    name: str
+    role: str
+    department: str | None
+    grids: list[str]
+
+
+def page_of(items: list[Any], total: int, limit: int, offset: int) -> TicketPage:
+    return TicketPage(items=[TicketSummary.model_validate(r) for r in items], total=total,
+                      limit=limit, offset=offset)

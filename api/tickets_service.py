@@ -1,0 +1,120 @@
+"""Ticket operations behind the routes: start workflows, run updates, read with a fallback."""
+import asyncio
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.errors import ApiError
+from api.schemas import ArchiveInfo, IncidentCreate, TicketPublic
+from domain.actions import ActionInput
+from domain.contracts import TicketInput
+from domain.models import Actor, Incident, TicketSnapshot
+from readmodel import queries
+from settings import Settings
+from workflows.ticket import TicketWorkflow
+
+log = structlog.get_logger("gridflow.api")
+REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
+UPDATE_TIMEOUT = timedelta(seconds=30)
+
+
+def ticket_id_for(*, user_id: str, idempotency_key: str) -> str:
+    """Keys are scoped per reporter, so two phones can never collide on one ticket."""
+    digest = hashlib.sha256(f"{user_id}\x00{idempotency_key}".encode()).hexdigest()
+    return f"GF-{digest[:12].upper()}"
+
+
+def request_fingerprint(body: IncidentCreate) -> str:
+    return hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
+
+
+async def submit_incident(
+    *, client: Client, config: Settings, reporter: Actor, body: IncidentCreate, grid: str,
+    idempotency_key: str,
+) -> tuple[str, bool]:
+    """Start the ticket's workflow; returns (ticket id, replayed). Acknowledged = durably started."""
+    ticket_id = ticket_id_for(user_id=reporter.user_id, idempotency_key=idempotency_key)
+    fingerprint = request_fingerprint(body)
+    incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
+                        grid=grid, description=body.description, reporter=reporter,
+                        submitted_at=datetime.now(UTC))
+    try:
+        await client.start_workflow(
+            TicketWorkflow.run,
+            TicketInput(incident=incident),
+            id=ticket_id,
+            task_queue=config.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            memo={"request_sha256": fingerprint},
+            static_summary=f"ticket {ticket_id}: {body.category} in grid {grid}",
+        )
+    except WorkflowAlreadyStartedError:
+        described = await client.get_workflow_handle(ticket_id).describe()
+        memo = await described.memo()
+        if memo.get("request_sha256") != fingerprint:
+            raise ApiError(409, "this Idempotency-Key was already used for a different report",
+                           code="idempotency_key_reused", ticket_id=ticket_id) from None
+        return ticket_id, True
+    log.info("incident submitted", ticket_id=ticket_id, workflow_id=ticket_id, grid=grid,
+             category=body.category)
+    return ticket_id, False
+
+
+async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) -> TicketPublic:
+    """From the projection; while it has not caught up yet, from the workflow itself."""
+    snapshot = await queries.get_ticket(session=session, ticket_id=ticket_id)
+    if snapshot is not None:
+        archive = await queries.get_archive(session=session, ticket_id=ticket_id)
+        info = ArchiveInfo(archived_at=archive.archived_at,
+                           content_sha256=archive.content_sha256) if archive else None
+        return TicketPublic.of(snapshot, source="projection", archive=info)
+    try:
+        live = await client.get_workflow_handle(ticket_id).query(
+            TicketWorkflow.snapshot, rpc_timeout=timedelta(seconds=5)
+        )
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise ApiError(404, f"no ticket {ticket_id}") from None
+        raise ApiError(503, "ticket is being set up; retry shortly", ticket_id=ticket_id) from None
+    return TicketPublic.of(live, source="workflow")
+
+
+async def act(
+    *, session: AsyncSession, client: Client, ticket_id: str, update: str, request: ActionInput
+) -> TicketPublic:
+    """Run one human action as a workflow update; refusals come back as 403/409/422."""
+    handle = client.get_workflow_handle(ticket_id)
+    try:
+        snapshot = await asyncio.wait_for(
+            handle.execute_update(update, request, result_type=TicketSnapshot),
+            timeout=UPDATE_TIMEOUT.total_seconds(),
+        )
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
+            details = cause.details[0] if cause.details else {}
+            raise ApiError(REFUSAL_STATUS[cause.type], cause.message, code=cause.type,
+                           **(details if isinstance(details, dict) else {})) from None
+        raise
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        known = await queries.get_ticket(session=session, ticket_id=ticket_id)
+        if known is None:
+            raise ApiError(404, f"no ticket {ticket_id}") from None
+        raise ApiError(409, f"cannot {request.action} a ticket in state '{known.status}'",
+                       state=known.status.value) from None
+    except TimeoutError:
+        raise ApiError(503, "the ticket did not answer in time; check its state before retrying",
+                       ticket_id=ticket_id) from None
+    log.info("ticket action", ticket_id=ticket_id, workflow_id=ticket_id, action=update,
+             status=snapshot.status.value)
+    return TicketPublic.of(snapshot, source="workflow")

@@ -1,0 +1,80 @@
+"""A running gridflow for API tests: a worker on its own task queue, the app, an HTTP client."""
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from api.main import create_app
+from readmodel.db import Database
+from settings import Settings
+from tests.factories import LAT, LON
+from worker import build_worker
+
+WANG, LI = "demo-worker-wang", "demo-worker-li"
+CGJ, ZJJ, BS = "demo-staff-cgj", "demo-staff-zjj", "demo-staff-bs"
+SUPERVISOR = "demo-supervisor"
+
+
+@dataclass
+class Gridflow:
+    http: httpx.AsyncClient
+    db: Database
+    config: Settings
+    client: Client
+
+    async def call(self, method: str, url: str, token: str | None = None,
+                   **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return await self.http.request(method, f"/api/v1{url}", headers=headers, **kwargs)
+
+    async def submit(self, *, token: str = WANG, key: str | None = None,
+                     **body: Any) -> httpx.Response:
+        payload = {"category": "garbage", "lat": LAT, "lon": LON,
+                   "description": "路口垃圾 garbage at the crossing"} | body
+        return await self.call("POST", "/incidents", token, json=payload,
+                               headers={"Idempotency-Key": key or str(uuid.uuid4())})
+
+    async def new_ticket(self, **body: Any) -> str:
+        response = await self.submit(**body)
+        assert response.status_code == 201, response.text
+        return response.json()["ticket_id"]
+
+    async def ticket(self, ticket_id: str, token: str = SUPERVISOR) -> dict[str, Any]:
+        response = await self.call("GET", f"/tickets/{ticket_id}", token)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def act(self, ticket_id: str, action: str, token: str,
+                  body: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.call("POST", f"/tickets/{ticket_id}/{action}", token, json=body)
+
+
+@asynccontextmanager
+async def running_app(client: Client, db: Database, config: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(config, client=client, db=db)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gridflow.test") as http:
+            yield http
+
+
+@asynccontextmanager
+async def gridflow_on(client: Client, db: Database) -> AsyncIterator[Gridflow]:
+    config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url)
+    async with build_worker(client, db=db, config=config):
+        async with running_app(client, db, config) as http:
+            yield Gridflow(http=http, db=db, config=config, client=client)
+
+
+@pytest.fixture
+async def gf(dev_env, db) -> AsyncIterator[Gridflow]:  # type: ignore[no-untyped-def]
+    """gridflow against the real dev server, with the worker in-process."""
+    async with gridflow_on(dev_env.client, db) as running:
+        yield running
