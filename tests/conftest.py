@@ -47,3 +47,34 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         await seed_demo_city(session=session)
     yield database
     await database.dispose()
+
+
+# --- PostgreSQL (tests/pg.py) ---------------------------------------------------------------
+from collections.abc import Iterator  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session: a `postgresql+asyncpg://` URL.
+
+    GRIDFLOW_TEST_PG_URL points the tests at an existing server instead. Without PostgreSQL
+    binaries the tests that need it are skipped locally and fail under CI (`CI` set).
+    """
+    import os
+
+    from tests.pg import PgCluster, PostgresUnavailable
+
+    if os.environ.get("GRIDFLOW_TEST_PG_URL"):
+        yield os.environ["GRIDFLOW_TEST_PG_URL"]
+        return
+    try:
+        cluster = PgCluster()
+    except PostgresUnavailable as err:
+        if os.environ.get("CI"):
+            pytest.fail(str(err))
+        pytest.skip(str(err))
+    cluster.start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
