@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.schemas import ArchiveInfo, IncidentCreate, TicketPublic
 from domain.actions import ActionInput
 from domain.contracts import TicketInput
-from domain.models import Actor, Incident, TicketSnapshot
+from domain.models import Actor, Incident, TicketSnapshot, initial_snapshot
 from readmodel import queries
 from settings import Settings
 from workflows.ticket import TicketWorkflow
@@ -23,6 +23,7 @@ from workflows.ticket import TicketWorkflow
 log = structlog.get_logger("gridflow.api")
 REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
 UPDATE_TIMEOUT = timedelta(seconds=30)
+QUERY_TIMEOUT = timedelta(seconds=3)
 
 
 def ticket_id_for(*, user_id: str, idempotency_key: str) -> str:
@@ -76,15 +77,21 @@ async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) 
         info = ArchiveInfo(archived_at=archive.archived_at,
                            content_sha256=archive.content_sha256) if archive else None
         return TicketPublic.of(snapshot, source="projection", archive=info)
+    handle = client.get_workflow_handle(ticket_id)
     try:
-        live = await client.get_workflow_handle(ticket_id).query(
-            TicketWorkflow.snapshot, rpc_timeout=timedelta(seconds=5)
-        )
+        live = await handle.query(TicketWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT)
+        return TicketPublic.of(live, source="workflow")
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise ApiError(404, f"no ticket {ticket_id}") from None
-        raise ApiError(503, "ticket is being set up; retry shortly", ticket_id=ticket_id) from None
-    return TicketPublic.of(live, source="workflow")
+    except WorkflowQueryFailedError:
+        pass
+    # No worker has picked the ticket up yet: what was acknowledged is in the start event.
+    async for event in handle.fetch_history_events():
+        started = event.workflow_execution_started_event_attributes
+        (start,) = await client.data_converter.decode(started.input.payloads, [TicketInput])
+        return TicketPublic.of(initial_snapshot(start.incident), source="submission")
+    raise ApiError(404, f"no ticket {ticket_id}")
 
 
 async def act(

@@ -120,3 +120,19 @@ class TicketSnapshot(BaseModel):
     @property
     def breaches(self) -> list[Deadline]:
         return [d for d in self.deadlines if d.breached_at is not None]
+
+
+def initial_snapshot(incident: Incident) -> TicketSnapshot:
+    """The ticket as it stands the moment its report is acknowledged."""
+    return TicketSnapshot(
+        ticket_id=incident.ticket_id,
+        status=TicketStatus.SUBMITTED,
+        category=incident.category,
+        grid=incident.grid,
+        lat=incident.lat,
+        lon=incident.lon,
+        description=incident.description,
+        reporter_id=incident.reporter.user_id,
+        submitted_at=incident.submitted_at,
+        updated_at=incident.submitted_at,
+    )

@@ -34,7 +34,13 @@ with workflow.unsafe.imports_passed_through():
         TicketInput,
         TicketResult,
     )
-    from domain.models import SYSTEM_ACTOR, Deadline, RoutingDecision, TicketSnapshot
+    from domain.models import (
+        SYSTEM_ACTOR,
+        Deadline,
+        RoutingDecision,
+        TicketSnapshot,
+        initial_snapshot,
+    )
     from domain.states import Action, DeadlineStage, TicketStatus
     from domain.transitions import DeadlineRequest
     from workflows import search_attributes as sa
@@ -49,19 +55,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 class TicketWorkflow:
     @workflow.init
     def __init__(self, input: TicketInput) -> None:
-        incident = input.incident
-        self._ticket = TicketSnapshot(
-            ticket_id=incident.ticket_id,
-            status=TicketStatus.SUBMITTED,
-            category=incident.category,
-            grid=incident.grid,
-            lat=incident.lat,
-            lon=incident.lon,
-            description=incident.description,
-            reporter_id=incident.reporter.user_id,
-            submitted_at=incident.submitted_at,
-            updated_at=incident.submitted_at,
-        )
+        self._ticket = initial_snapshot(input.incident)
         self._lock = asyncio.Lock()
         self._projected_seq = 0
 
