@@ -1,0 +1,60 @@
+"""Supervisors ask what is overdue: deadlines pass on the time-skipping server, the list answers."""
+from datetime import datetime, timedelta
+
+from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, gridflow_on
+from tests.test_api_lifecycle import wait_for_status
+from domain import demo_city
+
+
+async def overdue(gf, **params) -> dict:  # type: ignore[no-untyped-def]
+    response = await gf.call("GET", "/tickets/overdue", SUPERVISOR, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
+    async with gridflow_on(ts_env.client, db) as gf:
+        other_grid = demo_city.GRIDS[3].ring[0]
+        a = await gf.new_ticket(category="garbage")  # cgj, claim deadline first
+        await wait_for_status(gf, a, "dispatched")
+        await ts_env.sleep(timedelta(hours=2))
+        b = await gf.new_ticket(category="illegal-construction")  # zjj, two hours later
+        c = await gf.new_ticket(category="streetlight", token="demo-worker-li",
+                                lon=other_grid[0] + 0.001, lat=other_grid[1] + 0.001)
+        on_time = await gf.new_ticket(category="manhole")
+        for t in (b, c, on_time):
+            await wait_for_status(gf, t, "dispatched")
+        assert (await overdue(gf))["total"] == 0
+
+        # Sleep just past the last claim deadline; verification (3 working days) is still running.
+        last_claim_due = datetime.fromisoformat(
+            (await gf.ticket(on_time))["current_deadline"]["due_at"])
+        await ts_env.sleep(last_claim_due - await ts_env.get_current_time() + timedelta(minutes=1))
+        assert (await gf.act(on_time, "claim", CGJ)).status_code == 200
+        await ts_env.sleep(timedelta(minutes=1))
+        everything = await overdue(gf)
+        ids = [t["ticket_id"] for t in everything["items"]]
+        assert set(ids) >= {a, b, c}
+        assert ids.index(a) < ids.index(b)  # most overdue first
+        assert all(t["overdue"] for t in everything["items"])
+        ticket = await gf.ticket(a)
+        assert ticket["overdue"] and ticket["breaches"][0]["stage"] == "claim"
+        assert any(e["action"] == "deadline_breached" for e in ticket["timeline"])
+
+        assert [t["ticket_id"] for t in (await overdue(gf, department="zjj"))["items"]] == [b]
+        assert [t["ticket_id"] for t in (await overdue(gf, grid=demo_city.GRIDS[3].code))["items"]] == [c]
+        assert [t["ticket_id"] for t in (await overdue(gf, category="streetlight"))["items"]] == [c]
+        first = await overdue(gf, limit=1)
+        second = await overdue(gf, limit=1, offset=1)
+        assert first["total"] == everything["total"] and len(first["items"]) == 1
+        assert first["items"][0]["ticket_id"] == ids[0] and second["items"][0]["ticket_id"] == ids[1]
+        bad = await gf.call("GET", "/tickets/overdue", SUPERVISOR, params={"limit": 0})
+        assert bad.status_code == 422
+
+        # Claiming late stops the claim clock; the ticket is not overdue until verification is.
+        assert (await gf.act(b, "claim", ZJJ)).status_code == 200
+        assert b not in [t["ticket_id"] for t in (await overdue(gf))["items"]]
+        inbox = (await gf.call("GET", "/inbox", CGJ)).json()["items"]
+        dues = [t["current_due_at"] for t in inbox]
+        assert dues == sorted(dues)
+        assert (await gf.call("GET", f"/tickets/{a}", WANG)).json()["overdue"] is True
