@@ -1,0 +1,87 @@
+"""Record workflow histories for the replay test: `python -m tests.record_histories`.
+
+Re-record only on purpose: a committed history is the proof that today's TicketWorkflow still
+replays what yesterday's one did. A change that breaks replay needs `workflow.patched`.
+"""
+import asyncio
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from readmodel.db import Database, create_schema
+from readmodel.seed import seed_demo_city
+from temporal_client import register_search_attributes
+from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
+from tests.conftest import BIN
+from tests.test_api_lifecycle import wait_for_status
+
+HERE = Path(__file__).parent / "histories"
+
+
+async def full_lifecycle_with_breaches(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket()
+    await wait_for_status(gf, t, "dispatched")
+    await env.sleep(timedelta(days=4))  # the claim deadline passes
+    await gf.act(t, "claim", CGJ)
+    await gf.act(t, "start-verification", CGJ)
+    await gf.act(t, "verify", CGJ, {"outcome": "needs_rectification", "severity": "red",
+                                    "rectify_working_days": 1})
+    await env.sleep(timedelta(days=4))  # the rectification deadline passes
+    await gf.act(t, "rectified", CGJ)
+    await gf.act(t, "write-off", WANG)
+    await wait_for_status(gf, t, "archived")
+    return t
+
+
+async def return_dispatch_rework(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket(category="manhole")
+    await wait_for_status(gf, t, "dispatched")
+    await gf.act(t, "return", CGJ, {"reason": "not ours"})
+    await gf.act(t, "dispatch", SUPERVISOR, {"department": "zjj"})
+    await gf.act(t, "claim", ZJJ)
+    await gf.act(t, "verify", ZJJ, {"outcome": "fixed_on_site"})
+    await gf.act(t, "reject", WANG, {"reason": "still loose"})
+    await gf.act(t, "rectified", ZJJ)
+    await gf.act(t, "write-off", SUPERVISOR)
+    await wait_for_status(gf, t, "archived")
+    return t
+
+
+async def manual_queue_cancelled(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket(category="other")
+    await wait_for_status(gf, t, "manual_dispatch")
+    await env.sleep(timedelta(days=4))  # the dispatch deadline passes
+    await gf.act(t, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "not a city matter"})
+    await wait_for_status(gf, t, "archived")
+    return t
+
+
+SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled]
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    )
+    await register_search_attributes(env.client)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{tmp}/gridflow.db")
+        await create_schema(db.engine)
+        async with db.session() as session:
+            await seed_demo_city(session=session)
+        async with gridflow_on(env.client, db) as gf:
+            for scenario in SCENARIOS:
+                ticket_id = await scenario(gf, env)
+                history = await env.client.get_workflow_handle(ticket_id).fetch_history()
+                (HERE / f"{scenario.__name__}.json").write_text(history.to_json())
+                print("recorded", scenario.__name__, len(history.events), "events")
+        await db.dispose()
+    await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
