@@ -31,3 +31,15 @@ def incident_input(*, category: str = "garbage", now: datetime | None = None,
             submitted_at=now or datetime.now(UTC),
         )
     )
+
+
+def ticket_snapshot(*, status: str = "submitted", department: str | None = "cgj",
+                    now: datetime | None = None, ticket_id: str = "T-unit-0001"):
+    """A bare TicketSnapshot in GRID for pure domain tests: no events, no deadlines."""
+    from domain.models import initial_snapshot
+    from domain.states import TicketStatus
+
+    snap = initial_snapshot(incident_input(now=now, ticket_id=ticket_id).incident)
+    snap.status = TicketStatus(status)
+    snap.department = department
+    return snap
