@@ -103,6 +103,8 @@ def _check_finding(request: VerifyInput, now: datetime) -> None:
             "needs_rectification requires exactly one of rectify_due_at or rectify_working_days",
             field="rectify_due_at",
         )
+    if request.rectify_due_at is not None and request.rectify_due_at.tzinfo is None:
+        raise Refusal("invalid", "rectify_due_at must include a timezone", field="rectify_due_at")
     if request.rectify_due_at is not None and request.rectify_due_at <= now:
         raise Refusal("invalid", "rectify_due_at must be in the future", field="rectify_due_at")
 
