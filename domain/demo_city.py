@@ -23,7 +23,9 @@ def _cells() -> list[GridCell]:
     for index, ((street, community), name) in enumerate(COMMUNITIES.items()):
         for grid in (1, 2):
             col, row = index, grid - 1
-            x0, y0 = WEST + col * STEP, SOUTH + row * STEP
+            # rounded so that neighbours share bit-identical edges (no float sliver in between)
+            x0, y0 = round(WEST + col * STEP, 6), round(SOUTH + row * STEP, 6)
+            x1, y1 = round(x0 + STEP, 6), round(y0 + STEP, 6)
             cells.append(
                 GridCell(
                     code=f"{DISTRICT}{street}{community}{grid:02d}",
@@ -31,7 +33,7 @@ def _cells() -> list[GridCell]:
                     community=f"{DISTRICT}{street}{community}",
                     street=f"{DISTRICT}{street}",
                     district=DISTRICT,
-                    ring=[(x0, y0), (x0 + STEP, y0), (x0 + STEP, y0 + STEP), (x0, y0 + STEP), (x0, y0)],
+                    ring=[(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
                 )
             )
     return cells
