@@ -1,4 +1,4 @@
-"""Working-time arithmetic: WeekdayCalendar (Mon-Fri) and ChinaWorkingCalendar (holidays, 调休, hours)."""
+"""Working-time arithmetic: WeekdayCalendar (Mon-Fri) and ChinaWorkingCalendar (holidays, 调休)."""
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta

@@ -1,4 +1,4 @@
-"""China's working calendar (holidays, 调休 make-up workdays, working hours) by example and property."""
+"""China's working calendar (holidays, 调休 make-up days, working hours): examples, properties."""
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
