@@ -1,8 +1,11 @@
 """The one settings object for API, worker and tools (environment variables GRIDFLOW_*)."""
+from datetime import time
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.calendar import DEFAULT_WORKING_HOURS, check_working_hours
 from domain.policy import DeadlinePolicy
 
 
@@ -16,6 +19,13 @@ class Settings(BaseSettings):
     task_queue: str = "gridflow-tickets"
     deadline_policy: DeadlinePolicy = DeadlinePolicy()
     log_json: bool = True
+    # GRIDFLOW_WORKING_HOURS='[["09:00","12:00"],["13:30","17:30"]]' (local time, Asia/Shanghai)
+    working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _working_hours(cls, value: list[tuple[time, time]]) -> list[tuple[time, time]]:
+        return list(check_working_hours(value))
 
 
 settings = Settings()

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from readmodel import calendar_tables  # noqa: F401  (work_calendar_day, work_calendar_year)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -4,6 +4,7 @@ import hashlib
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import demo_city
+from readmodel.calendar_store import seed_china_calendar
 from readmodel.tables import Category, Department, Grid, RoutingRuleRow, User
 
 
@@ -12,7 +13,7 @@ def token_hash(token: str) -> str:
 
 
 async def seed_demo_city(*, session: AsyncSession) -> None:
-    """Insert or refresh the demo city; safe to run on every start."""
+    """Insert or refresh the demo city and China's working calendar; safe to run on every start."""
     for code, name in demo_city.DEPARTMENTS.items():
         await session.merge(Department(code=code, name=name))
     for code, (zh, en) in demo_city.CATEGORIES.items():
@@ -25,3 +26,4 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
         await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
                                  grids=grids, token_hash=token_hash(token)))
     await session.commit()
+    await seed_china_calendar(session=session)  # only the years not loaded yet
