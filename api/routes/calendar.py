@@ -1,0 +1,79 @@
+"""China's working calendar: preview a deadline, load a year's official schedule (supervisors)."""
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
+from api.errors import ApiError, invalid
+from domain.calendar import SHANGHAI, CalendarUnknownYear, Unit
+from domain.states import Role
+from readmodel import calendar_store
+from readmodel.calendar_store import CalendarLoadError, YearSchedule
+
+router = APIRouter(tags=["calendar"])
+Year = Annotated[int, Path(ge=2000, le=2200)]
+
+
+class DeadlinePreview(BaseModel):
+    start: datetime
+    amount: float
+    unit: Unit
+    due_at: datetime = Field(description="in Asia/Shanghai")
+    timezone: str = "Asia/Shanghai"
+
+
+class CalendarYearBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holidays: list[date] = Field(max_length=366, description="days off, weekends in a holiday "
+                                                             "period included, as published")
+    workdays: list[date] = Field(max_length=366, description="make-up workdays (调休)")
+    source: str = Field(min_length=1, max_length=200, examples=["国务院办公厅 2026-11 通知"])
+
+
+@router.get("/calendar/deadline", response_model=DeadlinePreview)
+async def deadline_preview(
+    user: CurrentUser, session: SessionDep, config: SettingsDep,
+    start: Annotated[AwareDatetime, Query(description="ISO instant with offset, e.g. "
+                                                      "2025-09-30T16:00:00+08:00")],
+    amount: Annotated[float, Query(ge=0, le=100_000, allow_inf_nan=False)],
+    unit: Unit,
+) -> DeadlinePreview:
+    """When a deadline of `amount` `unit` from `start` falls due on China's working calendar."""
+    require_role(user, Role.SUPERVISOR)
+    if unit is Unit.WORKING_DAYS and amount != int(amount):
+        raise invalid("amount", "working_days must be a whole number")
+    calendar = await calendar_store.load_calendar(session=session,
+                                                  working_hours=config.working_hours)
+    try:
+        due = calendar.add(start, amount, unit)
+    except CalendarUnknownYear as err:
+        raise ApiError(422, str(err), code="calendar_year_unknown", year=err.year) from err
+    except OverflowError as err:
+        raise invalid("amount", "the deadline would fall after the year 9999") from err
+    return DeadlinePreview(start=start, amount=amount, unit=unit,
+                           due_at=due.astimezone(SHANGHAI))
+
+
+@router.get("/admin/calendar/{year}", response_model=YearSchedule)
+async def get_calendar_year(year: Year, user: CurrentUser, session: SessionDep) -> YearSchedule:
+    """A loaded year's holidays and make-up workdays (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    schedule = await calendar_store.year_schedule(session=session, year=year)
+    if schedule is None:
+        raise ApiError(404, f"calendar has no data for {year}; load it with "
+                            f"PUT /api/v1/admin/calendar/{year}")
+    return schedule
+
+
+@router.put("/admin/calendar/{year}", response_model=YearSchedule)
+async def put_calendar_year(year: Year, body: CalendarYearBody, user: CurrentUser,
+                            session: SessionDep) -> YearSchedule:
+    """Load or replace a year's official schedule, no redeploy needed (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    try:
+        return await calendar_store.load_year(session=session, year=year, holidays=body.holidays,
+                                              workdays=body.workdays, source=body.source)
+    except CalendarLoadError as err:
+        raise invalid(err.field, err.message) from err
