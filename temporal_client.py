@@ -12,6 +12,7 @@ _INDEXED = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
     "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
 }
 
 

@@ -7,7 +7,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.tickets import TicketActivities
-from domain.calendar import WeekdayCalendar
+from activities.calendar_source import CalendarSource
+from activities.deadlines import DeadlineActivities
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
@@ -18,12 +19,13 @@ log = structlog.get_logger("gridflow.worker")
 
 
 def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
-    acts = TicketActivities(db=db, calendar=WeekdayCalendar(), policy=config.deadline_policy)
+    calendars = CalendarSource(db=db, working_hours=config.working_hours)
+    deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,
         workflows=[TicketWorkflow],
-        activities=acts.all(),
+        activities=[*TicketActivities(db=db).all(), *deadlines.all()],
     )
 
 

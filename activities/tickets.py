@@ -3,21 +3,18 @@ import structlog
 from sqlmodel import select
 from temporalio import activity
 
-from domain.calendar import WorkingCalendar
 from domain.contracts import (
     ARCHIVE_TICKET,
-    PLAN_DEADLINES,
+    NOTIFY,
     PROJECT_TICKET,
     ROUTE_TICKET,
     ArchiveInput,
     ArchiveResult,
-    PlanDeadlinesInput,
-    PlanDeadlinesResult,
+    NotifyInput,
     ProjectInput,
     RouteInput,
 )
 from domain.models import RoutingDecision
-from domain.policy import DeadlinePolicy
 from domain.routing import RoutingRule, route
 from readmodel import projection
 from readmodel.db import Database
@@ -33,12 +30,10 @@ def _bound(ticket_id: str) -> structlog.stdlib.BoundLogger:
 
 
 class TicketActivities:
-    """Activities share one database and the deadline policy; registered as bound methods."""
+    """Activities share one database; registered as bound methods."""
 
-    def __init__(self, *, db: Database, calendar: WorkingCalendar, policy: DeadlinePolicy) -> None:
+    def __init__(self, *, db: Database) -> None:
         self.db = db
-        self.calendar = calendar
-        self.policy = policy
 
     @activity.defn(name=ROUTE_TICKET)
     async def route_ticket(self, input: RouteInput) -> RoutingDecision:
@@ -52,18 +47,6 @@ class TicketActivities:
         _bound(input.ticket_id).info("routed", department=decision.department,
                                      rule_id=decision.rule_id)
         return decision
-
-    @activity.defn(name=PLAN_DEADLINES)
-    async def plan_deadlines(self, input: PlanDeadlinesInput) -> PlanDeadlinesResult:
-        """Put calendar instants on stage deadlines, counted in working days from `start`."""
-        limits = self.policy.limits_for(input.category)
-        due = {
-            stage: self.calendar.add_working_days(
-                input.start, input.working_days or limits.working_days(stage)
-            )
-            for stage in input.stages
-        }
-        return PlanDeadlinesResult(due=due)
 
     @activity.defn(name=PROJECT_TICKET)
     async def project_ticket(self, input: ProjectInput) -> None:
@@ -84,5 +67,15 @@ class TicketActivities:
         _bound(input.snapshot.ticket_id).info("archived", content_sha256=digest)
         return ArchiveResult(content_sha256=digest)
 
+    @activity.defn(name=NOTIFY)
+    async def notify(self, input: NotifyInput) -> None:
+        """Put notices in the outbox, once per (event, kind, target) however often retried."""
+        async with self.db.session() as session:
+            await projection.add_notifications(session=session, ticket_id=input.ticket_id,
+                                               seq=input.seq, notices=input.notices)
+        for notice in input.notices:
+            _bound(input.ticket_id).info("notified", kind=notice.kind, target=notice.target,
+                                         level=notice.level)
+
     def all(self) -> list:  # type: ignore[type-arg]
-        return [self.route_ticket, self.plan_deadlines, self.project_ticket, self.archive_ticket]
+        return [self.route_ticket, self.project_ticket, self.archive_ticket, self.notify]

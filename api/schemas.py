@@ -4,8 +4,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.models import Deadline, Finding, RoutingDecision, TicketEvent, TicketSnapshot
-from domain.states import CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus
+from domain.models import (
+    Breach,
+    Deadline,
+    ExtensionRequest,
+    Finding,
+    Parking,
+    ParkingRequest,
+    RoutingDecision,
+    TicketEvent,
+    TicketSnapshot,
+    UnplannedDeadline,
+)
+from domain.states import CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus, Urgency
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -16,6 +27,8 @@ class IncidentCreate(Body):
     lat: float = Field(strict=True, ge=-90, le=90, examples=[30.255])
     lon: float = Field(strict=True, ge=-180, le=180, examples=[120.105])
     description: str = Field(min_length=1, max_length=4000)
+    urgency: Urgency = Field(default=Urgency.NORMAL,
+                             description="urgent tickets run on natural hours, day and night")
 
 
 class SubmissionPublic(BaseModel):
@@ -53,6 +66,23 @@ class CancelBody(ReasonBody):
     duplicate_of: str | None = Field(default=None, max_length=64)
 
 
+class ExtensionBody(Body):
+    working_days: int = Field(strict=True, ge=1, le=60)
+    reason: str = Field(min_length=1, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionBody(Body):
+    reason: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ParkingBody(Body):
+    reason: str = Field(min_length=1, max_length=2000)
+    review_at: datetime = Field(description="when the ticket comes back (with timezone)")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class CurrentDeadline(BaseModel):
     stage: DeadlineStage
     due_at: datetime
@@ -80,11 +110,21 @@ class TicketPublic(BaseModel):
     overdue: bool
     current_deadline: CurrentDeadline | None
     deadlines: list[Deadline]
-    breaches: list[Deadline]
+    breaches: list[Breach]
     return_count: int
     rework_count: int
+    urgency: Urgency
+    escalation_level: int = Field(description="0 none, 1 grid, 2 community, 3 street, 4 district")
+    reminder_count: int
+    extension_request: ExtensionRequest | None
+    extension_count: int
+    parking_request: ParkingRequest | None
+    parking: Parking | None
+    unplanned: list[UnplannedDeadline] = Field(
+        description="deadlines the calendar could not date yet (a year it does not know)")
     submitted_at: datetime
     updated_at: datetime
+    closed_at: datetime | None
     timeline: list[TicketEvent]
     archive: ArchiveInfo | None = None
     source: str = Field(description="projection, or workflow while the projection catches up")
@@ -93,7 +133,9 @@ class TicketPublic(BaseModel):
     def of(cls, t: TicketSnapshot, *, source: str, archive: ArchiveInfo | None = None) -> "TicketPublic":
         current = t.current_deadline
         return cls(
-            **t.model_dump(exclude={"events", "deadlines", "seq", "cancel_kind"}),
+            **t.model_dump(exclude={"events", "deadlines", "seq", "cancel_kind", "breach_log",
+                                    "next_escalation_at", "next_reminder_at", "alarm_policy",
+                                    "next_replan_at"}),
             overdue=t.overdue,
             current_deadline=CurrentDeadline(stage=current.stage, due_at=current.due_at,
                                              breached=current.breached_at is not None)
@@ -114,6 +156,11 @@ class TicketSummary(BaseModel):
     grid: str
     department: str | None
     overdue: bool
+    urgency: str
+    street: str
+    community: str
+    escalation_level: int
+    parked: bool
     current_stage: str | None
     current_due_at: datetime | None
     return_count: int

@@ -1,5 +1,6 @@
 """One input model per human action on a ticket (the payload of a workflow update)."""
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -59,3 +60,29 @@ class CancelInput(ActionInput):
     kind: CancelKind
     reason: str
     duplicate_of: str | None = None
+
+
+class RequestExtensionInput(ActionInput):
+    action: Action = Action.REQUEST_EXTENSION
+    working_days: int = Field(ge=1, le=60)
+    reason: str
+
+
+class ExtensionDecisionInput(ActionInput):
+    action: Literal[Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION]
+    reason: str | None = None
+
+
+class RequestParkingInput(ActionInput):
+    action: Action = Action.REQUEST_PARKING
+    reason: str
+    review_at: datetime
+
+
+class ParkingDecisionInput(ActionInput):
+    action: Literal[Action.APPROVE_PARKING, Action.REFUSE_PARKING]
+    reason: str | None = None
+
+
+class UnparkInput(ActionInput):
+    action: Action = Action.UNPARK

@@ -1,15 +1,20 @@
 """Inputs and results of the ticket workflow and its activities (names are the activity names)."""
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from domain.models import Incident, RoutingDecision, TicketEvent, TicketSnapshot
-from domain.states import DeadlineStage, TicketStatus
+from domain.alarms import Notice
+from domain.models import AlarmPolicy, Deadline, DeadlineWarning, Incident, RoutingDecision, TicketEvent, TicketSnapshot
+from domain.states import DeadlineStage, TicketStatus, Unit, Urgency
 
 ROUTE_TICKET = "route_ticket"
 PLAN_DEADLINES = "plan_deadlines"
 PROJECT_TICKET = "project_ticket"
 ARCHIVE_TICKET = "archive_ticket"
+SCHEDULE_DEADLINES = "schedule_deadlines"
+NOTIFY = "notify"
+CALENDAR_UNKNOWN_YEAR = "CalendarUnknownYear"  # the error type schedule_deadlines raises
 
 
 class TicketInput(BaseModel):
@@ -28,7 +33,44 @@ class RouteInput(BaseModel):
     grid: str
 
 
+class ScheduleRequest(BaseModel):
+    """open: a new deadline from `start` (policy amount unless given, or `due_at` outright);
+    extend: move `due_at` by `amount` working days; shift: `due_at` was paused over
+    [paused_from, paused_to]. Warnings are (re)planned for the fractions not yet `fired`."""
+
+    kind: Literal["open", "extend", "shift"]
+    stage: DeadlineStage
+    start: datetime
+    amount: float | None = None
+    unit: Unit | None = None
+    due_at: datetime | None = None
+    paused_from: datetime | None = None
+    paused_to: datetime | None = None
+    fired: list[float] = Field(default_factory=list)
+    warnings: list[DeadlineWarning] = Field(default_factory=list)  # shift: the unfired ones
+
+
+class ScheduleInput(BaseModel):
+    ticket_id: str
+    category: str
+    urgency: Urgency
+    requests: list[ScheduleRequest]
+
+
+class ScheduleResult(BaseModel):
+    deadlines: list[Deadline]
+    alarm_policy: AlarmPolicy
+
+
+class NotifyInput(BaseModel):
+    ticket_id: str
+    seq: int  # the timeline event the notices belong to: retries write nothing twice
+    notices: list[Notice]
+
+
 class PlanDeadlinesInput(BaseModel):
+    """v1 tickets (started before deadline alarms) still plan through this."""
+
     ticket_id: str
     category: str
     start: datetime

@@ -1,9 +1,26 @@
 """Who may take which action in which state: pure rules, shared by workflow validators and tests."""
 from datetime import datetime
 
-from domain.actions import ActionInput, CancelInput, RejectInput, ReturnInput, VerifyInput
+from domain.actions import (
+    ActionInput,
+    CancelInput,
+    RejectInput,
+    RequestExtensionInput,
+    RequestParkingInput,
+    ReturnInput,
+    VerifyInput,
+)
 from domain.models import Actor, TicketSnapshot
-from domain.states import OPEN_STATUSES, Action, FindingOutcome, Role, TicketStatus
+from domain import holds
+from domain.refusal import Refusal
+from domain.states import (
+    DEPARTMENT_STATUSES,
+    OPEN_STATUSES,
+    Action,
+    FindingOutcome,
+    Role,
+    TicketStatus,
+)
 
 S = TicketStatus
 
@@ -17,25 +34,38 @@ ALLOWED_FROM: dict[Action, frozenset[TicketStatus]] = {
     Action.WRITE_OFF: frozenset({S.RESOLVED}),
     Action.REJECT: frozenset({S.RESOLVED}),
     Action.CANCEL: OPEN_STATUSES,
+    Action.REQUEST_EXTENSION: DEPARTMENT_STATUSES,
+    Action.APPROVE_EXTENSION: DEPARTMENT_STATUSES,
+    Action.REFUSE_EXTENSION: DEPARTMENT_STATUSES,
+    Action.REQUEST_PARKING: DEPARTMENT_STATUSES,
+    Action.APPROVE_PARKING: DEPARTMENT_STATUSES,
+    Action.REFUSE_PARKING: DEPARTMENT_STATUSES,
+    Action.UNPARK: OPEN_STATUSES,
 }
 
 DEPARTMENT_ACTIONS = frozenset(
-    {Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY, Action.RECTIFIED}
+    {Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY, Action.RECTIFIED,
+     Action.REQUEST_EXTENSION, Action.REQUEST_PARKING}
 )
 WRITE_OFF_ACTIONS = frozenset({Action.WRITE_OFF, Action.REJECT})
-SUPERVISOR_ACTIONS = frozenset({Action.DISPATCH, Action.CANCEL})
+SUPERVISOR_ACTIONS = frozenset(
+    {Action.DISPATCH, Action.CANCEL, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION,
+     Action.APPROVE_PARKING, Action.REFUSE_PARKING, Action.UNPARK}
+)
+# Actions a ticket started before deadline alarms knows (see workflows/core.py ALARMS_PATCH).
+V1_ACTIONS = frozenset(
+    {Action.DISPATCH, Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY,
+     Action.RECTIFIED, Action.WRITE_OFF, Action.REJECT, Action.CANCEL}
+)
+# Holds that change no dates (the approval of an extension and unparking do).
+HOLD_ACTIONS = frozenset(
+    {Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION, Action.REQUEST_PARKING,
+     Action.APPROVE_PARKING, Action.REFUSE_PARKING}
+)
+# What may still happen to a parked ticket: its clock stands still until it comes back.
+WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
 
 MAX_TEXT = 2000
-
-
-class Refusal(Exception):
-    """A business refusal; `kind` maps to HTTP: forbidden 403, conflict 409, invalid 422."""
-
-    def __init__(self, kind: str, message: str, **details: object) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.details = details
 
 
 def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
@@ -62,6 +92,14 @@ def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
 
 
 def check_state(action: Action, ticket: TicketSnapshot) -> None:
+    if ticket.parking is not None and action not in WHILE_PARKED:
+        raise Refusal(
+            "conflict",
+            f"ticket {ticket.ticket_id} is parked until {ticket.parking.review_at.isoformat()}; "
+            f"a supervisor must unpark it before it can {action}",
+            state=ticket.status.value,
+            parked_until=ticket.parking.review_at.isoformat(),
+        )
     if ticket.status not in ALLOWED_FROM[action]:
         allowed = sorted(s.value for s in ALLOWED_FROM[action])
         raise Refusal(
@@ -77,12 +115,14 @@ def check_input(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> 
         text = getattr(request, name, None)
         if text is not None and len(text) > MAX_TEXT:
             raise Refusal("invalid", f"{name} is longer than {MAX_TEXT} characters", field=name)
-    if isinstance(request, (ReturnInput, RejectInput, CancelInput)) and not request.reason.strip():
+    if isinstance(request, (ReturnInput, RejectInput, CancelInput, RequestExtensionInput,
+                            RequestParkingInput)) and not request.reason.strip():
         raise Refusal("invalid", f"a reason is required to {request.action}", field="reason")
     if isinstance(request, CancelInput) and request.duplicate_of == ticket.ticket_id:
         raise Refusal("invalid", "a ticket cannot duplicate itself", field="duplicate_of")
     if isinstance(request, VerifyInput):
         _check_finding(request, now)
+    holds.check(request, ticket, now)
 
 
 def _check_finding(request: VerifyInput, now: datetime) -> None:

@@ -1,5 +1,5 @@
 """Value objects that cross the Temporal boundary: plain pydantic models, never table rows."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -12,6 +12,8 @@ from domain.states import (
     Role,
     Severity,
     TicketStatus,
+    Unit,
+    Urgency,
 )
 
 
@@ -39,17 +41,77 @@ class TicketEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class DeadlineWarning(BaseModel):
+    fraction: float
+    at: datetime
+    fired_at: datetime | None = None
+
+
 class Deadline(BaseModel):
     stage: DeadlineStage
     started_at: datetime
     due_at: datetime
+    unit: Unit = Unit.WORKING_DAYS
+    amount: float = 0
+    warnings: list[DeadlineWarning] = Field(default_factory=list)
     met_at: datetime | None = None
     breached_at: datetime | None = None
     voided_at: datetime | None = None  # no longer relevant (returned, cancelled)
+    paused_at: datetime | None = None  # parked: the clock stands still
+    extended_working_days: int = 0
 
     @property
     def is_open(self) -> bool:
         return self.met_at is None and self.voided_at is None
+
+
+class Breach(BaseModel):
+    stage: DeadlineStage
+    due_at: datetime
+    breached_at: datetime
+
+
+class AlarmPolicy(BaseModel):
+    """How lateness is chased; taken from configuration when deadlines are planned."""
+
+    escalation_delays: list[timedelta] = Field(
+        default_factory=lambda: [timedelta(hours=4), timedelta(days=1), timedelta(days=2)],
+        description="time at grid, community and street level before climbing further",
+    )
+    reminder_interval: timedelta = timedelta(hours=24)
+    max_extension_working_days: int = 10
+
+
+class ExtensionRequest(BaseModel):
+    stage: DeadlineStage
+    working_days: int
+    reason: str
+    requested_by: str
+    requested_at: datetime
+
+
+class ParkingRequest(BaseModel):
+    reason: str
+    review_at: datetime
+    requested_by: str
+    requested_at: datetime
+
+
+class Parking(BaseModel):
+    parked_at: datetime
+    review_at: datetime
+    reason: str
+    approved_by: str
+
+
+class UnplannedDeadline(BaseModel):
+    """A deadline the calendar could not date (a year it does not know yet): retried, alerted."""
+
+    stage: DeadlineStage
+    start: datetime
+    amount: float | None = None
+    unit: Unit | None = None
+    error: str
 
 
 class Finding(BaseModel):
@@ -77,6 +139,7 @@ class Incident(BaseModel):
     description: str
     reporter: Actor
     submitted_at: datetime
+    urgency: Urgency = Urgency.NORMAL
 
 
 class TicketSnapshot(BaseModel):
@@ -102,6 +165,28 @@ class TicketSnapshot(BaseModel):
     events: list[TicketEvent] = Field(default_factory=list)
     seq: int = 0
     updated_at: datetime
+    urgency: Urgency = Urgency.NORMAL
+    closed_at: datetime | None = None  # written off or cancelled
+    escalation_level: int = 0
+    next_escalation_at: datetime | None = None
+    next_reminder_at: datetime | None = None
+    reminder_count: int = 0
+    breach_log: list[Breach] = Field(default_factory=list)
+    extension_request: ExtensionRequest | None = None
+    extension_count: int = 0
+    parking_request: ParkingRequest | None = None
+    parking: Parking | None = None
+    alarm_policy: AlarmPolicy = Field(default_factory=AlarmPolicy)
+    unplanned: list[UnplannedDeadline] = Field(default_factory=list)
+    next_replan_at: datetime | None = None
+
+    @property
+    def community(self) -> str:
+        return self.grid[:12]
+
+    @property
+    def street(self) -> str:
+        return self.grid[:9]
 
     @property
     def open_deadlines(self) -> list[Deadline]:
@@ -118,8 +203,12 @@ class TicketSnapshot(BaseModel):
         return any(d.breached_at is not None for d in self.open_deadlines)
 
     @property
-    def breaches(self) -> list[Deadline]:
-        return [d for d in self.deadlines if d.breached_at is not None]
+    def breaches(self) -> list[Breach]:
+        # v1 tickets kept no log: their breaches are the deadlines marked breached.
+        if self.breach_log:
+            return self.breach_log
+        return [Breach(stage=d.stage, due_at=d.due_at, breached_at=d.breached_at)
+                for d in self.deadlines if d.breached_at is not None]
 
 
 def initial_snapshot(incident: Incident) -> TicketSnapshot:
@@ -135,4 +224,5 @@ def initial_snapshot(incident: Incident) -> TicketSnapshot:
         reporter_id=incident.reporter.user_id,
         submitted_at=incident.submitted_at,
         updated_at=incident.submitted_at,
+        urgency=incident.urgency,
     )

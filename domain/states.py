@@ -1,5 +1,5 @@
 """Ticket states, roles and the actions people take on a ticket."""
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class TicketStatus(StrEnum):
@@ -61,6 +61,17 @@ class Action(StrEnum):
     CANCEL = "cancel"
     ARCHIVE = "archive"
     DEADLINE_BREACHED = "deadline_breached"
+    DEADLINE_WARNING = "deadline_warning"
+    ESCALATE = "escalate"
+    REMIND = "remind"  # 催办: the daily reminder while overdue
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    REQUEST_PARKING = "request_parking"
+    APPROVE_PARKING = "approve_parking"
+    REFUSE_PARKING = "refuse_parking"
+    UNPARK = "unpark"
+    CALENDAR_ALERT = "calendar_alert"  # a deadline could not be planned: the calendar lacks a year
 
 
 class FindingOutcome(StrEnum):
@@ -85,3 +96,31 @@ class DeadlineStage(StrEnum):
     VERIFY = "verify"
     RECTIFY = "rectify"
     WRITE_OFF = "write_off"
+    HANDLE = "handle"  # the category's handling limit (处置时限), from dispatch to resolved
+
+
+# Stages a department answers for (extensions and parking apply to these).
+DEPARTMENT_STAGES = frozenset(
+    {DeadlineStage.CLAIM, DeadlineStage.VERIFY, DeadlineStage.HANDLE, DeadlineStage.RECTIFY}
+)
+
+
+class Unit(StrEnum):
+    WORKING_HOURS = "working_hours"
+    WORKING_DAYS = "working_days"
+    HOURS = "hours"  # natural hours, 24/7: urgent tickets
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class EscalationLevel(IntEnum):
+    """Small matters stay in the grid, big ones climb: grid -> community -> street -> district."""
+
+    NONE = 0
+    GRID = 1
+    COMMUNITY = 2
+    STREET = 3
+    DISTRICT = 4

@@ -89,7 +89,8 @@ def _dispatch(
     ticket.claimed_by = None
     record(ticket, now=now, actor=actor, action=Action.DISPATCH, to=S.DISPATCHED,
            reason=reason, data={"department": department})
-    return [DeadlineRequest(stage=Stage.CLAIM), DeadlineRequest(stage=Stage.VERIFY)]
+    return [DeadlineRequest(stage=Stage.CLAIM), DeadlineRequest(stage=Stage.VERIFY),
+            DeadlineRequest(stage=Stage.HANDLE)]
 
 
 def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
@@ -100,7 +101,8 @@ def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> lis
         case DispatchInput():
             return _dispatch(ticket, request.department, now=now, actor=actor, reason=note)
         case ReturnInput():
-            close_deadlines(ticket, {Stage.CLAIM, Stage.VERIFY}, now, met=False)
+            close_deadlines(ticket, {Stage.CLAIM, Stage.VERIFY, Stage.HANDLE}, now, met=False)
+            ticket.extension_request = ticket.parking_request = None
             data["returned_by_department"] = ticket.department
             ticket.department, ticket.claimed_by = None, None
             ticket.return_count += 1
@@ -117,7 +119,9 @@ def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> lis
             return [DeadlineRequest(stage=Stage.RECTIFY, working_days=request.rework_working_days)]
         case CancelInput():
             close_deadlines(ticket, set(Stage), now, met=False)
+            ticket.extension_request = ticket.parking_request = ticket.parking = None
             ticket.cancel_kind = request.kind
+            ticket.closed_at = now
             data |= {"kind": request.kind.value, "duplicate_of": request.duplicate_of}
             record(ticket, now=now, actor=actor, action=Action.CANCEL, to=S.CANCELLED,
                    reason=request.reason, data=data)
@@ -143,6 +147,7 @@ def _simple(
             return [DeadlineRequest(stage=Stage.WRITE_OFF)]
         case Action.WRITE_OFF:
             close_deadlines(ticket, {Stage.WRITE_OFF}, now, met=True)
+            ticket.closed_at = now
             record(ticket, now=now, actor=actor, action=Action.WRITE_OFF, to=S.WRITTEN_OFF,
                    data=data)
         case _:
@@ -164,8 +169,11 @@ def _verify(
     )
     data["finding"] = ticket.finding.model_dump(mode="json", exclude_none=True)
     if request.outcome != FindingOutcome.NEEDS_RECTIFICATION:
+        close_deadlines(ticket, {Stage.HANDLE}, now, met=True)
         record(ticket, now=now, actor=request.actor, action=Action.VERIFY, to=S.RESOLVED, data=data)
         return [DeadlineRequest(stage=Stage.WRITE_OFF)]
+    # From here the finding's rectification deadline governs, not the category's handling limit.
+    close_deadlines(ticket, {Stage.HANDLE}, now, met=False)
     record(ticket, now=now, actor=request.actor, action=Action.VERIFY, to=S.RECTIFYING, data=data)
     return [
         DeadlineRequest(

@@ -1,14 +1,15 @@
 """Idempotent projection writes: a stale or retried write never overwrites a newer one."""
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.alarms import Notice
 from domain.models import TicketEvent, TicketSnapshot
 from domain.states import OPEN_STATUSES
-from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from readmodel.tables import ArchiveRecord, Notification, TicketEventRow, TicketRow
 
 
 def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]
@@ -35,6 +36,14 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "return_count": snapshot.return_count,
         "rework_count": snapshot.rework_count,
         "overdue": snapshot.overdue,
+        "urgency": snapshot.urgency.value,
+        "street": snapshot.street,
+        "community": snapshot.community,
+        "escalation_level": snapshot.escalation_level,
+        "extension_count": snapshot.extension_count,
+        "breach_count": len(snapshot.breaches),
+        "parked": snapshot.parking is not None,
+        "closed_at": snapshot.closed_at,
         "current_stage": current.stage.value if current else None,
         "current_due_at": current.due_at if current else None,
         "submitted_at": snapshot.submitted_at,
@@ -90,3 +99,17 @@ async def archive_ticket(
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["ticket_id"]))  # type: ignore[call-overload]
     await session.commit()
     return digest
+
+
+async def add_notifications(
+    *, session: AsyncSession, ticket_id: str, seq: int, notices: list[Notice]
+) -> None:
+    rows = [{"ticket_id": ticket_id, "seq": seq, "kind": n.kind, "target": n.target,
+             "level": int(n.level) if n.level is not None else None,
+             "stage": n.stage.value if n.stage else None, "due_at": n.due_at,
+             "created_at": datetime.now(UTC)} for n in notices]
+    if rows:
+        stmt = _insert(session, Notification.__table__).values(rows)
+        await session.exec(stmt.on_conflict_do_nothing(  # type: ignore[call-overload]
+            index_elements=["ticket_id", "seq", "kind", "target"]))
+        await session.commit()

@@ -1,5 +1,7 @@
 """Reads for the API: one ticket, inboxes, queues and the overdue list, all from the projection."""
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, Field
 
 from sqlalchemy import func, or_
 from sqlmodel import col, select
@@ -60,25 +62,30 @@ async def dispatch_queue(*, session: AsyncSession, limit: int, offset: int) -> P
     return await _page(session, _soonest_first(query), limit=limit, offset=offset)
 
 
+class OverdueFilter(BaseModel):
+    department: str | None = None
+    street: str | None = None
+    community: str | None = None
+    grid: str | None = None
+    category: str | None = None
+    escalation_level: int | None = Field(default=None, ge=0, le=4,
+                                         description="at least this level: 1 grid … 4 district")
+    due_within_hours: float | None = Field(default=None, gt=0, le=24 * 365,
+                                           description="also the tickets at risk: due this soon")
+
+
 async def overdue_tickets(
-    *,
-    session: AsyncSession,
-    now: datetime,
-    department: str | None,
-    grid: str | None,
-    category: str | None,
-    limit: int,
-    offset: int,
+    *, session: AsyncSession, now: datetime, where: OverdueFilter, limit: int, offset: int
 ) -> Page:
-    """Open tickets past a deadline (breach recorded, or due and not yet recorded), most overdue first."""
-    query = select(TicketRow).where(
-        col(TicketRow.is_open),
-        or_(col(TicketRow.overdue), col(TicketRow.current_due_at) < now),
-    )
-    if department:
-        query = query.where(TicketRow.department == department)
-    if grid:
-        query = query.where(TicketRow.grid == grid)
-    if category:
-        query = query.where(TicketRow.category == category)
+    """Open tickets past a deadline (and, if asked, due soon), most overdue first."""
+    late = or_(col(TicketRow.overdue), col(TicketRow.current_due_at) < now)
+    if where.due_within_hours is not None:
+        late = or_(late, col(TicketRow.current_due_at) <= now + timedelta(hours=where.due_within_hours))
+    query = select(TicketRow).where(col(TicketRow.is_open), late)
+    for column in ("department", "street", "community", "grid", "category"):
+        value = getattr(where, column)
+        if value:
+            query = query.where(getattr(TicketRow, column) == value)
+    if where.escalation_level is not None:
+        query = query.where(col(TicketRow.escalation_level) >= where.escalation_level)
     return await _page(session, _soonest_first(query), limit=limit, offset=offset)

@@ -62,6 +62,14 @@ class TicketRow(SQLModel, table=True):
     return_count: int = 0
     rework_count: int = 0
     overdue: bool = Field(default=False, index=True)
+    urgency: str = "normal"
+    street: str = Field(default="", index=True)
+    community: str = Field(default="", index=True)
+    escalation_level: int = Field(default=0, index=True)
+    extension_count: int = 0
+    breach_count: int = 0
+    parked: bool = False
+    closed_at: datetime | None = Field(default=None, index=True)
     current_stage: str | None = None
     current_due_at: datetime | None = Field(default=None, index=True)
     submitted_at: datetime
@@ -94,3 +102,30 @@ class ArchiveRecord(SQLModel, table=True):
     final_status: str
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     content_sha256: str
+
+
+class DeadlineRuleRow(SQLModel, table=True):
+    """Deadline policy rows an admin changes without a redeploy; they win over the defaults."""
+
+    __tablename__ = "deadline_rule"
+    id: int | None = Field(default=None, primary_key=True)
+    stage: str
+    amount: float
+    unit: str
+    category: str | None = Field(default=None, index=True)
+    urgency: str | None = None
+
+
+class Notification(SQLModel, table=True):
+    """The outbox of who must hear about a ticket; a delivery channel reads it."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", "kind", "target"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: str = Field(index=True)
+    seq: int
+    kind: str
+    target: str = Field(index=True)
+    level: int | None = None
+    stage: str | None = None
+    due_at: datetime | None = None
+    created_at: datetime

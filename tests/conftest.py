@@ -1,4 +1,5 @@
 import sys
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -7,7 +8,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from readmodel.db import Database, create_schema
+from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
+from settings import settings
 from temporal_client import register_search_attributes
 from workflows import search_attributes
 
@@ -45,8 +48,27 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await create_schema(database.engine)
     async with database.session() as session:
         await seed_demo_city(session=session)
+        await _plain_years_ahead(session)
     yield database
     await database.dispose()
+
+
+async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
+    """Test-only: tickets opened today must be datable whatever today's date is, so years the
+    official schedule does not cover yet get weekdays only (a real deployment loads the
+    published schedule instead; see the README's "Working calendar")."""
+    this_year = datetime.now(UTC).year
+    for year in (this_year, this_year + 1, this_year + 2):
+        if await year_schedule(session=session, year=year) is None:
+            await load_year(session=session, year=year, holidays=[], workdays=[],
+                            source="tests: weekdays only")
+
+
+@pytest.fixture
+async def calendar(db: Database):  # type: ignore[no-untyped-def]
+    """The working calendar the worker uses, as loaded from the test's read model."""
+    async with db.session() as session:
+        return await load_calendar(session=session, working_hours=settings.working_hours)
 
 
 # --- PostgreSQL (tests/pg.py) ---------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from domain import demo_city
 from domain.contracts import TicketInput
 from domain.models import Actor, Incident
-from domain.states import Role
+from domain.states import Role, Urgency
 
 GRID = demo_city.GRIDS[1]  # a grid without local routing overrides
 LON, LAT = GRID.ring[0][0] + 0.005, GRID.ring[0][1] + 0.005
@@ -18,7 +18,7 @@ CHEN = Actor(user_id="chen", role=Role.SUPERVISOR)
 
 
 def incident_input(*, category: str = "garbage", now: datetime | None = None,
-                   ticket_id: str | None = None) -> TicketInput:
+                   ticket_id: str | None = None, urgency: Urgency = Urgency.NORMAL) -> TicketInput:
     return TicketInput(
         incident=Incident(
             ticket_id=ticket_id or f"T-{uuid.uuid4().hex[:10]}",
@@ -29,6 +29,7 @@ def incident_input(*, category: str = "garbage", now: datetime | None = None,
             description="垃圾堆在巷口 garbage piled at the lane entrance",
             reporter=WANG,
             submitted_at=now or datetime.now(UTC),
+            urgency=urgency,
         )
     )
 

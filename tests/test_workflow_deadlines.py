@@ -7,7 +7,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actions import ClaimInput, RectifiedInput, VerifyInput
-from domain.calendar import WeekdayCalendar
 from domain.models import TicketSnapshot
 from domain.states import DeadlineStage, FindingOutcome, Severity, TicketStatus
 from settings import settings
@@ -15,7 +14,6 @@ from tests.factories import CGJ, incident_input
 from worker import build_worker
 from workflows.ticket import TicketWorkflow
 
-CAL = WeekdayCalendar()
 
 
 @asynccontextmanager
@@ -37,13 +35,13 @@ def breached(t: TicketSnapshot, stage: DeadlineStage) -> bool:
     return any(d.stage == stage and d.breached_at is not None for d in t.deadlines)
 
 
-async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db) -> None:
+async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db, category="other") as handle:
         await ts_env.sleep(timedelta(hours=1))
         t = await snapshot(handle)
         assert t.status == TicketStatus.MANUAL_DISPATCH and not t.overdue
         due = t.current_deadline.due_at
-        assert due == CAL.add_working_days(t.submitted_at, 1)
+        assert due == calendar.add_working_days(t.submitted_at, 1)
         await ts_env.sleep(due - await ts_env.get_current_time() + timedelta(minutes=1))
         t = await snapshot(handle)
     assert t.overdue and breached(t, DeadlineStage.DISPATCH)
@@ -52,15 +50,15 @@ async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db) -> N
     assert breach[0].at >= due
 
 
-async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db) -> None:
+async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
         await ts_env.sleep(timedelta(minutes=5))
         t = await snapshot(handle)
         assert t.status == TicketStatus.DISPATCHED and t.department == "cgj"
         dispatched_at = next(e.at for e in t.events if e.action == "dispatch")
         dues = {d.stage: d.due_at for d in t.open_deadlines}
-        assert dues[DeadlineStage.CLAIM] == CAL.add_working_days(dispatched_at, 1)
-        assert dues[DeadlineStage.VERIFY] == CAL.add_working_days(dispatched_at, 3)
+        assert dues[DeadlineStage.CLAIM] == calendar.add_working_days(dispatched_at, 1)
+        assert dues[DeadlineStage.VERIFY] == calendar.add_working_days(dispatched_at, 3)
         await ts_env.sleep(dues[DeadlineStage.CLAIM] - await ts_env.get_current_time()
                            + timedelta(minutes=1))
         t = await snapshot(handle)
@@ -80,7 +78,7 @@ async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db) -> None:
     ]
 
 
-async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db) -> None:
+async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
         await ts_env.sleep(timedelta(minutes=5))
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
@@ -100,7 +98,7 @@ async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db) -> N
     assert t.overdue and breached(t, DeadlineStage.RECTIFY)
 
 
-async def test_write_off_check_deadline_is_one_working_day(ts_env, db) -> None:
+async def test_write_off_check_deadline_is_one_working_day(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
         await ts_env.sleep(timedelta(minutes=5))
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
@@ -113,7 +111,7 @@ async def test_write_off_check_deadline_is_one_working_day(ts_env, db) -> None:
         assert t.status == TicketStatus.RESOLVED
         resolved_at = t.events[-1].at
         assert t.current_deadline.stage == DeadlineStage.WRITE_OFF
-        assert t.current_deadline.due_at == CAL.add_working_days(resolved_at, 1)
+        assert t.current_deadline.due_at == calendar.add_working_days(resolved_at, 1)
         await ts_env.sleep(t.current_deadline.due_at - await ts_env.get_current_time()
                            + timedelta(minutes=1))
         t = await snapshot(handle)

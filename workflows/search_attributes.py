@@ -7,13 +7,15 @@ TICKET_GRID = SearchAttributeKey.for_keyword("TicketGrid")
 TICKET_CATEGORY = SearchAttributeKey.for_keyword("TicketCategory")
 TICKET_OVERDUE = SearchAttributeKey.for_bool("TicketOverdue")
 TICKET_DUE_AT = SearchAttributeKey.for_datetime("TicketDueAt")
+TICKET_ESCALATION = SearchAttributeKey.for_int("TicketEscalationLevel")
 
-ALL = [TICKET_STATUS, TICKET_DEPARTMENT, TICKET_GRID, TICKET_CATEGORY, TICKET_OVERDUE, TICKET_DUE_AT]
+ALL = [TICKET_STATUS, TICKET_DEPARTMENT, TICKET_GRID, TICKET_CATEGORY, TICKET_OVERDUE, TICKET_DUE_AT,
+       TICKET_ESCALATION]
 
 
 def dev_server_args() -> list[str]:
     """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
-    kinds = {"KEYWORD": "Keyword", "BOOL": "Bool", "DATETIME": "Datetime"}
+    kinds = {"KEYWORD": "Keyword", "BOOL": "Bool", "DATETIME": "Datetime", "INT": "Int"}
     args: list[str] = []
     for key in ALL:
         args += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]

@@ -32,6 +32,7 @@ from domain.actions import (
 )
 from domain.states import Role
 from readmodel import queries
+from readmodel.queries import OverdueFilter
 from readmodel.tables import Department
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -42,13 +43,12 @@ Offset = Annotated[int, Query(ge=0)]
 
 @router.get("/overdue", response_model=TicketPage)
 async def list_overdue(
-    user: CurrentUser, session: SessionDep, department: str | None = None,
-    grid: str | None = None, category: str | None = None, limit: Limit = 50, offset: Offset = 0,
+    user: CurrentUser, session: SessionDep, where: Annotated[OverdueFilter, Query()],
+    limit: Limit = 50, offset: Offset = 0,
 ) -> TicketPage:
-    """Open tickets past a deadline, most overdue first (supervisors)."""
+    """Open tickets past a deadline (or due within N hours), most overdue first (supervisors)."""
     require_role(user, Role.SUPERVISOR)
-    page = await queries.overdue_tickets(session=session, now=datetime.now(UTC),
-                                         department=department, grid=grid, category=category,
+    page = await queries.overdue_tickets(session=session, now=datetime.now(UTC), where=where,
                                          limit=limit, offset=offset)
     return page_of(page.rows, page.total, limit, offset)
 

@@ -1,0 +1,11 @@
+"""A business refusal raised by the pure rules and turned into an ApplicationError by the workflow."""
+
+
+class Refusal(Exception):
+    """`kind` maps to HTTP: forbidden 403, conflict 409, invalid 422."""
+
+    def __init__(self, kind: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.details = details

@@ -1,0 +1,246 @@
+"""The ticket's engine: its state, its clock (deadlines, alarms, parking) and the action path."""
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows import steps
+
+with workflow.unsafe.imports_passed_through():
+    from domain import alarms, holds, lifecycle, transitions
+    from domain.actions import ActionInput, ExtensionDecisionInput, ParkingDecisionInput
+    from domain.contracts import CALENDAR_UNKNOWN_YEAR, ScheduleRequest, TicketInput, TicketResult
+    from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
+    from domain.models import initial_snapshot
+    from domain.states import Action, DeadlineStage, TicketStatus
+    from domain.transitions import DeadlineRequest
+
+FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED)
+REPLAN_EVERY = timedelta(hours=1)
+# Tickets started before warnings, escalation, extensions and parking replay without them.
+ALARMS_PATCH = "deadline-alarms"
+
+
+class CalendarGap(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TicketCore:
+    """State, the clock loop and the shared action path; the handlers live in TicketWorkflow."""
+
+    def __init__(self, input: TicketInput) -> None:
+        self._ticket = initial_snapshot(input.incident)
+        self._lock = asyncio.Lock()
+        self._projected_seq = 0
+        self._chase = workflow.patched(ALARMS_PATCH)
+
+    async def _run(self, input: TicketInput) -> TicketResult:
+        t = self._ticket
+        async with self._lock:
+            # The clock starts when the report was acknowledged, not when the worker got to it.
+            now = t.submitted_at
+            transitions.record(t, now=now, actor=input.incident.reporter, action=Action.SUBMIT,
+                               to=TicketStatus.SUBMITTED,
+                               data={"category": t.category, "grid": t.grid})
+            await self._open_deadlines([DeadlineRequest(stage=DeadlineStage.DISPATCH)], now)
+            await self._project()
+            decision = await steps.route(t)
+            now = workflow.now()
+            opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
+            await self._open_deadlines(opened, now)
+            await self._project()
+
+        while t.status not in FINISHED:
+            await self._watch_clock()
+
+        async with self._lock:
+            archive = await steps.archive(t)  # as it stood when finished, before the archive event
+            final = t.status
+            transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ARCHIVE,
+                               to=TicketStatus.ARCHIVED,
+                               data={"final_status": final.value,
+                                     "content_sha256": archive.content_sha256})
+            await self._project()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return TicketResult(ticket_id=t.ticket_id, final_status=final,
+                            archive_sha256=archive.content_sha256)
+
+    async def _watch_clock(self) -> None:
+        """Sleep until the next alarm or until anything changes; then ring one alarm."""
+        t = self._ticket
+        async with self._lock:  # read the clock only between actions, never halfway through one
+            seq = t.seq
+            nxt = alarms.next_alarm(t, chase=self._chase)
+        if nxt is None:
+            await workflow.wait_condition(lambda: t.seq != seq)
+            return
+        left = nxt.at - workflow.now()
+        if left > timedelta(0):
+            stage = f" {nxt.stage.value}" if nxt.stage else ""
+            summary = f"{stage.strip()} deadline" if nxt.kind == "breach" else f"{nxt.kind}{stage}"
+            try:
+                await workflow.wait_condition(lambda: t.seq != seq, timeout=left,
+                                              timeout_summary=summary)
+                return
+            except asyncio.TimeoutError:
+                pass
+        async with self._lock:
+            if t.seq == seq:  # nothing moved the clock while we took the lock
+                await self._ring(nxt)
+
+    async def _ring(self, alarm: alarms.Alarm) -> None:
+        t, now = self._ticket, workflow.now()
+        if alarm.kind == "review":
+            await self._unpark(SYSTEM_ACTOR, "review date reached: the ticket is back")
+        elif alarm.kind == "replan":
+            await self._replan(now)
+        else:
+            notices = alarms.fire(t, alarm, now, chase=self._chase)
+            if self._chase:
+                await steps.notify(t, notices)
+        await self._project()
+
+    async def _open_deadlines(self, requests: list[DeadlineRequest], now: datetime) -> None:
+        t = self._ticket
+        if not self._chase:
+            for req in requests:
+                if req.stage == DeadlineStage.HANDLE:
+                    continue
+                due = req.due_at or await steps.plan_v1(t, req.stage, now, req.working_days)
+                self._add_deadline(Deadline(stage=req.stage, started_at=now, due_at=due))
+            return
+        if not requests:
+            return
+        asks = [ScheduleRequest(kind="open", stage=r.stage, start=now, due_at=r.due_at,
+                                amount=r.working_days, unit="working_days" if r.working_days
+                                else None) for r in requests]
+        try:
+            result = await self._schedule(asks)
+        except CalendarGap as gap:
+            for ask in asks:
+                t.unplanned.append(UnplannedDeadline(stage=ask.stage, start=now, amount=ask.amount,
+                                                     unit=ask.unit, error=gap.message))
+            await self._calendar_alert(gap.message, now)
+            return
+        for deadline in result.deadlines:
+            self._add_deadline(deadline)
+
+    def _add_deadline(self, deadline: Deadline) -> None:
+        t = self._ticket
+        t.deadlines.append(deadline)
+        if deadline.stage == DeadlineStage.RECTIFY and t.finding is not None:
+            t.finding.rectify_due_at = deadline.due_at
+
+    async def _schedule(self, asks: list[ScheduleRequest]):  # type: ignore[no-untyped-def]
+        try:
+            result = await steps.schedule(self._ticket, asks)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == CALENDAR_UNKNOWN_YEAR:
+                raise CalendarGap(cause.message) from None
+            raise
+        self._ticket.alarm_policy = result.alarm_policy
+        return result
+
+    async def _calendar_alert(self, message: str, now: datetime) -> None:
+        t = self._ticket
+        t.next_replan_at = now + REPLAN_EVERY
+        transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
+                           to=t.status, reason=message,
+                           data={"stages": [u.stage.value for u in t.unplanned]})
+        workflow.logger.error("deadline cannot be planned: calendar gap",
+                              extra={"ticket_id": t.ticket_id})
+        await steps.notify(t, [alarms.Notice(kind="replan", target="command-centre")])
+
+    async def _replan(self, now: datetime) -> None:
+        t = self._ticket
+        asks = [ScheduleRequest(kind="open", stage=u.stage, start=u.start, amount=u.amount,
+                                unit=u.unit) for u in t.unplanned]
+        try:
+            result = await self._schedule(asks)
+        except CalendarGap:
+            t.next_replan_at = now + REPLAN_EVERY  # keep trying until an admin loads the year
+            return
+        t.unplanned, t.next_replan_at = [], None
+        for deadline in result.deadlines:
+            self._add_deadline(deadline)
+        transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
+                           to=t.status, reason="calendar loaded: deadlines planned",
+                           data={"due": {d.stage.value: d.due_at.isoformat()
+                                         for d in result.deadlines}})
+
+    async def _unpark(self, actor: Actor, reason: str) -> None:
+        t, now = self._ticket, workflow.now()
+        parked_at = t.parking.parked_at
+        paused = [d for d in t.open_deadlines if d.paused_at is not None]
+        asks = [ScheduleRequest(kind="shift", stage=d.stage, start=d.started_at, due_at=d.due_at,
+                                unit=d.unit, paused_from=parked_at, paused_to=now,
+                                fired=[w.fraction for w in d.warnings if w.fired_at],
+                                warnings=[w for w in d.warnings if not w.fired_at])
+                for d in paused]
+        try:
+            result = await self._schedule(asks) if asks else None
+        except CalendarGap as gap:
+            if actor is not SYSTEM_ACTOR:
+                raise ApplicationError(gap.message, {"field": "calendar"}, type="invalid",
+                                       non_retryable=True) from None
+            t.parking.review_at = now + REPLAN_EVERY
+            await self._calendar_alert(gap.message, now)
+            return
+        shifted = {d.stage: d for d in result.deadlines} if result else {}
+        holds.unpark(t, shifted=shifted, now=now, actor=actor, reason=reason)
+        await steps.notify(t, [alarms.Notice(kind="review", target=alarms.owner(t, None))])
+
+    async def _project(self) -> None:
+        await steps.project(self._ticket, since_seq=self._projected_seq, chase=self._chase)
+        self._projected_seq = self._ticket.seq
+
+    def _validate(self, request: ActionInput) -> None:
+        if not self._chase and request.action not in lifecycle.V1_ACTIONS:
+            raise ApplicationError(f"this ticket predates {request.action}; it cannot take it",
+                                   {"state": self._ticket.status.value}, type="conflict",
+                                   non_retryable=True)
+        try:
+            lifecycle.check(request, self._ticket, workflow.now())
+        except lifecycle.Refusal as refusal:
+            raise ApplicationError(refusal.message, refusal.details, type=refusal.kind,
+                                   non_retryable=True) from None
+
+    async def _act(self, request: ActionInput) -> TicketSnapshot:
+        async with self._lock:
+            self._validate(request)  # again: another action may have moved the ticket meanwhile
+            now = workflow.now()
+            if request.action == Action.APPROVE_EXTENSION:
+                await self._approve_extension(request, now)  # type: ignore[arg-type]
+            elif request.action == Action.UNPARK:
+                await self._unpark(request.actor, request.note or "unparked by a supervisor")
+            elif request.action in lifecycle.HOLD_ACTIONS:
+                holds.apply(self._ticket, request, now)
+            else:
+                opened = transitions.apply(self._ticket, request, now=now)
+                await self._open_deadlines(opened, now)
+            await self._project()
+            return self._ticket
+
+    async def _approve_extension(self, decision: ExtensionDecisionInput, now: datetime) -> None:
+        t = self._ticket
+        target = holds.extension_target(t)
+        asked = t.extension_request
+        result = None
+        if target is not None and asked is not None:
+            ask = ScheduleRequest(kind="extend", stage=target.stage, start=target.started_at,
+                                  due_at=target.due_at, amount=asked.working_days,
+                                  unit=target.unit,
+                                  fired=[w.fraction for w in target.warnings if w.fired_at])
+            try:
+                result = await self._schedule([ask])
+            except CalendarGap as gap:
+                raise ApplicationError(gap.message, {"field": "calendar"}, type="invalid",
+                                       non_retryable=True) from None
+        moved = result.deadlines[0] if result else None
+        holds.approve_extension(t, decision, new_due=moved.due_at if moved else now,
+                                warnings=moved.warnings if moved else [], now=now)
+

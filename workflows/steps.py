@@ -1,0 +1,107 @@
+"""The ticket workflow's calls to its activities, each with its timeout, retries and summary."""
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.alarms import Notice
+    from domain.contracts import (
+        ARCHIVE_TICKET,
+        NOTIFY,
+        PLAN_DEADLINES,
+        PROJECT_TICKET,
+        ROUTE_TICKET,
+        SCHEDULE_DEADLINES,
+        ArchiveInput,
+        ArchiveResult,
+        NotifyInput,
+        PlanDeadlinesInput,
+        PlanDeadlinesResult,
+        ProjectInput,
+        RouteInput,
+        ScheduleInput,
+        ScheduleRequest,
+        ScheduleResult,
+    )
+    from domain.models import RoutingDecision, TicketSnapshot
+    from domain.states import DeadlineStage
+    from workflows import search_attributes as sa
+
+# Activities talk to the read model: retry for as long as it takes, but back off.
+PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+TIMEOUT = timedelta(seconds=30)
+
+
+async def route(t: TicketSnapshot) -> RoutingDecision:
+    return await workflow.execute_activity(
+        ROUTE_TICKET, RouteInput(ticket_id=t.ticket_id, category=t.category, grid=t.grid),
+        result_type=RoutingDecision, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary="route by category and grid",
+    )
+
+
+async def schedule(t: TicketSnapshot, requests: list[ScheduleRequest]) -> ScheduleResult:
+    """Date deadlines on the working calendar; fails fast (CalendarUnknownYear) on a year it lacks."""
+    what = ", ".join(f"{r.kind} {r.stage.value}" for r in requests)
+    return await workflow.execute_activity(
+        SCHEDULE_DEADLINES,
+        ScheduleInput(ticket_id=t.ticket_id, category=t.category, urgency=t.urgency,
+                      requests=requests),
+        result_type=ScheduleResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=f"schedule deadlines: {what}",
+    )
+
+
+async def plan_v1(t: TicketSnapshot, stage: DeadlineStage, start: datetime,
+                  working_days: int | None) -> datetime:
+    """How tickets started before deadline alarms date their deadlines (kept for their replay)."""
+    planned = await workflow.execute_activity(
+        PLAN_DEADLINES,
+        PlanDeadlinesInput(ticket_id=t.ticket_id, category=t.category, start=start,
+                           stages=[stage], working_days=working_days),
+        result_type=PlanDeadlinesResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=f"plan {stage.value} deadline",
+    )
+    return planned.due[stage]
+
+
+async def notify(t: TicketSnapshot, notices: list[Notice]) -> None:
+    if not notices:
+        return
+    await workflow.execute_activity(
+        NOTIFY, NotifyInput(ticket_id=t.ticket_id, seq=t.seq, notices=notices),
+        start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=", ".join(f"{n.kind} → {n.target}" for n in notices),
+    )
+
+
+async def project(t: TicketSnapshot, *, since_seq: int, chase: bool) -> None:
+    current = t.current_deadline
+    attributes = [
+        sa.TICKET_STATUS.value_set(t.status.value),
+        sa.TICKET_DEPARTMENT.value_set(t.department) if t.department
+        else sa.TICKET_DEPARTMENT.value_unset(),
+        sa.TICKET_GRID.value_set(t.grid),
+        sa.TICKET_CATEGORY.value_set(t.category),
+        sa.TICKET_OVERDUE.value_set(t.overdue),
+        sa.TICKET_DUE_AT.value_set(current.due_at) if current else sa.TICKET_DUE_AT.value_unset(),
+    ]
+    if chase:
+        attributes.append(sa.TICKET_ESCALATION.value_set(t.escalation_level))
+    workflow.upsert_search_attributes(attributes)
+    await workflow.execute_activity(
+        PROJECT_TICKET,
+        ProjectInput(snapshot=t.model_copy(update={"events": []}),
+                     events=[e for e in t.events if e.seq > since_seq]),
+        start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=f"project ticket at seq {t.seq}",
+    )
+
+
+async def archive(t: TicketSnapshot) -> ArchiveResult:
+    return await workflow.execute_activity(
+        ARCHIVE_TICKET, ArchiveInput(snapshot=t.model_copy(deep=True)),
+        result_type=ArchiveResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary="write the archive record",
+    )
