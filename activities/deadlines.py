@@ -2,16 +2,15 @@
 import structlog
 from sqlmodel import col, or_, select
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.calendar_source import CalendarSource
 from domain.calendar import CalendarUnknownYear
 from domain.contracts import (
-    CALENDAR_UNKNOWN_YEAR,
     PLAN_DEADLINES,
     SCHEDULE_DEADLINES,
     PlanDeadlinesInput,
     PlanDeadlinesResult,
+    ScheduleFailure,
     ScheduleInput,
     ScheduleRequest,
     ScheduleResult,
@@ -41,14 +40,16 @@ class DeadlineActivities:
         """Open, extend or shift deadlines; a year the calendar lacks fails loudly, never guessed."""
         calendar = await self.calendars.get()
         rules = await self._rules(input.category)
-        try:
-            deadlines = [self._one(calendar, input, r, rules) for r in input.requests]
-        except CalendarUnknownYear as err:
-            log.error("calendar_unknown_year", ticket_id=input.ticket_id,
-                      workflow_id=activity.info().workflow_id, year=err.year)
-            raise ApplicationError(str(err), type=CALENDAR_UNKNOWN_YEAR,
-                                   non_retryable=True) from None
-        return ScheduleResult(deadlines=deadlines, alarm_policy=self.policy.alarm_policy())
+        result = ScheduleResult(deadlines=[], alarm_policy=self.policy.alarm_policy())
+        for request in input.requests:
+            try:
+                result.deadlines.append(self._one(calendar, input, request, rules))
+            except CalendarUnknownYear as err:
+                log.error("calendar_unknown_year", ticket_id=input.ticket_id,
+                          workflow_id=activity.info().workflow_id, year=err.year,
+                          stage=request.stage.value)
+                result.failures.append(ScheduleFailure(stage=request.stage, error=str(err)))
+        return result
 
     def _one(self, calendar, input: ScheduleInput, r: ScheduleRequest,  # type: ignore[no-untyped-def]
              rules: list[PolicyRule]) -> Deadline:

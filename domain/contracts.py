@@ -14,7 +14,6 @@ PROJECT_TICKET = "project_ticket"
 ARCHIVE_TICKET = "archive_ticket"
 SCHEDULE_DEADLINES = "schedule_deadlines"
 NOTIFY = "notify"
-CALENDAR_UNKNOWN_YEAR = "CalendarUnknownYear"  # the error type schedule_deadlines raises
 
 
 class TicketInput(BaseModel):
@@ -57,8 +56,14 @@ class ScheduleInput(BaseModel):
     requests: list[ScheduleRequest]
 
 
+class ScheduleFailure(BaseModel):
+    stage: DeadlineStage
+    error: str  # e.g. the calendar has no data for the year the deadline would fall in
+
+
 class ScheduleResult(BaseModel):
-    deadlines: list[Deadline]
+    deadlines: list[Deadline]  # those that could be dated, in request order
+    failures: list[ScheduleFailure] = Field(default_factory=list)
     alarm_policy: AlarmPolicy
 
 

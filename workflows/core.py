@@ -3,29 +3,23 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
     from domain import alarms, holds, lifecycle, transitions
     from domain.actions import ActionInput, ExtensionDecisionInput, ParkingDecisionInput
-    from domain.contracts import CALENDAR_UNKNOWN_YEAR, ScheduleRequest, TicketInput, TicketResult
+    from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
     from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
     from domain.models import initial_snapshot
-    from domain.states import Action, DeadlineStage, TicketStatus
+    from domain.states import Action, DeadlineStage, TicketStatus, Unit
     from domain.transitions import DeadlineRequest
 
 FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED)
 REPLAN_EVERY = timedelta(hours=1)
 # Tickets started before warnings, escalation, extensions and parking replay without them.
 ALARMS_PATCH = "deadline-alarms"
-
-
-class CalendarGap(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TicketCore:
@@ -115,18 +109,18 @@ class TicketCore:
         if not requests:
             return
         asks = [ScheduleRequest(kind="open", stage=r.stage, start=now, due_at=r.due_at,
-                                amount=r.working_days, unit="working_days" if r.working_days
-                                else None) for r in requests]
-        try:
-            result = await self._schedule(asks)
-        except CalendarGap as gap:
-            for ask in asks:
-                t.unplanned.append(UnplannedDeadline(stage=ask.stage, start=now, amount=ask.amount,
-                                                     unit=ask.unit, error=gap.message))
-            await self._calendar_alert(gap.message, now)
-            return
+                                amount=r.working_days,
+                                unit=Unit.WORKING_DAYS if r.working_days else None)
+                for r in requests]
+        result = await self._schedule(asks)
         for deadline in result.deadlines:
             self._add_deadline(deadline)
+        if result.failures:
+            failed = {f.stage: f.error for f in result.failures}
+            t.unplanned += [UnplannedDeadline(stage=a.stage, start=now, amount=a.amount,
+                                              unit=a.unit, error=failed[a.stage])
+                            for a in asks if a.stage in failed]
+            await self._calendar_alert(result.failures[0].error, now)
 
     def _add_deadline(self, deadline: Deadline) -> None:
         t = self._ticket
@@ -134,18 +128,13 @@ class TicketCore:
         if deadline.stage == DeadlineStage.RECTIFY and t.finding is not None:
             t.finding.rectify_due_at = deadline.due_at
 
-    async def _schedule(self, asks: list[ScheduleRequest]):  # type: ignore[no-untyped-def]
-        try:
-            result = await steps.schedule(self._ticket, asks)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == CALENDAR_UNKNOWN_YEAR:
-                raise CalendarGap(cause.message) from None
-            raise
+    async def _schedule(self, asks: list[ScheduleRequest]) -> ScheduleResult:
+        result = await steps.schedule(self._ticket, asks)
         self._ticket.alarm_policy = result.alarm_policy
         return result
 
     async def _calendar_alert(self, message: str, now: datetime) -> None:
+        """A deadline cannot be dated: say so loudly, and try again every hour."""
         t = self._ticket
         t.next_replan_at = now + REPLAN_EVERY
         transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
@@ -159,18 +148,17 @@ class TicketCore:
         t = self._ticket
         asks = [ScheduleRequest(kind="open", stage=u.stage, start=u.start, amount=u.amount,
                                 unit=u.unit) for u in t.unplanned]
-        try:
-            result = await self._schedule(asks)
-        except CalendarGap:
-            t.next_replan_at = now + REPLAN_EVERY  # keep trying until an admin loads the year
-            return
-        t.unplanned, t.next_replan_at = [], None
+        result = await self._schedule(asks)
+        still = {f.stage for f in result.failures}
+        t.unplanned = [u for u in t.unplanned if u.stage in still]
         for deadline in result.deadlines:
             self._add_deadline(deadline)
-        transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
-                           to=t.status, reason="calendar loaded: deadlines planned",
-                           data={"due": {d.stage.value: d.due_at.isoformat()
-                                         for d in result.deadlines}})
+        t.next_replan_at = now + REPLAN_EVERY if t.unplanned else None
+        if result.deadlines:
+            transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
+                               to=t.status, reason="calendar loaded: deadlines planned",
+                               data={"due": {d.stage.value: d.due_at.isoformat()
+                                             for d in result.deadlines}})
 
     async def _unpark(self, actor: Actor, reason: str) -> None:
         t, now = self._ticket, workflow.now()
@@ -181,14 +169,14 @@ class TicketCore:
                                 fired=[w.fraction for w in d.warnings if w.fired_at],
                                 warnings=[w for w in d.warnings if not w.fired_at])
                 for d in paused]
-        try:
-            result = await self._schedule(asks) if asks else None
-        except CalendarGap as gap:
+        result = await self._schedule(asks) if asks else None
+        if result and result.failures:
+            message = result.failures[0].error
             if actor is not SYSTEM_ACTOR:
-                raise ApplicationError(gap.message, {"field": "calendar"}, type="invalid",
-                                       non_retryable=True) from None
-            t.parking.review_at = now + REPLAN_EVERY
-            await self._calendar_alert(gap.message, now)
+                raise ApplicationError(message, {"field": "calendar"}, type="invalid",
+                                       non_retryable=True)
+            t.parking.review_at = now + REPLAN_EVERY  # stay parked; never guess the dates
+            await self._calendar_alert(message, now)
             return
         shifted = {d.stage: d for d in result.deadlines} if result else {}
         holds.unpark(t, shifted=shifted, now=now, actor=actor, reason=reason)
@@ -229,18 +217,16 @@ class TicketCore:
         t = self._ticket
         target = holds.extension_target(t)
         asked = t.extension_request
-        result = None
+        moved = None
         if target is not None and asked is not None:
             ask = ScheduleRequest(kind="extend", stage=target.stage, start=target.started_at,
                                   due_at=target.due_at, amount=asked.working_days,
                                   unit=target.unit,
                                   fired=[w.fraction for w in target.warnings if w.fired_at])
-            try:
-                result = await self._schedule([ask])
-            except CalendarGap as gap:
-                raise ApplicationError(gap.message, {"field": "calendar"}, type="invalid",
-                                       non_retryable=True) from None
-        moved = result.deadlines[0] if result else None
+            result = await self._schedule([ask])
+            if result.failures:
+                raise ApplicationError(result.failures[0].error, {"field": "calendar"},
+                                       type="invalid", non_retryable=True)
+            moved = result.deadlines[0]
         holds.approve_extension(t, decision, new_due=moved.due_at if moved else now,
                                 warnings=moved.warnings if moved else [], now=now)
-
