@@ -58,3 +58,37 @@ async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
         dues = [t["current_due_at"] for t in inbox]
         assert dues == sorted(dues)
         assert (await gf.call("GET", f"/tickets/{a}", WANG)).json()["overdue"] is True
+
+
+async def test_overdue_view_by_street_community_escalation_and_at_risk(ts_env, db) -> None:
+    async with gridflow_on(ts_env.client, db) as gf:
+        beishan = demo_city.GRIDS[1]  # street 330106001
+        xixi = demo_city.GRIDS[5]  # street 330106002
+        late = await gf.new_ticket(lon=beishan.ring[0][0] + 0.001, lat=beishan.ring[0][1] + 0.001)
+        await wait_for_status(gf, late, "dispatched")
+        claim_due = datetime.fromisoformat((await gf.ticket(late))["current_deadline"]["due_at"])
+        # Past the claim deadline and four more hours: escalated from the grid to the community.
+        await ts_env.sleep(claim_due - await ts_env.get_current_time() + timedelta(hours=4, minutes=1))
+        soon = await gf.new_ticket(category="streetlight", token="demo-worker-li",
+                                   lon=xixi.ring[0][0] + 0.001, lat=xixi.ring[0][1] + 0.001)
+        await wait_for_status(gf, soon, "dispatched")
+
+        ticket = await gf.ticket(late)
+        assert ticket["escalation_level"] == 2
+        assert [e["data"]["level"] for e in ticket["timeline"] if e["action"] == "escalate"] == [
+            "grid", "community"]
+        assert [t["ticket_id"] for t in (await overdue(gf, street=beishan.street))["items"]] == [late]
+        assert (await overdue(gf, street=xixi.street))["items"] == []
+        assert [t["ticket_id"] for t in (await overdue(gf, community=beishan.community))["items"]] == [late]
+        assert [t["ticket_id"] for t in (await overdue(gf, escalation_level=2))["items"]] == [late]
+        assert (await overdue(gf, escalation_level=3))["items"] == []
+        row = (await overdue(gf))["items"][0]
+        assert row["escalation_level"] == 2 and row["street"] == beishan.street
+        # At risk: not late yet, but due within the window (wide: a holiday week may lie ahead).
+        at_risk = await overdue(gf, due_within_hours=24 * 30)
+        assert {t["ticket_id"] for t in at_risk["items"]} == {late, soon}
+        assert [t["ticket_id"] for t in at_risk["items"]][0] == late  # the late one first
+        assert (await gf.call("GET", "/tickets/overdue", SUPERVISOR,
+                              params={"escalation_level": 9})).status_code == 422
+        assert (await gf.call("GET", "/tickets/overdue", SUPERVISOR,
+                              params={"due_within_hours": -1})).status_code == 422
