@@ -59,7 +59,33 @@ async def manual_queue_cancelled(gf: Gridflow, env: WorkflowEnvironment) -> str:
     return t
 
 
-SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled]
+async def extension_and_parking(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket()
+    await wait_for_status(gf, t, "dispatched")
+    await gf.act(t, "claim", CGJ)
+    await gf.act(t, "request-extension", CGJ, {"working_days": 2, "reason": "crane"})
+    await gf.act(t, "approve-extension", SUPERVISOR)
+    await gf.act(t, "request-extension", CGJ, {"working_days": 1, "reason": "rain"})
+    await gf.act(t, "refuse-extension", SUPERVISOR)
+    review = (await env.get_current_time() + timedelta(days=10)).isoformat()
+    await gf.act(t, "request-parking", CGJ, {"reason": "winter", "review_at": review})
+    await gf.act(t, "approve-parking", SUPERVISOR)
+    await env.sleep(timedelta(days=11))  # the review date brings it back
+    await gf.act(t, "request-parking", CGJ, {"reason": "again", "review_at": (
+        await env.get_current_time() + timedelta(days=5)).isoformat()})
+    await gf.act(t, "approve-parking", SUPERVISOR)
+    await gf.act(t, "unpark", SUPERVISOR)
+    await env.sleep(timedelta(days=10))  # late: warnings, breach, the ladder and reminders
+    await gf.act(t, "verify", CGJ, {"outcome": "fixed_on_site"})
+    await gf.act(t, "write-off", WANG)
+    await wait_for_status(gf, t, "archived")
+    return t
+
+
+# Files are named after the workflow version that wrote them: v1 = before deadline alarms.
+VERSION = "v2"
+SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled,
+             extension_and_parking]
 
 
 async def main() -> None:
@@ -77,7 +103,7 @@ async def main() -> None:
             for scenario in SCENARIOS:
                 ticket_id = await scenario(gf, env)
                 history = await env.client.get_workflow_handle(ticket_id).fetch_history()
-                (HERE / f"{scenario.__name__}.json").write_text(history.to_json())
+                (HERE / f"{VERSION}_{scenario.__name__}.json").write_text(history.to_json())
                 print("recorded", scenario.__name__, len(history.events), "events")
         await db.dispose()
     await env.shutdown()

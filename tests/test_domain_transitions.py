@@ -94,13 +94,14 @@ def test_happy_path_from_report_to_write_off():
     clock = Clock()
     ticket, requests = routed(clock)
     assert (ticket.status, ticket.department) == (S.DISPATCHED, "cgj")
-    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY]
+    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY, Stage.HANDLE]
     assert deadline_states(ticket) == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "open"),
-                                       (Stage.VERIFY, "open")]
+                                       (Stage.VERIFY, "open"), (Stage.HANDLE, "open")]
 
     assert act(ticket, ClaimInput(actor=CGJ), clock) == []
     assert (ticket.status, ticket.claimed_by) == (S.CLAIMED, "zhao")
-    assert deadline_states(ticket)[1:] == [(Stage.CLAIM, "met"), (Stage.VERIFY, "open")]
+    assert deadline_states(ticket)[1:] == [(Stage.CLAIM, "met"), (Stage.VERIFY, "open"),
+                                           (Stage.HANDLE, "open")]
 
     assert act(ticket, StartVerificationInput(actor=CGJ), clock) == []
     assert ticket.status == S.VERIFYING
@@ -111,7 +112,9 @@ def test_happy_path_from_report_to_write_off():
     assert ticket.status == S.RESOLVED
     assert ticket.finding.outcome == FindingOutcome.FIXED_ON_SITE
     assert ticket.finding.note == "cleared"
-    assert (Stage.VERIFY, "met") in deadline_states(ticket)
+    # a finding that resolves the ticket meets the verify deadline and the handling limit
+    assert deadline_states(ticket)[2:] == [(Stage.VERIFY, "met"), (Stage.HANDLE, "met"),
+                                           (Stage.WRITE_OFF, "open")]
 
     assert act(ticket, WriteOffInput(actor=WANG), clock) == []
     assert ticket.status == S.WRITTEN_OFF
@@ -130,8 +133,8 @@ def test_verify_straight_from_claimed_counts_as_verification():
     act(ticket, VerifyInput(actor=CGJ, outcome=FindingOutcome.NOT_FOUND), clock)
     assert ticket.status == S.RESOLVED
     assert ticket.events[-1].from_status == S.CLAIMED
-    assert deadline_states(ticket)[:3] == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "met"),
-                                           (Stage.VERIFY, "met")]
+    assert deadline_states(ticket)[:4] == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "met"),
+                                           (Stage.VERIFY, "met"), (Stage.HANDLE, "met")]
 
 
 def test_return_then_manual_dispatch_to_another_department():
@@ -146,17 +149,19 @@ def test_return_then_manual_dispatch_to_another_department():
     returned = ticket.events[-1]
     assert returned.reason == "building site: 住建局"
     assert returned.data["returned_by_department"] == "cgj"
-    # the claim was met before the return; the verify deadline is no longer the department's
+    # the claim was met before the return; the verify deadline and the handling limit are no
+    # longer the department's
     assert deadline_states(ticket) == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "met"),
-                                       (Stage.VERIFY, "voided"), (Stage.DISPATCH, "open")]
+                                       (Stage.VERIFY, "voided"), (Stage.HANDLE, "voided"),
+                                       (Stage.DISPATCH, "open")]
 
     requests = act(ticket, DispatchInput(actor=CHEN, department="zjj", note="construction"), clock)
-    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY]
+    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY, Stage.HANDLE]
     assert (ticket.status, ticket.department) == (S.DISPATCHED, "zjj")
     assert ticket.events[-1].data == {"department": "zjj"}
     assert ticket.events[-1].reason == "construction"
-    assert deadline_states(ticket)[3:] == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "open"),
-                                           (Stage.VERIFY, "open")]
+    assert deadline_states(ticket)[4:] == [(Stage.DISPATCH, "met"), (Stage.CLAIM, "open"),
+                                           (Stage.VERIFY, "open"), (Stage.HANDLE, "open")]
 
     act(ticket, ClaimInput(actor=ZJJ), clock)
     assert ticket.claimed_by == "qian"
@@ -171,6 +176,9 @@ def test_rework_after_a_rejected_write_off():
                                        severity=Severity.YELLOW, rectify_working_days=5), clock)
     assert requests == [DeadlineRequest(stage=Stage.RECTIFY, working_days=5)]
     assert (ticket.status, ticket.finding.severity) == (S.RECTIFYING, Severity.YELLOW)
+    # from here the finding's deadline governs: the handling limit is voided, not met
+    assert deadline_states(ticket)[1:] == [(Stage.CLAIM, "met"), (Stage.VERIFY, "met"),
+                                           (Stage.HANDLE, "voided"), (Stage.RECTIFY, "open")]
 
     assert stages(act(ticket, RectifiedInput(actor=CGJ), clock)) == [Stage.WRITE_OFF]
     assert ticket.status == S.RESOLVED
@@ -216,7 +224,7 @@ def test_cancel_voids_every_open_deadline_and_keeps_met_ones(steps):
                         severity=Severity.YELLOW, rectify_working_days=3)]
     for request in path[:steps]:
         act(ticket, request, clock)
-    met_before = {id(d): d.met_at for d in ticket.deadlines if d.met_at}
+    closed_before = {id(d): (d.met_at, d.voided_at) for d in ticket.deadlines if not d.is_open}
     assert ticket.open_deadlines
 
     requests = act(ticket, CancelInput(actor=CHEN, kind=CancelKind.DUPLICATE, reason="same lane",
@@ -226,10 +234,13 @@ def test_cancel_voids_every_open_deadline_and_keeps_met_ones(steps):
     assert ticket.cancel_kind == CancelKind.DUPLICATE
     assert ticket.open_deadlines == [] and ticket.current_deadline is None
     for d in ticket.deadlines:
-        if id(d) in met_before:
-            assert (d.met_at, d.voided_at) == (met_before[id(d)], None)
+        if id(d) in closed_before:  # met ones stay met; the handling limit voided at verify stays
+            assert (d.met_at, d.voided_at) == closed_before[id(d)]
         else:
-            assert d.voided_at == clock.now
+            assert (d.met_at, d.voided_at) == (None, clock.now)
+    if steps == 3:
+        assert (Stage.HANDLE, "voided") in deadline_states(ticket)
+        assert next(d for d in ticket.deadlines if d.stage == Stage.HANDLE).voided_at < clock.now
     cancel = ticket.events[-1]
     assert (cancel.reason, cancel.data["kind"], cancel.data["duplicate_of"]) == (
         "same lane", "duplicate", "T-earlier")
@@ -255,7 +266,7 @@ def test_routing_to_a_department_dispatches_at_once():
         Action.DISPATCH, S.ROUTED, S.DISPATCHED)
     assert dispatch.actor_id == "system"
     assert ticket.routing == TO_CGJ
-    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY]
+    assert stages(requests) == [Stage.CLAIM, Stage.VERIFY, Stage.HANDLE]
     assert_timeline_chained(ticket)
 
 
