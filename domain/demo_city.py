@@ -4,7 +4,9 @@ Grid codes follow CJ/T 349: county (6) + street (3) + community (3) + grid (2) d
 Cells are 0.01 x 0.01 degree rectangles (about 960 m x 1110 m) west of West Lake, Hangzhou.
 """
 from domain.geo import GridCell
+from domain.policy import PolicyRule
 from domain.routing import RoutingRule
+from domain.states import DeadlineStage, Unit
 
 DISTRICT = "330106"  # 西湖区
 WEST, SOUTH, STEP = 120.10, 30.25, 0.01
@@ -86,4 +88,18 @@ USERS = [
     ("sun", "孙(消防)", "department_staff", "xfj", [], "demo-staff-xfj"),
     ("zhou", "周(街道)", "department_staff", "bs-street", [], "demo-staff-bs"),
     ("chen", "陈(指挥中心)", "supervisor", None, [], "demo-supervisor"),
+]
+
+# Handling limits (处置时限) per category, as digital city management practice sets them.
+DEADLINE_RULES = [
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=4, unit=Unit.WORKING_HOURS, category="garbage"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=2, unit=Unit.WORKING_HOURS, category="manhole"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=2, unit=Unit.WORKING_DAYS, category="streetlight"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=20, unit=Unit.WORKING_DAYS,
+               category="illegal-construction"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=4, unit=Unit.HOURS, category="fire-passage"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=5, unit=Unit.WORKING_DAYS,
+               category="unlicensed-business"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=3, unit=Unit.WORKING_DAYS, category="road-damage"),
+    PolicyRule(stage=DeadlineStage.HANDLE, amount=1, unit=Unit.WORKING_DAYS, category="illegal-ad"),
 ]

@@ -1,11 +1,12 @@
 """Load reference data (departments, grids, categories, routing rules, users) into the read model."""
 import hashlib
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import demo_city
 from readmodel.calendar_store import seed_china_calendar
-from readmodel.tables import Category, Department, Grid, RoutingRuleRow, User
+from readmodel.tables import Category, DeadlineRuleRow, Department, Grid, RoutingRuleRow, User
 
 
 def token_hash(token: str) -> str:
@@ -25,5 +26,8 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     for user_id, name, role, dept, grids, token in demo_city.USERS:
         await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
                                  grids=grids, token_hash=token_hash(token)))
+    if (await session.exec(select(DeadlineRuleRow.id).limit(1))).first() is None:
+        # Only into an empty table: an admin's later changes are never overwritten.
+        session.add_all(DeadlineRuleRow(**r.model_dump()) for r in demo_city.DEADLINE_RULES)
     await session.commit()
     await seed_china_calendar(session=session)  # only the years not loaded yet

@@ -4,12 +4,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import delete
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from readmodel.db import Database, create_schema
 from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
+from readmodel.tables import DeadlineRuleRow
 from settings import settings
 from temporal_client import register_search_attributes
 from workflows import search_attributes
@@ -42,8 +44,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A seeded SQLite read model in a fresh file."""
+async def demo_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """The demo city exactly as `scripts/up.sh` seeds it, in a fresh SQLite file."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/gridflow.db")
     await create_schema(database.engine)
     async with database.session() as session:
@@ -51,6 +53,16 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         await _plain_years_ahead(session)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+async def db(demo_db: Database) -> Database:
+    """The demo city without its per-category handling limits, so that a test's clock runs on the
+    stage defaults alone (tests/test_workflow_policy.py covers the demo's limits)."""
+    async with demo_db.session() as session:
+        await session.exec(delete(DeadlineRuleRow))  # type: ignore[call-overload]
+        await session.commit()
+    return demo_db
 
 
 async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
