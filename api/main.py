@@ -6,7 +6,17 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routes import calendar, holds, incidents, metrics, reference, tickets, work
+from api.routes import (
+    calendar,
+    holds,
+    incidents,
+    metrics,
+    notifications,
+    policy,
+    reference,
+    tickets,
+    work,
+)
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
@@ -35,7 +45,8 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                               "write off, archive.")
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (incidents, tickets, holds, work, reference, calendar, metrics):
+    for module in (incidents, tickets, holds, work, reference, calendar, metrics, policy,
+                   notifications):
         api.include_router(module.router)
     app.include_router(api)
 

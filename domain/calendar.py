@@ -2,9 +2,10 @@
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from domain.states import Unit  # noqa: F401  (re-exported: calendar users say calendar.Unit)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -54,12 +55,6 @@ class WeekdayCalendar:
 DEFAULT_WORKING_HOURS: tuple[tuple[time, time], ...] = (
     (time(9), time(12)), (time(13, 30), time(17, 30)))
 _ZERO = timedelta(0)
-
-
-class Unit(StrEnum):
-    WORKING_HOURS = "working_hours"
-    WORKING_DAYS = "working_days"
-    HOURS = "hours"  # natural time, 24/7, for urgent tickets
 
 
 class CalendarUnknownYear(Exception):

@@ -77,9 +77,9 @@ async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def calendar(db: Database):  # type: ignore[no-untyped-def]
+async def calendar(demo_db: Database):  # type: ignore[no-untyped-def]
     """The working calendar the worker uses, as loaded from the test's read model."""
-    async with db.session() as session:
+    async with demo_db.session() as session:
         return await load_calendar(session=session, working_hours=settings.working_hours)
 
 

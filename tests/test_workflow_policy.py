@@ -1,0 +1,41 @@
+"""The deadline policy is data: the demo's handling limits per category, rules the admin adds."""
+from datetime import timedelta
+
+from domain.states import DeadlineStage, Unit, Urgency
+from readmodel.tables import DeadlineRuleRow
+from tests.workflow_helpers import deadline, snapshot, ticket_running
+
+Stage = DeadlineStage
+
+
+async def test_demo_handling_limits_per_category(ts_env, demo_db, calendar) -> None:
+    expected = {"garbage": (4, Unit.WORKING_HOURS), "illegal-construction": (20, Unit.WORKING_DAYS),
+                "fire-passage": (4, Unit.HOURS)}
+    for category, (amount, unit) in expected.items():
+        async with ticket_running(ts_env, demo_db, category=category) as handle:
+            await ts_env.sleep(timedelta(seconds=20))
+            t = await snapshot(handle)
+        handling = deadline(t, Stage.HANDLE)
+        assert (handling.amount, handling.unit) == (amount, unit), category
+        assert handling.due_at == calendar.add(handling.started_at, amount, unit)
+        assert deadline(t, Stage.VERIFY).amount == 3  # the stage default still applies
+
+
+async def test_a_rule_added_in_the_table_applies_to_new_deadlines(ts_env, db) -> None:
+    async with ticket_running(ts_env, db, category="manhole") as handle:
+        await ts_env.sleep(timedelta(seconds=20))
+        before = deadline(await snapshot(handle), Stage.CLAIM)
+    async with db.session() as session:
+        session.add(DeadlineRuleRow(stage="claim", amount=3, unit="working_hours",
+                                    category="manhole"))
+        await session.commit()
+    async with ticket_running(ts_env, db, category="manhole") as handle:
+        await ts_env.sleep(timedelta(seconds=20))
+        after = deadline(await snapshot(handle), Stage.CLAIM)
+    assert (before.amount, before.unit) == (1, Unit.WORKING_DAYS)
+    assert (after.amount, after.unit) == (3, Unit.WORKING_HOURS)
+    # Urgent manhole reports are not covered by the category rule's urgency-free row alone:
+    async with ticket_running(ts_env, db, category="manhole", urgency=Urgency.URGENT) as handle:
+        await ts_env.sleep(timedelta(seconds=20))
+        urgent = deadline(await snapshot(handle), Stage.CLAIM)
+    assert (urgent.amount, urgent.unit) == (3, Unit.WORKING_HOURS)  # category beats urgency
