@@ -187,7 +187,8 @@ def test_a_parked_ticket_only_waits_for_its_review():
     t = ticket(deadline(Stage.CLAIM, 2), deadline(Stage.HANDLE, 30))
     ring(t, H(2))
     assert t.overdue
-    t.parking = Parking(parked_at=H(2), review_at=H(100), reason="frozen ground", approved_by="chen")
+    t.parking = Parking(parked_at=H(2), review_at=H(100), reason="frozen ground",
+                        approved_by="chen")
     assert alarms.pending(t) == [Alarm(kind="review", at=H(100))]
     assert alarms.next_alarm(t, chase=False) == Alarm(kind="review", at=H(100))
     with pytest.raises(ValueError):
@@ -203,7 +204,8 @@ def test_v1_tickets_get_breaches_only():
     assert all(notices == [] for *_, notices in rung)
     assert [a for a, _ in happened(t)] == [Action.DEADLINE_BREACHED] * 2
     assert t.overdue and len(t.breach_log) == 2
-    assert (t.escalation_level, t.next_escalation_at, t.next_reminder_at) == (Level.NONE, None, None)
+    assert t.escalation_level == Level.NONE
+    assert t.next_escalation_at is t.next_reminder_at is None
     t.next_escalation_at = t.next_reminder_at = H(60)  # even if set, v1 never chases
     assert alarms.pending(t, chase=False) == []
 
