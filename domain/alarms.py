@@ -136,6 +136,12 @@ def _schedule_climb(t: TicketSnapshot, now: datetime) -> None:
     )
 
 
+def resume(t: TicketSnapshot, now: datetime) -> None:
+    """Chase a ticket still overdue once it is back from parking: 催办, and the ladder climbs on."""
+    t.next_reminder_at = now + t.alarm_policy.reminder_interval
+    _schedule_climb(t, now)
+
+
 def _raise_to(t: TicketSnapshot, level: EscalationLevel, now: datetime) -> list[Notice]:
     previous = EscalationLevel(t.escalation_level)
     t.escalation_level = level

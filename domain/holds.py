@@ -1,6 +1,7 @@
 """Extensions (延期申请) and parking (挂账): the rules and the state changes that need no calendar."""
 from datetime import datetime, timedelta
 
+from domain import alarms
 from domain.actions import (
     ActionInput,
     ExtensionDecisionInput,
@@ -185,6 +186,8 @@ def unpark(ticket: TicketSnapshot, *, shifted: dict[DeadlineStage, Deadline], no
             d.due_at, d.warnings = moved.due_at, moved.warnings
         d.paused_at = None
     ticket.parking = None
+    if ticket.overdue:  # parking cleared the chase; a deadline still late needs it again
+        alarms.resume(ticket, now)
     record(ticket, now=now, actor=actor, action=Action.UNPARK, to=ticket.status, reason=reason,
            data={"parked_at": parking.parked_at.isoformat(),
                  "dues": {s.value: d.due_at.isoformat() for s, d in shifted.items()}})
