@@ -17,7 +17,7 @@ from domain.actions import (
     VerifyInput,
 )
 from domain.models import Actor, Finding, RoutingDecision, TicketEvent, TicketSnapshot
-from domain.states import Action, DeadlineStage, FindingOutcome, TicketStatus
+from domain.states import DEPARTMENT_STATUSES, Action, DeadlineStage, FindingOutcome, TicketStatus
 
 S = TicketStatus
 Stage = DeadlineStage
@@ -95,6 +95,14 @@ def _dispatch(
 
 def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
     """Carry out an already-validated action; returns the deadlines it opens."""
+    opened = _apply(ticket, request, now=now)
+    if ticket.status not in DEPARTMENT_STATUSES:
+        # A request for more time or a pause lapses once the work left the department.
+        ticket.extension_request = ticket.parking_request = None
+    return opened
+
+
+def _apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
     actor, note = request.actor, request.note
     data: dict[str, Any] = {"note": note} if note else {}
     match request:

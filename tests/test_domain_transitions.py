@@ -18,7 +18,7 @@ from domain.actions import (
 from domain.models import SYSTEM_ACTOR, Deadline, RoutingDecision, TicketSnapshot, initial_snapshot
 from domain.states import Action, CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus
 from domain.transitions import DeadlineRequest
-from tests.factories import CGJ, CHEN, WANG, ZJJ, incident_input
+from tests.factories import CGJ, CHEN, WANG, ZJJ, incident_input, ticket_snapshot
 
 S, Stage = TicketStatus, DeadlineStage
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
@@ -302,3 +302,19 @@ def test_system_actions_have_no_human_transition():
     with pytest.raises(ValueError):
         transitions.apply(ticket, ClaimInput(actor=CGJ).model_copy(update={"action": Action.ROUTE}),
                           now=T0)
+
+
+def test_pending_requests_lapse_when_the_work_leaves_the_department():
+    from domain.actions import RequestExtensionInput, RequestParkingInput
+    from domain import holds
+
+    t = ticket_snapshot(status=TicketStatus.CLAIMED, department="cgj")
+    t.deadlines.append(Deadline(stage=DeadlineStage.VERIFY, started_at=T0,
+                                due_at=T0 + timedelta(days=3)))
+    holds.apply(t, RequestExtensionInput(actor=CGJ, working_days=2, reason="crane"), T0)
+    holds.apply(t, RequestParkingInput(actor=CGJ, reason="winter",
+                                       review_at=T0 + timedelta(days=30)), T0)
+    assert t.extension_request is not None and t.parking_request is not None
+    transitions.apply(t, VerifyInput(actor=CGJ, outcome=FindingOutcome.FIXED_ON_SITE), now=T0)
+    assert t.status == TicketStatus.RESOLVED
+    assert t.extension_request is None and t.parking_request is None
