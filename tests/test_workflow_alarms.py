@@ -5,6 +5,7 @@ from domain.actions import ClaimInput
 from domain.states import DeadlineStage, EscalationLevel, Unit, Urgency
 from tests.factories import CGJ, GRID
 from tests.workflow_helpers import (
+    routed,
     CLAIM_ONLY,
     actions,
     deadline,
@@ -20,7 +21,7 @@ Stage = DeadlineStage
 
 async def test_warnings_at_half_and_eighty_percent_then_the_breach(ts_env, db) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         t = await snapshot(handle)
         claim = deadline(t, Stage.CLAIM)
         assert claim.unit == Unit.WORKING_DAYS and claim.amount == 1
@@ -51,7 +52,7 @@ async def test_warnings_at_half_and_eighty_percent_then_the_breach(ts_env, db) -
 
 async def test_escalation_climbs_grid_community_street_district_and_reminds_daily(ts_env, db) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         due = deadline(await snapshot(handle), Stage.CLAIM).due_at
         await sleep_until(ts_env, due)
         t = await snapshot(handle)
@@ -83,7 +84,7 @@ async def test_escalation_climbs_grid_community_street_district_and_reminds_dail
 
 async def test_meeting_the_deadline_stops_the_ladder_and_the_reminders(ts_env, db) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         due = deadline(await snapshot(handle), Stage.CLAIM).due_at
         await sleep_until(ts_env, due)
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
@@ -98,7 +99,7 @@ async def test_meeting_the_deadline_stops_the_ladder_and_the_reminders(ts_env, d
 
 async def test_urgent_tickets_run_on_natural_hours(ts_env, db) -> None:
     async with ticket_running(ts_env, db, urgency=Urgency.URGENT) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         t = await snapshot(handle)
         claim = deadline(t, Stage.CLAIM)
         assert claim.unit == Unit.HOURS and claim.due_at - claim.started_at == timedelta(hours=1)

@@ -9,7 +9,7 @@ from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit
 from readmodel.calendar_store import load_year
 from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
-from tests.workflow_helpers import actions, deadline, sleep_until, snapshot, ticket_running
+from tests.workflow_helpers import actions, deadline, sleep_until, snapshot, ticket_running, routed
 
 Stage = DeadlineStage
 
@@ -34,7 +34,7 @@ async def test_a_holiday_week_with_make_up_saturdays(ts_env, db) -> None:
     await sleep_until(ts_env, datetime.combine(friday, time(10), SHANGHAI), after=timedelta(0))
 
     async with ticket_running(ts_env, db) as handle:
-        await ts_env.sleep(timedelta(seconds=20))
+        await routed(handle)
         t = await snapshot(handle)
         dispatched = next(e.at for e in t.events if e.action == "dispatch").astimezone(SHANGHAI)
         claim, verify = deadline(t, Stage.CLAIM), deadline(t, Stage.VERIFY)
@@ -66,7 +66,7 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
         await session.commit()
 
     async with ticket_running(ts_env, db, policy=far) as handle:
-        await ts_env.sleep(timedelta(seconds=20))
+        await routed(handle)
         t = await snapshot(handle)
         assert {d.stage for d in t.open_deadlines} == {Stage.CLAIM, Stage.VERIFY}  # still dated
         assert [u.stage for u in t.unplanned] == [Stage.HANDLE]

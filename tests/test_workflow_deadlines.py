@@ -12,6 +12,7 @@ from domain.states import DeadlineStage, FindingOutcome, Severity, TicketStatus
 from settings import settings
 from tests.factories import CGJ, incident_input
 from worker import build_worker
+from tests.workflow_helpers import routed
 from workflows.ticket import TicketWorkflow
 
 
@@ -37,6 +38,7 @@ def breached(t: TicketSnapshot, stage: DeadlineStage) -> bool:
 
 async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db, category="other") as handle:
+        await routed(handle)
         await ts_env.sleep(timedelta(hours=1))
         t = await snapshot(handle)
         assert t.status == TicketStatus.MANUAL_DISPATCH and not t.overdue
@@ -52,7 +54,7 @@ async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db, cale
 
 async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
-        await ts_env.sleep(timedelta(minutes=5))
+        await routed(handle)
         t = await snapshot(handle)
         assert t.status == TicketStatus.DISPATCHED and t.department == "cgj"
         dispatched_at = next(e.at for e in t.events if e.action == "dispatch")
@@ -80,7 +82,7 @@ async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db, calendar
 
 async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
-        await ts_env.sleep(timedelta(minutes=5))
+        await routed(handle)
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
         due = await ts_env.get_current_time() + timedelta(days=10)
         await handle.execute_update(
@@ -100,7 +102,7 @@ async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db, cale
 
 async def test_write_off_check_deadline_is_one_working_day(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db) as handle:
-        await ts_env.sleep(timedelta(minutes=5))
+        await routed(handle)
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
         await handle.execute_update(
             TicketWorkflow.verify,

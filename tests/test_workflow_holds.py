@@ -16,6 +16,7 @@ from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import Action, DeadlineStage, Unit
 from tests.factories import CGJ, CHEN
 from tests.workflow_helpers import (
+    routed,
     CLAIM_ONLY,
     actions,
     deadline,
@@ -41,7 +42,7 @@ async def refused(handle, update, request) -> tuple[str, str]:  # type: ignore[n
 
 async def test_approved_extension_moves_the_running_deadline(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db, policy=LONG_HANDLING) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
         verify = deadline(await snapshot(handle), Stage.VERIFY)
         ask = RequestExtensionInput(actor=CGJ, working_days=5, reason="需要吊车 needs a crane")
@@ -65,7 +66,7 @@ async def test_approved_extension_moves_the_running_deadline(ts_env, db, calenda
 
 async def test_refused_late_and_over_cap_extensions(ts_env, db) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         ask = RequestExtensionInput(actor=CGJ, working_days=3, reason="rain")
         await handle.execute_update(TicketWorkflow.request_extension, ask)
         t = await handle.execute_update(TicketWorkflow.decide_extension, REFUSE)
@@ -87,7 +88,7 @@ async def test_refused_late_and_over_cap_extensions(ts_env, db) -> None:
 
 async def test_parking_stops_the_clock_until_the_review_date(ts_env, db, calendar) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         claim = deadline(await snapshot(handle), Stage.CLAIM)
         now = await ts_env.get_current_time()
         review_at = now + timedelta(days=20)
@@ -117,7 +118,7 @@ async def test_parking_stops_the_clock_until_the_review_date(ts_env, db, calenda
 
 async def test_supervisor_unparks_early_and_refusals(ts_env, db) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
-        await ts_env.sleep(timedelta(seconds=30))
+        await routed(handle)
         now = await ts_env.get_current_time()
         past = RequestParkingInput(actor=CGJ, reason="x", review_at=now - timedelta(hours=1))
         assert (await refused(handle, TicketWorkflow.request_parking, past))[0] == "invalid"

@@ -1,4 +1,5 @@
 """Running one ticket on the time-skipping server with the real worker, activities and read model."""
+import asyncio
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Deadline, TicketSnapshot
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
-from domain.states import DeadlineStage, Unit
+from domain.states import DeadlineStage, TicketStatus, Unit
 from readmodel.tables import Notification
 from settings import Settings
 from tests.factories import incident_input
@@ -67,3 +68,15 @@ async def notifications(db, ticket_id: str) -> list[Notification]:  # type: igno
         rows = await session.exec(select(Notification).where(Notification.ticket_id == ticket_id)
                                   .order_by(Notification.seq))
         return list(rows.all())
+
+
+async def routed(handle: WorkflowHandle, timeout: float = 15.0) -> TicketSnapshot:
+    """Wait (in real time, the test clock standing still) until routing has placed the ticket."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while True:
+        t = await snapshot(handle)
+        if t.status not in (TicketStatus.SUBMITTED, TicketStatus.ROUTED):
+            return t
+        assert loop.time() < give_up, f"ticket still {t.status}"
+        await asyncio.sleep(0.05)
