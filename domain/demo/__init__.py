@@ -1,0 +1,1 @@
+"""The demo city shipped with gridflow (the run command and the tests load it)."""

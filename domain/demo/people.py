@@ -1,0 +1,13 @@
+"""The demo city's users, one or more for every role, with demo tokens."""
+from domain.demo.geography import GRIDS
+
+# (user_id, display name, role, department, grids, demo token)
+USERS = [
+    ("wang", "王网格员", "grid_worker", None, [GRIDS[0].code, GRIDS[1].code], "demo-worker-wang"),
+    ("li", "李网格员", "grid_worker", None, [GRIDS[2].code, GRIDS[3].code], "demo-worker-li"),
+    ("zhao", "赵(城管)", "department_staff", "cgj", [], "demo-staff-cgj"),
+    ("qian", "钱(住建)", "department_staff", "zjj", [], "demo-staff-zjj"),
+    ("sun", "孙(消防)", "department_staff", "xfj", [], "demo-staff-xfj"),
+    ("zhou", "周(街道)", "department_staff", "bs-street", [], "demo-staff-bs"),
+    ("chen", "陈(指挥中心)", "supervisor", None, [], "demo-supervisor"),
+]
