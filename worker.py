@@ -9,10 +9,12 @@ from temporalio.worker import Worker
 from activities.tickets import TicketActivities
 from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
+from activities.subjects import SubjectActivities
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
 from temporal_client import connect
+from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = structlog.get_logger("gridflow.worker")
@@ -24,8 +26,9 @@ def build_worker(client: Client, *, db: Database, config: Settings, task_queue: 
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,
-        workflows=[TicketWorkflow],
-        activities=[*TicketActivities(db=db).all(), *deadlines.all()],
+        workflows=[TicketWorkflow, SubjectWorkflow],
+        activities=[*TicketActivities(db=db).all(), *deadlines.all(),
+                    *SubjectActivities(db=db, client=client).all()],
     )
 
 

@@ -25,8 +25,8 @@ class Alarm(BaseModel):
 class Notice(BaseModel):
     """Somebody must hear about this ticket: a department, or a level of the ladder."""
 
-    kind: Kind
-    target: str  # a department code, or the grid / community / street / district code
+    kind: str  # an alarm kind, or: return, recheck, merge
+    target: str  # a department code, the grid / community / street / district code, or the centre
     level: EscalationLevel | None = None
     stage: DeadlineStage | None = None
     due_at: datetime | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from domain.alarms import Notice
 from domain.models import AlarmPolicy, Deadline, DeadlineWarning, Incident, RoutingDecision, TicketEvent, TicketSnapshot
 from domain.states import DeadlineStage, TicketStatus, Unit, Urgency
+from domain.subjects import SubjectState
 
 ROUTE_TICKET = "route_ticket"
 PLAN_DEADLINES = "plan_deadlines"
@@ -14,6 +15,8 @@ PROJECT_TICKET = "project_ticket"
 ARCHIVE_TICKET = "archive_ticket"
 SCHEDULE_DEADLINES = "schedule_deadlines"
 NOTIFY = "notify"
+TELL_SUBJECT = "tell_subject"
+PROJECT_SUBJECT = "project_subject"
 
 
 class TicketInput(BaseModel):
@@ -101,3 +104,7 @@ class ArchiveResult(BaseModel):
 
 
 __all__ = ["RoutingDecision"]
+
+
+class ProjectSubjectInput(BaseModel):
+    state: SubjectState

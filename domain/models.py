@@ -140,6 +140,8 @@ class Incident(BaseModel):
     reporter: Actor
     submitted_at: datetime
     urgency: Urgency = Urgency.NORMAL
+    subject_code: str | None = None  # the shop, school or building the report concerns
+    device_id: str | None = None  # a sensor's report (smart community)
 
 
 class TicketSnapshot(BaseModel):
@@ -166,6 +168,8 @@ class TicketSnapshot(BaseModel):
     seq: int = 0
     updated_at: datetime
     urgency: Urgency = Urgency.NORMAL
+    subject_code: str | None = None
+    device_id: str | None = None
     closed_at: datetime | None = None  # written off or cancelled
     escalation_level: int = 0
     next_escalation_at: datetime | None = None
@@ -225,4 +229,6 @@ def initial_snapshot(incident: Incident) -> TicketSnapshot:
         submitted_at=incident.submitted_at,
         updated_at=incident.submitted_at,
         urgency=incident.urgency,
+        subject_code=incident.subject_code,
+        device_id=incident.device_id,
     )

@@ -14,12 +14,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
     from domain.models import initial_snapshot
     from domain.states import Action, DeadlineStage, TicketStatus, Unit
+    from domain.subjects import ProblemClosed, ProblemFound
     from domain.transitions import DeadlineRequest
 
 FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED)
 REPLAN_EVERY = timedelta(hours=1)
 # Tickets started before warnings, escalation, extensions and parking replay without them.
 ALARMS_PATCH = "deadline-alarms"
+SECOND_RETURN_PATCH = "second-return-escalation"
 
 
 class TicketCore:
@@ -210,8 +212,28 @@ class TicketCore:
             else:
                 opened = transitions.apply(self._ticket, request, now=now)
                 await self._open_deadlines(opened, now)
+                await self._after(request)
             await self._project()
             return self._ticket
+
+    async def _after(self, request: ActionInput) -> None:
+        """Who else must hear of this action: the subject the ticket concerns, the centre."""
+        t = self._ticket
+        rectification = t.finding is not None and t.finding.severity is not None
+        if t.subject_code and rectification:
+            if request.action == Action.VERIFY:
+                await steps.tell_subject(t, ProblemFound(ticket_id=t.ticket_id,
+                                                         severity=t.finding.severity))
+            elif request.action in (Action.WRITE_OFF, Action.CANCEL):
+                await steps.tell_subject(t, ProblemClosed(
+                    ticket_id=t.ticket_id, rectified=request.action == Action.WRITE_OFF))
+        if (request.action == Action.RETURN and t.return_count >= 2 and self._chase
+                and workflow.patched(SECOND_RETURN_PATCH)):
+            # Returned twice: the routing is in doubt, a supervisor must look at it.
+            transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ESCALATE,
+                               to=t.status, reason="returned twice: a supervisor decides",
+                               data={"to": "command-centre", "return_count": t.return_count})
+            await steps.notify(t, [alarms.Notice(kind="return", target="command-centre")])
 
     async def _approve_extension(self, decision: ExtensionDecisionInput, now: datetime) -> None:
         t = self._ticket

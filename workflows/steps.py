@@ -23,7 +23,9 @@ with workflow.unsafe.imports_passed_through():
         ScheduleInput,
         ScheduleRequest,
         ScheduleResult,
+        TELL_SUBJECT,
     )
+    from domain.subjects import ProblemClosed, ProblemFound, SubjectNews
     from domain.models import RoutingDecision, TicketSnapshot
     from domain.states import DeadlineStage
     from workflows import search_attributes as sa
@@ -104,4 +106,13 @@ async def archive(t: TicketSnapshot) -> ArchiveResult:
         ARCHIVE_TICKET, ArchiveInput(snapshot=t.model_copy(deep=True)),
         result_type=ArchiveResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
         summary="write the archive record",
+    )
+
+
+async def tell_subject(t: TicketSnapshot, event: ProblemFound | ProblemClosed) -> None:
+    assert t.subject_code is not None
+    await workflow.execute_activity(
+        TELL_SUBJECT, SubjectNews(subject_code=t.subject_code, event=event),
+        start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=f"tell subject {t.subject_code}: {event.kind}",
     )

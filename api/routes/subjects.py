@@ -1,0 +1,137 @@
+"""Subjects and their colour: registration, the re-check, shutting down, the public lookup."""
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from activities.subjects import subject_input, subject_workflow_id
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
+from api.errors import ApiError, invalid
+from api.tickets_service import REFUSAL_STATUS
+from domain.states import Role
+from domain.subjects import BlackInput, RecheckInput, SubjectState
+from readmodel import subject_store
+from readmodel.tables import Grid, SubjectRow
+from workflows.subject import SubjectWorkflow
+
+router = APIRouter(tags=["subjects"])
+Code = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SubjectCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(min_length=1, max_length=40, examples=["shop", "school", "building"])
+    grid: str = Field(min_length=14, max_length=14)
+
+
+class SubjectPublic(BaseModel):
+    """What anyone may see by the code posted at the door: nothing personal."""
+
+    code: str
+    name: str
+    colour: str
+    open_problems: int
+
+
+class SubjectDetail(SubjectPublic):
+    kind: str
+    grid: str
+    state: SubjectState | None
+
+
+class RecheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    clean: bool = Field(strict=True)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class BlackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Literal["shut_down", "resumed_without_permission"]
+
+
+async def _row(session, code: str) -> SubjectRow:  # type: ignore[no-untyped-def]
+    row = await subject_store.get(session=session, code=code)
+    if row is None:
+        raise ApiError(404, f"no subject {code}")
+    return row
+
+
+@router.post("/admin/subjects", response_model=SubjectDetail, status_code=201)
+async def register_subject(body: SubjectCreate, user: CurrentUser,
+                           session: SessionDep) -> SubjectDetail:
+    """Register a subject tickets may concern (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    if await session.get(Grid, body.grid) is None:
+        raise invalid("grid", f"unknown grid '{body.grid}'")
+    if await subject_store.get(session=session, code=body.code) is not None:
+        raise ApiError(409, f"subject {body.code} exists already", code="conflict")
+    row = SubjectRow(**body.model_dump())
+    session.add(row)
+    await session.commit()
+    return SubjectDetail(**body.model_dump(), colour=row.colour, open_problems=0, state=None)
+
+
+@router.get("/public/subjects/{code}", response_model=SubjectPublic)
+async def sunshine_lookup(code: Code, session: SessionDep) -> SubjectPublic:
+    """The sunshine code lookup: name, colour and open problems; no sign-in, nothing personal."""
+    row = await _row(session, code)
+    return SubjectPublic(code=row.code, name=row.name, colour=row.colour,
+                         open_problems=row.open_problems)
+
+
+@router.get("/subjects/{code}", response_model=SubjectDetail)
+async def subject(code: Code, _: CurrentUser, session: SessionDep) -> SubjectDetail:
+    """A subject's colour, open problems, observation and history."""
+    row = await _row(session, code)
+    return SubjectDetail(code=row.code, name=row.name, colour=row.colour, kind=row.kind,
+                         grid=row.grid, open_problems=row.open_problems,
+                         state=SubjectState.model_validate(row.state) if row.state else None)
+
+
+async def _update(client, config, session, code: str, update: str, request) -> SubjectDetail:  # type: ignore[no-untyped-def]
+    row = await _row(session, code)
+    start = WithStartWorkflowOperation(
+        SubjectWorkflow.run, await subject_input(session=session, code=code),
+        id=subject_workflow_id(code), task_queue=config.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    try:
+        state = await client.execute_update_with_start_workflow(
+            update, request, start_workflow_operation=start, result_type=SubjectState)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
+            raise ApiError(REFUSAL_STATUS[cause.type], cause.message, code=cause.type) from None
+        raise
+    return SubjectDetail(code=code, name=row.name, colour=state.colour.value, kind=row.kind,
+                         grid=row.grid, open_problems=len(state.open_problems), state=state)
+
+
+@router.post("/subjects/{code}/recheck", response_model=SubjectDetail)
+async def recheck(code: Code, body: RecheckBody, user: CurrentUser, session: SessionDep,
+                  client: TemporalClient, config: SettingsDep) -> SubjectDetail:
+    """Record the re-check after the observation period; only a clean one turns it white."""
+    request = RecheckInput(actor_id=user.user_id, actor_role=user.role,
+                           actor_grids=list(user.grids), **body.model_dump())
+    return await _update(client, config, session, code, "recheck", request)
+
+
+@router.post("/subjects/{code}/black", response_model=SubjectDetail)
+async def blacken(code: Code, body: BlackBody, user: CurrentUser, session: SessionDep,
+                  client: TemporalClient, config: SettingsDep) -> SubjectDetail:
+    """Shut down, or found operating without permission: the subject turns black (supervisors)."""
+    request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=body.reason)
+    return await _update(client, config, session, code, "set_black", request)
+
+
+@router.post("/subjects/{code}/reinstate", response_model=SubjectDetail)
+async def reinstate(code: Code, user: CurrentUser, session: SessionDep, client: TemporalClient,
+                    config: SettingsDep) -> SubjectDetail:
+    """Allowed to operate again: back under observation, never straight to white (supervisors)."""
+    request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=None)
+    return await _update(client, config, session, code, "set_black", request)
