@@ -14,6 +14,7 @@ from api.routes import (
     notifications,
     policy,
     reference,
+    subjects,
     tickets,
     work,
 )
@@ -46,7 +47,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     for module in (incidents, tickets, holds, work, reference, calendar, metrics, policy,
-                   notifications):
+                   notifications, subjects):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -27,6 +27,8 @@ class IncidentCreate(Body):
     lat: float = Field(strict=True, ge=-90, le=90, examples=[30.255])
     lon: float = Field(strict=True, ge=-180, le=180, examples=[120.105])
     description: str = Field(min_length=1, max_length=4000)
+    subject_code: str | None = Field(default=None, max_length=64,
+                                     description="the shop, school or building concerned")
     urgency: Urgency = Field(default=Urgency.NORMAL,
                              description="urgent tickets run on natural hours, day and night")
 

@@ -45,7 +45,8 @@ async def submit_incident(
     fingerprint = request_fingerprint(body)
     incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
                         grid=grid, description=body.description, reporter=reporter,
-                        submitted_at=datetime.now(UTC), urgency=body.urgency)
+                        submitted_at=datetime.now(UTC), urgency=body.urgency,
+                        subject_code=body.subject_code)
     try:
         await client.start_workflow(
             TicketWorkflow.run,

@@ -5,8 +5,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import demo_city
+from domain.demo.subjects import SUBJECTS
 from readmodel.calendar_store import seed_china_calendar
-from readmodel.tables import Category, DeadlineRuleRow, Department, Grid, RoutingRuleRow, User
+from readmodel.tables import Category, DeadlineRuleRow, Department, Grid, RoutingRuleRow, SubjectRow, User
 
 
 def token_hash(token: str) -> str:
@@ -29,5 +30,8 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     if (await session.exec(select(DeadlineRuleRow.id).limit(1))).first() is None:
         # Only into an empty table: an admin's later changes are never overwritten.
         session.add_all(DeadlineRuleRow(**r.model_dump()) for r in demo_city.DEADLINE_RULES)
+    for code, name, kind, grid in SUBJECTS:
+        if await session.get(SubjectRow, code) is None:  # its colour is its workflow's to change
+            session.add(SubjectRow(code=code, name=name, kind=kind, grid=grid))
     await session.commit()
     await seed_china_calendar(session=session)  # only the years not loaded yet

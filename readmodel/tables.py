@@ -154,3 +154,19 @@ class Notification(SQLModel, table=True):
     stage: str | None = None
     due_at: datetime | None = None
     created_at: datetime
+
+
+class SubjectRow(SQLModel, table=True):
+    """A shop, school or building tickets may concern; its colour is projected by its workflow."""
+
+    __tablename__ = "subject"
+    code: str = Field(primary_key=True)  # the "sunshine code" posted at the door
+    name: str
+    kind: str  # shop / school / building / …
+    grid: str = Field(index=True)
+    colour: str = Field(default="white", index=True)
+    open_problems: int = 0
+    observation_until: datetime | None = None
+    recheck_due: bool = False
+    seq: int = 0
+    state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -11,7 +11,7 @@ from api.errors import ApiError, invalid
 from api.schemas import IncidentCreate, SubmissionPublic
 from domain.geo import GridCell, locate
 from domain.states import Role, TicketStatus
-from readmodel.tables import Category, Grid, TicketRow
+from readmodel.tables import Category, Grid, SubjectRow, TicketRow
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
@@ -41,6 +41,8 @@ async def submit_incident(
         raise invalid("Idempotency-Key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")
     if await session.get(Category, body.category) is None:
         raise invalid("category", f"unknown category '{body.category}'")
+    if body.subject_code is not None and await session.get(SubjectRow, body.subject_code) is None:
+        raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
     grids = [GridCell.model_validate(g, from_attributes=True)
              for g in (await session.exec(select(Grid))).all()]
     cell = locate(grids, lat=body.lat, lon=body.lon)
