@@ -1,24 +1,25 @@
 """Ticket activities: route, plan deadlines, project to the read model, archive. All the I/O."""
 import structlog
-from sqlmodel import select
 from temporalio import activity
 
 from domain.contracts import (
     ARCHIVE_TICKET,
+    FIND_DUPLICATES,
     NOTIFY,
     PROJECT_TICKET,
     ROUTE_TICKET,
     ArchiveInput,
     ArchiveResult,
+    DuplicateQuery,
+    DuplicateResult,
     NotifyInput,
     ProjectInput,
     RouteInput,
 )
+from domain.calendar import SHANGHAI
 from domain.models import RoutingDecision
-from domain.routing import RoutingRule, route
-from readmodel import projection
+from readmodel import projection, queries, routing_store
 from readmodel.db import Database
-from readmodel.tables import RoutingRuleRow
 
 log = structlog.get_logger("gridflow.activities")
 
@@ -37,15 +38,14 @@ class TicketActivities:
 
     @activity.defn(name=ROUTE_TICKET)
     async def route_ticket(self, input: RouteInput) -> RoutingDecision:
-        """Find the department for this category and grid from the routing table."""
+        """Find the department from the routing rules in force on the day routing was scheduled
+        (Asia/Shanghai; the server's clock, so a retry decides as the first attempt would)."""
+        on = activity.info().scheduled_time.astimezone(SHANGHAI).date()
         async with self.db.session() as session:
-            rows = (await session.exec(
-                select(RoutingRuleRow).where(RoutingRuleRow.category == input.category)
-            )).all()
-        rules = [RoutingRule.model_validate(r, from_attributes=True) for r in rows]
-        decision = route(rules=rules, category=input.category, grid=input.grid)
+            decision = await routing_store.decide(session=session, category=input.category,
+                                                  grid=input.grid, on=on)
         _bound(input.ticket_id).info("routed", department=decision.department,
-                                     rule_id=decision.rule_id)
+                                     rule_id=decision.rule_id, rule_version=decision.rule_version)
         return decision
 
     @activity.defn(name=PROJECT_TICKET)
@@ -67,6 +67,16 @@ class TicketActivities:
         _bound(input.snapshot.ticket_id).info("archived", content_sha256=digest)
         return ArchiveResult(content_sha256=digest)
 
+    @activity.defn(name=FIND_DUPLICATES)
+    async def find_duplicates(self, input: DuplicateQuery) -> DuplicateResult:
+        """Open tickets of the same category within the category's radius and time window."""
+        async with self.db.session() as session:
+            candidates = await queries.probable_duplicates(
+                session=session, ticket_id=input.ticket_id, category=input.category,
+                lat=input.lat, lon=input.lon, submitted_at=input.submitted_at)
+        _bound(input.ticket_id).info("duplicates checked", found=len(candidates))
+        return DuplicateResult(candidates=candidates)
+
     @activity.defn(name=NOTIFY)
     async def notify(self, input: NotifyInput) -> None:
         """Put notices in the outbox, once per (event, kind, target) however often retried."""
@@ -78,4 +88,5 @@ class TicketActivities:
                                          level=notice.level)
 
     def all(self) -> list:  # type: ignore[type-arg]
-        return [self.route_ticket, self.project_ticket, self.archive_ticket, self.notify]
+        return [self.route_ticket, self.project_ticket, self.archive_ticket, self.notify,
+                self.find_duplicates]

@@ -4,13 +4,15 @@ from domain.states import Role
 from readmodel.tables import User
 
 
-def can_read(user: User, *, reporter_id: str, grid: str, department: str | None,
+def can_read(user: User, *, reporters: set[str], grid: str, department: str | None,
              history_departments: set[str]) -> bool:
     match user.role:
         case Role.SUPERVISOR:
             return True
         case Role.GRID_WORKER:
-            return user.user_id == reporter_id or grid in user.grids
+            return user.user_id in reporters or grid in user.grids
+        case Role.SENSOR:
+            return user.user_id in reporters
         case Role.DEPARTMENT_STAFF:
             # A department that returned a ticket keeps read access to what it handled.
             return user.department is not None and (
@@ -21,6 +23,8 @@ def can_read(user: User, *, reporter_id: str, grid: str, department: str | None,
 
 def ensure_can_read(user: User, ticket) -> None:  # type: ignore[no-untyped-def]
     handled = {str(e.data.get("department")) for e in ticket.timeline if e.data.get("department")}
-    if not can_read(user, reporter_id=ticket.reporter_id, grid=ticket.grid,
+    # Reporters of merged reports follow the surviving ticket.
+    reporters = {ticket.reporter_id} | {r.reporter_id for r in ticket.merged_reports}
+    if not can_read(user, reporters=reporters, grid=ticket.grid,
                     department=ticket.department, history_departments=handled):
         raise ApiError(403, f"ticket {ticket.ticket_id} is not in your grids or department")

@@ -5,15 +5,19 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
+from api import place
 from api.errors import install_error_handlers
 from api.routes import (
     calendar,
+    duplicates,
     holds,
     incidents,
+    map,
     metrics,
     notifications,
     policy,
     reference,
+    routing,
     subjects,
     tickets,
     work,
@@ -37,6 +41,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
             configure_logging(json=config.log_json)
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
+        await place.load(app)  # the point → grid index, once per process
         yield
         if own_db:
             await app.state.db.dispose()
@@ -46,8 +51,8 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                               "write off, archive.")
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
-    for module in (incidents, tickets, holds, work, reference, calendar, metrics, policy,
-                   notifications, subjects):
+    for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
+                   notifications, subjects, duplicates, map):
         api.include_router(module.router)
     app.include_router(api)
 

@@ -4,13 +4,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.geo import CoordSystem
 from domain.models import (
     Breach,
     Deadline,
+    DuplicateCandidate,
     ExtensionRequest,
     Finding,
     Parking,
     ParkingRequest,
+    ReportLink,
     RoutingDecision,
     TicketEvent,
     TicketSnapshot,
@@ -23,14 +26,24 @@ class Body(BaseModel):
 
 
 class IncidentCreate(Body):
-    category: str = Field(min_length=1, max_length=64, examples=["garbage"])
+    category: str = Field(min_length=1, max_length=64, examples=["E0101"],
+                          description="a sub-class code (GET /categories)")
     lat: float = Field(strict=True, ge=-90, le=90, examples=[30.255])
     lon: float = Field(strict=True, ge=-180, le=180, examples=[120.105])
+    coord_system: CoordSystem = Field(
+        default=CoordSystem.WGS84, exclude=True,  # not in the request fingerprint: lat/lon are
+        # converted to WGS-84 before it is taken, so the same point is the same report
+        description="the datum of lat/lon: wgs84 (GPS), gcj02 (Amap, Tencent) or bd09 (Baidu); "
+                    "converted to WGS-84, which is all that is stored")
     description: str = Field(min_length=1, max_length=4000)
     subject_code: str | None = Field(default=None, max_length=64,
                                      description="the shop, school or building concerned")
-    urgency: Urgency = Field(default=Urgency.NORMAL,
-                             description="urgent tickets run on natural hours, day and night")
+    device_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                  pattern=r"^[A-Za-z0-9_.:-]+$",
+                                  description="sensors only: the device reporting the fault")
+    urgency: Urgency | None = Field(
+        default=None, description="urgent tickets run on natural hours, day and night; "
+                                  "default: the category's (GET /categories)")
 
 
 class SubmissionPublic(BaseModel):
@@ -124,6 +137,12 @@ class TicketPublic(BaseModel):
     parking: Parking | None
     unplanned: list[UnplannedDeadline] = Field(
         description="deadlines the calendar could not date yet (a year it does not know)")
+    subject_code: str | None
+    device_id: str | None
+    sensor_readings: int
+    duplicate_candidates: list[DuplicateCandidate]
+    merged_into: str | None
+    merged_reports: list[ReportLink]
     submitted_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -188,3 +207,8 @@ class Me(BaseModel):
 def page_of(items: list[Any], total: int, limit: int, offset: int) -> TicketPage:
     return TicketPage(items=[TicketSummary.model_validate(r) for r in items], total=total,
                       limit=limit, offset=offset)
+
+
+class MergeBody(Body):
+    into: str = Field(min_length=1, max_length=64, description="the surviving ticket")
+    note: str | None = Field(default=None, max_length=2000)

@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.schemas import ArchiveInfo, IncidentCreate, TicketPublic
 from domain.actions import ActionInput
 from domain.contracts import TicketInput
-from domain.models import Actor, Incident, TicketSnapshot, initial_snapshot
+from domain.models import Actor, Incident, SensorReading, TicketSnapshot, initial_snapshot
 from readmodel import queries
 from settings import Settings
 from workflows.ticket import TicketWorkflow
@@ -46,7 +46,7 @@ async def submit_incident(
     incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
                         grid=grid, description=body.description, reporter=reporter,
                         submitted_at=datetime.now(UTC), urgency=body.urgency,
-                        subject_code=body.subject_code)
+                        subject_code=body.subject_code, device_id=body.device_id)
     try:
         await client.start_workflow(
             TicketWorkflow.run,
@@ -68,6 +68,50 @@ async def submit_incident(
     log.info("incident submitted", ticket_id=ticket_id, workflow_id=ticket_id, grid=grid,
              category=body.category)
     return ticket_id, False
+
+
+def sensor_ticket_id(*, device_id: str, category: str, episode: int) -> str:
+    """One ticket per device, fault and episode: repeats while it is open land on the same id."""
+    digest = hashlib.sha256(f"{device_id}\x00{category}\x00{episode}".encode()).hexdigest()
+    return f"GF-S{digest[:11].upper()}"
+
+
+async def submit_sensor_report(
+    *, session: AsyncSession, client: Client, config: Settings, reporter: Actor,
+    body: IncidentCreate, grid: str,
+) -> tuple[str, bool]:
+    """Signal-with-start: a running ticket for this device and fault hears the reading; else a
+    new ticket starts. Returns (ticket id, attached to an open ticket)."""
+    assert body.device_id is not None
+    episode = await queries.closed_sensor_tickets(session=session, device_id=body.device_id,
+                                                  category=body.category)
+    now = datetime.now(UTC)
+    reading = SensorReading(device_id=body.device_id, at=now)
+    for _ in range(5):  # a ticket that closed since the read model was asked: the next episode
+        ticket_id = sensor_ticket_id(device_id=body.device_id, category=body.category,
+                                     episode=episode)
+        incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat,
+                            lon=body.lon, grid=grid, description=body.description,
+                            reporter=reporter, submitted_at=now, urgency=body.urgency,
+                            subject_code=body.subject_code, device_id=body.device_id)
+        try:
+            handle = await client.start_workflow(
+                TicketWorkflow.run, TicketInput(incident=incident), id=ticket_id,
+                task_queue=config.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                start_signal="sensor_reading", start_signal_args=[reading],
+                memo={"reading_at": now.isoformat()},
+                static_summary=f"ticket {ticket_id}: sensor {body.category} in grid {grid}",
+            )
+        except WorkflowAlreadyStartedError:
+            episode += 1
+            continue
+        # The memo is the starting reading's: another one means this reading joined a running ticket.
+        attached = (await (await handle.describe()).memo()).get("reading_at") != now.isoformat()
+        log.info("sensor report", ticket_id=ticket_id, workflow_id=ticket_id, attached=attached)
+        return ticket_id, attached
+    raise ApiError(503, "the device's tickets are changing too fast; retry shortly")
 
 
 async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) -> TicketPublic:

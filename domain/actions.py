@@ -86,3 +86,12 @@ class ParkingDecisionInput(ActionInput):
 
 class UnparkInput(ActionInput):
     action: Action = Action.UNPARK
+
+
+class MergeInput(ActionInput):
+    action: Action = Action.MERGE
+    into: str  # the surviving ticket
+
+
+class KeepSeparateInput(ActionInput):
+    action: Action = Action.KEEP_SEPARATE

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.alarms import Notice
-from domain.models import AlarmPolicy, Deadline, DeadlineWarning, Incident, RoutingDecision, TicketEvent, TicketSnapshot
+from domain.models import AlarmPolicy, Deadline, DeadlineWarning, DuplicateCandidate, Incident, RoutingDecision, TicketEvent, TicketSnapshot
 from domain.states import DeadlineStage, TicketStatus, Unit, Urgency
 from domain.subjects import SubjectState
 
@@ -16,6 +16,7 @@ ARCHIVE_TICKET = "archive_ticket"
 SCHEDULE_DEADLINES = "schedule_deadlines"
 NOTIFY = "notify"
 TELL_SUBJECT = "tell_subject"
+FIND_DUPLICATES = "find_duplicates"
 PROJECT_SUBJECT = "project_subject"
 
 
@@ -108,3 +109,15 @@ __all__ = ["RoutingDecision"]
 
 class ProjectSubjectInput(BaseModel):
     state: SubjectState
+
+
+class DuplicateQuery(BaseModel):
+    ticket_id: str
+    category: str
+    lat: float
+    lon: float
+    submitted_at: datetime
+
+
+class DuplicateResult(BaseModel):
+    candidates: list[DuplicateCandidate]  # nearest first

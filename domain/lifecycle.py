@@ -4,6 +4,7 @@ from datetime import datetime
 from domain.actions import (
     ActionInput,
     CancelInput,
+    MergeInput,
     RejectInput,
     RequestExtensionInput,
     RequestParkingInput,
@@ -41,6 +42,8 @@ ALLOWED_FROM: dict[Action, frozenset[TicketStatus]] = {
     Action.APPROVE_PARKING: DEPARTMENT_STATUSES,
     Action.REFUSE_PARKING: DEPARTMENT_STATUSES,
     Action.UNPARK: OPEN_STATUSES,
+    Action.MERGE: frozenset({S.DUPLICATE_REVIEW}),
+    Action.KEEP_SEPARATE: frozenset({S.DUPLICATE_REVIEW}),
 }
 
 DEPARTMENT_ACTIONS = frozenset(
@@ -50,7 +53,8 @@ DEPARTMENT_ACTIONS = frozenset(
 WRITE_OFF_ACTIONS = frozenset({Action.WRITE_OFF, Action.REJECT})
 SUPERVISOR_ACTIONS = frozenset(
     {Action.DISPATCH, Action.CANCEL, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION,
-     Action.APPROVE_PARKING, Action.REFUSE_PARKING, Action.UNPARK}
+     Action.APPROVE_PARKING, Action.REFUSE_PARKING, Action.UNPARK, Action.MERGE,
+     Action.KEEP_SEPARATE}
 )
 # Actions a ticket started before deadline alarms knows (see workflows/core.py ALARMS_PATCH).
 V1_ACTIONS = frozenset(
@@ -122,6 +126,8 @@ def check_input(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> 
         raise Refusal("invalid", "a ticket cannot duplicate itself", field="duplicate_of")
     if isinstance(request, VerifyInput):
         _check_finding(request, now)
+    if isinstance(request, MergeInput) and request.into == ticket.ticket_id:
+        raise Refusal("invalid", "a report cannot be merged into itself", field="into")
     holds.check(request, ticket, now)
 
 

@@ -104,6 +104,24 @@ class Parking(BaseModel):
     approved_by: str
 
 
+class DuplicateCandidate(BaseModel):
+    ticket_id: str
+    distance_m: float
+
+
+class ReportLink(BaseModel):
+    """A report merged into this ticket: its reporter follows this ticket's progress."""
+
+    ticket_id: str
+    reporter_id: str
+    at: datetime
+
+
+class SensorReading(BaseModel):
+    device_id: str
+    at: datetime
+
+
 class UnplannedDeadline(BaseModel):
     """A deadline the calendar could not date (a year it does not know yet): retried, alerted."""
 
@@ -183,6 +201,10 @@ class TicketSnapshot(BaseModel):
     alarm_policy: AlarmPolicy = Field(default_factory=AlarmPolicy)
     unplanned: list[UnplannedDeadline] = Field(default_factory=list)
     next_replan_at: datetime | None = None
+    duplicate_candidates: list[DuplicateCandidate] = Field(default_factory=list)
+    merged_into: str | None = None
+    merged_reports: list[ReportLink] = Field(default_factory=list)
+    sensor_readings: int = 0
 
     @property
     def community(self) -> str:

@@ -4,6 +4,7 @@ from enum import IntEnum, StrEnum
 
 class TicketStatus(StrEnum):
     SUBMITTED = "submitted"
+    DUPLICATE_REVIEW = "duplicate_review"  # a probable duplicate: a supervisor merges or keeps it
     ROUTED = "routed"
     MANUAL_DISPATCH = "manual_dispatch"  # no routing rule matched, or returned by a department
     DISPATCHED = "dispatched"
@@ -13,12 +14,14 @@ class TicketStatus(StrEnum):
     RESOLVED = "resolved"  # waiting for the write-off check on site
     WRITTEN_OFF = "written_off"
     CANCELLED = "cancelled"
+    MERGED = "merged"  # merged into another ticket (并单): no work of its own
     ARCHIVED = "archived"
 
 
 OPEN_STATUSES = frozenset(
     {
         TicketStatus.SUBMITTED,
+        TicketStatus.DUPLICATE_REVIEW,
         TicketStatus.ROUTED,
         TicketStatus.MANUAL_DISPATCH,
         TicketStatus.DISPATCHED,
@@ -44,6 +47,7 @@ class Role(StrEnum):
     GRID_WORKER = "grid_worker"
     DEPARTMENT_STAFF = "department_staff"
     SUPERVISOR = "supervisor"
+    SENSOR = "sensor"  # a machine client: a smart-community gateway reporting for its devices
     SYSTEM = "system"
 
 
@@ -71,7 +75,12 @@ class Action(StrEnum):
     APPROVE_PARKING = "approve_parking"
     REFUSE_PARKING = "refuse_parking"
     UNPARK = "unpark"
-    CALENDAR_ALERT = "calendar_alert"  # a deadline could not be planned: the calendar lacks a year
+    CALENDAR_ALERT = "calendar_alert"
+    FLAG_DUPLICATE = "flag_duplicate"
+    MERGE = "merge"
+    KEEP_SEPARATE = "keep_separate"
+    MERGED_REPORT = "merged_report"  # another report was merged into this ticket
+    SENSOR_REPEAT = "sensor_repeat"  # a deadline could not be planned: the calendar lacks a year
 
 
 class FindingOutcome(StrEnum):

@@ -37,6 +37,7 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "rework_count": snapshot.rework_count,
         "overdue": snapshot.overdue,
         "urgency": snapshot.urgency.value,
+        "device_id": snapshot.device_id,
         "street": snapshot.street,
         "community": snapshot.community,
         "escalation_level": snapshot.escalation_level,

@@ -1,4 +1,5 @@
 """Reads for the API: one ticket, inboxes, queues and the overdue list, all from the projection."""
+import math
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -7,9 +8,10 @@ from sqlalchemy import false, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.models import TicketEvent, TicketSnapshot
+from domain.duplicates import distance_m
+from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
 from domain.states import DEPARTMENT_STATUSES, TicketStatus
-from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from readmodel.tables import ArchiveRecord, Category, TicketEventRow, TicketRow
 
 
 async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot | None:
@@ -107,3 +109,44 @@ async def overdue_tickets(
     found = {r.ticket_id: r for r in (await session.exec(
         select(TicketRow).where(col(TicketRow.ticket_id).in_(keys)))).all()} if keys else {}
     return Page([found[k] for k in keys if k in found], int(total))
+
+
+async def probable_duplicates(
+    *, session: AsyncSession, ticket_id: str, category: str, lat: float, lon: float,
+    submitted_at: datetime,
+) -> list[DuplicateCandidate]:
+    """Open tickets of this category within its radius, reported within its window before this
+    one; none when the category has duplicate detection off. Nearest first."""
+    cat = await session.get(Category, category)
+    if cat is None or cat.duplicate_radius_m is None:
+        return []
+    radius = float(cat.duplicate_radius_m)
+    dlat = radius / 111_000
+    dlon = radius / (111_000 * max(math.cos(math.radians(lat)), 0.01))
+    rows = (await session.exec(select(TicketRow).where(
+        TicketRow.category == category, col(TicketRow.is_open),
+        TicketRow.ticket_id != ticket_id,
+        col(TicketRow.status).not_in([TicketStatus.DUPLICATE_REVIEW.value]),
+        col(TicketRow.submitted_at) >= submitted_at - timedelta(hours=cat.duplicate_window_hours),
+        col(TicketRow.submitted_at) <= submitted_at,
+        col(TicketRow.lat).between(lat - dlat, lat + dlat),
+        col(TicketRow.lon).between(lon - dlon, lon + dlon),
+    ))).all()
+    found = [DuplicateCandidate(ticket_id=r.ticket_id, distance_m=round(distance_m(lat, lon, r.lat, r.lon), 1))
+             for r in rows]
+    return sorted((c for c in found if c.distance_m <= radius), key=lambda c: c.distance_m)
+
+
+async def duplicate_review(*, session: AsyncSession, limit: int, offset: int) -> Page:
+    """Probable duplicates waiting for a supervisor to merge or keep them, oldest first."""
+    query = select(TicketRow).where(TicketRow.status == TicketStatus.DUPLICATE_REVIEW.value)
+    return await _page(session, query.order_by(col(TicketRow.submitted_at)), limit=limit,
+                       offset=offset)
+
+
+async def closed_sensor_tickets(*, session: AsyncSession, device_id: str, category: str) -> int:
+    """How many tickets this device already had for this fault that are closed: its episode."""
+    return int((await session.exec(select(func.count()).select_from(TicketRow).where(
+        TicketRow.device_id == device_id, TicketRow.category == category,
+        col(TicketRow.is_open).is_(False))
+    )).one())

@@ -1,5 +1,5 @@
 """The read model: tables written by activities (tickets) or by the seeding tools (reference data)."""
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
@@ -11,10 +11,30 @@ class Department(SQLModel, table=True):
     name: str
 
 
+class CategoryClass(SQLModel, table=True):
+    """A big class (大类) of the catalogue: C01 公用设施, E04 街面秩序 (domain/categories.py)."""
+
+    __tablename__ = "category_class"
+    code: str = Field(primary_key=True)
+    kind: str  # component (部件) / event (事件)
+    name_zh: str
+    name_en: str
+
+
 class Category(SQLModel, table=True):
+    """A sub-class (小类): what a report names, e.g. E0101 暴露垃圾 Exposed garbage."""
+
     code: str = Field(primary_key=True)
     name_zh: str
     name_en: str
+    kind: str = "event"  # component (部件) / event (事件)
+    class_code: str = Field(default="", index=True)  # the big class, e.g. E01
+    class_name_zh: str = ""
+    class_name_en: str = ""
+    default_department: str | None = None  # None: dispatched by hand
+    urgency: str = "normal"  # intake's default when the report gives none
+    duplicate_radius_m: int | None = 50  # None: no duplicate detection
+    duplicate_window_hours: int = 72
 
 
 class Grid(SQLModel, table=True):
@@ -26,13 +46,37 @@ class Grid(SQLModel, table=True):
     ring: list[Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
+class AreaRow(SQLModel, table=True):
+    """A district, street or community of the map (its grids are in `grid`): GET /map draws them."""
+
+    __tablename__ = "area"
+    code: str = Field(primary_key=True)  # CJ/T 349: district 6 digits, street 9, community 12
+    level: str = Field(index=True)  # district / street / community
+    name: str
+    parent: str | None = None
+    ring: list[Any] = Field(sa_column=Column(JSON, nullable=False))  # outer ring, (lon, lat) WGS-84
+
+
 class RoutingRuleRow(SQLModel, table=True):
+    """One version of a routing rule (domain/routing.py); rows are added and ended, never edited
+    otherwise: a change adds version n+1 and ends version n the day the new one starts."""
+
     __tablename__ = "routing_rule"
-    rule_id: str = Field(primary_key=True)
+    __table_args__ = (UniqueConstraint("rule_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: str = Field(index=True)
     version: int = 1
-    category: str = Field(index=True)
-    grid: str | None = None
+    category: str = Field(index=True)  # sub-class or big class code
+    area: str | None = None  # district / street / community / grid code; None: anywhere
     department: str
+    priority: int = 0
+    effective_from: date
+    effective_to: date | None = Field(default=None, index=True)  # exclusive
+    note: str | None = None
+    created_at: datetime
+    created_by: str
+    ended_at: datetime | None = None  # when it was ended (by a new version or by hand)
+    ended_by: str | None = None
 
 
 class User(SQLModel, table=True):
@@ -88,6 +132,7 @@ class TicketRow(SQLModel, table=True):
     rework_count: int = 0
     overdue: bool = Field(default=False, index=True)
     urgency: str = "normal"
+    device_id: str | None = Field(default=None, index=True)
     street: str = Field(default="", index=True)
     community: str = Field(default="", index=True)
     escalation_level: int = Field(default=0, index=True)

@@ -4,14 +4,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import delete
+from sqlmodel import delete, update
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from readmodel.db import Database, create_schema
 from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
-from readmodel.tables import DeadlineRuleRow
+from readmodel.tables import Category, DeadlineRuleRow
 from settings import settings
 from temporal_client import register_search_attributes
 from workflows import search_attributes
@@ -57,10 +57,12 @@ async def demo_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def db(demo_db: Database) -> Database:
-    """The demo city without its per-category handling limits, so that a test's clock runs on the
-    stage defaults alone (tests/test_workflow_policy.py covers the demo's limits)."""
+    """The demo city without its per-category handling limits and duplicate detection, so that a
+    test's clock runs on the stage defaults alone and its reports at one spot stay separate
+    (tests/test_workflow_policy.py and tests/test_api_duplicates.py cover those)."""
     async with demo_db.session() as session:
         await session.exec(delete(DeadlineRuleRow))  # type: ignore[call-overload]
+        await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
         await session.commit()
     return demo_db
 

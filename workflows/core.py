@@ -8,20 +8,26 @@ from temporalio.exceptions import ApplicationError
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
-    from domain import alarms, holds, lifecycle, transitions
-    from domain.actions import ActionInput, ExtensionDecisionInput, ParkingDecisionInput
+    from domain import alarms, duplicates, holds, lifecycle, transitions
+    from domain.actions import (
+        ActionInput,
+        ExtensionDecisionInput,
+        MergeInput,
+        ParkingDecisionInput,
+    )
     from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
     from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
-    from domain.models import initial_snapshot
+    from domain.models import ReportLink, initial_snapshot
     from domain.states import Action, DeadlineStage, TicketStatus, Unit
     from domain.subjects import ProblemClosed, ProblemFound
     from domain.transitions import DeadlineRequest
 
-FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED)
+FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED, TicketStatus.MERGED)
 REPLAN_EVERY = timedelta(hours=1)
 # Tickets started before warnings, escalation, extensions and parking replay without them.
 ALARMS_PATCH = "deadline-alarms"
 SECOND_RETURN_PATCH = "second-return-escalation"
+DUPLICATES_PATCH = "duplicate-check"
 
 
 class TicketCore:
@@ -29,6 +35,8 @@ class TicketCore:
 
     def __init__(self, input: TicketInput) -> None:
         self._ticket = initial_snapshot(input.incident)
+        # What queries see: the ticket as of its last projection, never halfway through an action.
+        self._published = self._ticket.model_copy(deep=True)
         self._lock = asyncio.Lock()
         self._projected_seq = 0
         self._chase = workflow.patched(ALARMS_PATCH)
@@ -43,11 +51,18 @@ class TicketCore:
                                data={"category": t.category, "grid": t.grid})
             await self._open_deadlines([DeadlineRequest(stage=DeadlineStage.DISPATCH)], now)
             await self._project()
-            decision = await steps.route(t)
-            now = workflow.now()
-            opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
-            await self._open_deadlines(opened, now)
-            await self._project()
+            if t.device_id is None and workflow.patched(DUPLICATES_PATCH):
+                await self._check_duplicates()
+
+        while t.status == TicketStatus.DUPLICATE_REVIEW:  # a supervisor merges or keeps it
+            await self._watch_clock()
+        if t.status == TicketStatus.SUBMITTED:
+            async with self._lock:
+                decision = await steps.route(t)
+                now = workflow.now()
+                opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
+                await self._open_deadlines(opened, now)
+                await self._project()
 
         while t.status not in FINISHED:
             await self._watch_clock()
@@ -64,10 +79,20 @@ class TicketCore:
         return TicketResult(ticket_id=t.ticket_id, final_status=final,
                             archive_sha256=archive.content_sha256)
 
+    async def _check_duplicates(self) -> None:
+        t = self._ticket
+        candidates = await steps.find_duplicates(t)
+        if candidates:
+            duplicates.flag(t, candidates, workflow.now())
+            await steps.notify(t, [alarms.Notice(kind="duplicate", target="command-centre")])
+            await self._project()
+
     async def _watch_clock(self) -> None:
         """Sleep until the next alarm or until anything changes; then ring one alarm."""
         t = self._ticket
         async with self._lock:  # read the clock only between actions, never halfway through one
+            while t.seq != self._projected_seq:  # signals changed it (merged report, sensor)
+                await self._project()
             seq = t.seq
             nxt = alarms.next_alarm(t, chase=self._chase)
         if nxt is None:
@@ -185,8 +210,10 @@ class TicketCore:
         await steps.notify(t, [alarms.Notice(kind="review", target=alarms.owner(t, None))])
 
     async def _project(self) -> None:
+        seq = self._ticket.seq  # a signal may add events while the write is under way
+        published = self._ticket.model_copy(deep=True)
         await steps.project(self._ticket, since_seq=self._projected_seq, chase=self._chase)
-        self._projected_seq = self._ticket.seq
+        self._projected_seq, self._published = seq, published
 
     def _validate(self, request: ActionInput) -> None:
         if not self._chase and request.action not in lifecycle.V1_ACTIONS:
@@ -209,6 +236,10 @@ class TicketCore:
                 await self._unpark(request.actor, request.note or "unparked by a supervisor")
             elif request.action in lifecycle.HOLD_ACTIONS:
                 holds.apply(self._ticket, request, now)
+            elif request.action == Action.MERGE:
+                await self._merge(request, now)  # type: ignore[arg-type]
+            elif request.action == Action.KEEP_SEPARATE:
+                duplicates.keep_separate(self._ticket, request, now)  # type: ignore[arg-type]
             else:
                 opened = transitions.apply(self._ticket, request, now=now)
                 await self._open_deadlines(opened, now)
@@ -234,6 +265,18 @@ class TicketCore:
                                to=t.status, reason="returned twice: a supervisor decides",
                                data={"to": "command-centre", "return_count": t.return_count})
             await steps.notify(t, [alarms.Notice(kind="return", target="command-centre")])
+
+    async def _merge(self, request: MergeInput, now: datetime) -> None:
+        """Tell the surviving ticket first: if it cannot hear (closed, unknown), nothing changes."""
+        t = self._ticket
+        link = ReportLink(ticket_id=t.ticket_id, reporter_id=t.reporter_id, at=now)
+        try:
+            await workflow.get_external_workflow_handle(request.into).signal("attach_report", link)
+        except Exception as err:  # refused as a business answer, never a stuck workflow task
+            raise ApplicationError(f"ticket {request.into} cannot take reports: {err}",
+                                   {"field": "into"}, type="conflict",
+                                   non_retryable=True) from None
+        duplicates.merge(t, request, now)
 
     async def _approve_extension(self, decision: ExtensionDecisionInput, now: datetime) -> None:
         t = self._ticket

@@ -24,9 +24,12 @@ with workflow.unsafe.imports_passed_through():
         ScheduleRequest,
         ScheduleResult,
         TELL_SUBJECT,
+        FIND_DUPLICATES,
+        DuplicateQuery,
+        DuplicateResult,
     )
     from domain.subjects import ProblemClosed, ProblemFound, SubjectNews
-    from domain.models import RoutingDecision, TicketSnapshot
+    from domain.models import DuplicateCandidate, RoutingDecision, TicketSnapshot
     from domain.states import DeadlineStage
     from workflows import search_attributes as sa
 
@@ -116,3 +119,14 @@ async def tell_subject(t: TicketSnapshot, event: ProblemFound | ProblemClosed) -
         start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
         summary=f"tell subject {t.subject_code}: {event.kind}",
     )
+
+
+async def find_duplicates(t: TicketSnapshot) -> list[DuplicateCandidate]:
+    found = await workflow.execute_activity(
+        FIND_DUPLICATES,
+        DuplicateQuery(ticket_id=t.ticket_id, category=t.category, lat=t.lat, lon=t.lon,
+                       submitted_at=t.submitted_at),
+        result_type=DuplicateResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary="look for open tickets of this category nearby",
+    )
+    return found.candidates

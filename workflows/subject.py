@@ -40,7 +40,7 @@ class SubjectWorkflow:
         s = self._s
         while True:
             async with self._lock:
-                if s.seq != self._projected:
+                while s.seq != self._projected:  # signals may arrive while a write is under way
                     await self._project()
             if s.settled and s.seq == self._projected:
                 break
@@ -66,10 +66,12 @@ class SubjectWorkflow:
         return s
 
     async def _project(self) -> None:
+        seq = self._s.seq
         await workflow.execute_activity(
-            PROJECT_SUBJECT, ProjectSubjectInput(state=self._s), start_to_close_timeout=TIMEOUT,
-            retry_policy=PATIENT, summary=f"project subject at seq {self._s.seq}")
-        self._projected = self._s.seq
+            PROJECT_SUBJECT, ProjectSubjectInput(state=self._s.model_copy(deep=True)),
+            start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+            summary=f"project subject at seq {seq}")
+        self._projected = seq
 
     async def _notify(self, notice: Notice) -> None:
         await workflow.execute_activity(

@@ -13,6 +13,8 @@ with workflow.unsafe.imports_passed_through():
         ClaimInput,
         DispatchInput,
         ExtensionDecisionInput,
+        KeepSeparateInput,
+        MergeInput,
         ParkingDecisionInput,
         RectifiedInput,
         RejectInput,
@@ -25,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         WriteOffInput,
     )
     from domain.contracts import TicketInput, TicketResult
-    from domain.models import TicketSnapshot
+    from domain import duplicates
+    from domain.models import ReportLink, SensorReading, TicketSnapshot
 
 
 @workflow.defn
@@ -40,7 +43,33 @@ class TicketWorkflow(TicketCore):
 
     @workflow.query
     def snapshot(self) -> TicketSnapshot:
-        return self._ticket
+        return self._published
+
+    @workflow.signal
+    def attach_report(self, link: ReportLink) -> None:
+        """Another report was merged into this ticket (并单)."""
+        duplicates.attach_report(self._ticket, link, workflow.now())
+
+    @workflow.signal
+    def sensor_reading(self, reading: SensorReading) -> None:
+        """The device that opened this ticket reported the same fault (again)."""
+        duplicates.sensor_reading(self._ticket, reading, workflow.now())
+
+    @workflow.update
+    async def merge(self, request: MergeInput) -> TicketSnapshot:
+        return await self._act(request)
+
+    @merge.validator
+    def _check_merge(self, request: MergeInput) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def keep_separate(self, request: KeepSeparateInput) -> TicketSnapshot:
+        return await self._act(request)
+
+    @keep_separate.validator
+    def _check_keep_separate(self, request: KeepSeparateInput) -> None:
+        self._validate(request)
 
     @workflow.update
     async def dispatch(self, request: DispatchInput) -> TicketSnapshot:

@@ -3,15 +3,15 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from sqlmodel import select
 
 from api import tickets_service
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
+from api.place import GridIndexDep
 from api.schemas import IncidentCreate, SubmissionPublic
-from domain.geo import GridCell, locate
-from domain.states import Role, TicketStatus
-from readmodel.tables import Category, Grid, SubjectRow, TicketRow
+from domain.geo import CoordSystem, to_wgs84
+from domain.states import Role, TicketStatus, Urgency
+from readmodel.tables import Category, SubjectRow, TicketRow
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
@@ -29,31 +29,49 @@ async def submit_incident(
     session: SessionDep,
     client: TemporalClient,
     config: SettingsDep,
+    grids: GridIndexDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(description="generated when the form opens; "
                                                   "8-128 of A-Z a-z 0-9 _ . : -")] = None,
 ) -> SubmissionPublic:
-    """Report an incident; retries with the same Idempotency-Key return the same ticket."""
-    require_role(user, Role.GRID_WORKER)
-    if idempotency_key is None:
+    """Report an incident; retries with the same Idempotency-Key return the same ticket.
+
+    Sensors (machine clients) name their device instead: a repeat of the same device and fault
+    while its ticket is open attaches to that ticket (200, replayed) instead of opening another."""
+    require_role(user, Role.GRID_WORKER, Role.SENSOR)
+    sensor = user.role == Role.SENSOR
+    if sensor and body.device_id is None:
+        raise invalid("device_id", "a sensor's report names its device")
+    if not sensor and body.device_id is not None:
+        raise invalid("device_id", "only sensors report with a device id")
+    if not sensor and idempotency_key is None:
         raise invalid("Idempotency-Key", "header is required")
-    if not KEY_PATTERN.match(idempotency_key):
+    if idempotency_key is not None and not KEY_PATTERN.match(idempotency_key):
         raise invalid("Idempotency-Key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")
-    if await session.get(Category, body.category) is None:
+    category = await session.get(Category, body.category)
+    if category is None:
         raise invalid("category", f"unknown category '{body.category}'")
+    if body.urgency is None:  # the sub-class's default: a gas leak is urgent unless told otherwise
+        body = body.model_copy(update={"urgency": Urgency(category.urgency)})
     if body.subject_code is not None and await session.get(SubjectRow, body.subject_code) is None:
         raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
-    grids = [GridCell.model_validate(g, from_attributes=True)
-             for g in (await session.exec(select(Grid))).all()]
-    cell = locate(grids, lat=body.lat, lon=body.lon)
+    # Phones' map SDKs report GCJ-02 or BD-09; the map and the ticket are WGS-84 only.
+    lat, lon = to_wgs84(lat=body.lat, lon=body.lon, system=body.coord_system)
+    cell = grids.locate(lat=lat, lon=lon)
     if cell is None:
         raise ApiError(422, "the location lies outside every grid of the city",
                        fields=[{"field": "lat", "message": "outside every grid"},
                                {"field": "lon", "message": "outside every grid"}])
-    ticket_id, replayed = await tickets_service.submit_incident(
-        client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
-        idempotency_key=idempotency_key,
-    )
+    body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
+    if sensor:
+        ticket_id, replayed = await tickets_service.submit_sensor_report(
+            session=session, client=client, config=config, reporter=actor_of(user), body=body,
+            grid=cell.code)
+    else:
+        ticket_id, replayed = await tickets_service.submit_incident(
+            client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
+            idempotency_key=idempotency_key or "",
+        )
     status = TicketStatus.SUBMITTED
     if replayed:
         response.status_code = 200

@@ -10,4 +10,5 @@ USERS = [
     ("sun", "孙(消防)", "department_staff", "xfj", [], "demo-staff-xfj"),
     ("zhou", "周(街道)", "department_staff", "bs-street", [], "demo-staff-bs"),
     ("chen", "陈(指挥中心)", "supervisor", None, [], "demo-supervisor"),
+    ("gateway", "智慧社区网关 smart-community gateway", "sensor", None, [], "demo-sensor-gateway"),
 ]

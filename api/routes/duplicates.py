@@ -1,0 +1,51 @@
+"""Probable duplicates (并单): the review queue, merging a report into a ticket, or keeping it."""
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api import tickets_service
+from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
+from api.errors import ApiError, invalid
+from api.routes.tickets import TicketId
+from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic, page_of
+from domain.actions import KeepSeparateInput, MergeInput
+from domain.states import OPEN_STATUSES, Role, TicketStatus
+from readmodel import queries
+from readmodel.tables import TicketRow
+
+router = APIRouter(tags=["duplicates"])
+
+
+@router.get("/duplicates", response_model=TicketPage)
+async def review_queue(user: CurrentUser, session: SessionDep,
+                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                       offset: Annotated[int, Query(ge=0)] = 0) -> TicketPage:
+    """Reports flagged as probable duplicates, waiting for a supervisor (oldest first)."""
+    require_role(user, Role.SUPERVISOR)
+    page = await queries.duplicate_review(session=session, limit=limit, offset=offset)
+    return page_of(page.rows, page.total, limit, offset)
+
+
+@router.post("/tickets/{ticket_id}/merge", response_model=TicketPublic)
+async def merge(ticket_id: TicketId, body: MergeBody, user: CurrentUser, session: SessionDep,
+                client: TemporalClient) -> TicketPublic:
+    """Merge this report into an open ticket: it follows that ticket and does no work of its own."""
+    require_role(user, Role.SUPERVISOR)
+    target = await session.get(TicketRow, body.into)
+    if target is None:
+        raise invalid("into", f"no ticket {body.into}")
+    if target.status not in OPEN_STATUSES or target.status == TicketStatus.DUPLICATE_REVIEW:
+        raise ApiError(409, f"ticket {body.into} is {target.status}: merge into an open ticket",
+                       state=target.status)
+    return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
+                                     update="merge",
+                                     request=MergeInput(actor=actor_of(user), **body.model_dump()))
+
+
+@router.post("/tickets/{ticket_id}/keep-separate", response_model=TicketPublic)
+async def keep_separate(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
+                        client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
+    """Not a duplicate after all: the report is routed as a ticket of its own."""
+    return await tickets_service.act(
+        session=session, client=client, ticket_id=ticket_id, update="keep_separate",
+        request=KeepSeparateInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))

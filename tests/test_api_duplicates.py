@@ -1,0 +1,119 @@
+"""Probable duplicates are flagged for a supervisor to merge or keep; sensors repeat themselves
+onto the open ticket. Against the demo city as shipped (duplicate detection on, 50 m, 72 h)."""
+import asyncio
+import uuid
+
+import pytest
+
+from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
+from tests.factories import LAT, LON, MANHOLE, STREETLIGHT
+from tests.test_api_lifecycle import wait_for_status
+
+SENSOR = "demo-sensor-gateway"
+METRE = 1 / 111_000  # degrees of latitude
+
+
+@pytest.fixture
+async def city(dev_env, demo_db):  # type: ignore[no-untyped-def]
+    async with gridflow_on(dev_env.client, demo_db) as running:
+        yield running
+
+
+async def test_a_report_near_an_open_one_waits_for_a_supervisor_then_merges(city: Gridflow) -> None:
+    first = await city.new_ticket()
+    await wait_for_status(city, first, "dispatched")
+    second = await city.new_ticket(token=LI, lat=LAT + 20 * METRE, description="又有垃圾")
+    flagged = await wait_for_status(city, second, "duplicate_review")
+    assert [c["ticket_id"] for c in flagged["duplicate_candidates"]] == [first]
+    assert 15 < flagged["duplicate_candidates"][0]["distance_m"] < 25
+    assert flagged["department"] is None  # no work of its own yet
+    queue = (await city.call("GET", "/duplicates", SUPERVISOR)).json()
+    assert [t["ticket_id"] for t in queue["items"]] == [second]
+    assert (await city.call("GET", "/duplicates", CGJ)).status_code == 403
+    assert (await city.call("GET", f"/tickets/{first}", LI)).status_code == 403
+
+    assert (await city.act(second, "merge", CGJ, {"into": first})).status_code == 403
+    itself = await city.act(second, "merge", SUPERVISOR, {"into": second})
+    assert itself.status_code in (409, 422)
+    merged = await city.act(second, "merge", SUPERVISOR, {"into": first, "note": "同一堆"})
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["status"] == "merged" and merged.json()["merged_into"] == first
+    done = await wait_for_status(city, second, "archived")
+    assert [e["action"] for e in done["timeline"]] == ["submit", "flag_duplicate", "merge",
+                                                       "archive"]
+    survivor = await city.ticket(first, token=LI)  # li follows the surviving ticket now
+    assert [r["ticket_id"] for r in survivor["merged_reports"]] == [second]
+    assert survivor["timeline"][-1]["action"] == "merged_report"
+    assert survivor["status"] == "dispatched"
+
+
+async def test_keep_separate_routes_it_and_far_or_other_reports_are_not_flagged(city: Gridflow) -> None:
+    first = await city.new_ticket()
+    await wait_for_status(city, first, "dispatched")
+    near = await city.new_ticket(lat=LAT + 10 * METRE)
+    await wait_for_status(city, near, "duplicate_review")
+    kept = await city.act(near, "keep-separate", SUPERVISOR, {"note": "两处不同"})
+    assert kept.status_code == 200, kept.text
+    ticket = await wait_for_status(city, near, "dispatched")
+    assert "keep_separate" in [e["action"] for e in ticket["timeline"]]
+    far = await city.new_ticket(lat=LAT + 80 * METRE)
+    other = await city.new_ticket(category=MANHOLE)
+    for ticket_id in (far, other):
+        assert (await wait_for_status(city, ticket_id, "dispatched"))["duplicate_candidates"] == []
+    again = await city.act(near, "keep-separate", SUPERVISOR)
+    assert again.status_code == 409
+
+
+async def test_merging_into_a_closed_ticket_is_refused(city: Gridflow) -> None:
+    first = await city.new_ticket()
+    await wait_for_status(city, first, "dispatched")
+    second = await city.new_ticket(lat=LAT + 5 * METRE)
+    await wait_for_status(city, second, "duplicate_review")
+    await city.act(first, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "test"})
+    await wait_for_status(city, first, "archived")
+    refused = await city.act(second, "merge", SUPERVISOR, {"into": first})
+    assert refused.status_code == 409
+    unknown = await city.act(second, "merge", SUPERVISOR, {"into": "GF-NOSUCHTICKET"})
+    assert unknown.status_code == 422
+    assert (await city.ticket(second))["status"] == "duplicate_review"
+
+
+async def sensor(city: Gridflow, device: str, **body):  # type: ignore[no-untyped-def]
+    payload = {"category": MANHOLE, "lat": LAT, "lon": LON, "description": "井盖位移报警",
+               "device_id": device} | body
+    return await city.call("POST", "/incidents", SENSOR, json=payload)
+
+
+async def test_a_sensor_repeating_its_fault_attaches_to_the_open_ticket(city: Gridflow) -> None:
+    device = f"MH-{uuid.uuid4().hex[:8]}"
+    first = await sensor(city, device)
+    assert first.status_code == 201 and first.json()["replayed"] is False
+    ticket_id = first.json()["ticket_id"]
+    await wait_for_status(city, ticket_id, "dispatched")
+    repeats = await asyncio.gather(*(sensor(city, device) for _ in range(3)))
+    assert {r.json()["ticket_id"] for r in repeats} == {ticket_id}
+    assert all(r.status_code == 200 and r.json()["replayed"] for r in repeats)
+    for _ in range(100):
+        ticket = await city.ticket(ticket_id)
+        if ticket["sensor_readings"] == 4:
+            break
+        await asyncio.sleep(0.05)
+    assert ticket["sensor_readings"] == 4 and ticket["device_id"] == device
+    assert [e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"] == [
+        2, 3, 4]
+    other_fault = await sensor(city, device, category=STREETLIGHT)
+    assert other_fault.status_code == 201 and other_fault.json()["ticket_id"] != ticket_id
+
+    await city.act(ticket_id, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "test"})
+    await wait_for_status(city, ticket_id, "archived")
+    later = await sensor(city, device)
+    assert later.status_code == 201 and later.json()["ticket_id"] != ticket_id
+
+
+async def test_device_ids_belong_to_sensors(city: Gridflow) -> None:
+    assert (await sensor(city, "")).status_code == 422
+    missing = await city.call("POST", "/incidents", SENSOR, json={
+        "category": MANHOLE, "lat": LAT, "lon": LON, "description": "x"})
+    assert missing.status_code == 422 and missing.json()["error"]["fields"][0]["field"] == "device_id"
+    worker = await city.submit(token=WANG, device_id="MH-1")
+    assert worker.status_code == 422
