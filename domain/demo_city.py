@@ -1,7 +1,14 @@
 """The demo city, in one namespace: map, catalogue and routing, people (see domain/demo/)."""
-from domain.demo.catalogue import CATEGORIES, DEADLINE_RULES, DEPARTMENTS, RULES
+from domain.demo.catalogue import (
+    CATALOGUE,
+    CATEGORIES,
+    CLASSES,
+    DEADLINE_RULES,
+    DEPARTMENTS,
+    RULES,
+)
 from domain.demo.geography import COMMUNITIES, DISTRICT, GRIDS, STREETS
 from domain.demo.people import USERS
 
-__all__ = ["CATEGORIES", "COMMUNITIES", "DEADLINE_RULES", "DEPARTMENTS", "DISTRICT", "GRIDS",
-           "RULES", "STREETS", "USERS"]
+__all__ = ["CATALOGUE", "CATEGORIES", "CLASSES", "COMMUNITIES", "DEADLINE_RULES", "DEPARTMENTS",
+           "DISTRICT", "GRIDS", "RULES", "STREETS", "USERS"]

@@ -62,8 +62,8 @@ STAGES = ("dispatch", "claim", "verify", "rectify", "write_off")
 MAX_PERIOD_DAYS = 366
 
 # Only these timeline events matter to the figures; the rest are not read.
-_ACTIONS = ("submit", "dispatch", "claim", "verify", "reject", "rectified", "write_off", "cancel",
-            "archive")
+_ACTIONS = ("submit", "dispatch", "return", "claim", "verify", "reject", "rectified", "write_off",
+            "cancel", "merge", "archive")
 
 
 class GroupBy(StrEnum):
@@ -96,6 +96,7 @@ class TicketFacts:
     closed_on_time: bool
     reworked: bool
     extended: bool
+    returned: bool
     stage_hours: Mapping[str, tuple[float, ...]]
 
     def group(self, by: GroupBy) -> str:
@@ -121,7 +122,10 @@ def final_status(status: str, events: Sequence[Event]) -> str:
         if e.action == "archive" and e.data.get("final_status"):
             return str(e.data["final_status"])
     actions = {e.action for e in events}
-    return "cancelled" if "cancel" in actions else "written_off" if "write_off" in actions else status
+    for action, final in (("cancel", "cancelled"), ("merge", "merged"), ("write_off", "written_off")):
+        if action in actions:
+            return final
+    return status
 
 
 def _needs_rectification(e: Event) -> bool:
@@ -174,7 +178,7 @@ def ticket_facts(
 ) -> TicketFacts | None:
     """What one ticket counts for; None for a cancelled ticket, which counts nowhere."""
     final = final_status(status, events)
-    if final == "cancelled":
+    if final in ("cancelled", "merged"):  # no work of its own: counts nowhere
         return None
     if not department:
         dispatched = [e for e in events if e.action == "dispatch" and e.data.get("department")]
@@ -189,6 +193,7 @@ def ticket_facts(
         closed_on_time=closed and breach_count == 0,
         reworked=closed and rework_count > 0,
         extended=extension_count > 0,
+        returned=any(e.action == "return" for e in events),
         stage_hours={k: tuple(v) for k, v in stage_samples(events).items()},
     )
 
@@ -223,10 +228,12 @@ class MetricsRow(BaseModel):
     closed_on_time: int
     reworked: int
     extended: int
+    returned: int
     close_rate: float | None
     on_time_close_rate: float | None
     rework_rate: float | None
     extension_rate: float | None
+    return_rate: float | None
     stages: dict[str, StageFigures]
 
 
@@ -246,6 +253,7 @@ def summarize(group: str, facts: Iterable[TicketFacts], *, name: str | None = No
     on_time = sum(f.closed_on_time for f in items)
     reworked = sum(f.reworked for f in items)
     extended = sum(f.extended for f in items)
+    returned = sum(f.returned for f in items)
     stages = {}
     for stage in STAGES:
         values = [h for f in items for h in f.stage_hours.get(stage, ())]
@@ -256,9 +264,10 @@ def summarize(group: str, facts: Iterable[TicketFacts], *, name: str | None = No
         )
     return MetricsRow(
         group=group, name=name, tickets=tickets, closed=closed, closed_on_time=on_time,
-        reworked=reworked, extended=extended,
+        reworked=reworked, extended=extended, returned=returned,
         close_rate=_rate(closed, tickets), on_time_close_rate=_rate(on_time, tickets),
         rework_rate=_rate(reworked, closed), extension_rate=_rate(extended, tickets),
+        return_rate=_rate(returned, tickets),
         stages=stages,
     )
 
@@ -284,8 +293,8 @@ def aggregate(
 # --- CSV layout (shared by the API and anyone exporting) ----------------------------------------
 
 CSV_COLUMNS = (
-    ["group", "name", "tickets", "closed", "closed_on_time", "reworked", "extended",
-     "close_rate", "on_time_close_rate", "rework_rate", "extension_rate"]
+    ["group", "name", "tickets", "closed", "closed_on_time", "reworked", "extended", "returned",
+     "close_rate", "on_time_close_rate", "rework_rate", "extension_rate", "return_rate"]
     + [f"{s}_{k}" for s in STAGES for k in ("count", "mean_hours", "p90_hours")]
 )
 

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from api.main import create_app
 from readmodel.db import Database
 from settings import Settings
-from tests.factories import LAT, LON
+from tests.factories import GARBAGE, LAT, LON
 from worker import build_worker
 
 WANG, LI = "demo-worker-wang", "demo-worker-li"
@@ -36,7 +36,7 @@ class Gridflow:
 
     async def submit(self, *, token: str = WANG, key: str | None = None,
                      **body: Any) -> httpx.Response:
-        payload = {"category": "garbage", "lat": LAT, "lon": LON,
+        payload = {"category": GARBAGE, "lat": LAT, "lon": LON,
                    "description": "路口垃圾 garbage at the crossing"} | body
         return await self.call("POST", "/incidents", token, json=payload,
                                headers={"Idempotency-Key": key or str(uuid.uuid4())})

@@ -16,6 +16,7 @@ from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
+from tests.factories import MANHOLE, OTHER
 from tests.test_api_lifecycle import wait_for_status
 
 HERE = Path(__file__).parent / "histories"
@@ -37,7 +38,7 @@ async def full_lifecycle_with_breaches(gf: Gridflow, env: WorkflowEnvironment) -
 
 
 async def return_dispatch_rework(gf: Gridflow, env: WorkflowEnvironment) -> str:
-    t = await gf.new_ticket(category="manhole")
+    t = await gf.new_ticket(category=MANHOLE)
     await wait_for_status(gf, t, "dispatched")
     await gf.act(t, "return", CGJ, {"reason": "not ours"})
     await gf.act(t, "dispatch", SUPERVISOR, {"department": "zjj"})
@@ -51,7 +52,7 @@ async def return_dispatch_rework(gf: Gridflow, env: WorkflowEnvironment) -> str:
 
 
 async def manual_queue_cancelled(gf: Gridflow, env: WorkflowEnvironment) -> str:
-    t = await gf.new_ticket(category="other")
+    t = await gf.new_ticket(category=OTHER)
     await wait_for_status(gf, t, "manual_dispatch")
     await env.sleep(timedelta(days=4))  # the dispatch deadline passes
     await gf.act(t, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "not a city matter"})

@@ -3,6 +3,7 @@ import pytest
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
+from tests.factories import GARBAGE
 
 
 def error(response) -> dict:  # type: ignore[no-untyped-def]
@@ -110,7 +111,7 @@ async def test_422_names_the_field(gf: Gridflow, body: dict, field: str) -> None
 
 
 async def test_422_idempotency_key_is_required_and_well_formed(gf: Gridflow) -> None:
-    payload = {"category": "garbage", "lat": 30.255, "lon": 120.115, "description": "x"}
+    payload = {"category": GARBAGE, "lat": 30.255, "lon": 120.115, "description": "x"}
     missing = await gf.call("POST", "/incidents", WANG, json=payload)
     assert missing.status_code == 422
     assert error(missing)["fields"][0]["field"] == "Idempotency-Key"

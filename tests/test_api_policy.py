@@ -1,5 +1,6 @@
 """Admins change the deadline policy without a redeploy; everyone reads their notifications."""
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
+from tests.factories import STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 
 
@@ -22,17 +23,17 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
 
     added = await gf.call("POST", "/admin/deadline-rules", SUPERVISOR,
                           json={"stage": "claim", "amount": 2, "unit": "working_hours",
-                                "category": "streetlight"})
+                                "category": STREETLIGHT})
     assert added.status_code == 201, added.text
     rule_id = added.json()["id"]
-    ticket_id = await gf.new_ticket(category="streetlight")
+    ticket_id = await gf.new_ticket(category=STREETLIGHT)
     ticket = await wait_for_status(gf, ticket_id, "dispatched")
     claim = next(d for d in ticket["deadlines"] if d["stage"] == "claim")
     assert (claim["amount"], claim["unit"]) == (2, "working_hours")
 
     assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 204
     assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 404
-    other = await wait_for_status(gf, await gf.new_ticket(category="streetlight"), "dispatched")
+    other = await wait_for_status(gf, await gf.new_ticket(category=STREETLIGHT), "dispatched")
     claim = next(d for d in other["deadlines"] if d["stage"] == "claim")
     assert (claim["amount"], claim["unit"]) == (1, "working_days")
     # The running ticket keeps the deadline it was given.

@@ -18,13 +18,24 @@ from domain.actions import (
 from domain.models import SYSTEM_ACTOR, Deadline, RoutingDecision, TicketSnapshot, initial_snapshot
 from domain.states import Action, CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus
 from domain.transitions import DeadlineRequest
-from tests.factories import CGJ, CHEN, WANG, ZJJ, incident_input, ticket_snapshot
+from tests.factories import (
+    CGJ,
+    CHEN,
+    GARBAGE,
+    GARBAGE_RULE,
+    OTHER,
+    WANG,
+    ZJJ,
+    incident_input,
+    ticket_snapshot,
+)
 
 S, Stage = TicketStatus, DeadlineStage
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
-TO_CGJ = RoutingDecision(department="cgj", rule_id="R-garbage", rule_version=2,
-                         reason="rule R-garbage v2: garbage in any grid")
-NO_RULE = RoutingDecision(department=None, rule_id=None, reason="no routing rule for category other")
+TO_CGJ = RoutingDecision(department="cgj", rule_id=GARBAGE_RULE, rule_version=2,
+                         reason=f"rule {GARBAGE_RULE} v2: category {GARBAGE} in anywhere → cgj")
+NO_RULE = RoutingDecision(department=None, rule_id=None,
+                          reason=f"no routing rule for category {OTHER}")
 
 
 class Clock:
@@ -43,7 +54,7 @@ def open_deadlines(ticket: TicketSnapshot, requests: list[DeadlineRequest], now:
         ticket.deadlines.append(Deadline(stage=req.stage, started_at=now, due_at=due))
 
 
-def submitted(clock: Clock, category: str = "garbage") -> TicketSnapshot:
+def submitted(clock: Clock, category: str = GARBAGE) -> TicketSnapshot:
     ticket = initial_snapshot(incident_input(category=category, now=clock.now,
                                              ticket_id="T-unit-0001").incident)
     transitions.record(ticket, now=clock.now, actor=WANG, action=Action.SUBMIT, to=S.SUBMITTED)
@@ -260,7 +271,7 @@ def test_routing_to_a_department_dispatches_at_once():
     ticket, requests = routed(clock, TO_CGJ)
     route, dispatch = ticket.events[1:]
     assert (route.action, route.from_status, route.to_status) == (Action.ROUTE, S.SUBMITTED, S.ROUTED)
-    assert route.data["rule_id"] == "R-garbage" and route.data["rule_version"] == 2
+    assert route.data["rule_id"] == GARBAGE_RULE and route.data["rule_version"] == 2
     assert route.reason == TO_CGJ.reason
     assert (dispatch.action, dispatch.from_status, dispatch.to_status) == (
         Action.DISPATCH, S.ROUTED, S.DISPATCHED)

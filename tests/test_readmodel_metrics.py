@@ -167,7 +167,9 @@ async def test_metrics_by_department(database: Database, period: tuple[date, dat
     # cgj: T1 (on time), T2 (late); T5 cancelled is out, T9/T10 outside the period.
     assert figures(rows["cgj"]) == {
         "tickets": 2, "closed": 2, "closed_on_time": 1, "reworked": 0, "extended": 0,
+        "returned": 0,
         "close_rate": 1.0, "on_time_close_rate": 0.5, "rework_rate": 0.0, "extension_rate": 0.0,
+        "return_rate": 0.0,
         "dispatch": (2, 1.5, 2.0),      # [1, 2]
         "claim": (2, 5.0, 8.0),         # [2, 8]
         "verify": (2, 7.0, 10.0),       # [4, 10]
@@ -177,8 +179,9 @@ async def test_metrics_by_department(database: Database, period: tuple[date, dat
     # zjj: T3 (reworked, closed on time), T4 (extended, open), T7 (returned, last dept zjj).
     assert figures(rows["zjj"]) == {
         "tickets": 3, "closed": 1, "closed_on_time": 1, "reworked": 1, "extended": 1,
+        "returned": 1,  # T7, returned once by cgj
         "close_rate": 0.3333, "on_time_close_rate": 0.3333, "rework_rate": 1.0,
-        "extension_rate": 0.3333,
+        "extension_rate": 0.3333, "return_rate": 0.3333,
         "dispatch": (3, 2.0, 4.0),      # [4, 1, 1]
         "claim": (3, 1.0, 1.0),         # [1, 1, 1]
         "verify": (2, 3.0, 4.0),        # [4, 2]
@@ -188,15 +191,18 @@ async def test_metrics_by_department(database: Database, period: tuple[date, dat
     # unassigned: T8, never dispatched, open: nothing closed → rework rate null.
     assert figures(rows["unassigned"]) == {
         "tickets": 1, "closed": 0, "closed_on_time": 0, "reworked": 0, "extended": 0,
+        "returned": 0,
         "close_rate": 0.0, "on_time_close_rate": 0.0, "rework_rate": None, "extension_rate": 0.0,
+        "return_rate": 0.0,
         **{s: (0, None, None) for s in ("dispatch", "claim", "verify", "rectify", "write_off")},
     }
     # total: 6 tickets; p90 nearest rank ceil(0.9 n).
     assert report.total.group == "total"
     assert figures(report.total) == {
         "tickets": 6, "closed": 3, "closed_on_time": 2, "reworked": 1, "extended": 1,
+        "returned": 1,
         "close_rate": 0.5, "on_time_close_rate": 0.3333, "rework_rate": 0.3333,
-        "extension_rate": 0.1667,
+        "extension_rate": 0.1667, "return_rate": 0.1667,
         "dispatch": (5, 1.8, 4.0),      # [1,1,1,2,4]: rank 5
         "claim": (5, 2.6, 8.0),         # [1,1,1,2,8]: rank 5
         "verify": (4, 5.0, 10.0),       # [2,4,4,10]: rank 4
@@ -307,3 +313,12 @@ def test_aggregate_orders_groups_and_names_them() -> None:
     assert [(r.group, r.name) for r in report.rows] == [
         ("cgj", "城管局"), ("zjj", None), ("unassigned", None)]
     assert report.total.tickets == 3
+
+
+def test_a_merged_report_counts_nowhere() -> None:
+    merged = [ev(1, 0, "submit", "submitted"), ev(2, 1, "merge", "merged"),
+              ev(3, 1, "archive", "archived")]
+    assert ticket_facts(ticket_id="M", status="archived", department=None, grid=GRID_1,
+                        street=None, breach_count=0, rework_count=0, extension_count=0,
+                        events=merged) is None
+    assert final_status("merged", []) == "merged"

@@ -10,7 +10,7 @@ from domain.actions import ClaimInput, RectifiedInput, VerifyInput
 from domain.models import TicketSnapshot
 from domain.states import DeadlineStage, FindingOutcome, Severity, TicketStatus
 from settings import settings
-from tests.factories import CGJ, incident_input
+from tests.factories import CGJ, OTHER, incident_input
 from worker import build_worker
 from tests.workflow_helpers import routed
 from workflows.ticket import TicketWorkflow
@@ -37,7 +37,7 @@ def breached(t: TicketSnapshot, stage: DeadlineStage) -> bool:
 
 
 async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db, calendar) -> None:
-    async with ticket_running(ts_env, db, category="other") as handle:
+    async with ticket_running(ts_env, db, category=OTHER) as handle:
         await routed(handle)
         await ts_env.sleep(timedelta(hours=1))
         t = await snapshot(handle)

@@ -3,14 +3,15 @@ from datetime import timedelta
 
 from domain.states import DeadlineStage, Unit, Urgency
 from readmodel.tables import DeadlineRuleRow
+from tests.factories import FIRE_PASSAGE, GARBAGE, ILLEGAL_CONSTRUCTION, MANHOLE
 from tests.workflow_helpers import deadline, snapshot, ticket_running, routed
 
 Stage = DeadlineStage
 
 
 async def test_demo_handling_limits_per_category(ts_env, demo_db, calendar) -> None:
-    expected = {"garbage": (4, Unit.WORKING_HOURS), "illegal-construction": (20, Unit.WORKING_DAYS),
-                "fire-passage": (4, Unit.HOURS)}
+    expected = {GARBAGE: (4, Unit.WORKING_HOURS), ILLEGAL_CONSTRUCTION: (20, Unit.WORKING_DAYS),
+                FIRE_PASSAGE: (4, Unit.HOURS)}
     for category, (amount, unit) in expected.items():
         async with ticket_running(ts_env, demo_db, category=category) as handle:
             await routed(handle)
@@ -22,20 +23,20 @@ async def test_demo_handling_limits_per_category(ts_env, demo_db, calendar) -> N
 
 
 async def test_a_rule_added_in_the_table_applies_to_new_deadlines(ts_env, db) -> None:
-    async with ticket_running(ts_env, db, category="manhole") as handle:
+    async with ticket_running(ts_env, db, category=MANHOLE) as handle:
         await routed(handle)
         before = deadline(await snapshot(handle), Stage.CLAIM)
     async with db.session() as session:
         session.add(DeadlineRuleRow(stage="claim", amount=3, unit="working_hours",
-                                    category="manhole"))
+                                    category=MANHOLE))
         await session.commit()
-    async with ticket_running(ts_env, db, category="manhole") as handle:
+    async with ticket_running(ts_env, db, category=MANHOLE) as handle:
         await routed(handle)
         after = deadline(await snapshot(handle), Stage.CLAIM)
     assert (before.amount, before.unit) == (1, Unit.WORKING_DAYS)
     assert (after.amount, after.unit) == (3, Unit.WORKING_HOURS)
     # Urgent manhole reports are not covered by the category rule's urgency-free row alone:
-    async with ticket_running(ts_env, db, category="manhole", urgency=Urgency.URGENT) as handle:
+    async with ticket_running(ts_env, db, category=MANHOLE, urgency=Urgency.URGENT) as handle:
         await routed(handle)
         urgent = deadline(await snapshot(handle), Stage.CLAIM)
     assert (urgent.amount, urgent.unit) == (3, Unit.WORKING_HOURS)  # category beats urgency
