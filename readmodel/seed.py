@@ -7,7 +7,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain import demo_city
 from domain.demo.subjects import SUBJECTS
 from readmodel.calendar_store import seed_china_calendar
-from readmodel.tables import Category, DeadlineRuleRow, Department, Grid, RoutingRuleRow, SubjectRow, User
+from readmodel.catalogue_store import seed_catalogue
+from readmodel.routing_store import seed_rules
+from readmodel.tables import DeadlineRuleRow, Department, Grid, SubjectRow, User
 
 
 def token_hash(token: str) -> str:
@@ -18,12 +20,10 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     """Insert or refresh the demo city and China's working calendar; safe to run on every start."""
     for code, name in demo_city.DEPARTMENTS.items():
         await session.merge(Department(code=code, name=name))
-    for code, (zh, en) in demo_city.CATEGORIES.items():
-        await session.merge(Category(code=code, name_zh=zh, name_en=en))
+    await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
     for cell in demo_city.GRIDS:
         await session.merge(Grid(**cell.model_dump(exclude={"ring"}), ring=[list(p) for p in cell.ring]))
-    for rule in demo_city.RULES:
-        await session.merge(RoutingRuleRow(**rule.model_dump()))
+    await seed_rules(session=session, rules=demo_city.RULES)  # only rule ids not known yet
     for user_id, name, role, dept, grids, token in demo_city.USERS:
         await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
                                  grids=grids, token_hash=token_hash(token)))

@@ -7,7 +7,20 @@ from domain.contracts import TicketInput
 from domain.models import Actor, Incident
 from domain.states import Role, Urgency
 
-GRID = demo_city.GRIDS[1]  # a grid without local routing overrides
+GRID = demo_city.GRIDS[1]  # a grid without local routing overrides for the categories below
+
+# Sub-class codes (domain/demo/catalogue.py) of the categories the tests report.
+GARBAGE = "E0101"  # 暴露垃圾, cgj; bs-street in GRIDS[0]
+MANHOLE = "C0101"  # 井盖缺损, cgj
+STREETLIGHT = "C0105"  # 路灯不亮, cgj
+ILLEGAL_CONSTRUCTION = "E0301"  # 违法建设, zjj
+FIRE_PASSAGE = "E0401"  # 消防通道堵塞, xfj, urgent
+UNLICENSED_BUSINESS = "E0402"  # 无证经营, scjg
+ROAD_DAMAGE = "C0201"  # 道路破损, jtj
+ILLEGAL_AD = "E0201"  # 违规户外广告, cgj
+OTHER = "E0699"  # 其他: no routing rule, the manual dispatch queue
+GARBAGE_RULE = f"R-{GARBAGE}"  # the district-level rule
+GARBAGE_GRID_RULE = f"R-{GARBAGE}-{demo_city.GRIDS[0].code}"  # → bs-street
 LON, LAT = GRID.ring[0][0] + 0.005, GRID.ring[0][1] + 0.005
 
 WANG = Actor(user_id="wang", role=Role.GRID_WORKER, grids=[g.code for g in demo_city.GRIDS[:2]])
@@ -17,7 +30,7 @@ ZJJ = Actor(user_id="qian", role=Role.DEPARTMENT_STAFF, department="zjj")
 CHEN = Actor(user_id="chen", role=Role.SUPERVISOR)
 
 
-def incident_input(*, category: str = "garbage", now: datetime | None = None,
+def incident_input(*, category: str = GARBAGE, now: datetime | None = None,
                    ticket_id: str | None = None, urgency: Urgency = Urgency.NORMAL) -> TicketInput:
     return TicketInput(
         incident=Incident(

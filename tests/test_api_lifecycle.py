@@ -2,7 +2,7 @@
 import asyncio
 
 from tests.api_fixtures import BS, CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
-from tests.factories import GRID
+from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, GRID, MANHOLE, OTHER
 from domain import demo_city
 
 
@@ -29,10 +29,10 @@ async def test_report_to_archive(gf: Gridflow) -> None:
 
     # Readable the moment it is acknowledged, from the projection or the workflow itself.
     first = await gf.ticket(ticket_id, token=WANG)
-    assert first["ticket_id"] == ticket_id and first["category"] == "garbage"
+    assert first["ticket_id"] == ticket_id and first["category"] == GARBAGE
     ticket = await wait_for_status(gf, ticket_id, "dispatched")
     assert ticket["department"] == "cgj"
-    assert ticket["routing"]["rule_id"] == "R-garbage"
+    assert ticket["routing"]["rule_id"] == GARBAGE_RULE
     assert ticket["current_deadline"]["stage"] == "claim"
     assert not ticket["overdue"]
 
@@ -78,7 +78,7 @@ async def test_report_to_archive(gf: Gridflow) -> None:
 
 
 async def test_return_goes_to_the_queue_and_a_supervisor_dispatches(gf: Gridflow) -> None:
-    ticket_id = await gf.new_ticket(category="manhole")
+    ticket_id = await gf.new_ticket(category=MANHOLE)
     await wait_for_status(gf, ticket_id, "dispatched")
     no_reason = await gf.act(ticket_id, "return", CGJ, {"reason": ""})
     assert no_reason.status_code == 422
@@ -105,7 +105,7 @@ async def test_return_goes_to_the_queue_and_a_supervisor_dispatches(gf: Gridflow
 
 
 async def test_unroutable_category_waits_in_the_queue(gf: Gridflow) -> None:
-    ticket_id = await gf.new_ticket(category="other")
+    ticket_id = await gf.new_ticket(category=OTHER)
     ticket = await wait_for_status(gf, ticket_id, "manual_dispatch")
     assert ticket["routing"]["rule_id"] is None
     assert "no routing rule" in ticket["routing"]["reason"]
@@ -116,7 +116,7 @@ async def test_grid_specific_rule_routes_to_the_street_office(gf: Gridflow) -> N
     cell = demo_city.GRIDS[0]
     ticket_id = await gf.new_ticket(lon=cell.ring[0][0] + 0.002, lat=cell.ring[0][1] + 0.002)
     ticket = await wait_for_status(gf, ticket_id, "dispatched")
-    assert ticket["department"] == "bs-street" and ticket["routing"]["rule_id"] == "R-garbage-bs01"
+    assert ticket["department"] == "bs-street" and ticket["routing"]["rule_id"] == GARBAGE_GRID_RULE
     assert (await gf.act(ticket_id, "claim", BS)).status_code == 200
 
 

@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, gridflow_on
+from tests.factories import GARBAGE, ILLEGAL_CONSTRUCTION, MANHOLE, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 from domain import demo_city
 
@@ -15,13 +16,13 @@ async def overdue(gf, **params) -> dict:  # type: ignore[no-untyped-def]
 async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
     async with gridflow_on(ts_env.client, db) as gf:
         other_grid = demo_city.GRIDS[3].ring[0]
-        a = await gf.new_ticket(category="garbage")  # cgj, claim deadline first
+        a = await gf.new_ticket(category=GARBAGE)  # cgj, claim deadline first
         await wait_for_status(gf, a, "dispatched")
         await ts_env.sleep(timedelta(hours=2))
-        b = await gf.new_ticket(category="illegal-construction")  # zjj, two hours later
-        c = await gf.new_ticket(category="streetlight", token="demo-worker-li",
+        b = await gf.new_ticket(category=ILLEGAL_CONSTRUCTION)  # zjj, two hours later
+        c = await gf.new_ticket(category=STREETLIGHT, token="demo-worker-li",
                                 lon=other_grid[0] + 0.001, lat=other_grid[1] + 0.001)
-        on_time = await gf.new_ticket(category="manhole")
+        on_time = await gf.new_ticket(category=MANHOLE)
         for t in (b, c, on_time):
             await wait_for_status(gf, t, "dispatched")
         assert (await overdue(gf))["total"] == 0
@@ -43,7 +44,7 @@ async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
 
         assert [t["ticket_id"] for t in (await overdue(gf, department="zjj"))["items"]] == [b]
         assert [t["ticket_id"] for t in (await overdue(gf, grid=demo_city.GRIDS[3].code))["items"]] == [c]
-        assert [t["ticket_id"] for t in (await overdue(gf, category="streetlight"))["items"]] == [c]
+        assert [t["ticket_id"] for t in (await overdue(gf, category=STREETLIGHT))["items"]] == [c]
         first = await overdue(gf, limit=1)
         second = await overdue(gf, limit=1, offset=1)
         assert first["total"] == everything["total"] and len(first["items"]) == 1
@@ -69,7 +70,7 @@ async def test_overdue_view_by_street_community_escalation_and_at_risk(ts_env, d
         claim_due = datetime.fromisoformat((await gf.ticket(late))["current_deadline"]["due_at"])
         # Past the claim deadline and four more hours: escalated from the grid to the community.
         await ts_env.sleep(claim_due - await ts_env.get_current_time() + timedelta(hours=4, minutes=1))
-        soon = await gf.new_ticket(category="streetlight", token="demo-worker-li",
+        soon = await gf.new_ticket(category=STREETLIGHT, token="demo-worker-li",
                                    lon=xixi.ring[0][0] + 0.001, lat=xixi.ring[0][1] + 0.001)
         await wait_for_status(gf, soon, "dispatched")
 

@@ -71,12 +71,16 @@ async def notifications(db, ticket_id: str) -> list[Notification]:  # type: igno
 
 
 async def routed(handle: WorkflowHandle, timeout: float = 15.0) -> TicketSnapshot:
-    """Wait (in real time, the test clock standing still) until routing has placed the ticket."""
+    """Wait (in real time, the test clock standing still) until routing has placed the ticket
+    and, if dispatched, its deadlines are dated (the status shows before the scheduling activity
+    that dates them has answered)."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + timeout
     while True:
         t = await snapshot(handle)
-        if t.status not in (TicketStatus.SUBMITTED, TicketStatus.ROUTED):
+        dated = {d.stage for d in t.deadlines} | {u.stage for u in t.unplanned}
+        if t.status not in (TicketStatus.SUBMITTED, TicketStatus.ROUTED) and (
+                t.status != TicketStatus.DISPATCHED or DeadlineStage.CLAIM in dated):
             return t
         assert loop.time() < give_up, f"ticket still {t.status}"
         await asyncio.sleep(0.05)
