@@ -1,9 +1,8 @@
 """Extensions (延期申请) and parking (挂账): asked for by the department, decided by a supervisor."""
 from fastapi import APIRouter
 
-from api import tickets_service
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of
-from api.routes.tickets import TicketId
+from api.routes.tickets import TicketId, act as _act
 from api.schemas import DecisionBody, ExtensionBody, NoteBody, ParkingBody, TicketPublic
 from domain.actions import (
     ExtensionDecisionInput,
@@ -15,11 +14,6 @@ from domain.actions import (
 from domain.states import Action
 
 router = APIRouter(prefix="/tickets", tags=["extensions and parking"])
-
-
-async def _act(session, client, ticket_id: str, update: str, request) -> TicketPublic:  # type: ignore[no-untyped-def]
-    return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
-                                     update=update, request=request)
 
 
 @router.post("/{ticket_id}/request-extension", response_model=TicketPublic)

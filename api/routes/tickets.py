@@ -62,7 +62,8 @@ async def get_ticket(ticket_id: TicketId, user: CurrentUser, session: SessionDep
     return ticket
 
 
-async def _act(session, client, ticket_id: str, update: str, request) -> TicketPublic:  # type: ignore[no-untyped-def]
+async def act(session, client, ticket_id: str, update: str, request) -> TicketPublic:  # type: ignore[no-untyped-def]
+    """The shared path of every action route: one workflow update."""
     return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
                                      update=update, request=request)
 
@@ -74,7 +75,7 @@ async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
     require_role(user, Role.SUPERVISOR)
     if await session.get(Department, body.department) is None:
         raise invalid("department", f"unknown department '{body.department}'")
-    return await _act(session, client, ticket_id, "dispatch",
+    return await act(session, client, ticket_id, "dispatch",
                       DispatchInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -82,7 +83,7 @@ async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
 async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                 client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Claim a dispatched ticket for your department."""
-    return await _act(session, client, ticket_id, "claim",
+    return await act(session, client, ticket_id, "claim",
                       ClaimInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
 
 
@@ -90,7 +91,7 @@ async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
 async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser,
                         session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Return a misrouted ticket to the manual dispatch queue, with a reason."""
-    return await _act(session, client, ticket_id, "return",
+    return await act(session, client, ticket_id, "return",
                       ReturnInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -98,7 +99,7 @@ async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser
 async def start_verification(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                              client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Record that the department is on site verifying."""
-    return await _act(session, client, ticket_id, "start_verification",
+    return await act(session, client, ticket_id, "start_verification",
                       StartVerificationInput(actor=actor_of(user),
                                              **(body or NoteBody()).model_dump()))
 
@@ -107,7 +108,7 @@ async def start_verification(ticket_id: TicketId, user: CurrentUser, session: Se
 async def verify(ticket_id: TicketId, body: VerifyBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
     """Record the on-site finding: not found, fixed on site, or needs rectification."""
-    return await _act(session, client, ticket_id, "verify",
+    return await act(session, client, ticket_id, "verify",
                       VerifyInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -115,7 +116,7 @@ async def verify(ticket_id: TicketId, body: VerifyBody, user: CurrentUser, sessi
 async def rectified(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                     client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Report the rectification done; the ticket waits for the write-off check."""
-    return await _act(session, client, ticket_id, "rectified",
+    return await act(session, client, ticket_id, "rectified",
                       RectifiedInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
 
 
@@ -123,7 +124,7 @@ async def rectified(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
 async def write_off(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                     client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Pass the on-site re-check and write the ticket off; it is then archived."""
-    return await _act(session, client, ticket_id, "write_off",
+    return await act(session, client, ticket_id, "write_off",
                       WriteOffInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
 
 
@@ -131,7 +132,7 @@ async def write_off(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
 async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
     """Refuse the write-off: the work is sent back to the department as rework."""
-    return await _act(session, client, ticket_id, "reject",
+    return await act(session, client, ticket_id, "reject",
                       RejectInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -139,5 +140,5 @@ async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, sessi
 async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
     """Cancel an invalid or duplicate report, with a reason (supervisors)."""
-    return await _act(session, client, ticket_id, "cancel",
+    return await act(session, client, ticket_id, "cancel",
                       CancelInput(actor=actor_of(user), **body.model_dump()))
