@@ -5,11 +5,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import demo_city
+from domain.demo import geography
 from domain.demo.subjects import SUBJECTS
 from readmodel.calendar_store import seed_china_calendar
 from readmodel.catalogue_store import seed_catalogue
 from readmodel.routing_store import seed_rules
-from readmodel.tables import DeadlineRuleRow, Department, Grid, SubjectRow, User
+from readmodel.map_store import seed_map
+from readmodel.tables import DeadlineRuleRow, Department, SubjectRow, User
 
 
 def token_hash(token: str) -> str:
@@ -21,8 +23,7 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     for code, name in demo_city.DEPARTMENTS.items():
         await session.merge(Department(code=code, name=name))
     await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
-    for cell in demo_city.GRIDS:
-        await session.merge(Grid(**cell.model_dump(exclude={"ring"}), ring=[list(p) for p in cell.ring]))
+    await seed_map(session=session, areas=geography.AREAS, cells=geography.GRIDS)  # the GeoJSON
     await seed_rules(session=session, rules=demo_city.RULES)  # only rule ids not known yet
     for user_id, name, role, dept, grids, token in demo_city.USERS:
         await session.merge(User(user_id=user_id, name=name, role=role, department=dept,

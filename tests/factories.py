@@ -21,7 +21,7 @@ ILLEGAL_AD = "E0201"  # 违规户外广告, cgj
 OTHER = "E0699"  # 其他: no routing rule, the manual dispatch queue
 GARBAGE_RULE = f"R-{GARBAGE}"  # the district-level rule
 GARBAGE_GRID_RULE = f"R-{GARBAGE}-{demo_city.GRIDS[0].code}"  # → bs-street
-LON, LAT = GRID.ring[0][0] + 0.005, GRID.ring[0][1] + 0.005
+LON, LAT = GRID.inside  # a point inside it (WGS-84)
 
 WANG = Actor(user_id="wang", role=Role.GRID_WORKER, grids=[g.code for g in demo_city.GRIDS[:2]])
 LI = Actor(user_id="li", role=Role.GRID_WORKER, grids=[g.code for g in demo_city.GRIDS[2:4]])

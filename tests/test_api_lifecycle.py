@@ -114,7 +114,7 @@ async def test_unroutable_category_waits_in_the_queue(gf: Gridflow) -> None:
 
 async def test_grid_specific_rule_routes_to_the_street_office(gf: Gridflow) -> None:
     cell = demo_city.GRIDS[0]
-    ticket_id = await gf.new_ticket(lon=cell.ring[0][0] + 0.002, lat=cell.ring[0][1] + 0.002)
+    ticket_id = await gf.new_ticket(lon=cell.inside.lon, lat=cell.inside.lat)
     ticket = await wait_for_status(gf, ticket_id, "dispatched")
     assert ticket["department"] == "bs-street" and ticket["routing"]["rule_id"] == GARBAGE_GRID_RULE
     assert (await gf.act(ticket_id, "claim", BS)).status_code == 200

@@ -15,13 +15,13 @@ async def overdue(gf, **params) -> dict:  # type: ignore[no-untyped-def]
 
 async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
     async with gridflow_on(ts_env.client, db) as gf:
-        other_grid = demo_city.GRIDS[3].ring[0]
+        other_grid = demo_city.GRIDS[3].inside  # li's
         a = await gf.new_ticket(category=GARBAGE)  # cgj, claim deadline first
         await wait_for_status(gf, a, "dispatched")
         await ts_env.sleep(timedelta(hours=2))
         b = await gf.new_ticket(category=ILLEGAL_CONSTRUCTION)  # zjj, two hours later
         c = await gf.new_ticket(category=STREETLIGHT, token="demo-worker-li",
-                                lon=other_grid[0] + 0.001, lat=other_grid[1] + 0.001)
+                                lon=other_grid.lon, lat=other_grid.lat)
         on_time = await gf.new_ticket(category=MANHOLE)
         for t in (b, c, on_time):
             await wait_for_status(gf, t, "dispatched")
@@ -64,14 +64,14 @@ async def test_overdue_list_filters_sorts_and_pages(ts_env, db) -> None:
 async def test_overdue_view_by_street_community_escalation_and_at_risk(ts_env, db) -> None:
     async with gridflow_on(ts_env.client, db) as gf:
         beishan = demo_city.GRIDS[1]  # street 330106001
-        xixi = demo_city.GRIDS[5]  # street 330106002
-        late = await gf.new_ticket(lon=beishan.ring[0][0] + 0.001, lat=beishan.ring[0][1] + 0.001)
+        xixi = next(g for g in demo_city.GRIDS if g.street == "330106002")
+        late = await gf.new_ticket(lon=beishan.inside.lon, lat=beishan.inside.lat)
         await wait_for_status(gf, late, "dispatched")
         claim_due = datetime.fromisoformat((await gf.ticket(late))["current_deadline"]["due_at"])
         # Past the claim deadline and four more hours: escalated from the grid to the community.
         await ts_env.sleep(claim_due - await ts_env.get_current_time() + timedelta(hours=4, minutes=1))
         soon = await gf.new_ticket(category=STREETLIGHT, token="demo-worker-li",
-                                   lon=xixi.ring[0][0] + 0.001, lat=xixi.ring[0][1] + 0.001)
+                                   lon=xixi.inside.lon, lat=xixi.inside.lat)
         await wait_for_status(gf, soon, "dispatched")
 
         ticket = await gf.ticket(late)

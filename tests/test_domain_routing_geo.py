@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 
 from domain import demo_city
-from domain.geo import contains, locate
 from domain.categories import CLASS_CODE, CategoryKind
 from domain.routing import area_level, route
 from tests.factories import (
@@ -136,82 +135,3 @@ def test_handling_limits_name_sub_classes_and_cover_most():
     assert by_code[ILLEGAL_CONSTRUCTION] == (20, "working_days")
     assert all(by_code[c.code][1] == "hours" for c in demo_city.CATEGORIES.values()
                if c.urgency == "urgent")  # urgent ones run day and night
-
-
-# --- geo -------------------------------------------------------------------------------------
-
-def centre(ring: list[tuple[float, float]]) -> tuple[float, float]:
-    corners = ring[:-1]
-    return (sum(x for x, _ in corners) / len(corners), sum(y for _, y in corners) / len(corners))
-
-
-@pytest.mark.parametrize("cell", GRIDS, ids=lambda c: c.code)
-def test_every_grid_centre_locates_to_that_grid(cell):
-    lon, lat = centre(cell.ring)
-    assert locate(GRIDS, lat=lat, lon=lon) == cell
-
-
-@pytest.mark.parametrize("lon, lat", [(120.05, 30.255), (120.20, 30.255), (120.115, 30.20),
-                                      (120.115, 30.30), (0.0, 0.0), (-120.115, -30.255)])
-def test_a_point_outside_every_grid_locates_nowhere(lon, lat):
-    assert locate(GRIDS, lat=lat, lon=lon) is None
-
-
-def interior_boundary_points() -> list[tuple[float, float]]:
-    """Every vertex and edge midpoint of every cell that is not on the city's outer boundary."""
-    xs = [x for g in GRIDS for x, _ in g.ring]
-    ys = [y for g in GRIDS for _, y in g.ring]
-    points = set()
-    for cell in GRIDS:
-        for (x0, y0), (x1, y1) in zip(cell.ring, cell.ring[1:]):
-            points |= {(x0, y0), ((x0 + x1) / 2, (y0 + y1) / 2)}
-    return sorted((x, y) for x, y in points
-                  if min(xs) < x < max(xs) and min(ys) < y < max(ys))
-
-
-def test_there_are_shared_edges_to_check():
-    # 4 x 2 cells: 3 inner vertical lines, 1 inner horizontal line
-    assert len(interior_boundary_points()) >= 3 * 3 + 4 * 1
-
-
-@pytest.mark.parametrize("lon, lat", interior_boundary_points())
-def test_a_point_on_a_shared_edge_lies_in_exactly_one_grid(lon, lat):
-    holders = [c.code for c in GRIDS if contains(c.ring, lon, lat)]
-    assert len(holders) == 1, holders
-    assert locate(GRIDS, lat=lat, lon=lon).code == holders[0]
-
-
-def test_neighbouring_cells_share_their_edges_exactly():
-    """No sliver between or under two cells: a right edge is the next cell's left edge."""
-    by_code = {c.code: c for c in GRIDS}
-    lefts = {min(x for x, _ in c.ring) for c in by_code.values()}
-    rights = {max(x for x, _ in c.ring) for c in by_code.values()}
-    bottoms = {min(y for _, y in c.ring) for c in by_code.values()}
-    tops = {max(y for _, y in c.ring) for c in by_code.values()}
-    assert len(lefts | rights) == 5  # 4 columns
-    assert len(bottoms | tops) == 3  # 2 rows
-
-
-# --- grid codes ------------------------------------------------------------------------------
-
-CODE = re.compile(r"^(?P<county>\d{6})(?P<street>\d{3})(?P<community>\d{3})(?P<grid>\d{2})$")
-
-
-@pytest.mark.parametrize("cell", GRIDS, ids=lambda c: c.code)
-def test_grid_code_is_county_street_community_grid(cell):
-    parts = CODE.match(cell.code)
-    assert parts, cell.code
-    assert parts["county"] == cell.district == demo_city.DISTRICT
-    assert cell.street == cell.code[:9] and parts["street"] in demo_city.STREETS
-    assert cell.community == cell.code[:12]
-    assert (parts["street"], parts["community"]) in demo_city.COMMUNITIES
-    assert parts["grid"] != "00"
-    assert cell.name.startswith(demo_city.COMMUNITIES[parts["street"], parts["community"]])
-
-
-def test_grid_codes_are_unique_and_each_community_has_its_grids():
-    codes = [c.code for c in GRIDS]
-    assert len(set(codes)) == len(codes) == 8
-    for street, community in demo_city.COMMUNITIES:
-        prefix = f"{demo_city.DISTRICT}{street}{community}"
-        assert sorted(c[12:] for c in codes if c.startswith(prefix)) == ["01", "02"]

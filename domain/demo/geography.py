@@ -1,41 +1,26 @@
-"""The demo city's map: one district, two streets, four communities, eight grid cells.
+"""The demo city's map, loaded from geography.geojson (made by make_geography.py).
 
-Grid codes follow CJ/T 349: county (6) + street (3) + community (3) + grid (2) digits.
-Cells are 0.01 x 0.01 degree rectangles (about 960 m x 1110 m) west of West Lake, Hangzhou.
+One district (西湖区, 330106) west of West Lake, Hangzhou: 4 streets, 16 communities, 71 grid
+cells of about 0.6 km², WGS-84. Codes follow CJ/T 349 (domain/geo.py). GRIDS is ordered by code:
+GRIDS[0..3] are the four grids of 保俶塔社区 (北山街道), worked by wang (0, 1) and li (2, 3).
 """
-from domain.geo import GridCell
+import json
+from pathlib import Path
 
-DISTRICT = "330106"  # 西湖区
-WEST, SOUTH, STEP = 120.10, 30.25, 0.01
+from domain.geo import Area, GridCell, Level, feature_collection, read_feature_collection
 
-STREETS = {"001": "北山街道", "002": "西溪街道"}
-COMMUNITIES = {
-    ("001", "001"): "保俶塔社区",
-    ("001", "002"): "曙光社区",
-    ("002", "001"): "文三社区",
-    ("002", "002"): "教工路社区",
-}
+GEOJSON_PATH = Path(__file__).with_name("geography.geojson")
 
+AREAS: list[Area]  # the district, its streets and communities, by code
+GRIDS: list[GridCell]  # by code
+AREAS, GRIDS = read_feature_collection(json.loads(GEOJSON_PATH.read_text(encoding="utf-8")))
 
-def _cells() -> list[GridCell]:
-    cells = []
-    for index, ((street, community), name) in enumerate(COMMUNITIES.items()):
-        for grid in (1, 2):
-            col, row = index, grid - 1
-            # rounded so that neighbours share bit-identical edges (no float sliver in between)
-            x0, y0 = round(WEST + col * STEP, 6), round(SOUTH + row * STEP, 6)
-            x1, y1 = round(x0 + STEP, 6), round(y0 + STEP, 6)
-            cells.append(
-                GridCell(
-                    code=f"{DISTRICT}{street}{community}{grid:02d}",
-                    name=f"{name}第{grid}网格",
-                    community=f"{DISTRICT}{street}{community}",
-                    street=f"{DISTRICT}{street}",
-                    district=DISTRICT,
-                    ring=[(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)],
-                )
-            )
-    return cells
+DISTRICT = next(a.code for a in AREAS if a.level is Level.DISTRICT)  # 330106
+STREETS = {a.code[6:]: a.name for a in AREAS if a.level is Level.STREET}  # "001" → 北山街道
+COMMUNITIES = {(a.code[6:9], a.code[9:]): a.name  # ("001", "001") → 保俶塔社区
+               for a in AREAS if a.level is Level.COMMUNITY}
 
 
-GRIDS = _cells()
+def geojson() -> dict:  # type: ignore[type-arg]
+    """The whole map as a GeoJSON FeatureCollection."""
+    return feature_collection(AREAS, GRIDS)
