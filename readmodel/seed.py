@@ -9,8 +9,8 @@ from domain.demo import geography
 from domain.demo.subjects import SUBJECTS
 from readmodel.calendar_store import seed_china_calendar
 from readmodel.catalogue_store import seed_catalogue
-from readmodel.routing_store import seed_rules
 from readmodel.map_store import seed_map
+from readmodel.routing_store import seed_rules
 from readmodel.tables import DeadlineRuleRow, Department, SubjectRow, User
 
 

@@ -1,6 +1,5 @@
 """Routing rules on the demo city (the map itself: tests/test_domain_geo.py; the rules' precedence
 and dates: tests/test_domain_routing.py)."""
-import re
 from datetime import date
 
 import pytest
