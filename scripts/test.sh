@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Run the test suite: bash scripts/test.sh [pytest args...]
-# Installs what it needs: .venv (PyPI) and the Debian package postgresql (for the PostgreSQL tests).
+# Installs what it needs: .venv (PyPI) and the Debian packages postgresql (for the PostgreSQL tests)
+# and chromium fonts-wqy-microhei (for the browser tests).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 gridflow_root
 ensure_venv
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
     || ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; then
     apt_install postgresql
+fi
+if { [ ! -x /usr/bin/chromium ] && [ -z "${GRIDFLOW_CHROMIUM:-}" ]; } \
+    || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+    apt_install chromium fonts-wqy-microhei  # the browser tests (tests/browser.py)
 fi
 exec .venv/bin/pytest "$@"

@@ -1,0 +1,17 @@
+"""The browser harness itself: chromium reaches the live stack over HTTP on 127.0.0.1."""
+from tests.browser import *  # noqa: F403
+from tests.browser import Live, assert_all_local, phone_context, requests_of, screenshot
+
+
+async def test_the_browser_talks_to_the_live_stack(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+    context = await phone_context(browser)
+    page = await context.new_page()
+    response = await page.goto(live.url("/healthz"))
+    assert response is not None and response.status == 200
+    assert "ok" in await page.content()
+    ticket_id = await live.api.new_ticket()
+    assert (await live.api.ticket(ticket_id))["ticket_id"] == ticket_id
+    await screenshot(page, "harness-healthz")
+    assert requests_of(context) == [live.url("/healthz")]
+    assert_all_local(context)
+    await context.close()
