@@ -17,6 +17,7 @@ from api.routes import (
     notifications,
     policy,
     reference,
+    requests,
     routing,
     subjects,
     tickets,
@@ -52,7 +53,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
-                   notifications, subjects, duplicates, map):
+                   notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
     app.include_router(api)
 
