@@ -23,6 +23,7 @@ from api.routes import (
     tickets,
     work,
 )
+from api.routes import battle_map, daily, my, photos
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
@@ -53,6 +54,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
+                   photos, my, battle_map, daily,
                    notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
     app.include_router(api)

@@ -1,10 +1,11 @@
 """Request bodies and public views of the HTTP API."""
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.geo import CoordSystem
+from domain.photos import MAX_PHOTOS, TicketPhotos, photos_of
 from domain.models import (
     Breach,
     Deadline,
@@ -23,6 +24,12 @@ from domain.states import CancelKind, DeadlineStage, FindingOutcome, Severity, T
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+PhotoId = Annotated[str, Field(min_length=1, max_length=64)]
+PhotoIds = Field(default_factory=list, max_length=MAX_PHOTOS,
+                 description="photos uploaded first with POST /photos (their photo_id), "
+                             f"at most {MAX_PHOTOS}")
 
 
 class IncidentCreate(Body):
@@ -44,6 +51,7 @@ class IncidentCreate(Body):
     urgency: Urgency | None = Field(
         default=None, description="urgent tickets run on natural hours, day and night; "
                                   "default: the category's (GET /categories)")
+    photo_ids: list[PhotoId] = PhotoIds  # kind report
 
 
 class SubmissionPublic(BaseModel):
@@ -72,8 +80,15 @@ class VerifyBody(NoteBody):
     rectify_working_days: int | None = Field(default=None, strict=True, ge=1, le=250)
 
 
+class PhotoNoteBody(NoteBody):
+    """rectified (photos of kind rectification) and write-off (kind write_off)."""
+
+    photo_ids: list[PhotoId] = PhotoIds
+
+
 class RejectBody(ReasonBody):
     rework_working_days: int | None = Field(default=None, strict=True, ge=1, le=250)
+    photo_ids: list[PhotoId] = PhotoIds  # kind write_off
 
 
 class CancelBody(ReasonBody):
@@ -147,6 +162,9 @@ class TicketPublic(BaseModel):
     updated_at: datetime
     closed_at: datetime | None
     timeline: list[TicketEvent]
+    photos: TicketPhotos = Field(
+        default_factory=TicketPhotos,
+        description="report, rectification, write_off: from the timeline events that recorded them")
     archive: ArchiveInfo | None = None
     source: str = Field(description="projection, or workflow while the projection catches up")
 
@@ -164,6 +182,7 @@ class TicketPublic(BaseModel):
             deadlines=t.deadlines,
             breaches=t.breaches,
             timeline=t.events,
+            photos=photos_of(t.events),
             archive=archive,
             source=source,
         )

@@ -33,7 +33,10 @@ def ticket_id_for(*, user_id: str, idempotency_key: str) -> str:
 
 
 def request_fingerprint(body: IncidentCreate) -> str:
-    return hashlib.sha256(json.dumps(body.model_dump(), sort_keys=True).encode()).hexdigest()
+    dump = body.model_dump()
+    if not dump.get("photo_ids"):  # reports from before photos keep their fingerprint
+        dump.pop("photo_ids", None)
+    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
 async def submit_incident(
@@ -46,7 +49,8 @@ async def submit_incident(
     incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
                         grid=grid, description=body.description, reporter=reporter,
                         submitted_at=datetime.now(UTC), urgency=body.urgency,
-                        subject_code=body.subject_code, device_id=body.device_id)
+                        subject_code=body.subject_code, device_id=body.device_id,
+                        photo_ids=list(body.photo_ids))
     try:
         await client.start_workflow(
             TicketWorkflow.run,

@@ -11,6 +11,7 @@ from domain.states import Action, CancelKind, FindingOutcome, Severity
 class ActionInput(BaseModel):
     actor: Actor
     note: str | None = None
+    photo_ids: list[str] = Field(default_factory=list)  # photos: rectified, write-off, reject
 
     action: Action  # overridden by each subclass with a fixed default
 

@@ -160,6 +160,7 @@ class Incident(BaseModel):
     urgency: Urgency = Urgency.NORMAL
     subject_code: str | None = None  # the shop, school or building the report concerns
     device_id: str | None = None  # a sensor's report (smart community)
+    photo_ids: list[str] = Field(default_factory=list)  # uploaded photos (kind report)
 
 
 class TicketSnapshot(BaseModel):

@@ -105,6 +105,8 @@ def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> lis
 def _apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
     actor, note = request.actor, request.note
     data: dict[str, Any] = {"note": note} if note else {}
+    if request.photo_ids:
+        data["photo_ids"] = list(request.photo_ids)
     match request:
         case DispatchInput():
             return _dispatch(ticket, request.department, now=now, actor=actor, reason=note)

@@ -3,7 +3,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,9 +30,25 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+# Columns added to existing tables since they were first created (create_all only creates
+# missing tables): (table, column, DDL), added where missing until migrations exist.
+ADDED_COLUMNS = [
+    ("ticket", "warned", "BOOLEAN NOT NULL DEFAULT false"),
+]
+
+
+def _add_missing_columns(conn) -> None:  # type: ignore[no-untyped-def]
+    inspector = inspect(conn)
+    for table, column, ddl in ADDED_COLUMNS:
+        if table in inspector.get_table_names() and \
+                column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
 async def create_schema(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         await conn.run_sync(SQLModel.metadata.create_all)
+        await conn.run_sync(_add_missing_columns)
 
 
 class Database:

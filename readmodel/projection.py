@@ -17,6 +17,12 @@ def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
+def warned(snapshot: TicketSnapshot) -> bool:
+    """A warning (50 %/80 %) fired on a deadline still running and not breached yet."""
+    return any(d.breached_at is None and any(w.fired_at is not None for w in d.warnings)
+               for d in snapshot.open_deadlines)
+
+
 def ticket_values(snapshot: TicketSnapshot) -> dict:
     current = snapshot.current_deadline
     return {
@@ -41,6 +47,7 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "street": snapshot.street,
         "community": snapshot.community,
         "escalation_level": snapshot.escalation_level,
+        "warned": warned(snapshot),
         "extension_count": snapshot.extension_count,
         "breach_count": len(snapshot.breaches),
         "parked": snapshot.parking is not None,

@@ -150,3 +150,11 @@ async def closed_sensor_tickets(*, session: AsyncSession, device_id: str, catego
         TicketRow.device_id == device_id, TicketRow.category == category,
         col(TicketRow.is_open).is_(False))
     )).one())
+
+
+async def reporter_tickets(*, session: AsyncSession, reporter_id: str, limit: int,
+                           offset: int) -> Page:
+    """The tickets one person reported, newest first."""
+    query = select(TicketRow).where(TicketRow.reporter_id == reporter_id).order_by(
+        col(TicketRow.submitted_at).desc(), col(TicketRow.ticket_id))
+    return await _page(session, query, limit=limit, offset=offset)

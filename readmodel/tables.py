@@ -136,6 +136,7 @@ class TicketRow(SQLModel, table=True):
     street: str = Field(default="", index=True)
     community: str = Field(default="", index=True)
     escalation_level: int = Field(default=0, index=True)
+    warned: bool = False  # a warning fired on a deadline still running, not breached (battle map)
     extension_count: int = 0
     breach_count: int = 0
     parked: bool = False
@@ -215,3 +216,21 @@ class SubjectRow(SQLModel, table=True):
     recheck_due: bool = False
     seq: int = 0
     state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Photo(SQLModel, table=True):
+    """An uploaded photo (readmodel/photo_store.py): the re-encoded JPEG is a file under
+    data_dir/photos; attached to one ticket once the report or action naming it succeeded."""
+
+    __tablename__ = "photo"
+    photo_id: str = Field(primary_key=True)  # 32 hex digits, random: the file name
+    kind: str  # report / rectification / write_off
+    uploader_id: str = Field(index=True)
+    ticket_id: str | None = Field(default=None, index=True)  # None: not attached yet
+    width: int
+    height: int
+    size_bytes: int
+    sha256: str  # of the stored JPEG
+    source_type: str  # the sniffed type of what was uploaded: image/jpeg, image/png, image/heic
+    created_at: datetime
+    attached_at: datetime | None = None

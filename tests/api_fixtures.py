@@ -1,8 +1,10 @@
 """A running gridflow for API tests: a worker on its own task queue, the app, an HTTP client."""
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -67,10 +69,12 @@ async def running_app(client: Client, db: Database, config: Settings) -> AsyncIt
 
 @asynccontextmanager
 async def gridflow_on(client: Client, db: Database) -> AsyncIterator[Gridflow]:
-    config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url)
-    async with build_worker(client, db=db, config=config):
-        async with running_app(client, db, config) as http:
-            yield Gridflow(http=http, db=db, config=config, client=client)
+    with tempfile.TemporaryDirectory(prefix="gridflow-data-") as data_dir:  # photos
+        config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,
+                          data_dir=Path(data_dir))
+        async with build_worker(client, db=db, config=config):
+            async with running_app(client, db, config) as http:
+                yield Gridflow(http=http, db=db, config=config, client=client)
 
 
 @pytest.fixture

@@ -46,9 +46,11 @@ class TicketCore:
         async with self._lock:
             # The clock starts when the report was acknowledged, not when the worker got to it.
             now = t.submitted_at
+            submitted = {"category": t.category, "grid": t.grid}
+            if input.incident.photo_ids:
+                submitted["photo_ids"] = list(input.incident.photo_ids)
             transitions.record(t, now=now, actor=input.incident.reporter, action=Action.SUBMIT,
-                               to=TicketStatus.SUBMITTED,
-                               data={"category": t.category, "grid": t.grid})
+                               to=TicketStatus.SUBMITTED, data=submitted)
             await self._open_deadlines([DeadlineRequest(stage=DeadlineStage.DISPATCH)], now)
             await self._project()
             if t.device_id is None and workflow.patched(DUPLICATES_PATCH):

@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api import tickets_service
+from api import photo_links, tickets_service
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
 from api.place import GridIndexDep
 from api.schemas import IncidentCreate, SubmissionPublic
 from domain.geo import CoordSystem, to_wgs84
+from domain.photos import PhotoKind
 from domain.states import Role, TicketStatus, Urgency
 from readmodel.tables import Category, SubjectRow, TicketRow
 
@@ -55,6 +56,13 @@ async def submit_incident(
         body = body.model_copy(update={"urgency": Urgency(category.urgency)})
     if body.subject_code is not None and await session.get(SubjectRow, body.subject_code) is None:
         raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
+    if sensor and body.photo_ids:
+        raise invalid("photo_ids", "sensors report without photos")
+    if body.photo_ids:  # a replay finds them attached to its own ticket already
+        await photo_links.check(
+            session=session, photo_ids=body.photo_ids, user=user, kind=PhotoKind.REPORT,
+            ticket_id=tickets_service.ticket_id_for(user_id=user.user_id,
+                                                    idempotency_key=idempotency_key or ""))
     # Phones' map SDKs report GCJ-02 or BD-09; the map and the ticket are WGS-84 only.
     lat, lon = to_wgs84(lat=body.lat, lon=body.lon, system=body.coord_system)
     cell = grids.locate(lat=lat, lon=lon)
@@ -72,6 +80,7 @@ async def submit_incident(
             client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
             idempotency_key=idempotency_key or "",
         )
+        await photo_links.attach(session=session, photo_ids=body.photo_ids, ticket_id=ticket_id)
     status = TicketStatus.SUBMITTED
     if replayed:
         response.status_code = 200

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api import tickets_service
+from api import photo_links, tickets_service
 from api.access import ensure_can_read
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import invalid
@@ -12,6 +12,7 @@ from api.schemas import (
     CancelBody,
     DispatchBody,
     NoteBody,
+    PhotoNoteBody,
     ReasonBody,
     RejectBody,
     TicketPage,
@@ -30,6 +31,7 @@ from domain.actions import (
     VerifyInput,
     WriteOffInput,
 )
+from domain.photos import PhotoKind
 from domain.states import Role
 from readmodel import queries
 from readmodel.queries import OverdueFilter
@@ -66,6 +68,15 @@ async def act(session, client, ticket_id: str, update: str, request) -> TicketPu
     """The shared path of every action route: one workflow update."""
     return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
                                      update=update, request=request)
+
+
+async def act_with_photos(session, client, ticket_id: str, update: str, request, user,  # type: ignore[no-untyped-def]
+                          kind: PhotoKind) -> TicketPublic:
+    """An action that may carry photos: checked first, attached once the update succeeded."""
+    await photo_links.check(session=session, photo_ids=request.photo_ids, user=user, kind=kind)
+    ticket = await act(session, client, ticket_id, update, request)
+    await photo_links.attach(session=session, photo_ids=request.photo_ids, ticket_id=ticket_id)
+    return ticket
 
 
 @router.post("/{ticket_id}/dispatch", response_model=TicketPublic)
@@ -114,26 +125,34 @@ async def verify(ticket_id: TicketId, body: VerifyBody, user: CurrentUser, sessi
 
 @router.post("/{ticket_id}/rectified", response_model=TicketPublic)
 async def rectified(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
-                    client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
-    """Report the rectification done; the ticket waits for the write-off check."""
-    return await act(session, client, ticket_id, "rectified",
-                      RectifiedInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
+                    client: TemporalClient, body: PhotoNoteBody | None = None) -> TicketPublic:
+    """Report the rectification done (`photo_ids`: photos of kind rectification); the ticket
+    waits for the write-off check."""
+    return await act_with_photos(
+        session, client, ticket_id, "rectified",
+        RectifiedInput(actor=actor_of(user), **(body or PhotoNoteBody()).model_dump()),
+        user, PhotoKind.RECTIFICATION)
 
 
 @router.post("/{ticket_id}/write-off", response_model=TicketPublic)
 async def write_off(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
-                    client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
-    """Pass the on-site re-check and write the ticket off; it is then archived."""
-    return await act(session, client, ticket_id, "write_off",
-                      WriteOffInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
+                    client: TemporalClient, body: PhotoNoteBody | None = None) -> TicketPublic:
+    """Pass the on-site re-check and write the ticket off (`photo_ids`: photos of kind
+    write_off); it is then archived."""
+    return await act_with_photos(
+        session, client, ticket_id, "write_off",
+        WriteOffInput(actor=actor_of(user), **(body or PhotoNoteBody()).model_dump()),
+        user, PhotoKind.WRITE_OFF)
 
 
 @router.post("/{ticket_id}/reject", response_model=TicketPublic)
 async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
-    """Refuse the write-off: the work is sent back to the department as rework."""
-    return await act(session, client, ticket_id, "reject",
-                      RejectInput(actor=actor_of(user), **body.model_dump()))
+    """Refuse the write-off (`photo_ids`: photos of kind write_off): the work is sent back to
+    the department as rework."""
+    return await act_with_photos(session, client, ticket_id, "reject",
+                                 RejectInput(actor=actor_of(user), **body.model_dump()),
+                                 user, PhotoKind.WRITE_OFF)
 
 
 @router.post("/{ticket_id}/cancel", response_model=TicketPublic)

@@ -1,0 +1,29 @@
+"""Tickets per day for the command centre's chart."""
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, SessionDep, require_role
+from api.errors import invalid
+from domain.states import Role
+from readmodel.daily_metrics import DayCount, daily_counts
+from readmodel.metrics import MAX_PERIOD_DAYS
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get("/metrics/daily", response_model=list[DayCount])
+async def metrics_daily(
+    user: CurrentUser, session: SessionDep,
+    date_from: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
+    date_to: Annotated[date, Query(alias="to", description="the day after the last (exclusive)")],
+) -> list[DayCount]:
+    """One row per day of [from, to) (Asia/Shanghai), zeros included: `submitted` reports
+    (whatever became of them) and tickets `written_off` that day (supervisors)."""
+    require_role(user, Role.SUPERVISOR)
+    if date_from > date_to:
+        raise invalid("from", "must not be after to")
+    if date_to - date_from > timedelta(days=MAX_PERIOD_DAYS):
+        raise invalid("to", f"the period is at most {MAX_PERIOD_DAYS} days")
+    return await daily_counts(session=session, date_from=date_from, date_to=date_to)

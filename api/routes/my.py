@@ -1,0 +1,25 @@
+"""The caller's own work: a grid worker's reports."""
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import CurrentUser, SessionDep, require_role
+from api.schemas import TicketPage, page_of
+from domain.states import Role
+from readmodel import queries
+
+router = APIRouter(prefix="/my", tags=["work"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+@router.get("/tickets", response_model=TicketPage)
+async def my_tickets(user: CurrentUser, session: SessionDep, limit: Limit = 50,
+                     offset: Offset = 0) -> TicketPage:
+    """The tickets you reported, newest first (grid workers): state, category, grid, current
+    deadline, overdue, updated_at. From the read model: a report appears once its first
+    projection write landed (milliseconds after submission with a worker running)."""
+    require_role(user, Role.GRID_WORKER)
+    page = await queries.reporter_tickets(session=session, reporter_id=user.user_id, limit=limit,
+                                          offset=offset)
+    return page_of(page.rows, page.total, limit, offset)

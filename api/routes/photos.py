@@ -1,0 +1,128 @@
+"""Photos: upload (checked, upright, scaled, EXIF and GPS stripped) and read them back."""
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
+
+from api import tickets_service
+from api.access import ensure_can_read
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
+from api.errors import ApiError, invalid
+from domain.photos import PhotoKind, photo_url
+from readmodel import photo_store
+from readmodel.photo_store import MAX_BYTES, PhotoRefused
+
+router = APIRouter(prefix="/photos", tags=["photos"])
+PhotoId = Annotated[str, Path(max_length=64)]
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the kind field
+
+
+class PhotoPublic(BaseModel):
+    photo_id: str
+    kind: PhotoKind
+    width: int
+    height: int
+    size_bytes: int = Field(description="of the stored JPEG")
+    sha256: str = Field(description="of the stored JPEG, hex")
+    url: str = Field(description="GET it with the same bearer token")
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_MULTIPART = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": ["file", "kind"],
+            "properties": {
+                "file": {"type": "string", "format": "binary",
+                         "description": "JPEG, PNG or HEIC; at most 15 MB and 40 MP"},
+                "kind": {"type": "string", "enum": [k.value for k in PhotoKind]},
+            },
+        }}},
+    }
+}
+
+
+@router.post("", status_code=201, response_model=PhotoPublic, openapi_extra=_MULTIPART,
+             responses={413: {"description": "over 15 MB or 40 MP"},
+                        415: {"description": "not a JPEG, PNG or HEIC (by its bytes)"}})
+async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
+                       config: SettingsDep) -> PhotoPublic:
+    """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
+    write_off), before the report or action that names it in `photo_ids`. The type is sniffed
+    from the bytes; the photo is turned upright, scaled to at most 1600 px on its longest side
+    and stored as a JPEG without EXIF (no GPS)."""
+    body = await _bounded_body(request, MAX_BYTES + MULTIPART_OVERHEAD)
+
+    async def replay() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(request.scope, replay).form(max_files=1, max_fields=4)
+    try:
+        kind_value, upload = form.get("kind"), form.get("file")
+        if not isinstance(kind_value, str) or kind_value not in {k.value for k in PhotoKind}:
+            raise invalid("kind", "must be one of report, rectification, write_off")
+        if not isinstance(upload, UploadFile):
+            raise invalid("file", "a photo file is required (multipart/form-data)")
+        data = await upload.read(MAX_BYTES + 1)
+    finally:
+        await form.close()
+    try:
+        processed = await asyncio.to_thread(photo_store.process, data)
+    except PhotoRefused as refused:
+        if refused.status == 422:
+            raise invalid("file", refused.message) from None
+        raise ApiError(refused.status, refused.message) from None
+    photo = await photo_store.add_photo(session=session, data_dir=config.data_dir,
+                                        processed=processed, kind=PhotoKind(kind_value),
+                                        uploader_id=user.user_id)
+    return PhotoPublic(photo_id=photo.photo_id, kind=PhotoKind(photo.kind), width=photo.width,
+                       height=photo.height, size_bytes=photo.size_bytes, sha256=photo.sha256,
+                       url=photo_url(photo.photo_id))
+
+
+@router.get("/{photo_id}", response_class=FileResponse,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "the stored JPEG"},
+                       404: {"description": "unknown, or not yours to see"}})
+async def get_photo(photo_id: PhotoId, user: CurrentUser, session: SessionDep,
+                    client: TemporalClient, config: SettingsDep) -> FileResponse:
+    """The stored JPEG: for its uploader, and for whoever may read the ticket it is attached to.
+    Anyone else gets 404, as for a photo that does not exist."""
+    missing = ApiError(404, f"no photo {photo_id}")
+    photo = await photo_store.get_photo(session=session, photo_id=photo_id)
+    if photo is None:
+        raise missing
+    if photo.uploader_id != user.user_id:
+        if photo.ticket_id is None:
+            raise missing
+        try:
+            ticket = await tickets_service.read_ticket(session=session, client=client,
+                                                       ticket_id=photo.ticket_id)
+            ensure_can_read(user, ticket)
+        except ApiError:
+            raise missing from None
+    path = photo_store.path_of(config.data_dir, photo.photo_id)
+    if not path.is_file():
+        raise missing
+    return FileResponse(path, media_type="image/jpeg", headers={
+        "Cache-Control": "private, max-age=86400",
+        "ETag": f'"{photo.sha256}"',
+        "X-Content-Type-Options": "nosniff",
+    })

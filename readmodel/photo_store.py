@@ -1,0 +1,189 @@
+"""Uploaded photos: check and clean the image, store the JPEG, attach it to a ticket.
+
+`process` is pure (bytes in, bytes out; CPU-bound, run it in a thread): the real type is sniffed
+from the bytes (JPEG, PNG, HEIC/HEIF; anything else is refused, whatever its name or Content-Type),
+the declared pixel count is checked before anything is decoded (decompression bombs), then the
+image is turned upright (EXIF Orientation), scaled to at most MAX_SIDE on its longest side and
+re-encoded as a JPEG without EXIF or XMP (no GPS, no camera serial). The file lives at
+data_dir/photos/<photo_id>.jpg; the `photo` row says whose it is, of which kind, and the ticket it
+was attached to once the report or action naming it succeeded.
+"""
+import hashlib
+import io
+import os
+import uuid
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import filetype
+import pillow_heif
+from PIL import Image, ImageOps
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.photos import PhotoKind
+from readmodel.tables import Photo
+
+pillow_heif.register_heif_opener()
+
+MAX_BYTES = 15 * 1024 * 1024  # 15 MiB as uploaded
+MAX_PIXELS = 40_000_000  # 40 MP as declared in the file's header
+MAX_SIDE = 1600  # longest side of the stored JPEG
+JPEG_QUALITY = 82
+# Sniffed type → the Pillow decoder allowed for it.
+ALLOWED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF", "image/heif": "HEIF"}
+PHOTO_ID_PATTERN = r"^[0-9a-f]{32}$"
+
+
+class PhotoRefused(Exception):
+    """An upload that cannot be stored: status 413 (too large), 415 (type) or 422 (unreadable)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True)
+class Processed:
+    jpeg: bytes
+    width: int
+    height: int
+    source_type: str
+    sha256: str
+
+
+def sniff(data: bytes) -> str:
+    """The allowed MIME type the bytes really are; PhotoRefused(415) otherwise."""
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.mime not in ALLOWED:
+        found = kind.mime if kind else "not an image"
+        raise PhotoRefused(415, f"only JPEG, PNG and HEIC photos are accepted (this is {found})")
+    return kind.mime
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    """RGB; transparent parts (PNG screenshots) on white rather than black."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return image.convert("RGB")
+
+
+def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
+            max_side: int = MAX_SIDE) -> Processed:
+    """Check, turn upright, scale down and re-encode one uploaded photo (pure, CPU-bound)."""
+    if len(data) > max_bytes:
+        raise PhotoRefused(413, f"the photo is larger than {max_bytes // (1024 * 1024)} MB")
+    mime = sniff(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[ALLOWED[mime]]) as image:
+                width, height = image.size  # from the header: nothing decoded yet
+                if width * height > max_pixels:
+                    raise PhotoRefused(413, f"the photo has {width}×{height} pixels; at most "
+                                            f"{max_pixels // 1_000_000} MP are accepted")
+                icc = image.info.get("icc_profile")
+                image.thumbnail((max_side, max_side))  # decodes (JPEG at a reduced scale)
+                upright = ImageOps.exif_transpose(image)
+                clean = _rgb(upright)
+    except PhotoRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRefused(413, "the photo has too many pixels") from None
+    except Exception:  # truncated or corrupt data behind a valid signature
+        raise PhotoRefused(422, "the photo could not be decoded") from None
+    clean.info = {}  # no EXIF, XMP or comments carried over
+    out = io.BytesIO()
+    save = {"quality": JPEG_QUALITY, "optimize": True}
+    if icc:  # colour profile only (e.g. Display P3): nothing personal in it
+        save["icc_profile"] = icc
+    clean.save(out, "JPEG", **save)
+    jpeg = out.getvalue()
+    return Processed(jpeg=jpeg, width=clean.width, height=clean.height, source_type=mime,
+                     sha256=hashlib.sha256(jpeg).hexdigest())
+
+
+def photos_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "photos"
+
+
+def path_of(data_dir: Path, photo_id: str) -> Path:
+    return photos_dir(data_dir) / f"{photo_id}.jpg"
+
+
+def write_file(data_dir: Path, photo_id: str, jpeg: bytes) -> Path:
+    """Write atomically (a reader never sees half a file)."""
+    target = path_of(data_dir, photo_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(jpeg)
+    os.replace(tmp, target)
+    return target
+
+
+async def add_photo(*, session: AsyncSession, data_dir: Path, processed: Processed,
+                    kind: PhotoKind, uploader_id: str) -> Photo:
+    """Store the file, then its row; a failed insert leaves no file behind."""
+    photo_id = uuid.uuid4().hex
+    target = write_file(data_dir, photo_id, processed.jpeg)
+    photo = Photo(photo_id=photo_id, kind=kind.value, uploader_id=uploader_id,
+                  width=processed.width, height=processed.height,
+                  size_bytes=len(processed.jpeg), sha256=processed.sha256,
+                  source_type=processed.source_type, created_at=datetime.now(UTC))
+    try:
+        session.add(photo)
+        await session.commit()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return photo
+
+
+async def get_photo(*, session: AsyncSession, photo_id: str) -> Photo | None:
+    return await session.get(Photo, photo_id)
+
+
+async def attach_problems(
+    *, session: AsyncSession, photo_ids: Sequence[str], uploader_id: str, kind: PhotoKind,
+    ticket_id: str | None = None,
+) -> list[str]:
+    """Why these photos cannot go with a report or action (empty: they can): each must exist, be
+    the caller's, of the kind, and not attached yet — or already attached to `ticket_id` (a
+    replayed submission)."""
+    problems = []
+    seen: set[str] = set()
+    for pid in photo_ids:
+        if pid in seen:
+            problems.append(f"photo {pid} is named twice")
+        seen.add(pid)
+    found = {p.photo_id: p for p in (await session.exec(
+        select(Photo).where(col(Photo.photo_id).in_(list(seen))))).all()} if seen else {}
+    for pid in dict.fromkeys(photo_ids):
+        photo = found.get(pid)
+        if photo is None or photo.uploader_id != uploader_id:
+            problems.append(f"no photo {pid} uploaded by you")
+        elif photo.kind != kind.value:
+            problems.append(f"photo {pid} was uploaded as {photo.kind}; this needs {kind.value}")
+        elif photo.ticket_id is not None and photo.ticket_id != ticket_id:
+            problems.append(f"photo {pid} is already attached to a ticket")
+    return problems
+
+
+async def attach(*, session: AsyncSession, photo_ids: Sequence[str], ticket_id: str) -> int:
+    """Mark the photos attached to the ticket (those not attached yet); returns how many."""
+    if not photo_ids:
+        return 0
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Photo)
+        .where(col(Photo.photo_id).in_(list(photo_ids)), col(Photo.ticket_id).is_(None))
+        .values(ticket_id=ticket_id, attached_at=datetime.now(UTC))
+    )
+    await session.commit()
+    return int(result.rowcount or 0)
