@@ -157,3 +157,21 @@ async def test_supervisor_cancels_a_duplicate(gf: Gridflow) -> None:
     assert all(d["voided_at"] for d in archived["deadlines"] if not d["met_at"])
     again = await gf.act(ticket_id, "claim", CGJ)
     assert again.status_code == 409 and again.json()["error"]["details"]["state"] == "archived"
+
+
+async def test_a_second_return_escalates_to_a_supervisor(gf: Gridflow) -> None:
+    ticket_id = await gf.new_ticket()
+    await wait_for_status(gf, ticket_id, "dispatched")
+    assert (await gf.act(ticket_id, "return", CGJ, {"reason": "不归我们管 not ours"})).status_code == 200
+    assert (await gf.act(ticket_id, "dispatch", SUPERVISOR, {"department": "zjj"})).status_code == 200
+    again = await gf.act(ticket_id, "return", ZJJ, {"reason": "也不归我们 nor ours"})
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["return_count"] == 2 and body["status"] == "manual_dispatch"
+    escalation = body["timeline"][-1]
+    assert escalation["action"] == "escalate" and escalation["data"]["to"] == "command-centre"
+    notices = (await gf.call("GET", "/notifications", SUPERVISOR,
+                             params={"ticket_id": ticket_id})).json()["items"]
+    assert [n["kind"] for n in notices] == ["return"]
+    queue = (await gf.call("GET", "/dispatch-queue", SUPERVISOR)).json()["items"]
+    assert next(t for t in queue if t["ticket_id"] == ticket_id)["return_count"] == 2
