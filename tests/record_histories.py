@@ -14,9 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from readmodel.db import Database, create_schema
 from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
-from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
+from domain.subjects import OBSERVATION
+from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
-from tests.factories import MANHOLE, OTHER
+from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
+
+SENSOR = "demo-sensor-gateway"
 from tests.test_api_lifecycle import wait_for_status
 
 HERE = Path(__file__).parent / "histories"
@@ -83,10 +86,58 @@ async def extension_and_parking(gf: Gridflow, env: WorkflowEnvironment) -> str:
     return t
 
 
-# Files are named after the workflow version that wrote them: v1 = before deadline alarms.
-VERSION = "v2"
-SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled,
-             extension_and_parking]
+async def duplicate_merged(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
+    first = await gf.new_ticket()
+    await wait_for_status(gf, first, "dispatched")
+    second = await gf.new_ticket(token=LI, description="same pile")
+    await wait_for_status(gf, second, "duplicate_review")
+    await gf.act(second, "merge", SUPERVISOR, {"into": first})
+    await wait_for_status(gf, second, "archived")
+    await gf.act(first, "claim", CGJ)
+    await gf.act(first, "verify", CGJ, {"outcome": "fixed_on_site"})
+    await gf.act(first, "write-off", WANG)
+    await wait_for_status(gf, first, "archived")
+    return [first, second]
+
+
+async def kept_separate_and_sensor(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
+    first = await gf.new_ticket()
+    await wait_for_status(gf, first, "dispatched")
+    near = await gf.new_ticket()
+    await wait_for_status(gf, near, "duplicate_review")
+    await gf.act(near, "keep-separate", SUPERVISOR)
+    await wait_for_status(gf, near, "dispatched")
+    body = {"category": MANHOLE, "lat": LAT, "lon": LON, "description": "位移", "device_id": "MH-7"}
+    sensor = (await gf.call("POST", "/incidents", SENSOR, json=body)).json()["ticket_id"]
+    await wait_for_status(gf, sensor, "dispatched")
+    for _ in range(2):
+        await gf.call("POST", "/incidents", SENSOR, json=body)
+    for ticket_id in (first, near, sensor):
+        await gf.act(ticket_id, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "recorded"})
+        await wait_for_status(gf, ticket_id, "archived")
+    return [near, sensor]
+
+
+async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
+    t = await gf.new_ticket(category=ILLEGAL_AD, subject_code="SS-0001")
+    await wait_for_status(gf, t, "dispatched")
+    await gf.act(t, "claim", CGJ)
+    await gf.act(t, "verify", CGJ, {"outcome": "needs_rectification", "severity": "yellow",
+                                    "rectify_working_days": 2})
+    await gf.act(t, "rectified", CGJ)
+    await gf.act(t, "write-off", WANG)
+    await wait_for_status(gf, t, "archived")
+    await env.sleep(OBSERVATION + timedelta(days=1))  # observation over: a re-check is due
+    await gf.call("POST", "/subjects/SS-0001/recheck", WANG, json={"clean": True})
+    subject = gf.client.get_workflow_handle("subject-SS-0001")
+    await subject.result()
+    return [t, "subject-SS-0001"]
+
+
+# Files are named after the workflow version that wrote them: v1 = before deadline alarms,
+# v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects.
+VERSION = "v3"
+SCENARIOS = [duplicate_merged, kept_separate_and_sensor, subject_rectified]
 
 
 async def main() -> None:
@@ -102,10 +153,13 @@ async def main() -> None:
             await seed_demo_city(session=session)
         async with gridflow_on(env.client, db) as gf:
             for scenario in SCENARIOS:
-                ticket_id = await scenario(gf, env)
-                history = await env.client.get_workflow_handle(ticket_id).fetch_history()
-                (HERE / f"{VERSION}_{scenario.__name__}.json").write_text(history.to_json())
-                print("recorded", scenario.__name__, len(history.events), "events")
+                for n, workflow_id in enumerate(await scenario(gf, env)):
+                    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+                    path = HERE / f"{VERSION}_{scenario.__name__}_{n}.json"
+                    if path.exists():
+                        raise SystemExit(f"{path} exists: histories are never overwritten")
+                    path.write_text(history.to_json())
+                    print("recorded", path.name, len(history.events), "events")
         await db.dispose()
     await env.shutdown()
 

@@ -1,6 +1,6 @@
-"""Saved histories replay against today's TicketWorkflow: a non-deterministic change fails CI."""
-from datetime import timedelta
+"""Saved histories replay against today's workflows: a non-deterministic change fails CI."""
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.contracts import TicketInput
-from workflows.core import ALARMS_PATCH
+from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH
+from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -22,7 +23,8 @@ def load(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[TicketWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[TicketWorkflow, SubjectWorkflow],
+                        data_converter=pydantic_data_converter)
     await replayer.replay_workflow(load(path))
 
 
@@ -30,12 +32,24 @@ def test_histories_cover_the_lifecycle() -> None:
     text = "".join(p.read_text() for p in HISTORIES)
     for update in ("dispatch", "claim", "return", "start_verification", "verify", "rectified",
                    "write_off", "reject", "cancel", "request_extension", "decide_extension",
-                   "request_parking", "decide_parking", "unpark"):
-        assert f'"name": "{update}"' in text or f'"name":"{update}"' in text, update
-    # Tickets from before deadline alarms (v1) and after (v2, marked by the patch) both replay.
-    assert any(p.stem.startswith("v1_") for p in HISTORIES)
+                   "request_parking", "decide_parking", "unpark", "merge", "keep_separate",
+                   "attach_report", "sensor_reading", "recheck", "problem_found",
+                   "problem_closed"):
+        assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
+    # Tickets from before deadline alarms (v1), with them (v2) and with the duplicate check (v3)
+    # all replay; each later version carries its patch markers.
+    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_"}
     for path in HISTORIES:
-        assert (ALARMS_PATCH in patches(load(path))) == path.stem.startswith("v2_"), path.stem
+        history = load(path)
+        if workflow_type(history) != "TicketWorkflow":
+            continue
+        found = patches(history)
+        assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
+        assert (DUPLICATES_PATCH in found) == path.stem.startswith("v3_"), path.stem
+
+
+def workflow_type(history: WorkflowHistory) -> str:
+    return history.events[0].workflow_execution_started_event_attributes.workflow_type.name
 
 
 def patches(history: WorkflowHistory) -> set[str]:
