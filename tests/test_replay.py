@@ -45,7 +45,9 @@ def test_histories_cover_the_lifecycle() -> None:
             continue
         found = patches(history)
         assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
-        assert (DUPLICATES_PATCH in found) == path.stem.startswith("v3_"), path.stem
+        if DUPLICATES_PATCH in found:  # sensor tickets skip the check and carry no marker
+            assert path.stem.startswith("v3_"), path.stem
+    assert any(DUPLICATES_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v3_"))
 
 
 def workflow_type(history: WorkflowHistory) -> str:
