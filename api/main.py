@@ -7,6 +7,7 @@ from temporalio.client import Client
 
 from api import place
 from api.errors import install_error_handlers
+from api.web import pages
 from api.routes import (
     calendar,
     duplicates,
@@ -58,6 +59,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                    notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
     app.include_router(api)
+    pages.install(app)  # the web app: pages, /sw.js, /static
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -23,7 +23,8 @@ Fixtures
   task queue of its own, a SQLite read model seeded with the demo city exactly as
   ``scripts/up.sh`` seeds it (plus plain working years ahead, as in ``demo_db``; duplicate
   detection off so a test's reports at one spot stay separate tickets), and the FastAPI app served
-  by a real uvicorn server on a free port of 127.0.0.1 in a background task. A :class:`Live` has
+  by a real uvicorn server on a free port of 127.0.0.1 in a background task; its data directory
+  (photos) is a temporary one. A :class:`Live` has
   ``base_url``, ``url(path)``, ``db`` (readmodel Database), ``client`` (Temporal), ``config`` and
   ``api`` — a :class:`tests.api_fixtures.Gridflow` whose ``http`` talks HTTP to the same server
   (``await live.api.new_ticket(token=WANG)``, ``await live.api.act(id, "claim", CGJ)``, ...).
@@ -42,6 +43,7 @@ Helpers
 * ``requests_of(context)`` — every URL the context's pages and service workers asked for;
   ``assert_all_local(context)`` — fails naming any request whose host is not 127.0.0.1
   (``data:`` and ``blob:`` URLs are local by nature).
+* ``errors_of(context)`` — console errors and uncaught exceptions of its pages so far.
 * ``await screenshot(page, name)`` — a full-page PNG in ``test-artifacts/screenshots/`` (gitignored);
   returns its path.
 * ``await sign_in(page, live, token)`` — through the login page (fill the token, submit, wait for the
@@ -84,7 +86,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHROMIUM_FLAGS", "HOME_OF_ROLE", "PHONE", "SCREENSHOTS", "Live", "assert_all_local", "browser",
-    "desktop_context", "live", "phone_context", "requests_of", "screenshot", "sign_in",
+    "desktop_context", "errors_of", "live", "phone_context", "requests_of", "screenshot", "sign_in",
     "sign_in_fast", "wait_for",
 ]
 
@@ -147,8 +149,10 @@ def _free_socket() -> socket.socket:
 @pytest.fixture(scope="module")
 async def live(dev_env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:  # type: ignore[no-untyped-def]
     """gridflow served over real HTTP on 127.0.0.1 (see the module docstring)."""
-    database = await _seeded_db(tmp_path_factory.mktemp("live"))
-    config = Settings(task_queue=f"tq-browser-{uuid.uuid4()}", database_url=database.url)
+    directory = tmp_path_factory.mktemp("live")
+    database = await _seeded_db(directory)
+    config = Settings(task_queue=f"tq-browser-{uuid.uuid4()}", database_url=database.url,
+                      data_dir=directory)
     app = create_app(config, client=dev_env.client, db=database)
     sock = _free_socket()
     port = sock.getsockname()[1]
@@ -219,6 +223,7 @@ async def browser() -> AsyncIterator[Browser]:
 @dataclass
 class _Recorder:
     urls: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
 
 _RECORDERS: dict[int, _Recorder] = {}
@@ -228,6 +233,10 @@ def _record(context: BrowserContext) -> BrowserContext:
     recorder = _Recorder()
     _RECORDERS[id(context)] = recorder
     context.on("request", lambda request: recorder.urls.append(request.url))
+    context.on("console", lambda message: recorder.errors.append(
+        f"console.{message.type}: {message.text} ({message.location.get('url', '')})")
+        if message.type == "error" else None)
+    context.on("weberror", lambda error: recorder.errors.append(f"uncaught: {error.error}"))
     return context
 
 
@@ -255,10 +264,17 @@ def assert_all_local(context: BrowserContext) -> None:
     assert not outside, f"requests left 127.0.0.1: {outside}"
 
 
+def errors_of(context: BrowserContext) -> list[str]:
+    """The context's console errors and uncaught page errors so far (print them when a test
+    fails; assert there are none)."""
+    return list(_RECORDERS[id(context)].errors)
+
+
 async def screenshot(page: Page, name: str) -> Path:
     """Save a full-page PNG as test-artifacts/screenshots/<name>.png and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    await page.evaluate("window.scrollTo(0, 0)")  # sticky headers stay on top of the picture
     await page.screenshot(path=str(path), full_page=True)
     return path
 
