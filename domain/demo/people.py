@@ -1,4 +1,5 @@
 """The demo city's users, one or more for every role, with demo tokens."""
+from domain.demo.catalogue import DEPARTMENTS
 from domain.demo.geography import GRIDS
 
 # (user_id, display name, role, department, grids, demo token)
@@ -11,4 +12,12 @@ USERS = [
     ("zhou", "周(街道)", "department_staff", "bs-street", [], "demo-staff-bs"),
     ("chen", "陈(指挥中心)", "supervisor", None, [], "demo-supervisor"),
     ("gateway", "智慧社区网关 smart-community gateway", "sensor", None, [], "demo-sensor-gateway"),
+]
+
+# Every other department gets one staff member too, so every routed ticket can be worked.
+_NAMED = {u[3] for u in USERS if u[3]}
+USERS += [
+    (f"staff-{code}", f"{name.split()[0]} 值班员", "department_staff", code, [],
+     f"demo-staff-{code}")
+    for code, name in DEPARTMENTS.items() if code not in _NAMED
 ]
