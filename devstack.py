@@ -194,6 +194,7 @@ def banner(*, api: str, ui: str, data_dir: Path, log_dir: Path, database_url: st
     return f"""
 gridflow is up.
 
+  Web app      {api}/login  (phone: {api}/app/worker; one click per demo user)
   API docs     {api}/docs
   Temporal UI  {ui}
   data         {data_dir}  (read model: {database_url})

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from api.tickets_service import ticket_id_for
+from domain import demo_city
 from readmodel.tables import TicketRow
 from tests.api_fixtures import BS, WANG
 from tests.browser import *  # noqa: F403
@@ -185,6 +186,33 @@ async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> No
     assert await wait_for(lambda: tickets_described(live, description)) == 1
     ticket = await live.api.ticket(ticket_id)
     assert ticket["description"] == description and len(ticket["photos"]["report"]) == 1
+    assert_all_local(context)
+    await context.close()
+
+
+async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+    context = await phone_context(browser, locale="en-US")  # no geolocation permission
+    page = await context.new_page()
+    await sign_in_fast(page, live, WANG)
+    await page.goto(live.url("/app/worker?lang=en"))
+    await page.wait_for_selector("#loc-status:has-text('tap the spot on the map')")
+    cell = demo_city.GRIDS[0].code
+    await page.click(f"path.grid-{cell}")
+    await page.wait_for_selector(f"#loc-grid:has-text('{cell}')")
+    assert "Picked on the map" in (await page.text_content("#loc-status") or "")
+    await page.fill("#cat-q", "fire passage")  # the English label
+    await page.wait_for_selector(".cat-option[data-code='E0401']")
+    await page.fill("#cat-q", "E04")  # a code
+    assert await page.locator(".cat-option").count() >= 5
+    await page.fill("#cat-q", "消防通道")  # the Chinese name
+    await page.click(".cat-option[data-code='E0401']")
+    await page.fill("#description", "picked on the map: bikes block the fire passage")
+    key = await page.get_attribute("#report-form", "data-key")
+    await screenshot(page, "worker-report-map-pick-en")
+    await page.click("#submit-report")
+    sent = await page.wait_for_selector(f".sent-item[data-key='{key}']", timeout=20000)
+    ticket = await live.api.ticket(await sent.get_attribute("data-ticket") or "")
+    assert ticket["grid"] == cell and ticket["category"] == "E0401"
     assert_all_local(context)
     await context.close()
 

@@ -108,7 +108,7 @@ async def _demo_users(request: Request) -> list[dict[str, str]]:
         known = set((await session.exec(select(User.token_hash).where(
             User.token_hash.in_([token_hash(p[5]) for p in people])))).all())  # type: ignore[attr-defined]
     return [{"user_id": user_id, "name": name, "role": role, "department": dept or "",
-             "token": token}
+             "token": token, "on_duty": user_id.startswith("staff-")}  # one per other department
             for user_id, name, role, dept, _grids, token in people if token_hash(token) in known]
 
 
