@@ -158,3 +158,12 @@ async def reporter_tickets(*, session: AsyncSession, reporter_id: str, limit: in
     query = select(TicketRow).where(TicketRow.reporter_id == reporter_id).order_by(
         col(TicketRow.submitted_at).desc(), col(TicketRow.ticket_id))
     return await _page(session, query, limit=limit, offset=offset)
+
+
+async def write_off_checks(*, session: AsyncSession, grids: list[str], limit: int,
+                           offset: int) -> Page:
+    """Resolved tickets in these grids, waiting for the write-off check on site: the soonest
+    write-off deadline first."""
+    query = select(TicketRow).where(
+        TicketRow.status == TicketStatus.RESOLVED.value, col(TicketRow.grid).in_(grids))
+    return await _page(session, _soonest_first(query), limit=limit, offset=offset)

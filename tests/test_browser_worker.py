@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from api.tickets_service import ticket_id_for
 from domain import demo_city
 from readmodel.tables import TicketRow
-from tests.api_fixtures import BS, WANG
+from tests.api_fixtures import BS, LI, WANG
 from tests.browser import *  # noqa: F403
 from tests.browser import (
     Live,
@@ -217,9 +217,10 @@ async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) ->
     await context.close()
 
 
-async def resolved_ticket(live: Live, description: str) -> str:
-    """A report of wang's that the department fixed on site: resolved, waiting for the check."""
-    ticket_id = await live.api.new_ticket(token=WANG, description=description)
+async def resolved_ticket(live: Live, description: str, reporter: str = WANG) -> str:
+    """A report in wang's grid that the department fixed on site: resolved, waiting for the
+    check."""
+    ticket_id = await live.api.new_ticket(token=reporter, description=description)
     await status_of(live, ticket_id, "dispatched")
     staff = (await live.api.ticket(ticket_id))["department"]
     token = {"cgj": "demo-staff-cgj", "bs-street": BS}[staff]
@@ -231,7 +232,7 @@ async def resolved_ticket(live: Live, description: str) -> str:
 
 async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
     passing = await resolved_ticket(live, "井边垃圾 write-off check passes")
-    failing = await resolved_ticket(live, "井边垃圾 write-off check fails")
+    failing = await resolved_ticket(live, "井边垃圾 write-off check fails", reporter=LI)  # li's report
     context = await phone_context(browser, **HERE)
     page = await context.new_page()
     await sign_in_fast(page, live, WANG, path="/app/worker/checks")

@@ -1,4 +1,4 @@
-"""The caller's own work: a grid worker's reports."""
+"""The caller's own work: a grid worker's reports and write-off checks."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -21,5 +21,16 @@ async def my_tickets(user: CurrentUser, session: SessionDep, limit: Limit = 50,
     projection write landed (milliseconds after submission with a worker running)."""
     require_role(user, Role.GRID_WORKER)
     page = await queries.reporter_tickets(session=session, reporter_id=user.user_id, limit=limit,
+                                          offset=offset)
+    return page_of(page.rows, page.total, limit, offset)
+
+
+@router.get("/write-off-checks", response_model=TicketPage)
+async def my_write_off_checks(user: CurrentUser, session: SessionDep, limit: Limit = 50,
+                              offset: Offset = 0) -> TicketPage:
+    """Resolved tickets in your grids, whoever reported them, waiting for your check on site
+    (grid workers; then POST /tickets/{id}/write-off or /reject): the soonest deadline first."""
+    require_role(user, Role.GRID_WORKER)
+    page = await queries.write_off_checks(session=session, grids=list(user.grids), limit=limit,
                                           offset=offset)
     return page_of(page.rows, page.total, limit, offset)

@@ -1,5 +1,6 @@
-/* "My reports" (/app/worker/tickets) and the write-off checks (/app/worker/checks):
- * GET /api/v1/my/tickets, kept for reading offline; reports still in the outbox on top. */
+/* "My reports" (/app/worker/tickets, GET /api/v1/my/tickets; reports still in the outbox on top)
+ * and the write-off checks (/app/worker/checks, GET /api/v1/my/write-off-checks: resolved tickets
+ * in the worker's grids, whoever reported them). Both kept for reading offline. */
 (function () {
   "use strict";
   const { h, t } = GF;
@@ -26,7 +27,7 @@
   }
 
   async function fetchPage(at) {
-    return GF.cachedGet(`/my/tickets?limit=${CHECKS ? 200 : PAGE}&offset=${at}`);
+    return GF.cachedGet(CHECKS ? "/my/write-off-checks?limit=200" : `/my/tickets?limit=${PAGE}&offset=${at}`);
   }
 
   async function load(more) {
@@ -38,11 +39,7 @@
       status.textContent = GF.errorText(err);
       return;
     }
-    let items = page.items || [];
-    if (CHECKS) {
-      const mine = new Set(user.grids || []);
-      items = items.filter((r) => r.status === "resolved" && mine.has(r.grid));
-    }
+    const items = page.items || [];
     shown = more ? shown.concat(items) : items;
     offset = (more ? offset : 0) + (page.items || []).length;
     $("tickets").replaceChildren(...shown.map(rowOf));
