@@ -7,7 +7,7 @@ from temporalio.client import Client
 
 from api import place
 from api.errors import install_error_handlers
-from api.web import pages
+from api.web import desk, pages
 from api.routes import (
     calendar,
     duplicates,
@@ -60,6 +60,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         api.include_router(module.router)
     app.include_router(api)
     pages.install(app)  # the web app: pages, /sw.js, /static
+    app.include_router(desk.router)  # the desk pages: department staff and supervisors
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -196,6 +196,8 @@ class TicketSummary(BaseModel):
     grid: str
     department: str | None
     overdue: bool
+    warned: bool = Field(default=False, description="a 50/80 % warning fired on a deadline still "
+                                                    "running and not breached")
     urgency: str
     street: str
     community: str
