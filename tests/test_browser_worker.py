@@ -17,6 +17,7 @@ from tests.browser import *  # noqa: F403
 from tests.browser import (
     Live,
     assert_all_local,
+    errors_of,
     phone_context,
     screenshot,
     sign_in,
@@ -123,6 +124,7 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     await page.wait_for_url("**/login")
     assert await page.evaluate("localStorage.getItem('gridflow.token')") is None
     assert_all_local(context)
+    assert not [e for e in errors_of(context) if e.startswith("uncaught")]
     await context.close()
 
 
@@ -187,6 +189,7 @@ async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> No
     ticket = await live.api.ticket(ticket_id)
     assert ticket["description"] == description and len(ticket["photos"]["report"]) == 1
     assert_all_local(context)
+    assert not [e for e in errors_of(context) if e.startswith("uncaught")]
     await context.close()
 
 
@@ -214,6 +217,7 @@ async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) ->
     ticket = await live.api.ticket(await sent.get_attribute("data-ticket") or "")
     assert ticket["grid"] == cell and ticket["category"] == "E0401"
     assert_all_local(context)
+    assert not [e for e in errors_of(context) if e.startswith("uncaught")]
     await context.close()
 
 
@@ -270,4 +274,5 @@ async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser
     await page.goto(live.url("/app/worker/checks"))
     await page.wait_for_selector("#list-status:has-text('没有待核销的工单')")
     assert_all_local(context)
+    assert not [e for e in errors_of(context) if e.startswith("uncaught")]
     await context.close()
