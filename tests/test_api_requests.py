@@ -11,18 +11,23 @@ async def pending(gf: Gridflow, kind: str, **params: str) -> list[dict]:  # type
     return response.json()["items"]
 
 
+def ids(items: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    return [i["ticket"]["ticket_id"] for i in items]
+
+
 async def test_pending_extension_requests_until_decided(gf: Gridflow) -> None:
     asked, other = await dispatched(gf), await dispatched(gf)
     assert (await gf.call("GET", "/extension-requests", CGJ)).status_code == 403
     assert (await gf.act(asked, "request-extension", CGJ,
                          {"working_days": 2, "reason": "需要封路审批"})).status_code == 200
-    items = [i for i in await pending(gf, "extension") if i["ticket"]["ticket_id"] in (asked, other)]
+    items = [i for i in await pending(gf, "extension")
+             if i["ticket"]["ticket_id"] in (asked, other)]
     assert [i["ticket"]["ticket_id"] for i in items] == [asked]
     request = items[0]["extension_request"]
     assert request["working_days"] == 2 and request["reason"] == "需要封路审批"
     assert request["stage"] == "claim" and request["requested_by"] == "zhao"
-    assert asked in [i["ticket"]["ticket_id"] for i in await pending(gf, "extension", department="cgj")]
-    assert asked not in [i["ticket"]["ticket_id"] for i in await pending(gf, "extension", department="zjj")]
+    assert asked in ids(await pending(gf, "extension", department="cgj"))
+    assert asked not in ids(await pending(gf, "extension", department="zjj"))
     assert (await gf.act(asked, "approve-extension", SUPERVISOR)).status_code == 200
     assert asked not in [i["ticket"]["ticket_id"] for i in await pending(gf, "extension")]
 

@@ -15,8 +15,10 @@ async def test_desk_pages_are_shells_in_both_languages(gf: Gridflow) -> None:
             assert response.status_code == 200, (path, response.text)
             assert response.headers["content-type"].startswith("text/html")
             body = response.text
-            strings = json.loads(re.search(
-                r'<script id="desk-strings" type="application/json">(.*?)</script>', body, re.S).group(1))
+            found = re.search(r'<script id="desk-strings" type="application/json">(.*?)</script>',
+                              body, re.S)
+            assert found, path
+            strings = json.loads(found.group(1))
             assert strings["map"] == word
             assert "/static/desk/desk.js" in body
             assert not re.search(r'(src|href)="(https?:)?//', body), "nothing from outside"
@@ -26,7 +28,8 @@ async def test_the_ticket_id_in_the_address_is_escaped(gf: Gridflow) -> None:
     response = await gf.http.get('/app/supervisor/tickets/"><img src=x onerror=alert(1)>')
     assert response.status_code == 200
     assert "<img src=x" not in response.text
-    assert 'data-ticket-id="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"' in response.text
+    escaped = 'data-ticket-id="&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"'
+    assert escaped in response.text
 
 
 async def test_a_department_ticket_link_opens_it_in_the_inbox(gf: Gridflow) -> None:
@@ -37,7 +40,8 @@ async def test_a_department_ticket_link_opens_it_in_the_inbox(gf: Gridflow) -> N
 
 async def test_the_map_and_charts_use_only_vendored_libraries(gf: Gridflow) -> None:
     page = (await gf.http.get("/app/supervisor/map")).text
-    assert "/static/vendor/leaflet/leaflet.js" in page and "/static/vendor/leaflet/leaflet.css" in page
+    assert "/static/vendor/leaflet/leaflet.js" in page
+    assert "/static/vendor/leaflet/leaflet.css" in page
     charts = (await gf.http.get("/app/supervisor/charts")).text
     assert "/static/vendor/chartjs/chart.umd.min.js" in charts
     for asset in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/chartjs/chart.umd.min.js",

@@ -1,4 +1,4 @@
-"""The desk pages: department staff and supervisors (desktop-first), on the shell of api/web/pages.py.
+"""The desk pages: department staff and supervisors (desktop-first), on the shell of pages.py.
 
 * ``/app/department`` — the department's inbox, soonest deadline first, coloured on time / warning /
   overdue, and the selected ticket beside it (``#GF-…``) with its actions: claim, return with a
