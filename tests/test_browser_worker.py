@@ -119,6 +119,7 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     await screenshot(page, "worker-ticket-detail-en")
     await page.click("[data-set-lang='zh']")
     await page.wait_for_selector("html[lang='zh-CN']")
+    await page.wait_for_selector(".event[data-action='submit']")
 
     await page.click("[data-logout]")
     await page.wait_for_url("**/login")

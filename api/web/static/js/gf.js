@@ -216,15 +216,18 @@
     if (tok) event.detail.headers["Authorization"] = "Bearer " + tok;
   });
 
+  // Delegated from the start, so a tap before the page has finished loading still counts.
+  document.addEventListener("click", (event) => {
+    const lang = event.target.closest("[data-set-lang]");
+    if (lang) { setLanguage(lang.dataset.setLang); return; }
+    if (event.target.closest("[data-logout]")) {
+      if (window.GFOutbox && typeof window.GFOutbox.beforeLogout === "function" &&
+          !window.GFOutbox.beforeLogout()) return;
+      logout();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
-    document.querySelectorAll("[data-set-lang]").forEach((b) =>
-      b.addEventListener("click", () => setLanguage(b.dataset.setLang)));
-    document.querySelectorAll("[data-logout]").forEach((b) =>
-      b.addEventListener("click", () => {
-        if (window.GFOutbox && typeof window.GFOutbox.beforeLogout === "function" &&
-            !window.GFOutbox.beforeLogout()) return;
-        logout();
-      }));
     const user = me();
     if (user && token()) showUser(user);
   });

@@ -124,7 +124,7 @@
 
   function beforeLogout() {
     const badge = document.getElementById("badge-outbox");
-    if (badge && !badge.hidden) return confirm(GF.t("outbox.logout_warning"));
+    if (badge && !badge.hidden && badge.textContent !== "0") return confirm(GF.t("outbox.logout_warning"));
     return true;
   }
 
