@@ -191,6 +191,8 @@ def banner(*, api: str, ui: str, data_dir: Path, log_dir: Path, database_url: st
         logs = log_dir.relative_to(Path.cwd())
     except ValueError:
         logs = log_dir
+    spot = demo_city.GRIDS[1].inside  # in wang's grid
+    lat, lon = round(spot.lat, 6), round(spot.lon, 6)
     return f"""
 gridflow is up.
 
@@ -209,7 +211,7 @@ Report an incident as grid worker wang (keep the Idempotency-Key when retrying t
     -H 'Authorization: Bearer demo-worker-wang' \\
     -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \\
     -H 'Content-Type: application/json' \\
-    -d '{{"category":"garbage","lat":30.255,"lon":120.105,"description":"垃圾堆在巷口 garbage at the lane entrance"}}'
+    -d '{{"category":"E0101","lat":{lat},"lon":{lon},"description":"垃圾堆在巷口 garbage at the lane entrance"}}'
 
 Ctrl-C stops everything (API, worker, Temporal). Tickets persist in {data_dir}.
 """
