@@ -112,3 +112,16 @@ def pg_url() -> Iterator[str]:
         yield cluster.url()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
+    """Each read-model test twice: on the seeded SQLite `db`, and on the session's PostgreSQL
+    (shared by the whole run: tests give their rows unique ids). A module may override it."""
+    if request.param == "sqlite":
+        yield db
+        return
+    pg = Database(request.getfixturevalue("pg_url"))
+    await create_schema(pg.engine)
+    yield pg
+    await pg.dispose()

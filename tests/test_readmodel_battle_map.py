@@ -1,7 +1,6 @@
 """Battle map colours (pure), the projected `warned` flag, tickets per day; the map and daily
 queries on SQLite and PostgreSQL."""
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -93,17 +92,6 @@ def test_per_day_lists_every_day_in_shanghai() -> None:
 
 
 # --- the queries on both databases -----------------------------------------------------------
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    pg = Database(request.getfixturevalue("pg_url"))
-    await create_schema(pg.engine)
-    yield pg
-    await pg.dispose()
-
 
 def row(tid: str, status: str, *, submitted: datetime, closed: datetime | None = None,
         **kw: object) -> TicketRow:

@@ -32,7 +32,7 @@ import pytest
 from sqlmodel import col, delete
 
 from domain import demo_city
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.metrics import (
     Event,
     GroupBy,
@@ -113,18 +113,6 @@ def rows_for(suffix: str, start: datetime) -> tuple[list[TicketRow], list[Ticket
             submitted_at=submitted, updated_at=submitted + timedelta(hours=full[-1][0]),
             snapshot={}))
     return tickets, events
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
-    """The seeded SQLite `db`, or the session's PostgreSQL (shared: unique ids, own week)."""
-    if request.param == "sqlite":
-        yield db
-        return
-    pg = Database(request.getfixturevalue("pg_url"))
-    await create_schema(pg.engine)
-    yield pg
-    await pg.dispose()
 
 
 @pytest.fixture

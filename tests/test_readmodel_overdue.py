@@ -7,29 +7,17 @@ may hold other tests' tickets (PostgreSQL is shared): the reference reads them t
 """
 import random
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, delete, select
 
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.queries import OverdueFilter, overdue_tickets
 from readmodel.tables import TicketRow
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 GRIDS = ["33010600100101", "33010600100202", "33010600200101"]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        yield db
-        return
-    pg = Database(request.getfixturevalue("pg_url"))
-    await create_schema(pg.engine)
-    yield pg
-    await pg.dispose()
 
 
 def random_tickets(prefix: str, n: int = 400) -> list[TicketRow]:
