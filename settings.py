@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     log_json: bool = True
     # GRIDFLOW_WORKING_HOURS='[["09:00","12:00"],["13:30","17:30"]]' (local time, Asia/Shanghai)
     working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
+    # Authentication (docs/auth.md). Production sets GRIDFLOW_JWT_SECRET; the dev default is
+    # for the demo stack and the tests only.
+    jwt_secret: str = "gridflow-dev-secret-change-me-in-production"
+    access_token_minutes: int = 30
+    # Intake rate limits per user / API key (docs/input.md): a token bucket.
+    intake_per_minute: float = 60.0
+    intake_burst: int = 20
 
     @field_validator("working_hours")
     @classmethod

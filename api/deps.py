@@ -37,6 +37,7 @@ _bearer = HTTPBearer(auto_error=False, description="a user's token: Authorizatio
 
 
 async def get_current_user(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -47,6 +48,7 @@ async def get_current_user(
     )).first()
     if user is None:
         raise ApiError(401, "unknown or revoked token")
+    request.state.user = user  # the audit log reads who acted
     return user
 
 

@@ -33,8 +33,12 @@ class Gridflow:
                    **kwargs: Any) -> httpx.Response:
         headers = kwargs.pop("headers", {})
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            headers.update(await self.headers(token))
         return await self.http.request(method, f"/api/v1{url}", headers=headers, **kwargs)
+
+    async def headers(self, token: str) -> dict[str, str]:
+        """The auth headers for a demo user (tests name users by their demo credential)."""
+        return {"Authorization": f"Bearer {token}"}
 
     async def submit(self, *, token: str = WANG, key: str | None = None,
                      **body: Any) -> httpx.Response:
