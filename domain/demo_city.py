@@ -8,7 +8,7 @@ from domain.demo.catalogue import (
     RULES,
 )
 from domain.demo.geography import COMMUNITIES, DISTRICT, GRIDS, STREETS
-from domain.demo.people import USERS
+from domain.demo.people import SUPERVISOR_AREAS, USERS
 
 __all__ = ["CATALOGUE", "CATEGORIES", "CLASSES", "COMMUNITIES", "DEADLINE_RULES", "DEPARTMENTS",
-           "DISTRICT", "GRIDS", "RULES", "STREETS", "USERS"]
+           "DISTRICT", "GRIDS", "RULES", "STREETS", "SUPERVISOR_AREAS", "USERS"]

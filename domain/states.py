@@ -48,6 +48,7 @@ class Role(StrEnum):
     DEPARTMENT_STAFF = "department_staff"
     SUPERVISOR = "supervisor"
     SENSOR = "sensor"  # a machine client: a smart-community gateway reporting for its devices
+    ADMIN = "admin"  # manages configuration (calendar, rules, map, users, API keys), not tickets
     SYSTEM = "system"
 
 

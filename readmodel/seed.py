@@ -27,7 +27,8 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     await seed_rules(session=session, rules=demo_city.RULES)  # only rule ids not known yet
     for user_id, name, role, dept, grids, token in demo_city.USERS:
         await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
-                                 grids=grids, token_hash=token_hash(token)))
+                                 grids=grids, area=demo_city.SUPERVISOR_AREAS.get(user_id),
+                                 token_hash=token_hash(token)))
     if (await session.exec(select(DeadlineRuleRow.id).limit(1))).first() is None:
         # Only into an empty table: an admin's later changes are never overwritten.
         session.add_all(DeadlineRuleRow(**r.model_dump()) for r in demo_city.DEADLINE_RULES)

@@ -85,6 +85,7 @@ class User(SQLModel, table=True):
     role: str
     department: str | None = None
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    area: str | None = None  # a supervisor's district or street code
     token_hash: str = Field(unique=True, index=True)
 
 

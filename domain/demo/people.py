@@ -1,6 +1,6 @@
 """The demo city's users, one or more for every role, with demo tokens."""
 from domain.demo.catalogue import DEPARTMENTS
-from domain.demo.geography import GRIDS
+from domain.demo.geography import DISTRICT, GRIDS, STREETS
 
 # (user_id, display name, role, department, grids, demo token)
 USERS = [
@@ -11,6 +11,8 @@ USERS = [
     ("sun", "孙(消防)", "department_staff", "xfj", [], "demo-staff-xfj"),
     ("zhou", "周(街道)", "department_staff", "bs-street", [], "demo-staff-bs"),
     ("chen", "陈(指挥中心)", "supervisor", None, [], "demo-supervisor"),
+    ("wu", "吴(街道督查)", "supervisor", None, [], "demo-supervisor-wu"),
+    ("admin", "系统管理员", "admin", None, [], "demo-admin"),
     ("gateway", "智慧社区网关 smart-community gateway", "sensor", None, [], "demo-sensor-gateway"),
 ]
 
@@ -21,3 +23,7 @@ USERS += [
      f"demo-staff-{code}")
     for code, name in DEPARTMENTS.items() if code not in _NAMED
 ]
+
+# A supervisor oversees an area: the whole district (the command centre) or one street (9-digit
+# CJ/T 349 code).
+SUPERVISOR_AREAS = {"chen": DISTRICT, "wu": DISTRICT + sorted(STREETS)[0]}
