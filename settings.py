@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     # Intake rate limits per user / API key (docs/input.md): a token bucket.
     intake_per_minute: float = 60.0
     intake_burst: int = 20
+    # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
+    # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets
+    # are open.
+    worker_max_cached_workflows: int | None = None
+    worker_max_concurrent_workflow_tasks: int | None = None
+    worker_max_concurrent_activities: int | None = None
+    worker_max_concurrent_workflow_task_polls: int | None = None
+    worker_max_concurrent_activity_task_polls: int | None = None
 
     @field_validator("working_hours")
     @classmethod

@@ -20,6 +20,13 @@ from workflows.ticket import TicketWorkflow
 log = structlog.get_logger("gridflow.worker")
 
 
+def tuning(config: Settings) -> dict[str, int]:
+    """The Worker options settings set (GRIDFLOW_WORKER_*); the rest stay the SDK's defaults."""
+    names = ["max_cached_workflows", "max_concurrent_workflow_tasks", "max_concurrent_activities",
+             "max_concurrent_workflow_task_polls", "max_concurrent_activity_task_polls"]
+    return {n: v for n in names if (v := getattr(config, f"worker_{n}")) is not None}
+
+
 def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
     calendars = CalendarSource(db=db, working_hours=config.working_hours)
     deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
@@ -29,6 +36,7 @@ def build_worker(client: Client, *, db: Database, config: Settings, task_queue: 
         workflows=[TicketWorkflow, SubjectWorkflow],
         activities=[*TicketActivities(db=db).all(), *deadlines.all(),
                     *SubjectActivities(db=db, client=client).all()],
+        **tuning(config),
     )
 
 
