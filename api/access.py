@@ -1,4 +1,5 @@
-"""Who may read which ticket (acting is checked by the workflow's update validators)."""
+"""Who may read which ticket (acting is checked by the workflow's update validators and, for a
+supervisor's area, by api/authz.py)."""
 from api.errors import ApiError
 from domain.states import Role
 from readmodel.tables import User
@@ -8,7 +9,8 @@ def can_read(user: User, *, reporters: set[str], grid: str, department: str | No
              history_departments: set[str]) -> bool:
     match user.role:
         case Role.SUPERVISOR:
-            return True
+            # Their area: the district (command centre) or one street; none assigned, nothing.
+            return bool(user.area) and grid.startswith(user.area or "")
         case Role.GRID_WORKER:
             return user.user_id in reporters or grid in user.grids
         case Role.SENSOR:
@@ -18,7 +20,7 @@ def can_read(user: User, *, reporters: set[str], grid: str, department: str | No
             return user.department is not None and (
                 user.department == department or user.department in history_departments
             )
-    return False
+    return False  # admins manage configuration, not tickets
 
 
 def ensure_can_read(user: User, ticket) -> None:  # type: ignore[no-untyped-def]
@@ -27,4 +29,4 @@ def ensure_can_read(user: User, ticket) -> None:  # type: ignore[no-untyped-def]
     reporters = {ticket.reporter_id} | {r.reporter_id for r in ticket.merged_reports}
     if not can_read(user, reporters=reporters, grid=ticket.grid,
                     department=ticket.department, history_departments=handled):
-        raise ApiError(403, f"ticket {ticket.ticket_id} is not in your grids or department")
+        raise ApiError(403, f"ticket {ticket.ticket_id} is not in your grids, department or area")

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.daily_metrics import as_utc, written_off_query
 from readmodel.metrics import TZ
+from readmodel.queries import in_area
 from readmodel.tables import Grid, TicketRow
 
 DISTRICT_LEVEL = 4
@@ -86,11 +87,14 @@ _COLUMNS = (TicketRow.ticket_id, TicketRow.lat, TicketRow.lon, TicketRow.categor
             TicketRow.current_stage, TicketRow.current_due_at)
 
 
-async def battle_map(*, session: AsyncSession, now: datetime) -> BattleMap:
-    """Open tickets, and the tickets written off today, each with its colour."""
+async def battle_map(*, session: AsyncSession, now: datetime,
+                     area: str | None = None) -> BattleMap:
+    """Open tickets, and the tickets written off today, each with its colour (in `area`)."""
     day, start, end = today_bounds(now)
-    done_today = {tid for tid, _ in (await session.exec(written_off_query(start, end))).all()}
-    rows = list((await session.exec(select(*_COLUMNS).where(col(TicketRow.is_open)))).all())
+    done_today = {tid for tid, _ in
+                  (await session.exec(written_off_query(start, end, area))).all()}
+    rows = list((await session.exec(select(*_COLUMNS).where(col(TicketRow.is_open),
+                                                            *in_area(area)))).all())
     if done_today:
         rows += (await session.exec(select(*_COLUMNS).where(
             col(TicketRow.ticket_id).in_(done_today), col(TicketRow.is_open).is_(False)))).all()
@@ -112,11 +116,15 @@ async def battle_map(*, session: AsyncSession, now: datetime) -> BattleMap:
     return BattleMap(day=day, tickets=tickets, counts=counts)
 
 
-async def open_per_grid(*, session: AsyncSession) -> dict[str, int]:
-    """Every grid of the map (0 when nothing is open there), plus any grid a ticket names."""
-    counts = {code: 0 for code in (await session.exec(select(Grid.code))).all()}
+async def open_per_grid(*, session: AsyncSession, area: str | None = None) -> dict[str, int]:
+    """Every grid of the map (0 when nothing is open there), plus any grid a ticket names; only
+    those in `area` if given."""
+    grids = select(Grid.code)
+    if area is not None:
+        grids = grids.where(col(Grid.code).startswith(area))
+    counts = {code: 0 for code in (await session.exec(grids)).all()}
     for grid, n in (await session.exec(
-            select(TicketRow.grid, func.count()).where(col(TicketRow.is_open))
+            select(TicketRow.grid, func.count()).where(col(TicketRow.is_open), *in_area(area))
             .group_by(TicketRow.grid))).all():
         counts[grid] = int(n)
     return dict(sorted(counts.items()))

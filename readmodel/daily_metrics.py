@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.metrics import TZ, period_bounds
+from readmodel.queries import in_area
 from readmodel.tables import TicketEventRow, TicketRow
 
 
@@ -44,23 +45,25 @@ def per_day(date_from: date, date_to: date, submitted: Iterable[datetime],
     return [DayCount(day=d, submitted=subs[d], written_off=offs[d]) for d in days]
 
 
-def written_off_query(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+def written_off_query(start: datetime, end: datetime,  # type: ignore[no-untyped-def]
+                      area: str | None = None):
     """(ticket_id, closed_at) of the tickets written off in [start, end): closed then (the
-    closed_at index), by a write-off (its timeline event, found by ticket id)."""
+    closed_at index), by a write-off (its timeline event, found by ticket id); in `area`."""
     return (
         select(TicketRow.ticket_id, TicketRow.closed_at)
         .join(TicketEventRow, col(TicketEventRow.ticket_id) == col(TicketRow.ticket_id))
         .where(col(TicketRow.closed_at) >= start, col(TicketRow.closed_at) < end,
-               TicketEventRow.action == "write_off")
+               TicketEventRow.action == "write_off", *in_area(area))
     )
 
 
-async def daily_counts(*, session: AsyncSession, date_from: date,
-                       date_to: date) -> list[DayCount]:
+async def daily_counts(*, session: AsyncSession, date_from: date, date_to: date,
+                       area: str | None = None) -> list[DayCount]:
     start, end = period_bounds(date_from, date_to)
     query = select(TicketRow.submitted_at).where(col(TicketRow.submitted_at) >= start,
-                                                 col(TicketRow.submitted_at) < end)
+                                                 col(TicketRow.submitted_at) < end,
+                                                 *in_area(area))
     submitted = [row.submitted_at async for row in await session.stream(query)]
     closed = {row.ticket_id: row.closed_at
-              for row in (await session.exec(written_off_query(start, end))).all()}
+              for row in (await session.exec(written_off_query(start, end, area))).all()}
     return per_day(date_from, date_to, submitted, closed.values())

@@ -53,6 +53,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from readmodel.queries import in_area
 from readmodel.tables import Department, TicketEventRow, TicketRow
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -312,12 +313,14 @@ def csv_record(row: MetricsRow) -> list[Any]:
 
 
 async def ticket_metrics(
-    *, session: AsyncSession, group_by: GroupBy, date_from: date, date_to: date
+    *, session: AsyncSession, group_by: GroupBy, date_from: date, date_to: date,
+    area: str | None = None,
 ) -> MetricsReport:
-    """The figures for tickets submitted in [date_from, date_to) (Asia/Shanghai days)."""
+    """The figures for tickets submitted in [date_from, date_to) (Asia/Shanghai days), in a
+    supervisor's `area` if given."""
     start, end = period_bounds(date_from, date_to)
     in_period = (col(TicketRow.submitted_at) >= start, col(TicketRow.submitted_at) < end,
-                 col(TicketRow.status) != "cancelled")
+                 col(TicketRow.status) != "cancelled", *in_area(area))
     tickets = {
         r.ticket_id: r for r in (await session.exec(
             select(TicketRow.ticket_id, TicketRow.status, TicketRow.department, TicketRow.grid,

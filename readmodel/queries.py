@@ -31,6 +31,18 @@ async def get_archive(*, session: AsyncSession, ticket_id: str) -> ArchiveRecord
     return await session.get(ArchiveRecord, ticket_id)
 
 
+def in_area(area: str | None) -> list:  # type: ignore[type-arg]
+    """Conditions keeping a supervisor's area (district, street or community code; None: no
+    restriction), on the indexed street/community columns where the level allows."""
+    if area is None:
+        return []
+    if len(area) == 9:
+        return [TicketRow.street == area]
+    if len(area) == 12:
+        return [TicketRow.community == area]
+    return [col(TicketRow.grid).startswith(area)]
+
+
 class Page:
     def __init__(self, rows: list[TicketRow], total: int) -> None:
         self.rows, self.total = rows, total
@@ -58,9 +70,11 @@ async def department_inbox(
     return await _page(session, _soonest_first(query), limit=limit, offset=offset)
 
 
-async def dispatch_queue(*, session: AsyncSession, limit: int, offset: int) -> Page:
+async def dispatch_queue(*, session: AsyncSession, limit: int, offset: int,
+                         area: str | None = None) -> Page:
     """Tickets waiting for a supervisor to dispatch them by hand."""
-    query = select(TicketRow).where(TicketRow.status == TicketStatus.MANUAL_DISPATCH.value)
+    query = select(TicketRow).where(TicketRow.status == TicketStatus.MANUAL_DISPATCH.value,
+                                    *in_area(area))
     return await _page(session, _soonest_first(query), limit=limit, offset=offset)
 
 
@@ -77,7 +91,8 @@ class OverdueFilter(BaseModel):
 
 
 async def overdue_tickets(
-    *, session: AsyncSession, now: datetime, where: OverdueFilter, limit: int, offset: int
+    *, session: AsyncSession, now: datetime, where: OverdueFilter, limit: int, offset: int,
+    area: str | None = None,
 ) -> Page:
     """Open tickets past a deadline (and, if asked, due soon), most overdue first.
 
@@ -93,7 +108,7 @@ async def overdue_tickets(
     # it would otherwise split the OR into a BitmapOr over the heap, costed on estimates that
     # ignore that every overdue ticket is open (several times too few rows), and read 50,000
     # rows to count them. Opaque, it filters the index entries it walks.
-    conditions = [col(TicketRow.is_open), func.coalesce(late, false())]
+    conditions = [col(TicketRow.is_open), func.coalesce(late, false()), *in_area(area)]
     for column in ("department", "street", "community", "grid", "category"):
         value = getattr(where, column)
         if value:
@@ -137,9 +152,11 @@ async def probable_duplicates(
     return sorted((c for c in found if c.distance_m <= radius), key=lambda c: c.distance_m)
 
 
-async def duplicate_review(*, session: AsyncSession, limit: int, offset: int) -> Page:
+async def duplicate_review(*, session: AsyncSession, limit: int, offset: int,
+                           area: str | None = None) -> Page:
     """Probable duplicates waiting for a supervisor to merge or keep them, oldest first."""
-    query = select(TicketRow).where(TicketRow.status == TicketStatus.DUPLICATE_REVIEW.value)
+    query = select(TicketRow).where(TicketRow.status == TicketStatus.DUPLICATE_REVIEW.value,
+                                    *in_area(area))
     return await _page(session, query.order_by(col(TicketRow.submitted_at)), limit=limit,
                        offset=offset)
 

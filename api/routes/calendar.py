@@ -40,8 +40,9 @@ async def deadline_preview(
     amount: Annotated[float, Query(ge=0, le=100_000, allow_inf_nan=False)],
     unit: Unit,
 ) -> DeadlinePreview:
-    """When a deadline of `amount` `unit` from `start` falls due on China's working calendar."""
-    require_role(user, Role.SUPERVISOR)
+    """When a deadline of `amount` `unit` from `start` falls due on China's working calendar
+    (supervisors and admins)."""
+    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     if unit is Unit.WORKING_DAYS and amount != int(amount):
         raise invalid("amount", "working_days must be a whole number")
     calendar = await calendar_store.load_calendar(session=session,
@@ -58,8 +59,8 @@ async def deadline_preview(
 
 @router.get("/admin/calendar/{year}", response_model=YearSchedule)
 async def get_calendar_year(year: Year, user: CurrentUser, session: SessionDep) -> YearSchedule:
-    """A loaded year's holidays and make-up workdays (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """A loaded year's holidays and make-up workdays (supervisors and admins)."""
+    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     schedule = await calendar_store.year_schedule(session=session, year=year)
     if schedule is None:
         raise ApiError(404, f"calendar has no data for {year}; load it with "
@@ -70,8 +71,8 @@ async def get_calendar_year(year: Year, user: CurrentUser, session: SessionDep) 
 @router.put("/admin/calendar/{year}", response_model=YearSchedule)
 async def put_calendar_year(year: Year, body: CalendarYearBody, user: CurrentUser,
                             session: SessionDep) -> YearSchedule:
-    """Load or replace a year's official schedule, no redeploy needed (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Load or replace a year's official schedule, no redeploy needed (admins)."""
+    require_role(user, Role.ADMIN)
     try:
         return await calendar_store.load_year(session=session, year=year, holidays=body.holidays,
                                               workdays=body.workdays, source=body.source)

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import CurrentUser, SessionDep, require_role
+from api.authz import area_scope
+from api.deps import CurrentUser, SessionDep
 from api.errors import invalid
-from domain.states import Role
 from readmodel.daily_metrics import DayCount, daily_counts
 from readmodel.metrics import MAX_PERIOD_DAYS
 
@@ -20,10 +20,10 @@ async def metrics_daily(
     date_to: Annotated[date, Query(alias="to", description="the day after the last (exclusive)")],
 ) -> list[DayCount]:
     """One row per day of [from, to) (Asia/Shanghai), zeros included: `submitted` reports
-    (whatever became of them) and tickets `written_off` that day (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    (whatever became of them) and tickets `written_off` that day (supervisors: in their area)."""
+    area = await area_scope(user, session)
     if date_from > date_to:
         raise invalid("from", "must not be after to")
     if date_to - date_from > timedelta(days=MAX_PERIOD_DAYS):
         raise invalid("to", f"the period is at most {MAX_PERIOD_DAYS} days")
-    return await daily_counts(session=session, date_from=date_from, date_to=date_to)
+    return await daily_counts(session=session, date_from=date_from, date_to=date_to, area=area)

@@ -1,9 +1,10 @@
 """Probable duplicates (并单): the review queue, merging a report into a ticket, or keeping it."""
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api import tickets_service
+from api.authz import area_scope, ensure_in_area, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
 from api.routes.tickets import TicketId
@@ -13,16 +14,17 @@ from domain.states import OPEN_STATUSES, Role, TicketStatus
 from readmodel import queries
 from readmodel.tables import TicketRow
 
-router = APIRouter(tags=["duplicates"])
+router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
 
 
 @router.get("/duplicates", response_model=TicketPage)
 async def review_queue(user: CurrentUser, session: SessionDep,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
                        offset: Annotated[int, Query(ge=0)] = 0) -> TicketPage:
-    """Reports flagged as probable duplicates, waiting for a supervisor (oldest first)."""
-    require_role(user, Role.SUPERVISOR)
-    page = await queries.duplicate_review(session=session, limit=limit, offset=offset)
+    """Reports flagged as probable duplicates, waiting for a supervisor (oldest first; in their
+    area)."""
+    area = await area_scope(user, session)
+    page = await queries.duplicate_review(session=session, limit=limit, offset=offset, area=area)
     return page_of(page.rows, page.total, limit, offset)
 
 
@@ -34,6 +36,7 @@ async def merge(ticket_id: TicketId, body: MergeBody, user: CurrentUser, session
     target = await session.get(TicketRow, body.into)
     if target is None:
         raise invalid("into", f"no ticket {body.into}")
+    ensure_in_area(user, grid=target.grid, what=f"ticket {body.into}")
     if target.status not in OPEN_STATUSES or target.status == TicketStatus.DUPLICATE_REVIEW:
         raise ApiError(409, f"ticket {body.into} is {target.status}: merge into an open ticket",
                        state=target.status)

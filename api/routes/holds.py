@@ -1,6 +1,7 @@
 """Extensions (延期申请) and parking (挂账): asked for by the department, decided by a supervisor."""
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from api.authz import ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of
 from api.routes.tickets import TicketId, act as _act
 from api.schemas import DecisionBody, ExtensionBody, NoteBody, ParkingBody, TicketPublic
@@ -13,7 +14,8 @@ from domain.actions import (
 )
 from domain.states import Action
 
-router = APIRouter(prefix="/tickets", tags=["extensions and parking"])
+router = APIRouter(prefix="/tickets", tags=["extensions and parking"],
+                   dependencies=[Depends(ticket_in_area)])
 
 
 @router.post("/{ticket_id}/request-extension", response_model=TicketPublic)

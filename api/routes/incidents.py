@@ -70,6 +70,9 @@ async def submit_incident(
         raise ApiError(422, "the location lies outside every grid of the city",
                        fields=[{"field": "lat", "message": "outside every grid"},
                                {"field": "lon", "message": "outside every grid"}])
+    if not sensor and cell.code not in user.grids:  # sensors report wherever their devices are
+        raise ApiError(403, f"the location lies in grid {cell.code}, which is not one of yours",
+                       code="outside_your_grids", grid=cell.code)
     body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
     if sensor:
         ticket_id, replayed = await tickets_service.submit_sensor_report(

@@ -29,7 +29,7 @@ async def get_map(_: CurrentUser, session: SessionDep, level: Level | None = Non
 @router.post("/reload")
 async def reload_map(user: CurrentUser, request: Request) -> dict[str, int]:
     """Rebuild this API process's point → grid index from the read model's grid table (after
-    the grid table has changed; with several API replicas, restart them instead)."""
-    require_role(user, Role.SUPERVISOR)
+    the grid table has changed; with several API replicas, restart them instead; admins)."""
+    require_role(user, Role.ADMIN)
     index = await place.load(request.app)
     return {"grids": len(index)}

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import CurrentUser, SessionDep, require_role
+from api.authz import area_scope
+from api.deps import CurrentUser, SessionDep
 from api.errors import invalid
-from domain.states import Role
 from readmodel.metrics import (
     CSV_COLUMNS,
     MAX_PERIOD_DAYS,
@@ -43,13 +43,13 @@ PeriodDep = Annotated[Period, Depends(period)]
 
 
 async def _report(user: CurrentUser, session: SessionDep, p: Period) -> MetricsReport:
-    require_role(user, Role.SUPERVISOR)
+    area = await area_scope(user, session)
     if p.date_from > p.date_to:
         raise invalid("from", "must not be after to")
     if p.date_to - p.date_from > timedelta(days=MAX_PERIOD_DAYS):
         raise invalid("to", f"the period is at most {MAX_PERIOD_DAYS} days")
     return await ticket_metrics(session=session, group_by=p.group_by, date_from=p.date_from,
-                                date_to=p.date_to)
+                                date_to=p.date_to, area=area)
 
 
 @router.get("/metrics", response_model=MetricsReport)
@@ -57,7 +57,7 @@ async def metrics(user: CurrentUser, session: SessionDep, p: PeriodDep) -> Metri
     """Tickets submitted in [from, to) (Asia/Shanghai days), cancelled ones left out, per group:
     counts, 结案率 close rate, 按期结案率 on-time close rate, 返工率 rework rate, 延期率 extension
     rate (null when the denominator is 0), and per stage the mean and p90 (nearest rank) natural
-    hours; plus the total. Supervisors only."""
+    hours; plus the total. Supervisors only, over the tickets of their area."""
     return await _report(user, session, p)
 
 

@@ -16,10 +16,10 @@ Offset = Annotated[int, Query(ge=0)]
 @router.get("/tickets", response_model=TicketPage)
 async def my_tickets(user: CurrentUser, session: SessionDep, limit: Limit = 50,
                      offset: Offset = 0) -> TicketPage:
-    """The tickets you reported, newest first (grid workers): state, category, grid, current
-    deadline, overdue, updated_at. From the read model: a report appears once its first
+    """The tickets you reported, newest first (grid workers and sensors): state, category, grid,
+    current deadline, overdue, updated_at. From the read model: a report appears once its first
     projection write landed (milliseconds after submission with a worker running)."""
-    require_role(user, Role.GRID_WORKER)
+    require_role(user, Role.GRID_WORKER, Role.SENSOR)
     page = await queries.reporter_tickets(session=session, reporter_id=user.user_id, limit=limit,
                                           offset=offset)
     return page_of(page.rows, page.total, limit, offset)

@@ -6,9 +6,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, func, select
 
-from api.deps import CurrentUser, SessionDep
+from api.authz import area_scope
+from api.deps import CurrentUser, SessionDep, require_role
 from domain.states import Role
-from readmodel.tables import Notification
+from readmodel.queries import in_area
+from readmodel.tables import Notification, TicketRow
 
 router = APIRouter(tags=["notifications"])
 
@@ -35,9 +37,14 @@ async def notifications(
     user: CurrentUser, session: SessionDep, ticket_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> NotificationPage:
-    """Newest first: supervisors see all; staff their department's; grid workers their grids'."""
+    """Newest first: supervisors their area's; staff their department's; grid workers their
+    grids'."""
+    require_role(user, Role.SUPERVISOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER)
     query = select(Notification)
-    if user.role == Role.DEPARTMENT_STAFF:
+    if user.role == Role.SUPERVISOR and (area := await area_scope(user, session)) is not None:
+        query = query.where(col(Notification.ticket_id).in_(
+            select(TicketRow.ticket_id).where(*in_area(area))))
+    elif user.role == Role.DEPARTMENT_STAFF:
         query = query.where(Notification.target == (user.department or ""))
     elif user.role == Role.GRID_WORKER:
         query = query.where(col(Notification.target).in_(list(user.grids)))

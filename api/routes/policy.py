@@ -38,8 +38,8 @@ class PolicyPublic(BaseModel):
 
 @router.get("", response_model=PolicyPublic)
 async def show_policy(user: CurrentUser, session: SessionDep, config: SettingsDep) -> PolicyPublic:
-    """The policy new deadlines are dated with (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """The policy new deadlines are dated with (supervisors and admins)."""
+    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     policy = config.deadline_policy
     rows = (await session.exec(select(DeadlineRuleRow).order_by(col(DeadlineRuleRow.id)))).all()
     return PolicyPublic(
@@ -54,8 +54,8 @@ async def show_policy(user: CurrentUser, session: SessionDep, config: SettingsDe
 
 @router.post("", response_model=RulePublic, status_code=201)
 async def add_rule(body: RuleBody, user: CurrentUser, session: SessionDep) -> RulePublic:
-    """Add a rule; it applies to deadlines opened from now on, never to running ones (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Add a rule; it applies to deadlines opened from now on, never to running ones (admins)."""
+    require_role(user, Role.ADMIN)
     if body.category is not None and await session.get(Category, body.category) is None:
         raise invalid("category", f"unknown category '{body.category}'")
     row = DeadlineRuleRow(**body.model_dump())
@@ -68,8 +68,8 @@ async def add_rule(body: RuleBody, user: CurrentUser, session: SessionDep) -> Ru
 @router.delete("/{rule_id}", status_code=204)
 async def delete_rule(rule_id: Annotated[int, Path(ge=1)], user: CurrentUser,
                       session: SessionDep) -> None:
-    """Remove a rule; the next most specific rule applies again (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Remove a rule; the next most specific rule applies again (admins)."""
+    require_role(user, Role.ADMIN)
     row = await session.get(DeadlineRuleRow, rule_id)
     if row is None:
         raise ApiError(404, f"no deadline rule {rule_id}")

@@ -12,10 +12,12 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import CurrentUser, SessionDep, require_role
+from api.authz import area_scope
+from api.deps import CurrentUser, SessionDep
 from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
-from domain.states import Action, Role
+from domain.states import Action
+from readmodel.queries import in_area
 from readmodel.tables import TicketEventRow, TicketRow
 
 router = APIRouter(tags=["extensions and parking"])
@@ -46,11 +48,13 @@ class ParkingRequestPage(BaseModel):
 
 
 async def pending_requests(*, session: AsyncSession, kind: Literal["extension", "parking"],
-                           department: str | None = None) -> list[tuple[TicketRow, dict[str, Any]]]:
-    """Open tickets with a pending request of this kind, the oldest request first."""
+                           department: str | None = None, area: str | None = None,
+                           ) -> list[tuple[TicketRow, dict[str, Any]]]:
+    """Open tickets with a pending request of this kind, the oldest request first (in `area`)."""
     action = Action.REQUEST_EXTENSION if kind == "extension" else Action.REQUEST_PARKING
     asked = select(TicketEventRow.ticket_id).where(TicketEventRow.action == action.value)
-    query = select(TicketRow).where(col(TicketRow.is_open), col(TicketRow.ticket_id).in_(asked))
+    query = select(TicketRow).where(col(TicketRow.is_open), col(TicketRow.ticket_id).in_(asked),
+                                    *in_area(area))
     if department:
         query = query.where(TicketRow.department == department)
     found = []
@@ -71,8 +75,8 @@ async def extension_requests(user: CurrentUser, session: SessionDep, department:
                              limit: Limit = 50, offset: Offset = 0) -> ExtensionRequestPage:
     """Extension requests waiting for a decision, the oldest first (supervisors): each ticket with
     the stage, the working days asked for, the reason, who asked and when."""
-    require_role(user, Role.SUPERVISOR)
-    found = await pending_requests(session=session, kind="extension", department=department)
+    found = await pending_requests(session=session, kind="extension", department=department,
+                                   area=await area_scope(user, session))
     return ExtensionRequestPage(
         items=[ExtensionRequestItem(ticket=TicketSummary.model_validate(row),
                                     extension_request=ExtensionRequest.model_validate(pending))
@@ -84,8 +88,8 @@ async def extension_requests(user: CurrentUser, session: SessionDep, department:
 async def parking_requests(user: CurrentUser, session: SessionDep, department: str | None = None,
                            limit: Limit = 50, offset: Offset = 0) -> ParkingRequestPage:
     """Parking requests waiting for a decision, the oldest first (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
-    found = await pending_requests(session=session, kind="parking", department=department)
+    found = await pending_requests(session=session, kind="parking", department=department,
+                                   area=await area_scope(user, session))
     return ParkingRequestPage(
         items=[ParkingRequestItem(ticket=TicketSummary.model_validate(row),
                                   parking_request=ParkingRequest.model_validate(pending))

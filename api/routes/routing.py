@@ -93,8 +93,9 @@ async def list_rules(
     area: Annotated[str | None, Query(max_length=32)] = None,
     department: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[RulePublic]:
-    """The rules in force or scheduled (supervisors); `history=true` adds every ended version."""
-    require_role(user, Role.SUPERVISOR)
+    """The rules in force or scheduled (supervisors and admins); `history=true` adds every ended
+    version."""
+    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     on = routing_store.today()
     rows = await routing_store.list_rules(session=session, on=on, history=history,
                                           category=category, area=area, department=department)
@@ -103,8 +104,8 @@ async def list_rules(
 
 @router.get("/admin/routing-rules/{rule_id}", response_model=list[RulePublic])
 async def rule_versions(rule_id: RuleId, user: CurrentUser, session: SessionDep) -> list[RulePublic]:
-    """Every version of one rule, oldest first (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Every version of one rule, oldest first (supervisors and admins)."""
+    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     on = routing_store.today()
     try:
         rows = await routing_store.versions(session=session, rule_id=rule_id)
@@ -115,8 +116,8 @@ async def rule_versions(rule_id: RuleId, user: CurrentUser, session: SessionDep)
 
 @router.post("/admin/routing-rules", response_model=RulePublic, status_code=201)
 async def add_rule(body: RuleCreate, user: CurrentUser, session: SessionDep) -> RulePublic:
-    """A new rule, version 1, in force from `effective_from` (default today; supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """A new rule, version 1, in force from `effective_from` (default today; admins)."""
+    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         row = await routing_store.add_rule(
@@ -131,8 +132,8 @@ async def add_rule(body: RuleCreate, user: CurrentUser, session: SessionDep) -> 
 async def change_rule(rule_id: RuleId, body: RuleChange, user: CurrentUser,
                       session: SessionDep) -> RulePublic:
     """A new version of the rule from `effective_from` (default today); the current version
-    stays on record, ended that day. Fields left out keep their values (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    stays on record, ended that day. Fields left out keep their values (admins)."""
+    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         latest = (await routing_store.versions(session=session, rule_id=rule_id))[-1]
@@ -154,8 +155,8 @@ async def change_rule(rule_id: RuleId, body: RuleChange, user: CurrentUser,
 @router.delete("/admin/routing-rules/{rule_id}", response_model=RulePublic)
 async def end_rule(rule_id: RuleId, user: CurrentUser, session: SessionDep) -> RulePublic:
     """End the rule today: from today it routes nothing, and the next most specific rule (or
-    the manual dispatch queue) takes over. The ended version stays on record (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    the manual dispatch queue) takes over. The ended version stays on record (admins)."""
+    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         row = await routing_store.end_rule(session=session, rule_id=rule_id, actor=user.user_id,

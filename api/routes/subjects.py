@@ -8,6 +8,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.subjects import subject_input, subject_workflow_id
+from api.authz import ensure_in_area
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
 from api.tickets_service import REFUSAL_STATUS
@@ -65,8 +66,8 @@ async def _row(session, code: str) -> SubjectRow:  # type: ignore[no-untyped-def
 @router.post("/admin/subjects", response_model=SubjectDetail, status_code=201)
 async def register_subject(body: SubjectCreate, user: CurrentUser,
                            session: SessionDep) -> SubjectDetail:
-    """Register a subject tickets may concern (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Register a subject tickets may concern (admins)."""
+    require_role(user, Role.ADMIN)
     if await session.get(Grid, body.grid) is None:
         raise invalid("grid", f"unknown grid '{body.grid}'")
     if await subject_store.get(session=session, code=body.code) is not None:
@@ -86,16 +87,19 @@ async def sunshine_lookup(code: Code, session: SessionDep) -> SubjectPublic:
 
 
 @router.get("/subjects/{code}", response_model=SubjectDetail)
-async def subject(code: Code, _: CurrentUser, session: SessionDep) -> SubjectDetail:
-    """A subject's colour, open problems, observation and history."""
+async def subject(code: Code, user: CurrentUser, session: SessionDep) -> SubjectDetail:
+    """A subject's colour, open problems, observation and history (a supervisor: in their area)."""
     row = await _row(session, code)
+    ensure_in_area(user, grid=row.grid, what=f"subject {code}")
     return SubjectDetail(code=row.code, name=row.name, colour=row.colour, kind=row.kind,
                          grid=row.grid, open_problems=row.open_problems,
                          state=SubjectState.model_validate(row.state) if row.state else None)
 
 
-async def _update(client, config, session, code: str, update: str, request) -> SubjectDetail:  # type: ignore[no-untyped-def]
+async def _update(client, config, session, user, code: str, update: str,  # type: ignore[no-untyped-def]
+                  request) -> SubjectDetail:
     row = await _row(session, code)
+    ensure_in_area(user, grid=row.grid, what=f"subject {code}")
     start = WithStartWorkflowOperation(
         SubjectWorkflow.run, await subject_input(session=session, code=code),
         id=subject_workflow_id(code), task_queue=config.task_queue,
@@ -118,7 +122,7 @@ async def recheck(code: Code, body: RecheckBody, user: CurrentUser, session: Ses
     """Record the re-check after the observation period; only a clean one turns it white."""
     request = RecheckInput(actor_id=user.user_id, actor_role=user.role,
                            actor_grids=list(user.grids), **body.model_dump())
-    return await _update(client, config, session, code, "recheck", request)
+    return await _update(client, config, session, user, code, "recheck", request)
 
 
 @router.post("/subjects/{code}/black", response_model=SubjectDetail)
@@ -126,7 +130,7 @@ async def blacken(code: Code, body: BlackBody, user: CurrentUser, session: Sessi
                   client: TemporalClient, config: SettingsDep) -> SubjectDetail:
     """Shut down, or found operating without permission: the subject turns black (supervisors)."""
     request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=body.reason)
-    return await _update(client, config, session, code, "set_black", request)
+    return await _update(client, config, session, user, code, "set_black", request)
 
 
 @router.post("/subjects/{code}/reinstate", response_model=SubjectDetail)
@@ -134,4 +138,4 @@ async def reinstate(code: Code, user: CurrentUser, session: SessionDep, client: 
                     config: SettingsDep) -> SubjectDetail:
     """Allowed to operate again: back under observation, never straight to white (supervisors)."""
     request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=None)
-    return await _update(client, config, session, code, "set_black", request)
+    return await _update(client, config, session, user, code, "set_black", request)

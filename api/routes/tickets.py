@@ -2,10 +2,11 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from api import photo_links, tickets_service
 from api.access import ensure_can_read
+from api.authz import area_scope, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import invalid
 from api.schemas import (
@@ -37,7 +38,7 @@ from readmodel import queries
 from readmodel.queries import OverdueFilter
 from readmodel.tables import Department
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
 TicketId = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
@@ -48,10 +49,11 @@ async def list_overdue(
     user: CurrentUser, session: SessionDep, where: Annotated[OverdueFilter, Query()],
     limit: Limit = 50, offset: Offset = 0,
 ) -> TicketPage:
-    """Open tickets past a deadline (or due within N hours), most overdue first (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
+    """Open tickets past a deadline (or due within N hours), most overdue first (supervisors:
+    in their area)."""
+    area = await area_scope(user, session)
     page = await queries.overdue_tickets(session=session, now=datetime.now(UTC), where=where,
-                                         limit=limit, offset=offset)
+                                         limit=limit, offset=offset, area=area)
     return page_of(page.rows, page.total, limit, offset)
 
 

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep, require_role
 from api.schemas import TicketPage, page_of
 from domain.states import Role
@@ -26,7 +27,8 @@ async def inbox(user: CurrentUser, session: SessionDep, limit: Limit = 50,
 @router.get("/dispatch-queue", response_model=TicketPage)
 async def dispatch_queue(user: CurrentUser, session: SessionDep, limit: Limit = 50,
                          offset: Offset = 0) -> TicketPage:
-    """Tickets no rule could route or a department returned, waiting for a supervisor."""
-    require_role(user, Role.SUPERVISOR)
-    page = await queries.dispatch_queue(session=session, limit=limit, offset=offset)
+    """Tickets no rule could route or a department returned, waiting for a supervisor (in their
+    area)."""
+    area = await area_scope(user, session)
+    page = await queries.dispatch_queue(session=session, limit=limit, offset=offset, area=area)
     return page_of(page.rows, page.total, limit, offset)
