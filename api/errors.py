@@ -8,15 +8,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large",
-         415: "unsupported_media_type", 422: "invalid",
+         415: "unsupported_media_type", 422: "invalid", 429: "rate_limited",
          503: "unavailable"}
 
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, *, code: str | None = None,
-                 fields: list[dict[str, str]] | None = None, **details: Any) -> None:
+                 fields: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None, **details: Any) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers
         self.code = code or CODES.get(status, "error")
         self.fields, self.details = fields, details
 
@@ -42,7 +43,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, err: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else err.headers
         return JSONResponse(_body(err), status_code=err.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

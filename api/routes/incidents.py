@@ -8,6 +8,7 @@ from api import photo_links, tickets_service
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
 from api.place import GridIndexDep
+from api.ratelimit import IncidentIntake
 from api.schemas import IncidentCreate, SubmissionPublic
 from domain.geo import CoordSystem, to_wgs84
 from domain.photos import PhotoKind
@@ -32,6 +33,7 @@ async def submit_incident(
     config: SettingsDep,
     grids: GridIndexDep,
     response: Response,
+    intake: IncidentIntake,
     idempotency_key: Annotated[str | None, Header(description="generated when the form opens; "
                                                   "8-128 of A-Z a-z 0-9 _ . : -")] = None,
 ) -> SubmissionPublic:
@@ -86,6 +88,8 @@ async def submit_incident(
         await photo_links.attach(session=session, photo_ids=body.photo_ids, ticket_id=ticket_id)
     status = TicketStatus.SUBMITTED
     if replayed:
+        if not sensor:  # a retried report was paid for when it was first accepted
+            intake.give_back()
         response.status_code = 200
         row = await session.get(TicketRow, ticket_id)
         status = TicketStatus(row.status) if row else status

@@ -11,6 +11,7 @@ from api import tickets_service
 from api.access import ensure_can_read
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
+from api.ratelimit import PhotoIntake
 from domain.photos import PhotoKind, photo_url
 from readmodel import photo_store
 from readmodel.photo_store import MAX_BYTES, PhotoRefused
@@ -64,7 +65,7 @@ _MULTIPART = {
              responses={413: {"description": "over 15 MB or 40 MP"},
                         415: {"description": "not a JPEG, PNG or HEIC (by its bytes)"}})
 async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
-                       config: SettingsDep) -> PhotoPublic:
+                       config: SettingsDep, _intake: PhotoIntake) -> PhotoPublic:
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
     write_off), before the report or action that names it in `photo_ids`. The type is sniffed
     from the bytes; the photo is turned upright, scaled to at most 1600 px on its longest side
