@@ -30,8 +30,8 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
-# Columns added to existing tables since they were first created (create_all only creates
-# missing tables): (table, column, DDL), added where missing until migrations exist.
+# Columns added to existing tables before migrations existed (create_all only creates missing
+# tables): (table, column, DDL). Later changes are Alembic revisions (readmodel/migrations/).
 ADDED_COLUMNS = [
     ("ticket", "warned", "BOOLEAN NOT NULL DEFAULT false"),
 ]
@@ -45,10 +45,17 @@ def _add_missing_columns(conn) -> None:  # type: ignore[no-untyped-def]
             conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
+def _create_unless_migrated(conn) -> None:  # type: ignore[no-untyped-def]
+    if "alembic_version" in inspect(conn).get_table_names():
+        return  # migrations own this schema (readmodel/migrate.py): never create tables behind them
+    SQLModel.metadata.create_all(conn)
+    _add_missing_columns(conn)
+
+
 async def create_schema(engine: AsyncEngine) -> None:
+    """Create missing tables (tests, a quick start); a migrated database is left to migrations."""
     async with engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
-        await conn.run_sync(_add_missing_columns)
+        await conn.run_sync(_create_unless_migrated)
 
 
 class Database:

@@ -1,4 +1,5 @@
 import sys
+import uuid
 from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -43,16 +44,55 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+BACKENDS, SQLITE_ONLY = ["sqlite", "postgresql"], ["sqlite"]
+
+
 @pytest.fixture
-async def demo_db(tmp_path: Path) -> AsyncIterator[Database]:
-    """The demo city exactly as `scripts/up.sh` seeds it, in a fresh SQLite file."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/gridflow.db")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The read model's database: "sqlite" or "postgresql" (pytest_generate_tests picks)."""
+    return getattr(request, "param", "sqlite")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on the demo city runs on both SQLite and PostgreSQL, unless its module says
+    `BACKENDS = ["sqlite"]` (the time-skipping workflow tests: the database is not what they
+    test, and a second run of each costs a time-skipping server)."""
+    if "backend" in metafunc.fixturenames:
+        default = SQLITE_ONLY if metafunc.module.__name__.split(".")[-1].startswith(
+            "test_workflow_") else BACKENDS
+        metafunc.parametrize("backend", getattr(metafunc.module, "BACKENDS", default),
+                             indirect=True)
+
+
+async def seed_for_tests(database: Database) -> None:
+    """The demo city exactly as `scripts/up.sh` seeds it, plus plain years ahead."""
     await create_schema(database.engine)
     async with database.session() as session:
         await seed_demo_city(session=session)
         await _plain_years_ahead(session)
-    yield database
-    await database.dispose()
+
+
+@pytest.fixture
+async def demo_db(request: pytest.FixtureRequest, backend: str,
+                  tmp_path: Path) -> AsyncIterator[Database]:
+    """The demo city in a fresh database: a SQLite file, or a PostgreSQL database copied from
+    the session's seeded template (CREATE DATABASE … TEMPLATE: a file copy, no seeding)."""
+    if backend == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path}/gridflow.db")
+        await seed_for_tests(database)
+        yield database
+        await database.dispose()
+        return
+    from tests.pg import create_database, drop_database
+
+    template = await pg_demo_template(request.getfixturevalue("pg_url"))
+    url = await create_database(template, template=True)
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await drop_database(url)
 
 
 @pytest.fixture
@@ -114,14 +154,25 @@ def pg_url() -> Iterator[str]:
         cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, db: Database) -> AsyncIterator[Database]:
-    """Each read-model test twice: on the seeded SQLite `db`, and on the session's PostgreSQL
-    (shared by the whole run: tests give their rows unique ids). A module may override it."""
-    if request.param == "sqlite":
-        yield db
-        return
-    pg = Database(request.getfixturevalue("pg_url"))
-    await create_schema(pg.engine)
-    yield pg
-    await pg.dispose()
+@pytest.fixture
+async def database(db: Database) -> Database:
+    """The read model for a read-model test: `db` (on both backends). A module may override it."""
+    return db
+
+
+_templates: dict[str, str] = {}  # the session's PostgreSQL URL → its seeded template's URL
+
+
+async def pg_demo_template(pg_url: str) -> str:
+    """The seeded demo city in a PostgreSQL database made once per session, copied per test."""
+    if pg_url not in _templates:
+        from tests.pg import create_database
+
+        url = await create_database(pg_url, name=f"demo_template_{uuid.uuid4().hex[:8]}")
+        database = Database(url)
+        try:
+            await seed_for_tests(database)
+        finally:
+            await database.dispose()  # a template must have no connections when it is copied
+        _templates[pg_url] = url
+    return _templates[pg_url]

@@ -1,0 +1,23 @@
+"""Alembic environment: run by readmodel/migrate.py, which hands over an open connection.
+
+The target is SQLModel's metadata with every read-model table registered (readmodel.db imports
+the table modules). Batch mode lets SQLite alter tables (it rebuilds them).
+"""
+from alembic import context
+from sqlmodel import SQLModel
+
+import readmodel.db  # noqa: F401  (registers every read-model table on SQLModel.metadata)
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise SystemExit("run migrations with `python -m readmodel.migrate`, not the alembic CLI")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
