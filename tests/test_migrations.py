@@ -1,0 +1,147 @@
+"""Migrations: from an empty database to exactly the tables in code, back to nothing, and the
+adoption of a database made before migrations existed; on SQLite and PostgreSQL."""
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from readmodel import migrate
+from readmodel.db import create_schema, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A URL to a database with nothing in it."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
+        return
+    from tests.pg import create_database, drop_database
+
+    url = await create_database(request.getfixturevalue("pg_url"))
+    yield url
+    await drop_database(url)
+
+
+async def on(url: str, work):  # type: ignore[no-untyped-def]
+    """Run a synchronous inspection on a connection to `url`."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            return await conn.run_sync(work)
+    finally:
+        await engine.dispose()
+
+
+def drift(conn) -> list:  # type: ignore[no-untyped-def]
+    """What autogenerate would write: the differences between the database and the code."""
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return compare_metadata(context, SQLModel.metadata)
+
+
+def tables(conn) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(inspect(conn).get_table_names()) - {"alembic_version"}
+
+
+def index_sql(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                 "AND sql IS NOT NULL"))
+    else:
+        rows = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes "
+                                 "WHERE schemaname = 'public'"))
+    return {name: sql for name, sql in rows}
+
+
+async def test_upgrade_from_empty_gives_exactly_the_tables_in_code(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    assert await on(empty_url, drift) == []
+    assert await migrate.current(empty_url) == migrate.head()
+    assert await on(empty_url, tables) == set(SQLModel.metadata.tables)
+
+
+async def test_the_open_ticket_indexes_are_partial(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    indexes = await on(empty_url, index_sql)
+    dialect = "sqlite" if empty_url.startswith("sqlite") else "postgresql"
+    partial = [ix for table in SQLModel.metadata.tables.values() for ix in table.indexes
+               if ix.dialect_options[dialect]["where"] is not None]
+    assert len(partial) >= 6
+    for index in partial:
+        where = str(index.dialect_options[dialect]["where"])
+        assert f"WHERE {where}" in indexes[index.name].replace("(", "").replace(")", ""), \
+            (index.name, indexes[index.name])
+
+
+async def test_downgrade_to_base_removes_everything_and_upgrade_again(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    await migrate.downgrade(empty_url, "base")
+    assert await on(empty_url, tables) == set()
+    assert await migrate.current(empty_url) is None
+    await migrate.upgrade(empty_url)
+    assert await on(empty_url, drift) == []
+
+
+async def test_a_database_from_before_migrations_is_adopted_with_its_rows(empty_url: str) -> None:
+    # As create_all left it before `warned` existed: the baseline's tables, no alembic_version.
+    await migrate.upgrade(empty_url, migrate.BASELINE)
+
+    def make_legacy(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(text("ALTER TABLE ticket DROP COLUMN warned"))
+        conn.execute(text("INSERT INTO department (code, name) VALUES ('cgj', '城管局')"))
+
+    await on(empty_url, make_legacy)
+    await migrate.upgrade(empty_url)
+    assert await migrate.current(empty_url) == migrate.head()
+    assert await on(empty_url, drift) == []
+    rows = await on(empty_url, lambda c: c.execute(text("SELECT code FROM department")).all())
+    assert rows == [("cgj",)]
+
+
+async def test_a_pre_migration_database_that_differs_is_refused_with_what_differs(
+        empty_url: str) -> None:
+    await migrate.upgrade(empty_url, migrate.BASELINE)
+
+    def make_odd(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(text("DROP TABLE photo"))
+        conn.execute(text("CREATE TABLE scratch (id INTEGER PRIMARY KEY)"))
+
+    await on(empty_url, make_odd)
+    with pytest.raises(migrate.LegacySchema) as refused:
+        await migrate.upgrade(empty_url)
+    assert "table photo missing" in str(refused.value)
+    assert "table scratch not in the first revision" in str(refused.value)
+    assert "reconcile --repair" in str(refused.value)
+    assert await migrate.current(empty_url) is None
+
+
+async def test_create_schema_leaves_a_migrated_database_to_migrations(empty_url: str) -> None:
+    await migrate.upgrade(empty_url, migrate.BASELINE)
+    before = await on(empty_url, tables)
+    engine = make_engine(empty_url)
+    await create_schema(engine)
+    await engine.dispose()
+    assert await on(empty_url, tables) == before
+    assert await migrate.current(empty_url) == migrate.BASELINE
+
+
+def test_the_command_upgrades_and_reports_the_revision(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "readmodel.migrate", "--database-url", url,
+                               *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run() == f"read model at revision {migrate.head()}"
+    assert run("--current") == migrate.head()
