@@ -3,6 +3,8 @@ import httpx
 
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 
+ADMIN = "demo-admin"  # configuration writes are the admin's
+
 # The test database knows 2004-2026 (chinesecalendar) and a few plain years after today (conftest);
 # 2040 is far enough ahead to be unknown.
 UNKNOWN = 2040
@@ -67,13 +69,14 @@ async def test_preview_in_a_year_the_calendar_does_not_know_fails_loudly(gf: Gri
     assert hours.status_code == 200
 
 
-async def test_a_supervisor_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
+async def test_an_admin_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
     url = f"/admin/calendar/{UNKNOWN}"
     assert (await gf.call("GET", url, SUPERVISOR)).status_code == 404
     body = {"holidays": [f"{UNKNOWN}-10-0{d}" for d in range(1, 8)],
             "workdays": [f"{UNKNOWN}-09-29"], "source": "test notice"}
     assert (await gf.call("PUT", url, CGJ, json=body)).status_code == 403
-    response = await gf.call("PUT", url, SUPERVISOR, json=body)
+    assert (await gf.call("PUT", url, SUPERVISOR, json=body)).status_code == 403  # reads only
+    response = await gf.call("PUT", url, ADMIN, json=body)
     assert response.status_code == 200, response.text
     loaded = response.json()
     assert loaded["year"] == UNKNOWN and loaded["workdays"] == [f"{UNKNOWN}-09-29"]
@@ -99,10 +102,10 @@ async def test_a_bad_schedule_is_refused_with_the_field_named(gf: Gridflow) -> N
         ({"holidays": [], "workdays": [], "extra": 1}, "extra", "not permitted"),
     ]
     for body, field, words in cases:
-        response = await gf.call("PUT", url, SUPERVISOR, json={"source": "x"} | body)
+        response = await gf.call("PUT", url, ADMIN, json={"source": "x"} | body)
         assert response.status_code == 422, (body, response.text)
         err = error(response)
         assert err["fields"][0]["field"] == field and words in err["message"], (body, err)
-    assert (await gf.call("PUT", "/admin/calendar/1999", SUPERVISOR,
+    assert (await gf.call("PUT", "/admin/calendar/1999", ADMIN,
                           json={"holidays": [], "workdays": [], "source": "x"})).status_code == 422
     assert (await gf.call("GET", url, SUPERVISOR)).status_code == 404  # nothing was loaded

@@ -1,9 +1,13 @@
 """Probable duplicates are flagged for a supervisor to merge or keep; sensors repeat themselves
 onto the open ticket. Against the demo city as shipped (duplicate detection on, 50 m, 72 h)."""
 import asyncio
+import math
 import uuid
 
 import pytest
+from shapely.geometry import Point
+
+from domain import demo_city
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
 from tests.factories import LAT, LON, MANHOLE, STREETLIGHT
@@ -13,6 +17,24 @@ SENSOR = "demo-sensor-gateway"
 METRE = 1 / 111_000  # degrees of latitude
 
 
+def across_the_edge(metres: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Two spots `metres` either side of the edge between wang's GRIDS[1] and li's GRIDS[2]:
+    each reports in their own grid (a grid worker reports only there)."""
+    a, b = demo_city.GRIDS[1], demo_city.GRIDS[2]
+    edge = a.polygon.intersection(b.polygon)
+    mid = edge.interpolate(0.5, normalized=True)
+    p, q = edge.interpolate(0.49, normalized=True), edge.interpolate(0.51, normalized=True)
+    k = math.cos(math.radians(mid.y))  # metres per degree of longitude, relative
+    dx, dy = (q.x - p.x) * k, q.y - p.y
+    nx, ny = -dy / math.hypot(dx, dy), dx / math.hypot(dx, dy)
+    spots = [Point(mid.x + s * nx * metres * METRE / k, mid.y + s * ny * metres * METRE)
+             for s in (1, -1)]
+    if not a.polygon.contains(spots[0]):
+        spots.reverse()
+    assert a.polygon.contains(spots[0]) and b.polygon.contains(spots[1])
+    return ({"lat": spots[0].y, "lon": spots[0].x}, {"lat": spots[1].y, "lon": spots[1].x})
+
+
 @pytest.fixture
 async def city(dev_env, demo_db):  # type: ignore[no-untyped-def]
     async with gridflow_on(dev_env.client, demo_db) as running:
@@ -20,9 +42,10 @@ async def city(dev_env, demo_db):  # type: ignore[no-untyped-def]
 
 
 async def test_a_report_near_an_open_one_waits_for_a_supervisor_then_merges(city: Gridflow) -> None:
-    first = await city.new_ticket()
+    wangs, lis = across_the_edge(10)
+    first = await city.new_ticket(**wangs)
     await wait_for_status(city, first, "dispatched")
-    second = await city.new_ticket(token=LI, lat=LAT + 20 * METRE, description="又有垃圾")
+    second = await city.new_ticket(token=LI, description="又有垃圾", **lis)
     flagged = await wait_for_status(city, second, "duplicate_review")
     assert [c["ticket_id"] for c in flagged["duplicate_candidates"]] == [first]
     assert 15 < flagged["duplicate_candidates"][0]["distance_m"] < 25

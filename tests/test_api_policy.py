@@ -1,5 +1,7 @@
 """Admins change the deadline policy without a redeploy; everyone reads their notifications."""
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
+
+ADMIN = "demo-admin"  # deadline rule writes are the admin's
 from tests.factories import STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 
@@ -11,17 +13,17 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
     assert shown["escalation_delays_hours"] == [4, 24, 48]
     assert any(r["stage"] == "verify" and r["amount"] == 3 for r in shown["defaults"])
 
-    bad = await gf.call("POST", "/admin/deadline-rules", SUPERVISOR,
+    bad = await gf.call("POST", "/admin/deadline-rules", ADMIN,
                         json={"stage": "claim", "amount": 2, "unit": "working_days",
                               "category": "no-such"})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "category"
     for body, field in (({"stage": "lunch", "amount": 1, "unit": "hours"}, "stage"),
                         ({"stage": "claim", "amount": 0, "unit": "hours"}, "amount"),
                         ({"stage": "claim", "amount": 1, "unit": "weeks"}, "unit")):
-        response = await gf.call("POST", "/admin/deadline-rules", SUPERVISOR, json=body)
+        response = await gf.call("POST", "/admin/deadline-rules", ADMIN, json=body)
         assert response.status_code == 422 and field in response.text, body
 
-    added = await gf.call("POST", "/admin/deadline-rules", SUPERVISOR,
+    added = await gf.call("POST", "/admin/deadline-rules", ADMIN,
                           json={"stage": "claim", "amount": 2, "unit": "working_hours",
                                 "category": STREETLIGHT})
     assert added.status_code == 201, added.text
@@ -31,8 +33,9 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
     claim = next(d for d in ticket["deadlines"] if d["stage"] == "claim")
     assert (claim["amount"], claim["unit"]) == (2, "working_hours")
 
-    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 204
-    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 404
+    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 403
+    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", ADMIN)).status_code == 204
+    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", ADMIN)).status_code == 404
     other = await wait_for_status(gf, await gf.new_ticket(category=STREETLIGHT), "dispatched")
     claim = next(d for d in other["deadlines"] if d["stage"] == "claim")
     assert (claim["amount"], claim["unit"]) == (1, "working_days")

@@ -2,16 +2,19 @@
 from domain import demo_city
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 
+ADMIN = "demo-admin"  # registering subjects is the admin's
+
 
 async def test_register_lookup_blacken_reinstate(gf: Gridflow) -> None:
     grid = demo_city.GRIDS[2].code
     body = {"code": "SS-T100", "name": "测试网吧", "kind": "shop", "grid": grid}
     assert (await gf.call("POST", "/admin/subjects", CGJ, json=body)).status_code == 403
-    created = await gf.call("POST", "/admin/subjects", SUPERVISOR, json=body)
+    assert (await gf.call("POST", "/admin/subjects", SUPERVISOR, json=body)).status_code == 403
+    created = await gf.call("POST", "/admin/subjects", ADMIN, json=body)
     assert created.status_code == 201 and created.json()["colour"] == "white"
-    assert (await gf.call("POST", "/admin/subjects", SUPERVISOR, json=body)).status_code == 409
-    bad = await gf.call("POST", "/admin/subjects", SUPERVISOR, json=body | {"code": "X1",
-                                                                            "grid": "0" * 14})
+    assert (await gf.call("POST", "/admin/subjects", ADMIN, json=body)).status_code == 409
+    bad = await gf.call("POST", "/admin/subjects", ADMIN, json=body | {"code": "X1",
+                                                                       "grid": "0" * 14})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "grid"
 
     public = await gf.call("GET", "/public/subjects/SS-T100")  # no token needed
