@@ -5,10 +5,11 @@
 (`bash scripts/up.sh` creates the virtualenv first and then runs this.)
 
 Starts `temporal server start-dev` with a SQLite file (data/temporal.db), waits until it answers,
-registers the ticket search attributes, creates the read-model schema and seeds the demo city
-(data/gridflow.db unless GRIDFLOW_DATABASE_URL says otherwise), then starts `worker.py` and
-uvicorn. Logs go to data/logs/{temporal,worker,api}.log. Ctrl-C or SIGTERM stops the API, the
-worker and then Temporal, in that order; if one of them dies, the rest are stopped too.
+registers the ticket search attributes, migrates the read model (`python -m readmodel.migrate`)
+and seeds the demo city (data/gridflow.db unless GRIDFLOW_DATABASE_URL says otherwise), then
+starts `worker.py` and uvicorn. Logs go to data/logs/{temporal,worker,api}.log. Ctrl-C or
+SIGTERM stops the API, the worker and then Temporal, in that order; if one of them dies, the rest
+are stopped too.
 """
 from __future__ import annotations
 
@@ -146,8 +147,9 @@ def http_answers(url: str) -> bool:
 
 
 async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
-    """Wait for Temporal to answer, register search attributes, create schema, seed demo city."""
-    from readmodel.db import Database, create_schema
+    """Wait for Temporal to answer, register search attributes, migrate the read model, seed."""
+    from readmodel import migrate
+    from readmodel.db import Database
     from readmodel.seed import seed_demo_city
     from temporal_client import connect, register_search_attributes
 
@@ -167,9 +169,12 @@ async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
             await asyncio.sleep(0.5)
     await register_search_attributes(client)  # no-op when the flags/the persisted db have them
 
+    try:  # migrations, not create_all: the schema of a kept database follows the code
+        await migrate.upgrade(config.database_url)  # type: ignore[attr-defined]
+    except migrate.LegacySchema as err:
+        raise StartupFailed(str(err)) from err
     db = Database(config.database_url)  # type: ignore[attr-defined]
     try:
-        await create_schema(db.engine)
         async with db.session() as session:
             await seed_demo_city(session=session)
     finally:
@@ -268,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         temporal = Child("temporal", temporal_argv, env=env, log_dir=log_dir)
         children.append(temporal)
         asyncio.run(prepare(config, temporal))
-        say(">> read model schema ready, demo city seeded")
+        say(">> read model migrated, demo city seeded")
 
         say(f">> worker on task queue {config.task_queue}")
         worker = Child("worker", [sys.executable, "worker.py"], env=env, log_dir=log_dir)
