@@ -3,15 +3,15 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import select
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.errors import ApiError
+from api.security import InvalidToken, api_key_hash, decode_access_token
 from domain.models import Actor
 from domain.states import Role
-from readmodel.seed import token_hash
+from readmodel.auth_store import is_revoked, owner_of_api_key
 from readmodel.tables import User
 from settings import Settings
 
@@ -33,22 +33,46 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalClient = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-_bearer = HTTPBearer(auto_error=False, description="a user's token: Authorization: Bearer <token>")
+# OAuth2PasswordBearer: /docs "Authorize" logs in with a user name and password.
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False,
+                               description="a user's access token: Authorization: Bearer <jwt>")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
+                        description="a machine client's API key (the sensor gateway)")
 
 
 async def get_current_user(
     request: Request,
     session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    config: SettingsDep,
+    bearer: Annotated[str | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
 ) -> User:
-    if credentials is None or not credentials.credentials:
-        raise ApiError(401, "missing bearer token")
-    user = (await session.exec(
-        select(User).where(User.token_hash == token_hash(credentials.credentials))
-    )).first()
-    if user is None:
-        raise ApiError(401, "unknown or revoked token")
+    """The caller, from an API key or an access token; every failure is the same kind of 401."""
+    if api_key:
+        user = await owner_of_api_key(session=session, key_hash=api_key_hash(api_key))
+        if user is None:
+            raise ApiError(401, "unknown or revoked API key")
+        request.state.auth = "api_key"
+    elif bearer:
+        user = await _user_of_token(request, session, config, bearer)
+        request.state.auth = "jwt"
+    else:
+        raise ApiError(401, "missing bearer token or API key")
     request.state.user = user  # the audit log reads who acted
+    return user
+
+
+async def _user_of_token(request: Request, session: AsyncSession, config: Settings,
+                         token: str) -> User:
+    try:
+        claims = decode_access_token(token, secret=config.jwt_secret)
+    except InvalidToken:
+        raise ApiError(401, "invalid or expired token") from None
+    user = await session.get(User, claims.sub)
+    if (user is None or not user.active or user.token_version != claims.ver
+            or await is_revoked(session=session, jti=claims.jti)):
+        raise ApiError(401, "invalid or expired token")
+    request.state.token_claims = claims  # logout revokes this token
     return user
 
 

@@ -25,6 +25,7 @@ from api.routes import (
     work,
 )
 from api.routes import battle_map, daily, my, photos
+from api.routes import auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
@@ -58,6 +59,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                    photos, my, battle_map, daily,
                    notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
+    api.include_router(auth.router)
     app.include_router(api)
     pages.install(app)  # the web app: pages, /sw.js, /static
     app.include_router(desk.router)  # the desk pages: department staff and supervisors

@@ -1,21 +1,18 @@
 """Load reference data (departments, grids, categories, routing rules, users) into the read model."""
-import hashlib
-
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api.security import api_key_hash, demo_password_hash
 from domain import demo_city
 from domain.demo import geography
+from domain.demo.people import API_KEYS as DEMO_API_KEYS
 from domain.demo.subjects import SUBJECTS
+from readmodel.auth_store import seed_api_key
 from readmodel.calendar_store import seed_china_calendar
 from readmodel.catalogue_store import seed_catalogue
 from readmodel.map_store import seed_map
 from readmodel.routing_store import seed_rules
 from readmodel.tables import DeadlineRuleRow, Department, SubjectRow, User
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def seed_demo_city(*, session: AsyncSession) -> None:
@@ -25,10 +22,15 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
     await seed_map(session=session, areas=geography.AREAS, cells=geography.GRIDS)  # the GeoJSON
     await seed_rules(session=session, rules=demo_city.RULES)  # only rule ids not known yet
-    for user_id, name, role, dept, grids, token in demo_city.USERS:
-        await session.merge(User(user_id=user_id, name=name, role=role, department=dept,
-                                 grids=grids, area=demo_city.SUPERVISOR_AREAS.get(user_id),
-                                 token_hash=token_hash(token)))
+    for user_id, name, role, dept, grids, password in demo_city.USERS:
+        # Only users not there yet: an admin's changes (rights, password, active) are kept.
+        if await session.get(User, user_id) is None:
+            session.add(User(user_id=user_id, name=name, role=role, department=dept,
+                             grids=grids, area=demo_city.SUPERVISOR_AREAS.get(user_id),
+                             password_hash=demo_password_hash(password)))
+    for key_id, user_id, label, key in DEMO_API_KEYS:
+        await seed_api_key(session=session, key_id=key_id, user_id=user_id, label=label,
+                           key_hash=api_key_hash(key))
     if (await session.exec(select(DeadlineRuleRow.id).limit(1))).first() is None:
         # Only into an empty table: an admin's later changes are never overwritten.
         session.add_all(DeadlineRuleRow(**r.model_dump()) for r in demo_city.DEADLINE_RULES)

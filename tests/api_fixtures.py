@@ -1,5 +1,6 @@
 """A running gridflow for API tests: a worker on its own task queue, the app, an HTTP client."""
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ import pytest
 from temporalio.client import Client
 
 from api.main import create_app
+from domain.demo.people import API_KEYS, USERS
 from readmodel.db import Database
 from settings import Settings
 from tests.factories import GARBAGE, LAT, LON
@@ -19,7 +21,17 @@ from worker import build_worker
 
 WANG, LI = "demo-worker-wang", "demo-worker-li"
 CGJ, ZJJ, BS = "demo-staff-cgj", "demo-staff-zjj", "demo-staff-bs"
-SUPERVISOR = "demo-supervisor"
+SUPERVISOR, WU = "demo-supervisor", "demo-supervisor-wu"
+ADMIN = "demo-admin"
+SENSOR = "demo-sensor-gateway"
+
+# Demo credential -> user id (the credential is the demo user's password).
+DEMO_LOGIN = {password: user_id for user_id, _n, _r, _d, _g, password in USERS}
+DEMO_KEYS = {key for _id, _user, _label, key in API_KEYS}
+# Demo credential -> (access token, expiry): one login per demo user for the whole test session.
+# A token stays valid on every fresh test database: same user ids, same token_version, same
+# secret. Tests that change a user's rights or log out log in on their own (tests/test_api_auth).
+_JWT_CACHE: dict[str, tuple[str, float]] = {}
 
 
 @dataclass
@@ -37,8 +49,26 @@ class Gridflow:
         return await self.http.request(method, f"/api/v1{url}", headers=headers, **kwargs)
 
     async def headers(self, token: str) -> dict[str, str]:
-        """The auth headers for a demo user (tests name users by their demo credential)."""
-        return {"Authorization": f"Bearer {token}"}
+        """The auth headers for a demo user (tests name users by their demo credential): the
+        sensor gateway's API key, or an access token got through POST /auth/token (cached);
+        anything else is sent as a bearer token as it is (an invalid one)."""
+        if token in DEMO_KEYS:
+            return {"X-API-Key": token}
+        if token not in DEMO_LOGIN:
+            return {"Authorization": f"Bearer {token}"}
+        cached = _JWT_CACHE.get(token)
+        if cached is None or cached[1] < time.time() + 60:
+            response = await self.login(DEMO_LOGIN[token], token)
+            assert response.status_code == 200, response.text
+            body = response.json()
+            cached = (body["access_token"], time.time() + body["expires_in"])
+            _JWT_CACHE[token] = cached
+        return {"Authorization": f"Bearer {cached[0]}"}
+
+    async def login(self, username: str, password: str) -> httpx.Response:
+        """POST /auth/token (the OAuth2 password form)."""
+        return await self.http.post("/api/v1/auth/token",
+                                    data={"username": username, "password": password})
 
     async def submit(self, *, token: str = WANG, key: str | None = None,
                      **body: Any) -> httpx.Response:

@@ -7,7 +7,7 @@ Use it from a test module with
     async def test_something(live: Live, browser: Browser) -> None:
         context = await phone_context(browser)          # or desktop_context(browser)
         page = await context.new_page()
-        await sign_in(page, live, "demo-worker-wang")   # the login page, one click per token
+        await sign_in(page, live, "demo-worker-wang")   # the login page, as wang
         await page.goto(live.url("/app/worker"))
         await screenshot(page, "worker-home")           # test-artifacts/screenshots/worker-home.png
         assert_all_local(context)                       # nothing left 127.0.0.1
@@ -46,9 +46,10 @@ Helpers
 * ``errors_of(context)`` — console errors and uncaught exceptions of its pages so far.
 * ``await screenshot(page, name)`` — a full-page PNG in ``test-artifacts/screenshots/`` (gitignored);
   returns its path.
-* ``await sign_in(page, live, token)`` — through the login page (fill the token, submit, wait for the
-  role's home page); ``await sign_in_fast(page, live, token)`` — puts the token in localStorage and
-  opens the home page directly.
+* ``await sign_in(page, live, token)`` — through the login page as the demo user whose demo
+  credential (= password) is ``token`` (fill user name and password, submit, wait for the role's
+  home page); ``await sign_in_fast(page, live, token)`` — logs that user in through the API, puts
+  the access token in localStorage and opens the home page directly.
 * ``HOME_OF_ROLE`` — each role's home page path.
 * ``await wait_for(predicate, timeout=10)`` — polls an async predicate (read model checks).
 """
@@ -78,7 +79,7 @@ from readmodel.db import Database, create_schema
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category
 from settings import Settings
-from tests.api_fixtures import Gridflow
+from tests.api_fixtures import DEMO_LOGIN, Gridflow
 from worker import build_worker
 
 if TYPE_CHECKING:
@@ -280,9 +281,11 @@ async def screenshot(page: Page, name: str) -> Path:
 
 
 async def sign_in(page: Page, live: Live, token: str, *, role: str | None = None) -> None:
-    """Log in through the login page: type the token, submit, wait for the role's home page."""
+    """Log in through the login page as the demo user whose demo credential is `token` (it is
+    the password): type user name and password, submit, wait for the role's home page."""
     await page.goto(live.url("/login"))
-    await page.fill("#token", token)
+    await page.fill("#username", DEMO_LOGIN[token])
+    await page.fill("#password", token)
     await page.click("#login-submit")
     if role is not None:
         await page.wait_for_url(f"**{HOME_OF_ROLE[role]}*")
@@ -291,14 +294,18 @@ async def sign_in(page: Page, live: Live, token: str, *, role: str | None = None
 
 
 async def sign_in_fast(page: Page, live: Live, token: str, *, path: str | None = None) -> None:
-    """Put the token where the login page keeps it (localStorage) and open `path` (default: the
-    role's home page, looked up with GET /api/v1/me)."""
+    """Log the demo user in through the API, put the access token where the login page keeps
+    it (localStorage) and open `path` (default: the role's home page, from GET /api/v1/me)."""
     if path is None:
         me = await live.api.call("GET", "/me", token)
         me.raise_for_status()
         path = HOME_OF_ROLE[me.json()["role"]]
+    # A login of its own: a logout in the page then revokes only the page's token.
+    login = await live.api.login(DEMO_LOGIN[token], token)
+    login.raise_for_status()
+    access_token = login.json()["access_token"]
     await page.goto(live.url("/login"))
-    await page.evaluate("t => localStorage.setItem('gridflow.token', t)", token)
+    await page.evaluate("t => localStorage.setItem('gridflow.token', t)", access_token)
     await page.goto(live.url(path))
 
 

@@ -75,10 +75,11 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     page = await context.new_page()
     await page.goto(live.url("/login"))
     await screenshot(page, "login")
-    await page.fill("#token", "not-a-token")
+    await page.fill("#username", "wang")
+    await page.fill("#password", "not-the-password")
     await page.click("#login-submit")
     await page.wait_for_selector("#login-error:visible")
-    await page.click(f".demo-user[data-token='{WANG}']")  # the demo's one-click login
+    await page.click(".demo-user[data-username='wang']")  # the demo's one-click login
     await page.wait_for_url("**/app/worker")
     await page.wait_for_selector(f"path.grid-{GRID.code}")
 

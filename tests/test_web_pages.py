@@ -47,8 +47,9 @@ def test_vendored_libraries_keep_their_licences_and_versions() -> None:
 async def test_login_lists_the_demo_users_and_pages_render_in_both_languages(gf: Gridflow) -> None:
     login = await gf.http.get("/login")
     assert login.status_code == 200 and 'lang="zh-CN"' in login.text
-    assert 'data-token="demo-worker-wang"' in login.text and "王网格员" in login.text
-    assert 'data-token="demo-sensor-gateway"' not in login.text  # no pages for machines
+    assert 'data-username="wang" data-password="demo-worker-wang"' in login.text
+    assert "王网格员" in login.text
+    assert 'data-username="gateway"' not in login.text  # no pages for machines
     assert (await gf.http.get("/", follow_redirects=False)).headers["location"] == "/login"
     english = await gf.http.get("/app/worker?lang=en")
     assert english.status_code == 200 and 'lang="en"' in english.text

@@ -26,8 +26,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import select
 
+from api.security import demo_password_works
 from domain.demo.people import USERS as DEMO_USERS
-from readmodel.seed import token_hash
 from readmodel.tables import User
 
 WEB = Path(__file__).resolve().parent
@@ -102,14 +102,16 @@ async def login(request: Request) -> HTMLResponse:
 
 
 async def _demo_users(request: Request) -> list[dict[str, str]]:
-    """The demo users whose demo token works here (none once the demo users are gone)."""
+    """The demo users whose demo password works here (none once the demo users are gone)."""
     people = [p for p in DEMO_USERS if p[2] in HOME_OF_ROLE]
     async with request.app.state.db.session() as session:
-        known = set((await session.exec(select(User.token_hash).where(
-            User.token_hash.in_([token_hash(p[5]) for p in people])))).all())  # type: ignore[attr-defined]
+        rows = {u.user_id: u for u in (await session.exec(select(User).where(
+            User.user_id.in_([p[0] for p in people])))).all()}  # type: ignore[attr-defined]
     return [{"user_id": user_id, "name": name, "role": role, "department": dept or "",
-             "token": token, "on_duty": user_id.startswith("staff-")}  # one per other department
-            for user_id, name, role, dept, _grids, token in people if token_hash(token) in known]
+             "password": password, "on_duty": user_id.startswith("staff-")}  # other departments
+            for user_id, name, role, dept, _grids, password in people
+            if user_id in rows and rows[user_id].active
+            and await demo_password_works(password, rows[user_id].password_hash)]
 
 
 @router.get("/app/worker", response_class=HTMLResponse)

@@ -1,8 +1,8 @@
-"""The demo city's users, one or more for every role, with demo tokens."""
+"""The demo city's users, one or more for every role, with demo passwords; the demo API key."""
 from domain.demo.catalogue import DEPARTMENTS
 from domain.demo.geography import DISTRICT, GRIDS, STREETS
 
-# (user_id, display name, role, department, grids, demo token)
+# (user_id, display name, role, department, grids, demo password: the old demo token)
 USERS = [
     ("wang", "王网格员", "grid_worker", None, [GRIDS[0].code, GRIDS[1].code], "demo-worker-wang"),
     ("li", "李网格员", "grid_worker", None, [GRIDS[2].code, GRIDS[3].code], "demo-worker-li"),
@@ -27,3 +27,7 @@ USERS += [
 # A supervisor oversees an area: the whole district (the command centre) or one street (9-digit
 # CJ/T 349 code).
 SUPERVISOR_AREAS = {"chen": DISTRICT, "wu": DISTRICT + sorted(STREETS)[0]}
+
+# (key_id, owner user_id, label, key): machine clients send X-API-Key: <key>.
+API_KEYS = [("demo-gateway", "gateway", "demo smart-community sensor gateway",
+             "demo-sensor-gateway")]

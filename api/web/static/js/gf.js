@@ -69,10 +69,7 @@
     const text = await response.text();
     try { data = text ? JSON.parse(text) : null; } catch (e) { data = text; }
     if (!response.ok) {
-      if (response.status === 401 && !opts.token) {
-        localStorage.removeItem(TOKEN);
-        location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
-      }
+      if (response.status === 401 && !opts.token) toLogin();
       const detail = data && data.error ? data.error : data && data.detail !== undefined ? data.detail : data;
       throw new ApiError(response.status, detail, data);
     }
@@ -118,7 +115,17 @@
     document.body.dataset.role = user.role;
   }
 
+  function toLogin() {
+    localStorage.removeItem(TOKEN);
+    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
   function logout() {
+    const tok = token();
+    if (tok) {  // revoke the access token on the server; keepalive outlives the page change
+      fetch("/api/v1/auth/logout", { method: "POST", keepalive: true,
+                                     headers: { Authorization: "Bearer " + tok } }).catch(() => {});
+    }
     localStorage.removeItem(TOKEN);
     localStorage.removeItem(ME);
     location.assign("/login");
@@ -214,6 +221,9 @@
   document.addEventListener("htmx:configRequest", (event) => {
     const tok = token();
     if (tok) event.detail.headers["Authorization"] = "Bearer " + tok;
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (event.detail.xhr && event.detail.xhr.status === 401) toLogin();
   });
 
   // Delegated from the start, so a tap before the page has finished loading still counts.

@@ -1,0 +1,27 @@
+"""Authentication state besides the user row: revoked access tokens and API keys (docs/auth.md)."""
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class RevokedToken(SQLModel, table=True):
+    """An access token logged out before it expired; kept until its expiry, then deleted."""
+
+    __tablename__ = "revoked_token"
+    jti: str = Field(primary_key=True)
+    user_id: str = Field(index=True)
+    expires_at: int = Field(index=True)  # the token's exp, seconds since the epoch
+
+
+class ApiKey(SQLModel, table=True):
+    """A machine client's key: acts as its owner user. Only the key's SHA-256 is kept."""
+
+    __tablename__ = "api_key"
+    key_id: str = Field(primary_key=True)
+    user_id: str = Field(index=True)
+    label: str
+    key_hash: str = Field(unique=True, index=True)
+    prefix: str  # the first characters of the key, to tell keys apart in a listing
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None = None
