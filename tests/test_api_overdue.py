@@ -70,8 +70,10 @@ async def test_overdue_view_by_street_community_escalation_and_at_risk(ts_env, d
         claim_due = datetime.fromisoformat((await gf.ticket(late))["current_deadline"]["due_at"])
         # Past the claim deadline and four more hours: escalated from the grid to the community.
         await ts_env.sleep(claim_due - await ts_env.get_current_time() + timedelta(hours=4, minutes=1))
-        soon = await gf.new_ticket(category=STREETLIGHT, token="demo-worker-li",
-                                   lon=xixi.inside.lon, lat=xixi.inside.lat)
+        # No grid worker of the demo city works xixi; the gateway's lamp sensor reports there.
+        soon = await gf.new_ticket(category=STREETLIGHT, token="demo-sensor-gateway",
+                                   device_id="lamp-xixi-1", lon=xixi.inside.lon,
+                                   lat=xixi.inside.lat)
         await wait_for_status(gf, soon, "dispatched")
 
         ticket = await gf.ticket(late)

@@ -5,6 +5,7 @@ import uuid
 from sqlalchemy import func
 from sqlmodel import select
 
+from domain import demo_city
 from readmodel.tables import TicketRow
 from tests.api_fixtures import LI, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
@@ -71,5 +72,6 @@ async def test_same_key_with_a_different_report_is_refused(gf: Gridflow) -> None
 async def test_keys_are_scoped_per_reporter(gf: Gridflow) -> None:
     key = str(uuid.uuid4())
     mine = (await gf.submit(key=key, token=WANG)).json()["ticket_id"]
-    theirs = await gf.submit(key=key, token=LI)
+    lis = demo_city.GRIDS[2].inside  # li reports in his own grid
+    theirs = await gf.submit(key=key, token=LI, lat=lis.lat, lon=lis.lon)
     assert theirs.status_code == 201 and theirs.json()["ticket_id"] != mine

@@ -1,6 +1,7 @@
 """The web pages' data: a grid worker's reports, the battle map and grid counts, tickets per day."""
 from datetime import UTC, datetime, timedelta
 
+from domain import demo_city
 from readmodel.battle_map import today_bounds
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import MANHOLE
@@ -15,7 +16,8 @@ def error(response) -> dict:  # type: ignore[no-untyped-def]
 async def test_my_tickets_newest_first_paged(gf: Gridflow) -> None:
     older = await gf.new_ticket()
     newer = await gf.new_ticket(category=MANHOLE)
-    theirs = await gf.new_ticket(token=LI)
+    lis = demo_city.GRIDS[2].inside  # li reports in his own grid
+    theirs = await gf.new_ticket(token=LI, lat=lis.lat, lon=lis.lon)
     for ticket_id in (older, newer, theirs):
         await wait_for_status(gf, ticket_id, "dispatched")
     page = (await gf.call("GET", "/my/tickets", WANG)).json()
