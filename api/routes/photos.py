@@ -9,10 +9,11 @@ from starlette.datastructures import UploadFile
 
 from api import tickets_service
 from api.access import ensure_can_read
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
 from api.ratelimit import PhotoIntake
 from domain.photos import PhotoKind, photo_url
+from domain.states import Role
 from readmodel import photo_store
 from readmodel.photo_store import MAX_BYTES, PhotoRefused
 
@@ -69,7 +70,9 @@ async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
     write_off), before the report or action that names it in `photo_ids`. The type is sniffed
     from the bytes; the photo is turned upright, scaled to at most 1600 px on its longest side
-    and stored as a JPEG without EXIF (no GPS)."""
+    and stored as a JPEG without EXIF (no GPS). For those whose reports and actions carry
+    photos: grid workers, department staff, supervisors."""
+    require_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
     body = await _bounded_body(request, MAX_BYTES + MULTIPART_OVERHEAD)
 
     async def replay() -> dict:
