@@ -18,7 +18,7 @@ from domain.contracts import (
 )
 from domain.calendar import SHANGHAI
 from domain.models import RoutingDecision
-from readmodel import projection, queries, routing_store
+from readmodel import archive_chain, projection, queries, routing_store
 from readmodel.db import Database
 
 log = structlog.get_logger("gridflow.activities")
@@ -59,13 +59,16 @@ class TicketActivities:
 
     @activity.defn(name=ARCHIVE_TICKET)
     async def archive_ticket(self, input: ArchiveInput) -> ArchiveResult:
-        """Write the immutable archive record with the full timeline, deadlines and breaches."""
+        """Write the immutable archive record with the full timeline, deadlines and breaches, at
+        the head of the archive's hash chain."""
         async with self.db.session() as session:
-            digest = await projection.archive_ticket(
+            record = await archive_chain.append(
                 session=session, snapshot=input.snapshot, archived_at=input.snapshot.updated_at
             )
-        _bound(input.snapshot.ticket_id).info("archived", content_sha256=digest)
-        return ArchiveResult(content_sha256=digest)
+        _bound(input.snapshot.ticket_id).info("archived", content_sha256=record.content_sha256,
+                                              position=record.position,
+                                              chain_sha256=record.chain_sha256)
+        return ArchiveResult(content_sha256=record.content_sha256)
 
     @activity.defn(name=FIND_DUPLICATES)
     async def find_duplicates(self, input: DuplicateQuery) -> DuplicateResult:

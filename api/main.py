@@ -25,6 +25,8 @@ from api.routes import (
     work,
 )
 from api.routes import battle_map, daily, my, photos
+from api.routes import audit as audit_routes
+from api.audit import AuditMiddleware
 from api.routes import auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
@@ -60,6 +62,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                    notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
     api.include_router(auth.router)
+    api.include_router(audit_routes.router)
     app.include_router(api)
     pages.install(app)  # the web app: pages, /sw.js, /static
     app.include_router(desk.router)  # the desk pages: department staff and supervisors
@@ -69,6 +72,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         """Liveness: the process is up."""
         return {"status": "ok"}
 
+    app.add_middleware(AuditMiddleware)  # added last: outermost, sees every refusal
     return app
 
 

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from readmodel import calendar_tables  # noqa: F401  (work_calendar_day, work_calendar_year)
+from readmodel import audit  # noqa: F401  (audit_log and its append-only triggers)
 from readmodel import auth_tables  # noqa: F401  (revoked_token, api_key)
 
 

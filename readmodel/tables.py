@@ -171,11 +171,17 @@ class ArchiveRecord(SQLModel, table=True):
     """Written once when a ticket is archived; never updated."""
 
     __tablename__ = "ticket_archive"
+    # The hash chain (readmodel/archive_chain.py): one unique position per record, so two
+    # archives at once cannot both extend the same head.
+    __table_args__ = (UniqueConstraint("position", name="uq_ticket_archive_position"),)
     ticket_id: str = Field(primary_key=True)
     archived_at: datetime
     final_status: str
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     content_sha256: str
+    position: int | None = None  # 1, 2, 3, … in archiving order; None: not chained (yet)
+    prev_sha256: str | None = None  # the previous record's chain_sha256 (64 zeros for the first)
+    chain_sha256: str | None = None  # of this record's position, fields, digest and prev_sha256
 
 
 class DeadlineRuleRow(SQLModel, table=True):

@@ -1,0 +1,160 @@
+"""The audit middleware: every mutating API request (and every 401/403, and every login) gets one
+row in the audit log, whatever the route, refusals included.
+
+It wraps the whole app as pure ASGI, outside the exception handlers, so it sees the final status
+of every response — an ApiError's JSON refusal, a validation 422, a rate limiter's 429, an
+unknown route's 404 and an unhandled error's 500 alike. The row is written just before the last
+body chunk goes out, so a client that reads the audit log after its response finds its row.
+
+A failed audit write never changes the response: the action has already happened (the workflow
+took the update durably), so answering 500 would only make the client retry something that was
+done. The write failure is logged with structlog as an error carrying the whole row, so the
+record survives in the logs and the alert on `audit write failed` finds it.
+"""
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+
+from readmodel import audit
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = structlog.get_logger("gridflow.audit")
+
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+LOGIN = "/api/v1/auth/token"
+_CAPTURE = 64 * 1024  # enough for any JSON refusal or acknowledgement; uploads are not kept
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def _audited(scope: Scope) -> bool:
+    return scope["type"] == "http" and scope["path"].startswith("/api/")
+
+
+class AuditMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _audited(scope):
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})  # shared with request.state: the auth dependency's user
+        request_id = _request_id(scope)
+        seen = _Seen(method=scope["method"], login=scope["path"] == LOGIN)
+
+        async def receive_tee() -> Message:
+            message = await receive()
+            if seen.login and message["type"] == "http.request":
+                seen.request_body += message.get("body", b"")[:_CAPTURE]
+            return message
+
+        async def send_tee(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen.status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"],
+                                      (b"x-request-id", request_id.encode())]
+                seen.json = any(k.lower() == b"content-type" and b"json" in v
+                                for k, v in message["headers"])
+            elif message["type"] == "http.response.body":
+                if seen.json and len(seen.response_body) < _CAPTURE:
+                    seen.response_body += message.get("body", b"")
+                if not message.get("more_body", False) and seen.recordable:
+                    seen.recorded = True
+                    await _record(scope, seen, request_id)
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive_tee, send_tee)
+        except Exception:
+            if not seen.recorded:
+                seen.status = 500
+                if seen.recordable:
+                    await _record(scope, seen, request_id)
+            raise
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+class _Seen:
+    """What the middleware learned about one request while passing it through."""
+
+    def __init__(self, *, method: str, login: bool) -> None:
+        self.method, self.login = method, login
+        self.status = 0
+        self.json = False
+        self.recorded = False
+        self.request_body = b""
+        self.response_body = b""
+
+    @property
+    def recordable(self) -> bool:
+        return self.method in MUTATING or self.status in (401, 403)
+
+    def body(self) -> dict[str, Any]:
+        try:
+            parsed = json.loads(self.response_body)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a plain token, else a new one."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"x-request-id":
+            given = value.decode("latin-1")
+            if _REQUEST_ID.fullmatch(given):
+                return given
+    return uuid.uuid4().hex
+
+
+def _route(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path_format", None) or getattr(route, "path", None) or "(no route)"
+
+
+def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
+    state = scope.get("state") or {}
+    user = state.get("user")
+    body = seen.body()
+    ticket_id = (scope.get("path_params") or {}).get("ticket_id")
+    if ticket_id is None and seen.status < 400 and isinstance(body.get("ticket_id"), str):
+        ticket_id = body["ticket_id"]  # a submission: the ticket it created or found again
+    error = body.get("error") if seen.status >= 400 else None
+    message = error.get("message") if isinstance(error, dict) else None
+    username = None
+    if seen.login:
+        names = parse_qs(seen.request_body.decode("utf-8", "replace")).get("username")
+        username = names[0][:200] if names else None
+    auth = state.get("auth") or ("token" if user is not None else None)
+    actor_id = getattr(user, "user_id", None)
+    if actor_id is None and seen.login and seen.status < 400:
+        actor_id = username  # a successful login acts as the user it names
+    return audit.AuditEntry(
+        at=audit.now(), actor_id=actor_id, role=getattr(user, "role", None),
+        auth="password" if seen.login else auth, username=username, method=seen.method,
+        route=_route(scope), ticket_id=str(ticket_id)[:200] if ticket_id is not None else None,
+        status=seen.status, outcome=audit.outcome_of(seen.status),
+        error=str(message)[:1000] if message is not None else None, request_id=request_id)
+
+
+async def _record(scope: Scope, seen: _Seen, request_id: str) -> None:
+    entry = _entry(scope, seen, request_id)
+    try:
+        async with scope["app"].state.db.session() as session:
+            await audit.append(session=session, entry=entry)
+    except Exception as err:  # noqa: BLE001  (never fail the caller's action: see the docstring)
+        log.error("audit write failed", error=type(err).__name__,
+                  **entry.model_dump(mode="json", exclude={"id"}))

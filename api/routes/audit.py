@@ -1,0 +1,69 @@
+"""Reading the audit log (admins only; nothing in the API can change it)."""
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime, BaseModel
+
+from api.deps import CurrentUser, SessionDep, require_role
+from api.errors import invalid
+from domain.states import Role
+from readmodel import audit
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditItem(BaseModel):
+    id: int
+    at: datetime
+    actor_id: str | None
+    role: str | None
+    auth: str | None
+    username: str | None
+    method: str
+    route: str
+    ticket_id: str | None
+    status: int
+    outcome: str
+    error: str | None
+    request_id: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditItem]
+    total: int
+    limit: int
+    offset: int
+
+
+def _utc(moment: datetime) -> datetime:
+    """As stored: UTC (SQLite keeps no offset, so every bound must be in the same zone)."""
+    return moment.astimezone(UTC)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/admin/audit", response_model=AuditPage)
+async def audit_log(
+    user: CurrentUser, session: SessionDep,
+    ticket_id: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Annotated[str | None, Query(max_length=200, description="a user id")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="from this moment on")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="before this moment")] = None,
+    outcome: Literal["ok", "refused", "failed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPage:
+    """The audit log, the newest first: who did what through which route, on which ticket, with
+    what outcome (admins)."""
+    require_role(user, Role.ADMIN)
+    if since and until and since >= until:
+        raise invalid("until", "must be after since")
+    where = audit.AuditFilter(ticket_id=ticket_id, actor_id=actor, outcome=outcome,
+                              since=_utc(since) if since else None,
+                              until=_utc(until) if until else None)
+    rows, total = await audit.search(session=session, where=where, limit=limit, offset=offset)
+    items = [AuditItem.model_validate(row.model_dump() | {"at": _as_utc(row.at)}) for row in rows]
+    return AuditPage(items=items, total=total, limit=limit, offset=offset)
