@@ -1,42 +1,27 @@
-"""How fast is the overdue view at a million tickets? A script, not a test.
+"""The overdue view's data: N synthetic tickets in the read model's `ticket` table.
 
-    .venv/bin/python bench/overdue_bench.py                       # SQLite, 1,000,000 tickets
-    .venv/bin/python bench/overdue_bench.py --pg postgresql+asyncpg://user@host/db
-    .venv/bin/python bench/overdue_bench.py --tickets 100000 --runs 10 --pg-cluster
-
-Fills the `ticket` table (schema and indexes from readmodel/tables.py) with N synthetic tickets —
-8 grids, 6 departments, 9 categories, submitted over two years, ~12% open, ~5% overdue, escalated
-ones among them — then times `readmodel.queries.overdue_tickets` itself (its COUNT and its page,
-through the async session, as the API calls it) for a set of cases, and prints p50/p95 in ms and
-the query plans (EXPLAIN QUERY PLAN / EXPLAIN) showing which indexes are used.
-
-A filled database is reused when it already holds N tickets (`--refill` forces a new fill).
-SQLite is filled with executemany in one transaction, PostgreSQL with COPY; indexes are built
-after the fill. `--pg-cluster` starts a throwaway local PostgreSQL (tests/pg.py) for the run.
+8 grids, 6 departments, 9 categories, submitted over two years, ~12% open, ~5% overdue,
+escalated ones among them, each with a ~1 KB snapshot. A filled database is reused when it
+already holds N tickets. SQLite is filled with executemany in one transaction, PostgreSQL with
+COPY; indexes are built after the fill. `now` is fixed (NOW) so a filled database can be reused.
+bench/overdue.py times the view on it.
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import random
 import sqlite3
-import statistics
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import inspect, text
 
-from sqlalchemy import event, inspect, text  # noqa: E402
-
-from domain import demo_city  # noqa: E402
-from readmodel.db import Database, create_schema  # noqa: E402
-from readmodel.queries import OverdueFilter, overdue_tickets  # noqa: E402
-from readmodel.tables import TicketRow  # noqa: E402
+from bench.stats import say
+from domain import demo_city
+from readmodel.db import Database, create_schema
+from readmodel.tables import TicketRow
 
 # 8 grid cells: 2 streets x 2 communities x 2 cells (codes as in the demo city), 6 departments,
 # 9 categories; fixed here so that the data stays the same when the demo city grows.
@@ -142,7 +127,7 @@ async def _create_ticket_indexes(db: Database) -> None:
                 continue
             t0 = time.perf_counter()
             await conn.run_sync(index.create)
-            print(f"  index {index.name}: {time.perf_counter() - t0:.1f} s", flush=True)
+            say(f"  index {index.name}: {time.perf_counter() - t0:.1f} s")
 
 
 async def _drop_stale_indexes(db: Database) -> None:
@@ -153,7 +138,7 @@ async def _drop_stale_indexes(db: Database) -> None:
         for index in found:
             if declared.get(index["name"]) != index["column_names"]:
                 await conn.execute(text(f"DROP INDEX {index['name']}"))
-                print(f"  dropped index {index['name']}", flush=True)
+                say(f"  dropped index {index['name']}")
 
 
 async def _count(db: Database) -> int:
@@ -178,15 +163,16 @@ async def statistics_for_planner(db: Database, analyze: bool) -> None:
             await conn.execute(text("DELETE FROM sqlite_stat1"))
 
 
-async def fill(db: Database, n: int, refill: bool) -> None:
+async def fill(db: Database, n: int, refill: bool) -> float:
+    """N tickets in `ticket` (reused when already there); the seconds the fill took."""
     await create_schema(db.engine)
     have = await _count(db)
     if have == n and not refill:
-        print(f"{db.engine.dialect.name}: reusing {n:,} tickets", flush=True)
+        say(f"{db.engine.dialect.name}: reusing {n:,} tickets")
         await _drop_stale_indexes(db)  # the indexes may have changed since the fill
         await _create_ticket_indexes(db)
-        return
-    print(f"{db.engine.dialect.name}: filling {n:,} tickets", flush=True)
+        return 0.0
+    say(f"{db.engine.dialect.name}: filling {n:,} tickets")
     t0 = time.perf_counter()
     async with db.engine.begin() as conn:
         await conn.execute(text("DROP TABLE ticket"))
@@ -196,9 +182,11 @@ async def fill(db: Database, n: int, refill: bool) -> None:
         _fill_sqlite(db.url.split("///", 1)[1], n)
     else:
         await _fill_pg(db.url, n)
-    print(f"  rows: {time.perf_counter() - t0:.1f} s", flush=True)
+    say(f"  rows: {time.perf_counter() - t0:.1f} s")
     await _create_ticket_indexes(db)
-    print(f"  filled in {time.perf_counter() - t0:.1f} s", flush=True)
+    elapsed = time.perf_counter() - t0
+    say(f"  filled in {elapsed:.1f} s")
+    return elapsed
 
 
 def _fill_sqlite(path: str, n: int) -> None:
@@ -233,117 +221,3 @@ async def _fill_pg(url: str, n: int) -> None:
         await conn.copy_records_to_table("ticket", records=batch, columns=COLUMNS)
     finally:
         await conn.close()
-
-
-# --- timing -----------------------------------------------------------------------------------
-
-CASES: list[tuple[str, OverdueFilter, int]] = [
-    ("first page", OverdueFilter(), 0),
-    ("department=cgj", OverdueFilter(department="cgj"), 0),
-    (f"street={GRIDS[0][:9]}", OverdueFilter(street=GRIDS[0][:9]), 0),
-    ("due_within_hours=24", OverdueFilter(due_within_hours=24), 0),
-    ("deep page (offset 20000)", OverdueFilter(), 20_000),
-    (f"community={GRIDS[2][:12]}, escalation>=3",
-     OverdueFilter(community=GRIDS[2][:12], escalation_level=3), 0),
-    ("department=zjj, due_within_hours=72", OverdueFilter(department="zjj", due_within_hours=72), 0),
-]
-
-
-def _short(line: str, width: int = 150) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-async def explain(db: Database, statements: list[tuple[str, Any]]) -> list[str]:
-    lines: list[str] = []
-    sqlite = db.engine.dialect.name == "sqlite"
-    async with db.engine.connect() as conn:
-        for statement, params in statements:
-            low = statement.lower()
-            kind = ("COUNT" if "count(" in low else "PAGE KEYS" if "order by" in low
-                    else "PAGE ROWS")
-            prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
-            result = await conn.exec_driver_sql(prefix + statement, params)
-            rows = result.fetchall()
-            lines.append(f"    [{kind}]")
-            lines += [f"      {_short(str(r[-1]))}" for r in rows]
-    return lines
-
-
-async def bench(db: Database, runs: int, limit: int) -> None:
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
-        captured.append((statement, parameters))
-
-    print(f"\n{db.engine.dialect.name}: {runs} runs per case (+2 warm-up), limit {limit}",
-          flush=True)
-    for name, where, offset in CASES:
-        timings: list[float] = []
-        total = 0
-        async with db.session() as session:
-            for i in range(runs + 2):
-                t0 = time.perf_counter()
-                page = await overdue_tickets(session=session, now=NOW, where=where, limit=limit,
-                                             offset=offset)
-                elapsed = (time.perf_counter() - t0) * 1000
-                if i >= 2:
-                    timings.append(elapsed)
-                total = page.total
-            event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-            captured.clear()
-            await overdue_tickets(session=session, now=NOW, where=where, limit=limit,
-                                  offset=offset)
-            event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
-        timings.sort()
-        p50 = statistics.median(timings)
-        p95 = timings[max(0, -(-95 * len(timings) // 100) - 1)]
-        print(f"  {name:<40} total {total:>7,}  p50 {p50:8.1f} ms  p95 {p95:8.1f} ms", flush=True)
-        for line in await explain(db, list(captured)):
-            print(line)
-
-
-async def run(url: str, n: int, runs: int, limit: int, refill: bool,
-              analyze: bool = False) -> None:
-    db = Database(url)
-    try:
-        await fill(db, n, refill)
-        await statistics_for_planner(db, analyze)
-    finally:
-        await db.dispose()
-    db = Database(url)  # fresh connections: SQLite reads sqlite_stat1 when it opens
-    try:
-        await bench(db, runs, limit)
-    finally:
-        await db.dispose()
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--limit", type=int, default=50)
-    parser.add_argument("--sqlite", default="data/bench/overdue.db",
-                        help="SQLite file ('' to skip SQLite)")
-    parser.add_argument("--pg", default=None, help="a postgresql+asyncpg:// URL to fill and time")
-    parser.add_argument("--pg-cluster", action="store_true",
-                        help="start a throwaway PostgreSQL (tests/pg.py) and use it")
-    parser.add_argument("--sqlite-analyze", action="store_true",
-                        help="run ANALYZE on SQLite too (the app does not)")
-    parser.add_argument("--refill", action="store_true", help="fill again even if N rows are there")
-    args = parser.parse_args()
-    print(f"now = {NOW.isoformat()}  tickets = {args.tickets:,}")
-    if args.sqlite:
-        Path(args.sqlite).parent.mkdir(parents=True, exist_ok=True)
-        asyncio.run(run(f"sqlite+aiosqlite:///{args.sqlite}", args.tickets, args.runs,
-                        args.limit, args.refill, args.sqlite_analyze))
-    if args.pg:
-        asyncio.run(run(args.pg, args.tickets, args.runs, args.limit, args.refill))
-    if args.pg_cluster:
-        from tests.pg import PgCluster
-
-        with PgCluster() as cluster:
-            asyncio.run(run(cluster.url(), args.tickets, args.runs, args.limit, True))
-
-
-if __name__ == "__main__":
-    main()

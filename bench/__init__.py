@@ -1,0 +1,1 @@
+"""gridflow's benchmark: `bash scripts/bench.sh [--smoke|--quick|--full]` (python -m bench)."""

@@ -1,0 +1,151 @@
+"""One benchmark run: `python -m bench [--smoke|--quick|--full] [options]` (scripts/bench.sh).
+
+Starts its own stack (Temporal dev server on a SQLite file, ticket worker, bare worker, API) in
+a fresh data directory, measures the seven sections of docs/benchmarks.md, prints the table and
+writes docs/benchmarks.md, docs/benchmarks/*.png and docs/benchmarks/results.json (or under
+--out). Sizes come from the preset; every one can be overridden.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import arrivals, backlog, lifecycle, overdue, report
+from bench.client import Api
+from bench.stack import ROOT, Stack, StartupFailed
+from bench.stats import machine, say
+
+PRESETS: dict[str, dict[str, object]] = {
+    # The test suite's run (tests/test_bench_smoke.py): every section, tiny sizes.
+    "smoke": {"concurrency": 2, "lifecycle_seconds": 3, "rates": [4], "arrival_seconds": 2,
+              "overdue_sizes": [1000, 3000], "overdue_runs": 3, "postgres": False,
+              "backlog": [40], "backlog_concurrency": 8, "probes": 4, "probe_spread": 1,
+              "probe_seconds": 3, "visibility_runs": 2},
+    "quick": {"concurrency": 8, "lifecycle_seconds": 30, "rates": [5, 10, 20],
+              "arrival_seconds": 20, "overdue_sizes": [10_000, 100_000], "overdue_runs": 20,
+              "postgres": True, "backlog": [2000], "backlog_concurrency": 16, "probes": 20,
+              "probe_spread": 20, "probe_seconds": 30, "visibility_runs": 10},
+    "full": {"concurrency": 8, "lifecycle_seconds": 60, "rates": [5, 10, 20],
+             "arrival_seconds": 60, "overdue_sizes": [10_000, 100_000, 1_000_000],
+             "overdue_runs": 50, "postgres": True, "backlog": [10_000],
+             "backlog_concurrency": 16, "probes": 50, "probe_spread": 60, "probe_seconds": 60,
+             "visibility_runs": 20},
+}
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x]
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",") if x]
+
+
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    size = parser.add_mutually_exclusive_group()
+    for name in PRESETS:
+        size.add_argument(f"--{name}", dest="preset", action="store_const", const=name)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs",
+                        help="where benchmarks.md and benchmarks/ go (default docs/)")
+    parser.add_argument("--data-dir", type=Path, help="the stack's data (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the data dir afterwards")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "bench",
+                        help="filled overdue-view databases, reused across runs")
+    parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--lifecycle-seconds", type=float)
+    parser.add_argument("--rates", type=_floats, help="e.g. 5,10,20")
+    parser.add_argument("--arrival-seconds", type=float)
+    parser.add_argument("--overdue-sizes", type=_ints, help="e.g. 10000,100000,1000000")
+    parser.add_argument("--overdue-runs", type=int)
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false", default=None)
+    parser.add_argument("--backlog", type=_ints, help="open tickets, e.g. 10000,100000")
+    parser.add_argument("--backlog-concurrency", type=int)
+    parser.add_argument("--probes", type=int)
+    parser.add_argument("--probe-spread", type=float)
+    parser.add_argument("--probe-seconds", type=float)
+    parser.add_argument("--visibility-runs", type=int)
+    parser.add_argument("--note", default="", help="conditions to state in the report")
+    args = parser.parse_args(argv)
+    args.preset = args.preset or "quick"
+    config = dict(PRESETS[args.preset])
+    for key in config:
+        value = getattr(args, key, None)
+        if value is not None:
+            config[key] = value
+    return args, config
+
+
+async def measure(stack: Stack, config: dict[str, object], results: dict[str, object],
+                  cache_dir: Path) -> None:
+    from temporal_client import connect
+
+    api = Api(stack.api_url)
+    client = await connect(stack.settings())
+    try:
+        await api.login("wang", "zhao", "chen")
+        say("\n>> 1-2. ceiling and lifecycles")
+        results["lifecycle"] = await lifecycle.measure(
+            api=api, client=client, concurrency=config["concurrency"],
+            seconds=config["lifecycle_seconds"])
+        say("\n>> 3-4. arrivals (open loop)")
+        results["arrivals"] = await arrivals.measure(
+            api=api, client=client, readmodel_db=stack.readmodel_db, rates=config["rates"],
+            seconds=config["arrival_seconds"], plan=results["lifecycle"]["shape"]["plan"])
+        say("\n>> 6. open tickets (and 5: the overdue question of Temporal visibility)")
+        results["backlog"] = await backlog.measure(
+            api=api, client=client, stack=stack, sizes=config["backlog"],
+            concurrency=config["backlog_concurrency"], probe_count=config["probes"],
+            probe_spread=config["probe_spread"], visibility_runs=config["visibility_runs"])
+    finally:
+        await api.close()
+    say("\n>> 5. overdue view (the stack's processes idle)")
+    results["overdue"] = await overdue.measure(
+        sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
+        postgres=config["postgres"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, config = parse(argv)
+    os.chdir(ROOT)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
+    results: dict[str, object] = {
+        "preset": args.preset, "config": config, "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    stack = Stack(data_dir, probe_seconds=float(config["probe_seconds"]))
+    sticky = stack.settings().worker_max_cached_workflows or 1000
+    results["conditions"] = {"sticky_cache": sticky, "note": args.note}
+    say(f"gridflow benchmark ({args.preset}): data in {data_dir}")
+    code = 0
+    try:
+        stack.start()
+        asyncio.run(measure(stack, config, results, args.cache_dir))
+    except StartupFailed as err:
+        say(f"error: {err}")
+        code = 1
+    finally:
+        stack.stop()
+        if not args.keep and not args.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    if code:
+        return code
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    results["load_after"] = os.getloadavg()
+    (args.out / "benchmarks").mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1,
+                                                                      default=str))
+    path = report.write(results, out=args.out, findings_path=ROOT / "bench" / "FINDINGS.md")
+    report.summary(results)
+    say(f"\nwritten: {path}, {args.out / 'benchmarks'}/*.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
