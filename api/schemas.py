@@ -1,8 +1,9 @@
 """Request bodies and public views of the HTTP API."""
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.geo import CoordSystem
 from domain.photos import MAX_PHOTOS, TicketPhotos, photos_of
@@ -26,28 +27,68 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-PhotoId = Annotated[str, Field(min_length=1, max_length=64)]
+# Free text is stored exactly as given (pages escape it when they show it); only characters no
+# person types are refused: C0 controls other than tab and newlines, DEL (NUL breaks PostgreSQL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+NOT_BLANK = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return _no_control(value)
+
+
+def Text(max_length: int, **kw: Any) -> Any:  # noqa: N802 - a type, as used in annotations
+    """Free text that may be empty (notes)."""
+    return Annotated[str, Field(max_length=max_length, json_schema_extra={"pattern": NO_CONTROL},
+                                **kw), AfterValidator(_no_control)]
+
+
+def Required(max_length: int, **kw: Any) -> Any:  # noqa: N802
+    """Free text with something in it (descriptions, reasons)."""
+    return Annotated[str, Field(min_length=1, max_length=max_length,
+                                json_schema_extra={"pattern": NOT_BLANK}, **kw),
+                     AfterValidator(_not_blank)]
+
+
+# Paging: an offset past this is no page anyone reads (and no integer a database chokes on).
+MAX_OFFSET = 100_000
+
+# Limits (docs/input.md): a description 4000 characters, a reason or note 2000, codes and ids 64.
+DESCRIPTION_MAX, NOTE_MAX, CODE_MAX = 4000, 2000, 64
+Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX, pattern=ID_PATTERN)]
+Note = Text(NOTE_MAX)
+Reason = Required(NOTE_MAX)
+PhotoId = Code
 PhotoIds = Field(default_factory=list, max_length=MAX_PHOTOS,
                  description="photos uploaded first with POST /photos (their photo_id), "
                              f"at most {MAX_PHOTOS}")
 
 
 class IncidentCreate(Body):
-    category: str = Field(min_length=1, max_length=64, examples=["E0101"],
-                          description="a sub-class code (GET /categories)")
-    lat: float = Field(strict=True, ge=-90, le=90, examples=[30.255])
-    lon: float = Field(strict=True, ge=-180, le=180, examples=[120.105])
+    category: Code = Field(examples=["E0101"], description="a sub-class code (GET /categories)")
+    # Integers are numbers too (120 is a longitude); booleans and numeric strings are not.
+    lat: float = Field(strict=True, ge=-90, le=90, allow_inf_nan=False, examples=[30.255])
+    lon: float = Field(strict=True, ge=-180, le=180, allow_inf_nan=False, examples=[120.105])
     coord_system: CoordSystem = Field(
         default=CoordSystem.WGS84, exclude=True,  # not in the request fingerprint: lat/lon are
         # converted to WGS-84 before it is taken, so the same point is the same report
         description="the datum of lat/lon: wgs84 (GPS), gcj02 (Amap, Tencent) or bd09 (Baidu); "
                     "converted to WGS-84, which is all that is stored")
-    description: str = Field(min_length=1, max_length=4000)
-    subject_code: str | None = Field(default=None, max_length=64,
-                                     description="the shop, school or building concerned")
-    device_id: str | None = Field(default=None, min_length=1, max_length=64,
-                                  pattern=r"^[A-Za-z0-9_.:-]+$",
-                                  description="sensors only: the device reporting the fault")
+    description: Required(DESCRIPTION_MAX)  # type: ignore[valid-type]
+    subject_code: Code | None = Field(default=None,
+                                      description="the shop, school or building concerned")
+    device_id: Code | None = Field(default=None,
+                                   description="sensors only: the device reporting the fault")
     urgency: Urgency | None = Field(
         default=None, description="urgent tickets run on natural hours, day and night; "
                                   "default: the category's (GET /categories)")
@@ -62,21 +103,21 @@ class SubmissionPublic(BaseModel):
 
 
 class NoteBody(Body):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class DispatchBody(NoteBody):
-    department: str = Field(min_length=1, max_length=64)
+    department: Code
 
 
 class ReasonBody(NoteBody):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Reason  # type: ignore[valid-type]
 
 
 class VerifyBody(NoteBody):
     outcome: FindingOutcome
     severity: Severity | None = None
-    rectify_due_at: datetime | None = None
+    rectify_due_at: AwareDatetime | None = Field(default=None, description="with timezone")
     rectify_working_days: int | None = Field(default=None, strict=True, ge=1, le=250)
 
 
@@ -93,24 +134,24 @@ class RejectBody(ReasonBody):
 
 class CancelBody(ReasonBody):
     kind: CancelKind
-    duplicate_of: str | None = Field(default=None, max_length=64)
+    duplicate_of: Code | None = None
 
 
 class ExtensionBody(Body):
     working_days: int = Field(strict=True, ge=1, le=60)
-    reason: str = Field(min_length=1, max_length=2000)
-    note: str | None = Field(default=None, max_length=2000)
+    reason: Reason  # type: ignore[valid-type]
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class DecisionBody(Body):
-    reason: str | None = Field(default=None, max_length=2000)
-    note: str | None = Field(default=None, max_length=2000)
+    reason: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class ParkingBody(Body):
-    reason: str = Field(min_length=1, max_length=2000)
-    review_at: datetime = Field(description="when the ticket comes back (with timezone)")
-    note: str | None = Field(default=None, max_length=2000)
+    reason: Reason  # type: ignore[valid-type]
+    review_at: AwareDatetime = Field(description="when the ticket comes back (with timezone)")
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class CurrentDeadline(BaseModel):
@@ -231,5 +272,5 @@ def page_of(items: list[Any], total: int, limit: int, offset: int) -> TicketPage
 
 
 class MergeBody(Body):
-    into: str = Field(min_length=1, max_length=64, description="the surviving ticket")
-    note: str | None = Field(default=None, max_length=2000)
+    into: Code = Field(description="the surviving ticket")
+    note: Note | None = None  # type: ignore[valid-type]

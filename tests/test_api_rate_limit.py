@@ -26,6 +26,7 @@ BACKENDS = ["sqlite"]  # the buckets live in memory: the database plays no part
 @asynccontextmanager
 async def limited(dev_env, db: Database, *, per_minute: float, burst: int,  # type: ignore[no-untyped-def]
                   ) -> AsyncIterator[Gridflow]:
+    """gridflow as tests/api_fixtures.py runs it, with the intake limits given."""
     with tempfile.TemporaryDirectory(prefix="gridflow-data-") as data_dir:
         config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,
                           data_dir=Path(data_dir), intake_per_minute=per_minute,

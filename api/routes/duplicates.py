@@ -8,7 +8,7 @@ from api.authz import area_scope, ensure_in_area, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
 from api.routes.tickets import TicketId
-from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic, page_of
+from api.schemas import MAX_OFFSET, MergeBody, NoteBody, TicketPage, TicketPublic, page_of
 from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, Role, TicketStatus
 from readmodel import queries
@@ -20,7 +20,7 @@ router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
 @router.get("/duplicates", response_model=TicketPage)
 async def review_queue(user: CurrentUser, session: SessionDep,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       offset: Annotated[int, Query(ge=0)] = 0) -> TicketPage:
+                       offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> TicketPage:
     """Reports flagged as probable duplicates, waiting for a supervisor (oldest first; in their
     area)."""
     area = await area_scope(user, session)

@@ -4,13 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, SessionDep, require_role
-from api.schemas import TicketPage, page_of
+from api.schemas import MAX_OFFSET, TicketPage, page_of
 from domain.states import Role
 from readmodel import queries
 
 router = APIRouter(prefix="/my", tags=["work"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.get("/tickets", response_model=TicketPage)

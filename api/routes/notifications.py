@@ -8,6 +8,7 @@ from sqlmodel import col, func, select
 
 from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep, require_role
+from api.schemas import MAX_OFFSET
 from domain.states import Role
 from readmodel.queries import in_area
 from readmodel.tables import Notification, TicketRow
@@ -35,7 +36,8 @@ class NotificationPage(BaseModel):
 @router.get("/notifications", response_model=NotificationPage)
 async def notifications(
     user: CurrentUser, session: SessionDep, ticket_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> NotificationPage:
     """Newest first: supervisors their area's; staff their department's; grid workers their
     grids'."""

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep
-from api.schemas import TicketSummary
+from api.schemas import MAX_OFFSET, TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
 from domain.states import Action
 from readmodel.queries import in_area
@@ -67,7 +67,7 @@ async def pending_requests(*, session: AsyncSession, kind: Literal["extension", 
 
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.get("/extension-requests", response_model=ExtensionRequestPage)

@@ -10,6 +10,7 @@ from api.authz import area_scope, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import invalid
 from api.schemas import (
+    MAX_OFFSET,
     CancelBody,
     DispatchBody,
     NoteBody,
@@ -41,7 +42,7 @@ from readmodel.tables import Department
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
 TicketId = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.get("/overdue", response_model=TicketPage)

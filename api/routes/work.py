@@ -5,13 +5,13 @@ from fastapi import APIRouter, Query
 
 from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep, require_role
-from api.schemas import TicketPage, page_of
+from api.schemas import MAX_OFFSET, TicketPage, page_of
 from domain.states import Role
 from readmodel import queries
 
 router = APIRouter(tags=["work"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.get("/inbox", response_model=TicketPage)
