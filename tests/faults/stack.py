@@ -1,0 +1,193 @@
+"""The real stack as separate processes on localhost, for fault tests: Temporal dev server
+(SQLite file), `worker.py`, uvicorn `api.main:app`, and the read model on PostgreSQL behind a
+fault-injecting proxy (tests/faults/proxy.py). Built from devstack.py's pieces."""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from sqlmodel import func, select, update
+from temporalio.client import Client
+
+import devstack
+from devstack import Child
+from readmodel.calendar_store import load_year, year_schedule
+from readmodel.db import Database
+from readmodel.tables import Category, TicketRow
+from settings import Settings
+from temporal_client import connect
+from workflows.search_attributes import dev_server_args
+
+START_TIMEOUT = 60.0
+LOGS_KEPT = devstack.ROOT / "test-artifacts" / "faults" / "logs"  # the last run's
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_for(what: str, ready, timeout: float, *, every: float = 0.3,  # type: ignore[no-untyped-def]
+                   child: Child | None = None) -> None:
+    """Poll `ready()` (sync or async) until true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if child is not None and not child.alive:
+            raise AssertionError(f"{child.name} exited ({child.proc.returncode}) while waiting for "
+                                 f"{what}; last lines of {child.log_path}:\n{child.tail()}")
+        result = ready()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            tail = f"; last lines of {child.log_path}:\n{child.tail()}" if child else ""
+            raise AssertionError(f"{what}: not reached within {timeout:.0f} s{tail}")
+        await asyncio.sleep(every)
+
+
+class Stack:
+    """Start with `await Stack(...).start()`, always `await stack.close()` (kills everything)."""
+
+    def __init__(self, *, root: Path, pg_url: str, intake_per_minute: float = 100_000,
+                 intake_burst: int = 10_000) -> None:
+        self.root = root
+        self.log_dir = root / "logs"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.pg_url = pg_url  # direct: the harness's own checks never go through the proxy
+        self.pg_port = int(pg_url.rsplit(":", 1)[1].split("/", 1)[0])
+        self.temporal_port, self.api_port, self.proxy_port = free_port(), free_port(), free_port()
+        self.base_url = f"http://127.0.0.1:{self.api_port}"
+        proxied = pg_url.replace(f":{self.pg_port}/", f":{self.proxy_port}/")
+        self.env = dict(
+            os.environ, PYTHONUNBUFFERED="1", GRIDFLOW_DATA_DIR=str(root / "data"),
+            GRIDFLOW_DATABASE_URL=proxied,
+            GRIDFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
+            GRIDFLOW_INTAKE_PER_MINUTE=str(intake_per_minute),
+            GRIDFLOW_INTAKE_BURST=str(intake_burst),
+        )
+        self.config = Settings(database_url=pg_url,
+                               temporal_address=self.env["GRIDFLOW_TEMPORAL_ADDRESS"])
+        self.children: dict[str, Child] = {}
+        self.db = Database(pg_url)
+        self.client: Client | None = None
+        # Every (reporter, Idempotency-Key) any scenario sent → the ticket id it was told.
+        self.ledger: dict[tuple[str, str], str] = {}
+
+    # --- the processes -------------------------------------------------------------------
+    def _spawn(self, name: str, argv: list[str]) -> Child:
+        child = Child(name, argv, env=self.env, log_dir=self.log_dir)
+        self.children[name] = child
+        return child
+
+    async def start(self) -> Stack:
+        try:
+            self._spawn("proxy", [sys.executable, "-m", "tests.faults.proxy", "--listen-port",
+                                  str(self.proxy_port), "--target-port", str(self.pg_port)])
+            await self.start_temporal()
+            await asyncio.wait_for(devstack.prepare(self.config, self.children["temporal"]),
+                                   START_TIMEOUT)
+            await self._tune_demo_city()
+            await wait_for("proxy listening", lambda: "proxy listening" in self.proxy.output(),
+                           10, child=self.proxy)
+            await self.start_worker()
+            await self.start_api()
+            self.client = await connect(self.config)
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    @property
+    def proxy(self) -> Child:
+        return self.children["proxy"]
+
+    async def start_temporal(self) -> None:
+        argv = [str(devstack.BIN / "temporal"), "server", "start-dev",
+                "--db-filename", str(self.root / "temporal.db"), "--ip", "127.0.0.1",
+                "--port", str(self.temporal_port), "--headless", "--log-level", "warn",
+                *dev_server_args()]
+        child = self._spawn("temporal", argv)
+        await wait_for("Temporal accepting connections", lambda: _port_open(self.temporal_port),
+                       START_TIMEOUT, child=child)
+
+    async def stop_temporal(self) -> None:
+        """A clean stop (SIGINT, as Ctrl-C); its SQLite file keeps everything."""
+        await asyncio.to_thread(self.children["temporal"].stop)
+
+    async def start_worker(self) -> None:
+        child = self._spawn("worker", [sys.executable, "worker.py"])
+        await wait_for("worker started", lambda: "worker started" in child.output(),
+                       START_TIMEOUT, child=child)
+
+    def kill_worker(self) -> None:
+        """kill -9 the worker's whole process group: no shutdown, no goodbye to Temporal."""
+        child = self.children["worker"]
+        os.killpg(child.proc.pid, signal.SIGKILL)
+        child.proc.wait(10)
+        child.stop()  # closes its log
+
+    async def start_api(self) -> None:
+        child = self._spawn("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
+                                    "127.0.0.1", "--port", str(self.api_port),
+                                    "--no-access-log"])
+        await wait_for("API answering", lambda: devstack.http_answers(f"{self.base_url}/healthz"),
+                       START_TIMEOUT, child=child)
+
+    def cut_database(self) -> None:
+        self._signal_proxy(signal.SIGUSR1, "proxy cut")
+
+    def restore_database(self) -> None:
+        self._signal_proxy(signal.SIGUSR2, "proxy restored")
+
+    def _signal_proxy(self, sig: signal.Signals, line: str) -> None:
+        before = self.proxy.output().count(line)
+        self.proxy.proc.send_signal(sig)
+        deadline = time.monotonic() + 10
+        while self.proxy.output().count(line) == before:
+            assert time.monotonic() < deadline, f"the proxy did not log '{line}' within 10 s"
+            time.sleep(0.05)
+
+    def check_alive(self) -> None:
+        for child in self.children.values():
+            assert child.alive, (f"{child.name} died (code {child.proc.returncode}); last lines "
+                                 f"of {child.log_path}:\n{child.tail()}")
+
+    async def close(self) -> None:
+        for name in ("api", "worker", "temporal", "proxy"):
+            if name in self.children:
+                await asyncio.to_thread(self.children[name].stop)
+        await self.db.dispose()
+        # The processes' logs outlive the temporary directory, for a look after a failure.
+        shutil.rmtree(LOGS_KEPT, ignore_errors=True)
+        shutil.copytree(self.log_dir, LOGS_KEPT)
+
+    # --- the demo city, as the tests' `db` fixture has it ---------------------------------
+    async def _tune_demo_city(self) -> None:
+        """Reports at one spot stay separate tickets (no duplicate review: the load reuses
+        spots), and years the official schedule lacks get weekdays so deadlines can be dated."""
+        async with self.db.session() as session:
+            await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
+            await session.commit()
+            this_year = time.gmtime().tm_year
+            for year in (this_year, this_year + 1, this_year + 2):
+                if await year_schedule(session=session, year=year) is None:
+                    await load_year(session=session, year=year, holidays=[], workdays=[],
+                                    source="fault tests: weekdays only")
+
+    async def ticket_rows(self) -> int:
+        async with self.db.session() as session:
+            return (await session.exec(select(func.count()).select_from(TicketRow))).one()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
