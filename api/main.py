@@ -27,7 +27,7 @@ from api.routes import (
 from api.routes import battle_map, daily, my, photos
 from api.routes import audit as audit_routes
 from api.audit import AuditMiddleware
-from api.routes import auth
+from api.routes import admin_users, auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from settings import Settings, settings
@@ -62,6 +62,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                    notifications, subjects, duplicates, map, requests):
         api.include_router(module.router)
     api.include_router(auth.router)
+    api.include_router(admin_users.router)
     api.include_router(audit_routes.router)
     app.include_router(api)
     pages.install(app)  # the web app: pages, /sw.js, /static
