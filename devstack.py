@@ -183,10 +183,12 @@ async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
 
 def banner(*, api: str, ui: str, data_dir: Path, log_dir: Path, database_url: str) -> str:
     from domain import demo_city
+    from domain.demo.people import API_KEYS
 
-    rows = [("token", "user", "role", "department", "name")]
-    for user_id, name, role, dept, _grids, token in demo_city.USERS:
-        rows.append((token, user_id, role, dept or "-", name))
+    rows = [("user", "password", "role", "department", "name")]
+    for user_id, name, role, dept, _grids, password in demo_city.USERS:
+        if role != "sensor":  # machines use API keys, below
+            rows.append((user_id, password, role, dept or "-", name))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     table = "\n".join(
         "    " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
@@ -197,6 +199,7 @@ def banner(*, api: str, ui: str, data_dir: Path, log_dir: Path, database_url: st
     except ValueError:
         logs = log_dir
     spot = demo_city.GRIDS[1].inside  # in wang's grid
+    gateway_key = API_KEYS[0][3]
     lat, lon = round(spot.lat, 6), round(spot.lon, 6)
     return f"""
 gridflow is up.
@@ -207,13 +210,16 @@ gridflow is up.
   data         {data_dir}  (read model: {database_url})
   logs         tail -f {logs}/*.log
 
-Demo users: send  Authorization: Bearer <token>
+Demo users: log in with user name and password (docs/auth.md)
 {table}
+Sensor gateway API key: send  X-API-Key: {gateway_key}
 
 Report an incident as grid worker wang (keep the Idempotency-Key when retrying the same report):
 
+  TOKEN=$(curl -s {api}/api/v1/auth/token -d username=wang -d password=demo-worker-wang \\
+          | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
   curl -s -X POST {api}/api/v1/incidents \\
-    -H 'Authorization: Bearer demo-worker-wang' \\
+    -H "Authorization: Bearer $TOKEN" \\
     -H "Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')" \\
     -H 'Content-Type: application/json' \\
     -d '{{"category":"E0101","lat":{lat},"lon":{lon},"description":"垃圾堆在巷口 garbage at the lane entrance"}}'
