@@ -121,8 +121,20 @@ def _request_id(scope: Scope) -> str:
 
 
 def _route(scope: Scope) -> str:
+    """The matched route's template with its routers' prefixes, e.g. /api/v1/tickets/{ticket_id}.
+
+    A route included from a router knows only its own template (/tickets/{ticket_id}); the
+    prefixes are what of the path comes before the part that template matches.
+    """
     route = scope.get("route")
-    return getattr(route, "path_format", None) or getattr(route, "path", None) or "(no route)"
+    template, regex = getattr(route, "path_format", None), getattr(route, "path_regex", None)
+    if not template or regex is None:
+        return "(no route)"
+    path: str = scope["path"]
+    for cut in [i for i, c in enumerate(path) if c == "/"]:
+        if regex.match(path[cut:]):
+            return path[:cut] + template
+    return template
 
 
 def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
@@ -156,5 +168,5 @@ async def _record(scope: Scope, seen: _Seen, request_id: str) -> None:
         async with scope["app"].state.db.session() as session:
             await audit.append(session=session, entry=entry)
     except Exception as err:  # noqa: BLE001  (never fail the caller's action: see the docstring)
-        log.error("audit write failed", error=type(err).__name__,
+        log.error("audit write failed", failure=type(err).__name__,
                   **entry.model_dump(mode="json", exclude={"id"}))
