@@ -73,6 +73,14 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]
     parser.add_argument("--probe-seconds", type=float)
     parser.add_argument("--visibility-runs", type=int)
     parser.add_argument("--note", default="", help="conditions to state in the report")
+    parser.add_argument("--env", action="append", default=[], metavar="GRIDFLOW_X=VALUE",
+                        help="extra settings for the stack (worker tuning experiments)")
+    parser.add_argument("--temporal-arg", action="append", default=[], metavar="ARG",
+                        help="extra `temporal server start-dev` argument (experiments)")
+    parser.add_argument("--only", type=lambda t: set(t.split(",")),
+                        default={"lifecycle", "arrivals", "backlog", "overdue"},
+                        help="sections to run: lifecycle,arrivals,backlog,overdue (experiments; "
+                             "the report needs all)")
     args = parser.parse_args(argv)
     args.preset = args.preset or "quick"
     config = dict(PRESETS[args.preset])
@@ -84,7 +92,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]
 
 
 async def measure(stack: Stack, config: dict[str, object], results: dict[str, object],
-                  cache_dir: Path) -> None:
+                  cache_dir: Path, only: set[str]) -> None:
     from temporal_client import connect
 
     api = Api(stack.api_url)
@@ -94,22 +102,25 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
         say("\n>> 1-2. ceiling and lifecycles")
         results["lifecycle"] = await lifecycle.measure(
             api=api, client=client, concurrency=config["concurrency"],
-            seconds=config["lifecycle_seconds"])
-        say("\n>> 3-4. arrivals (open loop)")
-        results["arrivals"] = await arrivals.measure(
-            api=api, client=client, readmodel_db=stack.readmodel_db, rates=config["rates"],
-            seconds=config["arrival_seconds"], plan=results["lifecycle"]["shape"]["plan"])
-        say("\n>> 6. open tickets (and 5: the overdue question of Temporal visibility)")
-        results["backlog"] = await backlog.measure(
+            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0)
+        if "arrivals" in only:
+            say("\n>> 3-4. arrivals (open loop)")
+            results["arrivals"] = await arrivals.measure(
+                api=api, client=client, readmodel_db=stack.readmodel_db, rates=config["rates"],
+                seconds=config["arrival_seconds"], plan=results["lifecycle"]["shape"]["plan"])
+        if "backlog" in only:
+            say("\n>> 6. open tickets (and 5: the overdue question of Temporal visibility)")
+            results["backlog"] = await backlog.measure(
             api=api, client=client, stack=stack, sizes=config["backlog"],
             concurrency=config["backlog_concurrency"], probe_count=config["probes"],
-            probe_spread=config["probe_spread"], visibility_runs=config["visibility_runs"])
+                probe_spread=config["probe_spread"], visibility_runs=config["visibility_runs"])
     finally:
         await api.close()
-    say("\n>> 5. overdue view (the stack's processes idle)")
-    results["overdue"] = await overdue.measure(
-        sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
-        postgres=config["postgres"])
+    if "overdue" in only:
+        say("\n>> 5. overdue view (the stack's processes idle)")
+        results["overdue"] = await overdue.measure(
+            sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
+            postgres=config["postgres"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,14 +130,17 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {
         "preset": args.preset, "config": config, "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
-    stack = Stack(data_dir, probe_seconds=float(config["probe_seconds"]))
+    extra = dict(e.split("=", 1) for e in args.env)
+    stack = Stack(data_dir, probe_seconds=float(config["probe_seconds"]), worker_env=extra,
+                  temporal_args=args.temporal_arg)
     sticky = stack.settings().worker_max_cached_workflows or 1000
-    results["conditions"] = {"sticky_cache": sticky, "note": args.note}
+    results["conditions"] = {"sticky_cache": sticky, "note": args.note, "env": extra,
+                             "temporal_args": args.temporal_arg}
     say(f"gridflow benchmark ({args.preset}): data in {data_dir}")
     code = 0
     try:
         stack.start()
-        asyncio.run(measure(stack, config, results, args.cache_dir))
+        asyncio.run(measure(stack, config, results, args.cache_dir, args.only))
     except StartupFailed as err:
         say(f"error: {err}")
         code = 1

@@ -12,6 +12,24 @@ SECTIONS = ["1. Ceiling: bare Temporal", "2. Ticket lifecycles through the API",
             "6. Open tickets held on their deadlines", "7. Headroom"]
 
 
+HOW_TO_RUN = """## Running it
+
+```bash
+bash scripts/bench.sh --full          # the run above (~45 min on 2 cores); writes this file
+bash scripts/bench.sh --quick         # smaller sizes (the default)
+bash scripts/bench.sh --smoke --out /tmp/bench   # what tests/test_bench_smoke.py runs (~1 min)
+bash scripts/bench.sh --full --backlog 10000,100000   # also hold 100k open tickets (hours)
+.venv/bin/python -m bench.profile submit --rate 10    # py-spy profiles of API and worker
+```
+
+Every size has an option (`python -m bench --help`): `--concurrency`, `--lifecycle-seconds`,
+`--rates`, `--arrival-seconds`, `--overdue-sizes`, `--overdue-runs`, `--no-postgres`,
+`--backlog`, `--probes`, `--probe-seconds`; `--env GRIDFLOW_WORKER_…=N` and `--temporal-arg`
+try worker or server settings; `--out DIR` writes the report elsewhere; filled overdue-view
+databases are kept in `data/bench/` and reused. The stack runs in a fresh temp dir, on free
+ports, so a running `scripts/up.sh` is not disturbed.""".splitlines()
+
+
 def _n(value: Any, digits: int = 0, unit: str = "") -> str:
     if value is None:
         return "–"
@@ -191,7 +209,7 @@ def markdown(r: dict[str, Any], findings: str) -> str:
         *_table(["target", "this run", ""], targets(r)), ""]
     for title, body in sections(r).items():
         lines += [f"## {title}", "", *body, ""]
-    lines += ["## Findings, profiles and fixes", "", findings.strip(), ""]
+    lines += ["## Findings, profiles and fixes", "", findings.strip(), "", *HOW_TO_RUN]
     return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ class Stack:
     data_dir: Path
     probe_seconds: float = 60.0
     worker_env: dict[str, str] = field(default_factory=dict)
+    temporal_args: list[str] = field(default_factory=list)  # e.g. --sqlite-pragma (experiments)
     children: dict[str, Child] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,6 +86,7 @@ class Stack:
             str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(self.temporal_db),
             "--ip", host, "--port", port, "--headless", "--http-port", str(free_port()),
             "--metrics-port", str(free_port()), "--log-level", "warn", *dev_server_args(),
+            *self.temporal_args,
         ], env=self.env, log_dir=self.log_dir)
         config = self.settings()
         asyncio.run(prepare(config, self.children["temporal"], timeout=60))
