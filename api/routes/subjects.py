@@ -88,7 +88,9 @@ async def sunshine_lookup(code: Code, session: SessionDep) -> SubjectPublic:
 
 @router.get("/subjects/{code}", response_model=SubjectDetail)
 async def subject(code: Code, user: CurrentUser, session: SessionDep) -> SubjectDetail:
-    """A subject's colour, open problems, observation and history (a supervisor: in their area)."""
+    """A subject's colour, open problems, observation and history (people, not machine clients;
+    a supervisor: in their area)."""
+    require_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.ADMIN)
     row = await _row(session, code)
     ensure_in_area(user, grid=row.grid, what=f"subject {code}")
     return SubjectDetail(code=row.code, name=row.name, colour=row.colour, kind=row.kind,

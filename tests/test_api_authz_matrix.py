@@ -1,0 +1,300 @@
+"""Who may do what: every route of the app × every principal, with the exact status code.
+
+A route of create_app() without a row in MATRIX fails `test_every_route_has_a_row`, so a new
+route cannot slip in unreviewed. Principals: anonymous; wang on a ticket in his grid and on one in
+li's grid (wang_other); zhao (cgj) and qian (zjj) on a cgj ticket; wu (street supervisor) on a
+ticket in his street and in another street (wu_other); chen (the command centre); the admin; the
+sensor gateway. The shared tickets are prepared once for the module; an allowed state-changing
+cell gets a fresh ticket in the state its action needs, so its success code is exact."""
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from api.main import create_app
+from tests.authz_world import (
+    ADMIN, HOME_GRID, P, TOKEN, ROAD_DAMAGE_RULE, World, world,  # noqa: F401
+)
+from tests.factories import GARBAGE, UNLICENSED_BUSINESS
+
+Args = tuple[dict[str, str], dict[str, Any]]  # path parameters, request keyword arguments
+Prepare = Callable[[World, str, bool], Awaitable[Args]]
+
+
+def codes(default: int, **cells: int) -> dict[str, int]:
+    """Every principal gets `default`, anonymous 401, unless named."""
+    return {p: default for p in P} | {"anon": 401} | cells
+
+
+EVERYONE = codes(200)
+SUPERVISORS = codes(403, wu=200, wu_other=200, chen=200)
+CONFIG_READERS = codes(403, wu=200, wu_other=200, chen=200, admin=200)
+PAGE = codes(200, anon=200)
+
+
+def admin_only(success: int) -> dict[str, int]:
+    return codes(403, admin=success)
+
+
+@dataclass
+class Row:
+    expected: dict[str, int]
+    prepare: Prepare | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def on_ticket(state: str, body: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None
+              ) -> Prepare:
+    """A ticket action: an allowed cell acts on a fresh ticket in `state`, a refused one on the
+    principal's own shared ticket (open and untouched, so only who asks can decide)."""
+    async def prepare(w: World, p: str, allowed: bool) -> Args:
+        ticket_id = await w.fresh(state) if allowed else w.ticket_of(p)
+        payload = body(w) if callable(body) else body
+        return {"ticket_id": ticket_id}, ({"json": payload} if payload is not None else {})
+    return prepare
+
+
+def static(path: dict[str, str] | None = None, **kwargs: Any) -> Prepare:
+    async def prepare(w: World, p: str, allowed: bool) -> Args:
+        return dict(path or {}), kwargs
+    return prepare
+
+
+async def _report(w: World, p: str, allowed: bool) -> Args:
+    return {}, w.report_args(p)
+
+
+async def _photo_upload(w: World, p: str, allowed: bool) -> Args:
+    return {}, w.photo_args()
+
+
+async def _photo(w: World, p: str, allowed: bool) -> Args:
+    return {"photo_id": w.photo_of(p)}, {}
+
+
+async def _subject(w: World, p: str, allowed: bool) -> Args:
+    return {"code": w.subject_of(p)}, {}
+
+
+async def _recheck(w: World, p: str, allowed: bool) -> Args:
+    return {"code": w.subject_of(p)}, {"json": {"clean": False, "note": "still untidy"}}
+
+
+async def _black(w: World, p: str, allowed: bool) -> Args:
+    code = w.subject_of(p, home=w.black_subject)
+    return {"code": code}, {"json": {"reason": "shut_down"}}
+
+
+async def _reinstate(w: World, p: str, allowed: bool) -> Args:
+    return {"code": await w.black_subject_fresh() if allowed else w.subject_of(p)}, {}
+
+
+async def _new_subject(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"json": {"code": w.unique("AZ-N"), "name": "新店", "kind": "shop",
+                         "grid": HOME_GRID}}
+
+
+async def _deadline_rule(w: World, p: str, allowed: bool) -> Args:
+    return {"rule_id": str(await w.deadline_rule() if allowed else w.standing_rule)}, {}
+
+
+async def _new_routing_rule(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"json": w.routing_rule_body()}
+
+
+async def _end_routing_rule(w: World, p: str, allowed: bool) -> Args:
+    return {"rule_id": await w.routing_rule() if allowed else ROAD_DAMAGE_RULE}, {}
+
+
+async def _new_user(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"json": w.user_body()}
+
+
+async def _user(w: World, p: str, allowed: bool) -> Args:
+    user_id = await w.new_user() if allowed else w.standing_user
+    return {"user_id": user_id}, {"json": {"name": "改名 renamed", "grids": [HOME_GRID]}}
+
+
+async def _api_key(w: World, p: str, allowed: bool) -> Args:
+    return {"key_id": await w.new_key() if allowed else w.standing_key}, {}
+
+
+async def _login(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"data": w.login_form(p)}
+
+
+async def _logout(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"headers": await w.own_session_headers(p)}
+
+
+TODAY = datetime.now(UTC).date()
+PERIOD = {"from": str(TODAY - timedelta(days=7)), "to": str(TODAY + timedelta(days=1))}
+HOLD_DAYS = {"working_days": 1, "reason": "材料未到 waiting for parts"}
+
+
+def _parking(w: World) -> dict[str, Any]:
+    return {"reason": "待拆迁 awaiting demolition",
+            "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+
+
+V = "/api/v1"
+T = f"{V}/tickets/{{ticket_id}}"
+MATRIX: dict[tuple[str, str], Row] = {
+    # reporting and reading tickets
+    ("POST", f"{V}/incidents"): Row(codes(403, wang=201, sensor=201), _report),
+    ("GET", f"{V}/tickets/overdue"): Row(SUPERVISORS),
+    ("GET", T): Row(codes(403, wang=200, zhao=200, wu=200, chen=200), on_ticket("dispatched")),
+    ("GET", f"{V}/my/tickets"): Row(codes(403, wang=200, wang_other=200, sensor=200)),
+    ("GET", f"{V}/my/write-off-checks"): Row(codes(403, wang=200, wang_other=200)),
+    ("GET", f"{V}/inbox"): Row(codes(403, zhao=200, qian=200)),
+    ("GET", f"{V}/dispatch-queue"): Row(SUPERVISORS),
+    ("GET", f"{V}/duplicates"): Row(SUPERVISORS),
+    ("GET", f"{V}/extension-requests"): Row(SUPERVISORS),
+    ("GET", f"{V}/parking-requests"): Row(SUPERVISORS),
+    ("GET", f"{V}/notifications"): Row(codes(200, admin=403, sensor=403)),
+    # acting on tickets
+    ("POST", f"{T}/dispatch"): Row(codes(403, wu=200, chen=200),
+                                   on_ticket("manual_dispatch", {"department": "cgj"})),
+    ("POST", f"{T}/claim"): Row(codes(403, zhao=200), on_ticket("dispatched")),
+    ("POST", f"{T}/return"): Row(codes(403, zhao=200),
+                                 on_ticket("dispatched", {"reason": "不归我们 not ours"})),
+    ("POST", f"{T}/start-verification"): Row(codes(403, zhao=200), on_ticket("claimed")),
+    ("POST", f"{T}/verify"): Row(codes(403, zhao=200),
+                                 on_ticket("claimed", {"outcome": "fixed_on_site"})),
+    ("POST", f"{T}/rectified"): Row(codes(403, zhao=200), on_ticket("rectifying")),
+    ("POST", f"{T}/write-off"): Row(codes(403, wang=200, wu=200, chen=200),
+                                    on_ticket("resolved")),
+    ("POST", f"{T}/reject"): Row(codes(403, wang=200, wu=200, chen=200),
+                                 on_ticket("resolved", {"reason": "还有垃圾 still there"})),
+    ("POST", f"{T}/cancel"): Row(codes(403, wu=200, chen=200), on_ticket(
+        "dispatched", {"reason": "无效 invalid", "kind": "invalid"})),
+    ("POST", f"{T}/request-extension"): Row(codes(403, zhao=200),
+                                            on_ticket("dispatched", HOLD_DAYS)),
+    ("POST", f"{T}/approve-extension"): Row(codes(403, wu=200, chen=200),
+                                            on_ticket("extension_requested")),
+    ("POST", f"{T}/refuse-extension"): Row(codes(403, wu=200, chen=200),
+                                           on_ticket("extension_requested")),
+    ("POST", f"{T}/request-parking"): Row(codes(403, zhao=200), on_ticket("dispatched", _parking)),
+    ("POST", f"{T}/approve-parking"): Row(codes(403, wu=200, chen=200),
+                                          on_ticket("parking_requested")),
+    ("POST", f"{T}/refuse-parking"): Row(codes(403, wu=200, chen=200),
+                                         on_ticket("parking_requested")),
+    ("POST", f"{T}/unpark"): Row(codes(403, wu=200, chen=200), on_ticket("parked")),
+    ("POST", f"{T}/merge"): Row(codes(403, wu=200, chen=200), on_ticket(
+        "duplicate_review", lambda w: {"into": w.duplicate_target})),
+    ("POST", f"{T}/keep-separate"): Row(codes(403, wu=200, chen=200),
+                                        on_ticket("duplicate_review")),
+    # photos
+    ("POST", f"{V}/photos"): Row(codes(201, admin=403, sensor=403), _photo_upload),
+    ("GET", f"{V}/photos/{{photo_id}}"): Row(codes(404, wang=200, zhao=200, wu=200, chen=200),
+                                             _photo),
+    # aggregates
+    ("GET", f"{V}/map/tickets"): Row(SUPERVISORS),
+    ("GET", f"{V}/map/grid-counts"): Row(SUPERVISORS),
+    ("GET", f"{V}/metrics"): Row(SUPERVISORS, static(params=PERIOD)),
+    ("GET", f"{V}/metrics.csv"): Row(SUPERVISORS, static(params=PERIOD)),
+    ("GET", f"{V}/metrics/daily"): Row(SUPERVISORS, static(params=PERIOD)),
+    # reference data, for anyone signed in
+    ("GET", f"{V}/me"): Row(EVERYONE),
+    ("GET", f"{V}/categories"): Row(EVERYONE),
+    ("GET", f"{V}/category-classes"): Row(EVERYONE),
+    ("GET", f"{V}/departments"): Row(EVERYONE),
+    ("GET", f"{V}/map"): Row(EVERYONE),
+    ("GET", f"{V}/routing/preview"): Row(EVERYONE, static(params={"category": GARBAGE,
+                                                                   "grid": HOME_GRID})),
+    # configuration: supervisors read what their desk shows, admins write
+    ("GET", f"{V}/calendar/deadline"): Row(CONFIG_READERS, static(params={
+        "start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"})),
+    ("GET", f"{V}/admin/calendar/{{year}}"): Row(CONFIG_READERS, static({"year": str(TODAY.year)})),
+    ("PUT", f"{V}/admin/calendar/{{year}}"): Row(admin_only(200), static(
+        {"year": "2150"}, json={"holidays": [], "workdays": [], "source": "authz matrix"})),
+    ("GET", f"{V}/admin/deadline-rules"): Row(CONFIG_READERS),
+    ("POST", f"{V}/admin/deadline-rules"): Row(admin_only(201), static(json={
+        "stage": "claim", "amount": 2, "unit": "working_days", "category": UNLICENSED_BUSINESS})),
+    ("DELETE", f"{V}/admin/deadline-rules/{{rule_id}}"): Row(admin_only(204), _deadline_rule),
+    ("GET", f"{V}/admin/routing-rules"): Row(CONFIG_READERS),
+    ("GET", f"{V}/admin/routing-rules/{{rule_id}}"): Row(CONFIG_READERS,
+                                                         static({"rule_id": ROAD_DAMAGE_RULE})),
+    ("POST", f"{V}/admin/routing-rules"): Row(admin_only(201), _new_routing_rule),
+    ("PUT", f"{V}/admin/routing-rules/{{rule_id}}"): Row(admin_only(200), static(
+        {"rule_id": ROAD_DAMAGE_RULE}, json={"note": "authz matrix: same department"})),
+    ("DELETE", f"{V}/admin/routing-rules/{{rule_id}}"): Row(admin_only(200), _end_routing_rule),
+    ("POST", f"{V}/map/reload"): Row(admin_only(200)),
+    # subjects
+    ("POST", f"{V}/admin/subjects"): Row(admin_only(201), _new_subject),
+    ("GET", f"{V}/public/subjects/{{code}}"): Row(codes(200, anon=200), _subject),
+    ("GET", f"{V}/subjects/{{code}}"): Row(codes(200, wu_other=403, sensor=403), _subject),
+    ("POST", f"{V}/subjects/{{code}}/recheck"): Row(codes(403, wang=200, wu=200, chen=200),
+                                                    _recheck),
+    ("POST", f"{V}/subjects/{{code}}/black"): Row(codes(403, wu=200, chen=200), _black),
+    ("POST", f"{V}/subjects/{{code}}/reinstate"): Row(codes(403, wu=200, chen=200), _reinstate),
+    # authentication and the audit log (docs/auth.md)
+    ("POST", f"{V}/auth/token"): Row(codes(200), _login),  # the gateway has a password too
+    ("POST", f"{V}/auth/logout"): Row(codes(204, sensor=400), _logout),
+    ("GET", f"{V}/admin/audit"): Row(admin_only(200)),
+    ("GET", f"{V}/admin/users"): Row(admin_only(200)),
+    ("POST", f"{V}/admin/users"): Row(admin_only(201), _new_user),
+    ("PATCH", f"{V}/admin/users/{{user_id}}"): Row(admin_only(200), _user),
+    ("GET", f"{V}/admin/api-keys"): Row(admin_only(200)),
+    ("POST", f"{V}/admin/api-keys"): Row(admin_only(201), static(
+        json={"user_id": "gateway", "label": "authz matrix"})),
+    ("DELETE", f"{V}/admin/api-keys/{{key_id}}"): Row(admin_only(200), _api_key),
+    # the web app's pages are shells: their data comes from the API above, with the caller's token
+    ("GET", "/"): Row(codes(303, anon=303)),
+    ("GET", "/login"): Row(PAGE),
+    ("GET", "/app/worker"): Row(PAGE),
+    ("GET", "/app/worker/tickets"): Row(PAGE),
+    ("GET", "/app/worker/ticket"): Row(PAGE),
+    ("GET", "/app/worker/checks"): Row(PAGE),
+    ("GET", "/app/department"): Row(PAGE),
+    ("GET", "/app/department/tickets/{ticket_id}"): Row(codes(303, anon=303),
+                                                        static({"ticket_id": "GF-X"})),
+    ("GET", "/app/supervisor"): Row(PAGE),
+    ("GET", "/app/supervisor/tickets/{ticket_id}"): Row(PAGE, static({"ticket_id": "GF-X"})),
+    ("GET", "/app/supervisor/map"): Row(PAGE),
+    ("GET", "/app/supervisor/charts"): Row(PAGE),
+    ("GET", "/sw.js"): Row(PAGE),
+    ("GET", "/manifest.webmanifest"): Row(PAGE),
+    ("GET", "/healthz"): Row(PAGE),
+}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    found = set()
+    for context in iter_route_contexts(create_app().routes):
+        if isinstance(context.original_route, APIRoute):
+            found |= {(method, context.path) for method in context.methods}
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    routes = app_routes()
+    assert sorted(routes - MATRIX.keys()) == [], "routes without a row in the authz matrix"
+    assert sorted(MATRIX.keys() - routes) == [], "rows for routes the app no longer has"
+
+
+async def cell(w: World, method: str, path: str, row: Row, p: str) -> tuple[str, int, str]:
+    allowed = row.expected[p] < 300
+    params, kwargs = await (row.prepare or static())(w, p, allowed)
+    kwargs = {**row.kwargs, **kwargs}
+    headers = kwargs.pop("headers", None)
+    if headers is None:
+        headers = await w.gf.headers(TOKEN[p]) if TOKEN[p] else {}
+    headers = headers | kwargs.pop("extra_headers", {})
+    url = path.format(**params)
+    response = await w.gf.http.request(method, url, headers=headers, **kwargs)
+    return p, response.status_code, response.text[:300]
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_status_code_of_every_principal(world: World, route: tuple[str, str]) -> None:
+    method, path = route
+    row = MATRIX[route]
+    results = await asyncio.gather(*(cell(world, method, path, row, p) for p in P))
+    wrong = [f"{p}: got {status}, expected {row.expected[p]}: {text}"
+             for p, status, text in results if status != row.expected[p]]
+    assert wrong == [], f"{method} {path}\n" + "\n".join(wrong)
