@@ -41,6 +41,8 @@ class Report:
     body: dict[str, Any]
     ticket_id: str | None = None
     statuses: list[int | str] = field(default_factory=list)  # every answer, in order
+    sent_at: float = 0.0  # monotonic: the first try
+    acked_at: float = 0.0  # monotonic: the 2xx
 
     @property
     def path(self) -> list[str]:
@@ -62,6 +64,7 @@ async def submit(api: Api, stack: Stack, report: Report, *, deadline: float,
     connection errors and 5xx are retried after a pause); record the ticket it names."""
     timeouts = timeouts or [30.0]
     attempt = 0
+    report.sent_at = report.sent_at or time.monotonic()
     while True:
         timeout = timeouts[min(attempt, len(timeouts) - 1)]
         attempt += 1
@@ -74,6 +77,7 @@ async def submit(api: Api, stack: Stack, report: Report, *, deadline: float,
                 assert report.ticket_id in (None, ticket_id), \
                     f"key {report.key} named {report.ticket_id}, then {ticket_id}"
                 report.ticket_id = ticket_id
+                report.acked_at = time.monotonic()
                 stack.ledger[(report.reporter, report.key)] = ticket_id
                 return ticket_id
             assert response.status_code in RETRYABLE, \
