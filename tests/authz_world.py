@@ -105,8 +105,8 @@ class World:
             await photo_store.attach(session=session, photo_ids=[far_photo],
                                      ticket_id=self.tickets["far"])
         self.photos = {"home": home_photo, "li": li_photo, "far": far_photo}
-        self.subjects = {"home": await self.subject(HOME, recheck_due=True),
-                         "li": await self.subject(LIS), "far": await self.subject(FAR)}
+        self.subjects = {place: await self.subject(cell, recheck_due=True)
+                         for place, cell in (("home", HOME), ("li", LIS), ("far", FAR))}
         self.black_subject = await self.subject(HOME)
         self.standing_rule = await self.deadline_rule()
         self.standing_user, self.standing_key = await self.new_user(), await self.new_key()
@@ -138,19 +138,26 @@ class World:
         place = self._place(p)
         return home if home and place == "home" else self.subjects[place]
 
-    async def black_subject_fresh(self) -> str:
-        code = await self.subject(HOME)
+    async def black_subject_fresh(self, p: str) -> str:
+        code = await self.subject(FAR if self._place(p) == "far" else HOME)
         await self.ok("POST", f"/subjects/{code}/black", SUPERVISOR, json={"reason": "shut_down"})
         return code
 
-    async def fresh(self, state: str) -> str:
-        """A new ticket of wang's grid (cgj's, wu's street) in `state`."""
-        if state == "manual_dispatch":
-            return await self.report(category=OTHER, status="manual_dispatch")
+    async def fresh(self, state: str, p: str) -> str:
+        """A new cgj ticket in `state` at the principal's place: wang's grid (wu's street), li's
+        grid (li reports) or another street (the sensor reports)."""
+        place = self._place(p)
         if state == "duplicate_review":
+            if place != "home":  # no one there to report twice: the shared ticket
+                return self.ticket_of(p)
             return await self.report(category=STREETLIGHT, status="duplicate_review",
                                      lat=HOME.inside.lat + 10 / 111_000)
-        ticket_id = await self.report()
+        reporter: dict[str, Any] = {"home": {}, "li": {"token": LI, "where": LIS}, "far": {
+            "token": SENSOR, "where": FAR, "device_id": self.unique("well")}}[place]
+        if state == "manual_dispatch":
+            return await self.report(category=OTHER, status="manual_dispatch", **reporter)
+        ticket_id = await self.report(
+            **reporter, **({"category": MANHOLE} if place == "far" else {}))
         act = self.gf.act
         if state in ("claimed", "rectifying", "resolved"):
             assert (await act(ticket_id, "claim", CGJ)).status_code == 200
