@@ -69,6 +69,31 @@ async def test_invalid_input_is_recorded(gf: Gridflow) -> None:
     assert (row["actor_id"], row["status"], row["outcome"]) == ("wang", 422, "refused")
     assert "lat" in row["error"] and row["ticket_id"] is None
 
+    # Reports beyond the intake limit are refused with 429, and recorded as well.
+    for _ in range(gf.config.intake_burst + 5):
+        response = await gf.submit(token=WANG, lat="not a number")
+        if response.status_code == 429:
+            break
+    assert response.status_code == 429
+    row = await the_row(gf, response)
+    assert (row["actor_id"], row["outcome"]) == ("wang", "refused")
+    assert row["error"].startswith("too many submissions")
+
+
+async def test_missing_tickets_and_conflicts_are_recorded(gf: Gridflow) -> None:
+    missing = await gf.act("GF-000000000000", "claim", CGJ)
+    assert missing.status_code == 404
+    row = await the_row(gf, missing)
+    assert (row["ticket_id"], row["status"], row["outcome"]) == ("GF-000000000000", 404, "refused")
+    ticket_id = await gf.new_ticket()
+    await wait_for_status(gf, ticket_id, "dispatched")
+    assert (await gf.act(ticket_id, "claim", CGJ)).status_code == 200
+    again = await gf.act(ticket_id, "claim", CGJ)
+    assert again.status_code == 409
+    row = await the_row(gf, again)
+    assert (row["ticket_id"], row["status"], row["actor_id"]) == (ticket_id, 409, "zhao")
+    assert row["error"] == again.json()["error"]["message"]
+
 
 async def test_an_unauthenticated_call_is_recorded_without_an_actor(gf: Gridflow) -> None:
     response = await gf.call("POST", "/tickets/GF-NOBODY/claim",
