@@ -18,10 +18,11 @@ from temporalio.client import Client
 import devstack
 from devstack import Child
 from readmodel.calendar_store import load_year, year_schedule
-from readmodel.db import Database
+from readmodel.db import Database, create_schema
+from readmodel.seed import seed_demo_city
 from readmodel.tables import Category, TicketRow
 from settings import Settings
-from temporal_client import connect
+from temporal_client import connect, register_search_attributes
 from workflows.search_attributes import dev_server_args
 
 START_TIMEOUT = 60.0
@@ -92,9 +93,7 @@ class Stack:
             self._spawn("proxy", [sys.executable, "-m", "tests.faults.proxy", "--listen-port",
                                   str(self.proxy_port), "--target-port", str(self.pg_port)])
             await self.start_temporal()
-            await asyncio.wait_for(devstack.prepare(self.config, self.children["temporal"]),
-                                   START_TIMEOUT)
-            await self._tune_demo_city()
+            await self._prepare()
             await wait_for("proxy listening", lambda: "proxy listening" in self.proxy.output(),
                            10, child=self.proxy)
             await self.start_worker()
@@ -170,10 +169,24 @@ class Stack:
         shutil.copytree(self.log_dir, LOGS_KEPT)
 
     # --- the demo city, as the tests' `db` fixture has it ---------------------------------
-    async def _tune_demo_city(self) -> None:
-        """Reports at one spot stay separate tickets (no duplicate review: the load reuses
-        spots), and years the official schedule lacks get weekdays so deadlines can be dated."""
+    async def _prepare(self) -> None:
+        """Search attributes, schema (create_all, as the tests have it) and the demo city.
+        Reports at one spot stay separate tickets (no duplicate review: the load reuses spots),
+        and years the official schedule lacks get weekdays so deadlines can be dated."""
+        async def answers() -> bool:
+            try:
+                client = await asyncio.wait_for(connect(self.config), 5)
+                await client.service_client.check_health()
+            except Exception:  # noqa: BLE001 (not up yet: wait_for's deadline decides)
+                return False
+            await register_search_attributes(client)
+            return True
+
+        await wait_for("Temporal answering", answers, START_TIMEOUT,
+                       child=self.children["temporal"])
+        await create_schema(self.db.engine)
         async with self.db.session() as session:
+            await seed_demo_city(session=session)
             await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
             await session.commit()
             this_year = time.gmtime().tm_year

@@ -105,7 +105,7 @@ def next_step(ticket: dict[str, Any], path: list[str]) -> tuple[str, str, dict |
             return "verify", staff, finding
         return "rectified", staff, None
     if status == "resolved":
-        return "write-off", ticket["reporter_id"], {"note": "现场已核查 checked on site"}
+        return "write-off", ticket.get("reporter_id", ""), {"note": "现场已核查 checked on site"}
     if status in ("submitted", "written_off"):
         return None  # routing, archiving: the workflow's own steps
     raise AssertionError(f"ticket {ticket['ticket_id']} is '{status}', off the expected path")
