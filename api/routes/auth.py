@@ -26,7 +26,8 @@ class TokenOut(BaseModel):
 async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
                  config: SettingsDep) -> TokenOut:
     """Log in with user name and password (form fields `username`, `password`): an access token."""
-    user = await session.get(User, form.username) if form.username else None
+    known_shape = 0 < len(form.username) <= 64  # user ids are short; anything else is unknown
+    user = await session.get(User, form.username) if known_shape else None
     password_ok = await verify_password_async(form.password,
                                               user.password_hash if user else None)
     if user is None or not password_ok or not user.active:
