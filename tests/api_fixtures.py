@@ -112,7 +112,8 @@ async def gridflow_on(client: Client, db: Database) -> AsyncIterator[Gridflow]:
 
 
 @pytest.fixture
-async def gf(dev_env, db) -> AsyncIterator[Gridflow]:  # type: ignore[no-untyped-def]
-    """gridflow against the real dev server, with the worker in-process."""
-    async with gridflow_on(dev_env.client, db) as running:
+async def gf(temporal_client, db) -> AsyncIterator[Gridflow]:  # type: ignore[no-untyped-def]
+    """gridflow against the real dev server, with the worker in-process (conftest's
+    temporal_client: a namespace per database backend)."""
+    async with gridflow_on(temporal_client, db) as running:
         yield running

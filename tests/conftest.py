@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import delete, update
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -39,9 +40,29 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
+        dev_server_extra_args=["--namespace", PG_NAMESPACE],
     )
     yield env
     await env.shutdown()
+
+
+# The PostgreSQL run of a test has a namespace of its own: ticket ids come from the reporter and
+# the idempotency key (and subject workflows from the subject's code), so the SQLite run's
+# workflows, whose worker is gone, would otherwise answer the second run's fixed keys.
+PG_NAMESPACE = "gridflow-postgresql"
+_clients: dict[str, Client] = {}
+
+
+@pytest.fixture
+async def temporal_client(dev_env: WorkflowEnvironment, backend: str) -> Client:
+    """The dev server's client for this test's backend (its own namespace for PostgreSQL)."""
+    if backend == "sqlite":
+        return dev_env.client
+    target = dev_env.client.service_client.config.target_host
+    if target not in _clients:
+        _clients[target] = await Client.connect(target, namespace=PG_NAMESPACE,
+                                                data_converter=pydantic_data_converter)
+    return _clients[target]
 
 
 BACKENDS, SQLITE_ONLY = ["sqlite", "postgresql"], ["sqlite"]

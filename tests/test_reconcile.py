@@ -118,7 +118,8 @@ async def test_the_command_reports_drift_repairs_it_and_then_exits_zero(gf: Grid
     await write(gf, delete(TicketRow).where(col(TicketRow.ticket_id) == ticket_id))
     target = gf.client.service_client.config.target_host
     env = {**os.environ, "GRIDFLOW_DATABASE_URL": gf.db.url, "GRIDFLOW_TEMPORAL_ADDRESS": target,
-           "GRIDFLOW_TASK_QUEUE": gf.config.task_queue, "GRIDFLOW_LOG_JSON": "true"}
+           "GRIDFLOW_TASK_QUEUE": gf.config.task_queue,
+           "GRIDFLOW_TEMPORAL_NAMESPACE": gf.client.namespace}
 
     async def run(*args: str) -> tuple[int, str]:
         # Not subprocess.run: the worker answering the command's queries runs on this loop.
