@@ -15,7 +15,7 @@ from api.main import create_app
 from domain.calendar import SHANGHAI
 from readmodel import audit
 from readmodel.db import Database, create_schema
-from tests.api_fixtures import ADMIN, CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
+from tests.api_fixtures import ADMIN, CGJ, SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_archive_chain import fresh_pg_url
 
@@ -42,6 +42,12 @@ async def test_a_submission_is_recorded_with_its_ticket(gf: Gridflow) -> None:
     assert (row["method"], row["route"]) == ("POST", "/api/v1/incidents")
     assert row["ticket_id"] == response.json()["ticket_id"]
     assert (row["status"], row["outcome"], row["error"]) == (201, "ok", None)
+
+    keyed = await gf.http.post("/api/v1/auth/logout", headers={"X-API-Key": SENSOR})
+    assert keyed.status_code == 400  # a machine client has no token to end
+    row = await the_row(gf, keyed)
+    assert (row["actor_id"], row["role"], row["auth"]) == ("gateway", "sensor", "api_key")
+    assert SENSOR not in str(row.values())
 
 
 async def test_a_refused_action_is_recorded_with_its_message(gf: Gridflow) -> None:
