@@ -122,9 +122,19 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     await page.wait_for_selector("html[lang='zh-CN']")
     await page.wait_for_selector(".event[data-action='submit']")
 
+    access_token = await page.evaluate("localStorage.getItem('gridflow.token')")
     await page.click("[data-logout]")
     await page.wait_for_url("**/login")
     assert await page.evaluate("localStorage.getItem('gridflow.token')") is None
+
+    async def revoked() -> bool:  # logout revoked the token on the server too
+        me = await live.api.http.get("/api/v1/me",
+                                     headers={"Authorization": f"Bearer {access_token}"})
+        return me.status_code == 401
+    await wait_for(revoked)
+    await page.evaluate("t => localStorage.setItem('gridflow.token', t)", access_token)
+    await page.goto(live.url("/app/worker/tickets"))  # a stale token: a 401 leads to the login
+    await page.wait_for_url("**/login?next=*")
     assert_all_local(context)
     assert not [e for e in errors_of(context) if e.startswith("uncaught")]
     await context.close()
