@@ -97,6 +97,8 @@ async def test_a_database_from_before_migrations_is_adopted_with_its_rows(empty_
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(text("ALTER TABLE ticket DROP COLUMN warned"))
         conn.execute(text("INSERT INTO department (code, name) VALUES ('cgj', '城管局')"))
+        conn.execute(text("INSERT INTO \"user\" (user_id, name, role, grids, token_hash) "
+                          "VALUES ('wang', '王', 'grid_worker', '[]', 'abc')"))
 
     await on(empty_url, make_legacy)
     await migrate.upgrade(empty_url)
@@ -104,6 +106,22 @@ async def test_a_database_from_before_migrations_is_adopted_with_its_rows(empty_
     assert await on(empty_url, drift) == []
     rows = await on(empty_url, lambda c: c.execute(text("SELECT code FROM department")).all())
     assert rows == [("cgj",)]
+    users = await on(empty_url, lambda c: c.execute(text(
+        "SELECT user_id, active, token_version, password_hash FROM \"user\"")).all())
+    assert users == [("wang", True, 0, None)]  # a password once the seed runs
+    # And back down with the rows in place.
+    await migrate.downgrade(empty_url, migrate.BASELINE)
+    assert await on(empty_url, lambda c: c.execute(text(
+        "SELECT user_id FROM \"user\"")).all()) == [("wang",)]
+
+
+async def test_the_audit_log_is_append_only_after_migrations(empty_url: str) -> None:
+    await migrate.upgrade(empty_url)
+    await on(empty_url, lambda c: c.execute(text(
+        "INSERT INTO audit_log (at, method, route, status, outcome, request_id) "
+        "VALUES (CURRENT_TIMESTAMP, 'POST', '/x', 200, 'ok', 'r1')")))
+    with pytest.raises(Exception, match="append-only"):
+        await on(empty_url, lambda c: c.execute(text("UPDATE audit_log SET status = 500")))
 
 
 async def test_a_pre_migration_database_that_differs_is_refused_with_what_differs(
