@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int | None = None
     worker_max_concurrent_workflow_task_polls: int | None = None
     worker_max_concurrent_activity_task_polls: int | None = None
+    # Workflow support modules the sandbox shares instead of re-importing for every workflow it
+    # creates (e.g. ["workflows.core", "workflows.steps"]): less CPU per new ticket, but those
+    # modules lose the sandbox's checks. Empty: the default sandbox.
+    worker_sandbox_passthrough: list[str] = []
 
     @field_validator("working_hours")
     @classmethod

@@ -5,6 +5,7 @@ import signal
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.tickets import TicketActivities
 from activities.calendar_source import CalendarSource
@@ -20,11 +21,16 @@ from workflows.ticket import TicketWorkflow
 log = structlog.get_logger("gridflow.worker")
 
 
-def tuning(config: Settings) -> dict[str, int]:
+def tuning(config: Settings) -> dict:
     """The Worker options settings set (GRIDFLOW_WORKER_*); the rest stay the SDK's defaults."""
     names = ["max_cached_workflows", "max_concurrent_workflow_tasks", "max_concurrent_activities",
              "max_concurrent_workflow_task_polls", "max_concurrent_activity_task_polls"]
-    return {n: v for n in names if (v := getattr(config, f"worker_{n}")) is not None}
+    options: dict = {n: v for n in names if (v := getattr(config, f"worker_{n}")) is not None}
+    if config.worker_sandbox_passthrough:
+        restrictions = SandboxRestrictions.default.with_passthrough_modules(
+            *config.worker_sandbox_passthrough)
+        options["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
+    return options
 
 
 def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
