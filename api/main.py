@@ -7,6 +7,7 @@ from temporalio.client import Client
 
 from api import place
 from api.errors import install_error_handlers
+from api.schemas import API_ERRORS, errors_as_json
 from api.web import desk, pages
 from api.routes import (
     calendar,
@@ -56,7 +57,9 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                   description="Grid incident tickets: report, dispatch, verify, rectify, "
                               "write off, archive.")
     install_error_handlers(app)
-    api = APIRouter(prefix="/api/v1")
+    schema_of = app.openapi
+    app.openapi = lambda: app.openapi_schema or errors_as_json(schema_of())  # type: ignore
+    api = APIRouter(prefix="/api/v1", responses=API_ERRORS)
     for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
                    photos, my, battle_map, daily,
                    notifications, subjects, duplicates, map, requests):

@@ -31,7 +31,8 @@ class Body(BaseModel):
 # person types are refused: C0 controls other than tab and newlines, DEL (NUL breaks PostgreSQL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-NOT_BLANK = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+_OK = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = rf"^{_OK}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_OK}*$"
 ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 
 
@@ -274,3 +275,56 @@ def page_of(items: list[Any], total: int, limit: int, offset: int) -> TicketPage
 class MergeBody(Body):
     into: Code = Field(description="the surviving ticket")
     note: Note | None = None  # type: ignore[valid-type]
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="the body field, query or path parameter or header at fault")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="bad_request, unauthorized, forbidden, not_found, conflict, "
+                                  "too_large, unsupported_media_type, invalid, rate_limited, …")
+    message: str
+    details: dict[str, Any] | None = None
+    fields: list[FieldError] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every refusal: 4xx (and 503) with this body."""
+
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for these refusals, all with the one error body."""
+    return {status: {"model": ErrorBody, "description": ERROR_WHEN[status]} for status in statuses}
+
+
+ERROR_WHEN = {
+    400: "the body could not be read (malformed JSON)",
+    401: "no credentials, or invalid, expired or revoked ones",
+    403: "not allowed for this role, department, grid or area",
+    404: "no such ticket, photo, subject, rule, user or key (or not yours to see)",
+    409: "not in this state; the ticket changed meanwhile; an Idempotency-Key reused",
+    413: "too large (bytes or pixels)",
+    415: "not a JPEG, PNG or HEIC (by its bytes)",
+    422: "invalid input: `fields` names each field, parameter or header at fault",
+    429: "too many submissions: wait Retry-After seconds",
+    503: "the workflow service did not answer in time; retry",
+}
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)  # every /api/v1 operation
+INTAKE_ERRORS = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
+    "Retry-After": {"description": "whole seconds until a submission is accepted again",
+                    "schema": {"type": "integer"}}}}}
+
+
+def errors_as_json(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Refusals are JSON on every route, also where the answer is GeoJSON, CSV or a JPEG."""
+    for operations in openapi.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and content and "application/json" not in content:
+                    response["content"] = {"application/json": next(iter(content.values()))}
+    return openapi

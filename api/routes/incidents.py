@@ -9,7 +9,7 @@ from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, actor
 from api.errors import ApiError, invalid
 from api.place import GridIndexDep
 from api.ratelimit import IncidentIntake
-from api.schemas import IncidentCreate, SubmissionPublic
+from api.schemas import INTAKE_ERRORS, IncidentCreate, SubmissionPublic
 from domain.geo import CoordSystem, to_wgs84
 from domain.photos import PhotoKind
 from domain.states import Role, TicketStatus, Urgency
@@ -23,7 +23,8 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
     "",
     status_code=201,
     response_model=SubmissionPublic,
-    responses={200: {"model": SubmissionPublic, "description": "same Idempotency-Key again"}},
+    responses={200: {"model": SubmissionPublic, "description": "same Idempotency-Key again"},
+               **INTAKE_ERRORS},
 )
 async def submit_incident(
     body: IncidentCreate,

@@ -12,6 +12,7 @@ from api.access import ensure_can_read
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
 from api.ratelimit import PhotoIntake
+from api.schemas import INTAKE_ERRORS, error_responses
 from domain.photos import PhotoKind, photo_url
 from domain.states import Role
 from readmodel import photo_store
@@ -63,8 +64,7 @@ _MULTIPART = {
 
 
 @router.post("", status_code=201, response_model=PhotoPublic, openapi_extra=_MULTIPART,
-             responses={413: {"description": "over 15 MB or 40 MP"},
-                        415: {"description": "not a JPEG, PNG or HEIC (by its bytes)"}})
+             responses={**error_responses(413, 415), **INTAKE_ERRORS})
 async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
                        config: SettingsDep, _intake: PhotoIntake) -> PhotoPublic:
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
