@@ -173,8 +173,7 @@ class ArchiveRecord(SQLModel, table=True):
     __tablename__ = "ticket_archive"
     # The hash chain (readmodel/archive_chain.py): one unique position per record, so two
     # archives at once cannot both extend the same head.
-    # A unique index rather than a constraint: SQLite adds an index to an existing table in place.
-    __table_args__ = (Index("uq_ticket_archive_position", "position", unique=True),)
+    __table_args__ = (UniqueConstraint("position", name="uq_ticket_archive_position"),)
     ticket_id: str = Field(primary_key=True)
     archived_at: datetime
     final_status: str
