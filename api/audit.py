@@ -54,8 +54,9 @@ class AuditMiddleware:
 
         async def receive_tee() -> Message:
             message = await receive()
-            if seen.login and message["type"] == "http.request":
-                seen.request_body += message.get("body", b"")[:_CAPTURE]
+            if seen.login and message["type"] == "http.request" and \
+                    len(seen.request_body) < _CAPTURE:
+                seen.request_body += message.get("body", b"")
             return message
 
         async def send_tee(message: Message) -> None:
