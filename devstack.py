@@ -110,6 +110,19 @@ class StartupFailed(Exception):
     pass
 
 
+def temporal_command(*, db_file: Path, host: str, port: int, namespace: str = "default",
+                     extra: list[str] | None = None) -> list[str]:
+    """`temporal server start-dev` persisting to a SQLite file, with the ticket search
+    attributes (shared with bench/stack.py, so the benchmark runs the server as up.sh does)."""
+    from workflows.search_attributes import dev_server_args
+
+    argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(db_file),
+            "--ip", host, "--port", str(port), *dev_server_args(), *(extra or [])]
+    if namespace != "default":
+        argv += ["--namespace", namespace]
+    return argv
+
+
 def wait_until(what: str, ready: Callable[[], bool], child: Child, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -248,7 +261,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRIDFLOW_TEMPORAL_ADDRESS"] = f"{args.host}:{args.temporal_port}"
     os.environ.setdefault("GRIDFLOW_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/gridflow.db")
     from settings import Settings
-    from workflows.search_attributes import dev_server_args
 
     config = Settings()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -268,14 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         say(f">> Temporal dev server on {args.host}:{args.temporal_port} "
             f"(history in {data_dir / 'temporal.db'})")
-        temporal_argv = [
-            str(BIN / "temporal"), "server", "start-dev",
-            "--db-filename", str(data_dir / "temporal.db"),
-            "--ip", args.host, "--port", str(args.temporal_port), "--ui-port", str(args.ui_port),
-            *dev_server_args(),
-        ]
-        if config.temporal_namespace != "default":
-            temporal_argv += ["--namespace", config.temporal_namespace]
+        temporal_argv = temporal_command(
+            db_file=data_dir / "temporal.db", host=args.host, port=args.temporal_port,
+            namespace=config.temporal_namespace, extra=["--ui-port", str(args.ui_port)])
         temporal = Child("temporal", temporal_argv, env=env, log_dir=log_dir)
         children.append(temporal)
         asyncio.run(prepare(config, temporal))

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.stats import files_bytes, say, tree_rss_bytes
-from devstack import ROOT, Child, StartupFailed, http_answers, prepare, wait_until
+from devstack import (ROOT, Child, StartupFailed, http_answers, prepare, temporal_command,
+                      wait_until)
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
 
@@ -78,16 +79,13 @@ class Stack:
 
     def start(self) -> None:
         """Temporal, schema and demo city, ticket worker, bare worker, API; raises StartupFailed."""
-        from workflows.search_attributes import dev_server_args
-
         host, port = self.temporal_address.split(":")
         say(f">> Temporal dev server on {self.temporal_address} (SQLite {self.temporal_db})")
-        self.children["temporal"] = Child("temporal", [
-            str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(self.temporal_db),
-            "--ip", host, "--port", port, "--headless", "--http-port", str(free_port()),
-            "--metrics-port", str(free_port()), "--log-level", "warn", *dev_server_args(),
-            *self.temporal_args,
-        ], env=self.env, log_dir=self.log_dir)
+        self.children["temporal"] = Child("temporal", temporal_command(
+            db_file=self.temporal_db, host=host, port=int(port), extra=[
+                "--headless", "--http-port", str(free_port()), "--metrics-port",
+                str(free_port()), "--log-level", "warn", *self.temporal_args]),
+            env=self.env, log_dir=self.log_dir)
         config = self.settings()
         asyncio.run(prepare(config, self.children["temporal"], timeout=60))
         asyncio.run(_bench_city(config.database_url))
