@@ -138,6 +138,20 @@ def _route(scope: Scope) -> str:
     return template
 
 
+_MULTIPART_USERNAME = re.compile(rb'name="username"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)\r\n')
+
+
+def _username(body: bytes) -> str | None:
+    """The user name a login form (url-encoded or multipart) named; nothing else of it."""
+    found = _MULTIPART_USERNAME.search(body)
+    if found:
+        name = found.group(1).decode("utf-8", "replace")
+    else:
+        names = parse_qs(body.decode("utf-8", "replace")).get("username")
+        name = names[0] if names else ""
+    return name[:200] or None
+
+
 def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
     state = scope.get("state") or {}
     user = state.get("user")
@@ -147,10 +161,7 @@ def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
         ticket_id = body["ticket_id"]  # a submission: the ticket it created or found again
     error = body.get("error") if seen.status >= 400 else None
     message = error.get("message") if isinstance(error, dict) else None
-    username = None
-    if seen.login:
-        names = parse_qs(seen.request_body.decode("utf-8", "replace")).get("username")
-        username = names[0][:200] if names else None
+    username = _username(seen.request_body) if seen.login else None
     auth = state.get("auth") or ("token" if user is not None else None)
     actor_id = getattr(user, "user_id", None)
     if actor_id is None and seen.login and seen.status < 400:

@@ -128,6 +128,10 @@ async def test_logins_are_recorded_by_user_name_never_password(gf: Gridflow) -> 
     assert ok.status_code == 200
     row = await the_row(gf, ok)
     assert (row["username"], row["actor_id"], row["outcome"]) == ("wang", "wang", "ok")
+    multipart = await gf.http.post("/api/v1/auth/token",
+                                   files={"username": (None, "li"), "password": (None, PASSWORD)})
+    assert multipart.status_code == 401
+    assert (await the_row(gf, multipart))["username"] == "li"
     everything = " ".join(str(v) for r in await rows(gf) for v in r.values())
     assert PASSWORD not in everything and WANG not in everything
 
