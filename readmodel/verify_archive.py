@@ -1,13 +1,17 @@
 """`python -m readmodel.verify_archive`: check the archive's hash chain.
 
 Exit 0 with a summary when every link holds; exit 1 naming the first broken link (position,
-ticket, what no longer matches). --expect-head compares the chain's last hash with one noted
-earlier (a chain cut short at its end, or rewritten from some point on, is only detectable
-against such an outside copy); --adopt first chains records archived before the chain existed.
+ticket, what no longer matches); exit 2 when there is no archive to read. --expect-head compares
+the chain's last hash with one noted earlier (a chain cut short at its end, or rewritten from
+some point on, is only detectable against such an outside copy); --adopt first chains records
+archived before the chain existed.
 """
 import argparse
 import asyncio
 import sys
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from readmodel import archive_chain
 from readmodel.archive_chain import ChainReport
@@ -42,9 +46,18 @@ def summary(report: ChainReport, *, expect_head: str | None = None) -> tuple[int
 
 
 async def _main(args: argparse.Namespace) -> int:
-    db = Database(args.database_url)
+    url: str = args.database_url
+    path = url.split("///", 1)[-1]
+    if url.startswith("sqlite") and path != ":memory:" and not Path(path).exists():
+        print(f"no read model at {url}", file=sys.stderr)
+        return 2
+    db = Database(url)
     try:
         report, adopted = await check(db=db, adopt=args.adopt)
+    except DBAPIError as err:
+        print(f"cannot read the archive ({type(err.orig).__name__}: {str(err.orig)[:200]}); "
+              "is the read model migrated? python -m readmodel.migrate", file=sys.stderr)
+        return 2
     finally:
         await db.dispose()
     if adopted:

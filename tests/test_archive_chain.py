@@ -169,6 +169,10 @@ async def test_command_reports_intact_and_broken(archive_db: Database,
     err = capsys.readouterr().err
     assert f"BROKEN at position 2, ticket {ids[1]}" in err and "position 1 is missing" in err
 
+    await execute(archive_db, "DROP TABLE ticket_archive")  # a read model not migrated yet
+    assert await asyncio.to_thread(verify_command, args) == 2
+    assert "is the read model migrated?" in capsys.readouterr().err
+
 
 async def test_records_from_before_the_chain_are_flagged_then_adopted(
         archive_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
