@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.deps import CurrentUser, SessionDep, require_role
 from api.errors import invalid
+from api.schemas import MAX_OFFSET
 from domain.states import Role
 from readmodel import audit
 
@@ -36,9 +37,12 @@ class AuditPage(BaseModel):
     offset: int
 
 
-def _utc(moment: datetime) -> datetime:
+def _utc(moment: datetime | None, field: str) -> datetime | None:
     """As stored: UTC (SQLite keeps no offset, so every bound must be in the same zone)."""
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC) if moment else None
+    except OverflowError:
+        raise invalid(field, "out of range in UTC") from None
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -54,7 +58,7 @@ async def audit_log(
     until: Annotated[AwareDatetime | None, Query(description="before this moment")] = None,
     outcome: Literal["ok", "refused", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
     """The audit log, the newest first: who did what through which route, on which ticket, with
     what outcome (admins)."""
@@ -62,8 +66,7 @@ async def audit_log(
     if since and until and since >= until:
         raise invalid("until", "must be after since")
     where = audit.AuditFilter(ticket_id=ticket_id, actor_id=actor, outcome=outcome,
-                              since=_utc(since) if since else None,
-                              until=_utc(until) if until else None)
+                              since=_utc(since, "since"), until=_utc(until, "until"))
     rows, total = await audit.search(session=session, where=where, limit=limit, offset=offset)
     items = [AuditItem.model_validate(row.model_dump() | {"at": _as_utc(row.at)}) for row in rows]
     return AuditPage(items=items, total=total, limit=limit, offset=offset)
