@@ -51,8 +51,9 @@
         fillColor: mine.has(f.properties.code) ? "#cfe0f5" : "#f3f5f8",
         fillOpacity: 0.7,
       }),
-      onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name + " " + f.properties.code,
-                                                     { sticky: true }),
+      // an element, not a string: Leaflet puts a string tooltip in as HTML
+      onEachFeature: (f, layer) => layer.bindTooltip(
+        GF.h("span", { text: f.properties.name + " " + f.properties.code }), { sticky: true }),
     }).addTo(map);
     L.geoJSON(byLevel("street"), { interactive: false,
                                    style: { color: "#39465a", weight: 2, fill: false } }).addTo(map);
