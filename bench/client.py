@@ -45,24 +45,33 @@ class Api:
     async def close(self) -> None:
         await self.http.aclose()
 
+    async def _send(self, method: str, url: str, user: str, **kwargs: Any) -> httpx.Response:
+        """One call as `user`; an expired access token (401) logs the user in again, once."""
+        extra = kwargs.pop("headers", {})
+        response = await self.http.request(method, url, headers={**self.headers[user], **extra},
+                                           **kwargs)
+        if response.status_code == 401:
+            await self.login(user)
+            response = await self.http.request(method, url,
+                                               headers={**self.headers[user], **extra}, **kwargs)
+        return response
+
     async def submit(self, *, urgency: str | None = None, user: str = "wang") -> httpx.Response:
         body: dict[str, Any] = {"category": "E0101", "lat": SPOT.lat, "lon": SPOT.lon,
                                 "description": "巷口垃圾堆积 benchmark report"}
         if urgency:
             body["urgency"] = urgency
-        return await self.http.post(
-            "/api/v1/incidents", json=body,
-            headers={**self.headers[user], "Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
+        return await self._send("POST", "/api/v1/incidents", user, json=body,
+                                headers={"Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
 
     async def ticket(self, ticket_id: str, user: str = "chen") -> dict[str, Any]:
-        response = await self.http.get(f"/api/v1/tickets/{ticket_id}", headers=self.headers[user])
+        response = await self._send("GET", f"/api/v1/tickets/{ticket_id}", user)
         response.raise_for_status()
         return response.json()
 
     async def act(self, ticket_id: str, action: str, user: str,
                   body: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.http.post(f"/api/v1/tickets/{ticket_id}/{action}", json=body,
-                                    headers=self.headers[user])
+        return await self._send("POST", f"/api/v1/tickets/{ticket_id}/{action}", user, json=body)
 
     async def wait_status(self, ticket_id: str, status: str, *, timeout: float = 120,
                           every: float = 0.05) -> dict[str, Any]:
