@@ -20,6 +20,7 @@ from tests.conftest import BIN
 from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
 
 SENSOR = "demo-sensor-gateway"
+from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
 
 HERE = Path(__file__).parent / "histories"
@@ -87,9 +88,10 @@ async def extension_and_parking(gf: Gridflow, env: WorkflowEnvironment) -> str:
 
 
 async def duplicate_merged(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
-    first = await gf.new_ticket()
+    wangs, lis = across_the_edge(10)  # li reports only in his own grids
+    first = await gf.new_ticket(**wangs)
     await wait_for_status(gf, first, "dispatched")
-    second = await gf.new_ticket(token=LI, description="same pile")
+    second = await gf.new_ticket(token=LI, description="same pile", **lis)
     await wait_for_status(gf, second, "duplicate_review")
     await gf.act(second, "merge", SUPERVISOR, {"into": first})
     await wait_for_status(gf, second, "archived")
