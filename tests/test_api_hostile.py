@@ -14,7 +14,7 @@ import pytest
 
 from api.schemas import IncidentCreate
 from readmodel.photo_store import PhotoRefused, process
-from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow
+from tests.api_fixtures import ADMIN, CGJ, SUPERVISOR, WANG, Gridflow
 from tests.factories import GARBAGE
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_api_rate_limit import limited
@@ -129,6 +129,32 @@ async def test_action_bodies_are_strict(gf: Gridflow) -> None:
                              headers={"Content-Type": "application/json"})
     assert not_json.status_code in (400, 422) and "error" in not_json.json()
     assert (await gf.ticket(ticket_id))["status"] == "claimed"  # none of them acted
+
+
+async def test_configuration_bodies_are_strict_too(gf: Gridflow) -> None:
+    nul = "bad\x00text"
+    cases: list[tuple[str, str, dict[str, Any], str]] = [
+        ("POST", "/admin/subjects", {"code": "SS-9001", "name": nul, "kind": "shop",
+                                     "grid": "33010600100102"}, "name"),
+        ("POST", "/admin/subjects", {"code": "SS-9001", "name": "店", "kind": "  ",
+                                     "grid": "33010600100102"}, "kind"),
+        ("POST", "/admin/routing-rules", {"category": GARBAGE, "department": "cgj",
+                                          "note": nul}, "note"),
+        ("POST", "/admin/routing-rules", {"category": GARBAGE, "department": "cgj",
+                                          "priority": "5"}, "priority"),
+        ("PUT", f"/admin/routing-rules/R-{GARBAGE}", {"note": nul}, "note"),
+        ("PUT", f"/admin/routing-rules/R-{GARBAGE}", {"priority": True}, "priority"),
+        ("PUT", "/admin/calendar/2030", {"holidays": [], "workdays": [], "source": nul},
+         "source"),
+        ("POST", "/admin/deadline-rules", {"stage": "claim", "amount": "1", "unit": "hours"},
+         "amount"),
+        ("POST", "/admin/deadline-rules", {"stage": "claim", "amount": True, "unit": "hours"},
+         "amount"),
+        ("POST", "/admin/api-keys", {"user_id": "gateway", "label": nul}, "label"),
+    ]
+    for method, url, body, field in cases:
+        response = await gf.call(method, url, ADMIN, json=body)
+        assert field in refused_fields(response), (method, url, body, response.text)
 
 
 async def test_query_parameters_are_bounded_and_parsed(gf: Gridflow) -> None:

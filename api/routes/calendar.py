@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
 from api.errors import ApiError, invalid
+from api.schemas import Required
 from domain.calendar import SHANGHAI, CalendarUnknownYear, Unit
 from domain.states import Role
 from readmodel import calendar_store
@@ -29,7 +30,7 @@ class CalendarYearBody(BaseModel):
     holidays: list[date] = Field(max_length=366, description="days off, weekends in a holiday "
                                                              "period included, as published")
     workdays: list[date] = Field(max_length=366, description="make-up workdays (调休)")
-    source: str = Field(min_length=1, max_length=200, examples=["国务院办公厅 2026-11 通知"])
+    source: Required(200) = Field(examples=["国务院办公厅 2026-11 通知"])  # type: ignore[valid-type]
 
 
 @router.get("/calendar/deadline", response_model=DeadlinePreview)

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/admin/deadline-rules", tags=["deadline policy"])
 class RuleBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     stage: DeadlineStage
-    amount: float = Field(gt=0, le=10_000, allow_inf_nan=False)
+    amount: float = Field(strict=True, gt=0, le=10_000, allow_inf_nan=False)
     unit: Unit
     category: str | None = Field(default=None, max_length=64)
     urgency: Urgency | None = None

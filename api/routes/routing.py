@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, SessionDep, require_role
 from api.errors import ApiError, invalid
+from api.schemas import Text
 from domain.models import RoutingDecision
 from domain.routing import area_level
 from domain.states import Role
@@ -31,6 +32,9 @@ RuleId = Annotated[str, Path(pattern=RULE_ID_PATTERN)]
 class RuleCreate(RuleSpec):
     rule_id: str | None = Field(default=None, pattern=RULE_ID_PATTERN,
                                 description="default: R-<category>-<area or any>")
+    priority: int = Field(default=0, strict=True, ge=-1000, le=1000,
+                          description="breaks ties between equally specific rules; higher wins")
+    note: Text(500) | None = None  # type: ignore[valid-type]
 
 
 class RuleChange(BaseModel):
@@ -40,10 +44,10 @@ class RuleChange(BaseModel):
     category: str | None = Field(default=None, min_length=1, max_length=16)
     area: str | None = Field(default=None, max_length=32, description="null: anywhere")
     department: str | None = Field(default=None, min_length=1, max_length=64)
-    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    priority: int | None = Field(default=None, strict=True, ge=-1000, le=1000)
     effective_from: date | None = Field(default=None, description="default today")
     effective_to: date | None = Field(default=None, description="default open-ended")
-    note: str | None = Field(default=None, max_length=500)
+    note: Text(500) | None = None  # type: ignore[valid-type]
 
 
 class RulePublic(BaseModel):

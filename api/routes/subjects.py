@@ -11,6 +11,7 @@ from activities.subjects import subject_input, subject_workflow_id
 from api.authz import ensure_in_area
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
+from api.schemas import Note, Required
 from api.tickets_service import REFUSAL_STATUS
 from domain.states import Role
 from domain.subjects import BlackInput, RecheckInput, SubjectState
@@ -25,8 +26,8 @@ Code = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]
 class SubjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    name: str = Field(min_length=1, max_length=200)
-    kind: str = Field(min_length=1, max_length=40, examples=["shop", "school", "building"])
+    name: Required(200)  # type: ignore[valid-type]
+    kind: Required(40) = Field(examples=["shop", "school", "building"])  # type: ignore[valid-type]
     grid: str = Field(min_length=14, max_length=14)
 
 
@@ -48,7 +49,7 @@ class SubjectDetail(SubjectPublic):
 class RecheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     clean: bool = Field(strict=True)
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note | None = None  # type: ignore[valid-type]
 
 
 class BlackBody(BaseModel):
