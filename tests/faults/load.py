@@ -37,7 +37,7 @@ class LoadPlan:
     seconds: float
     grid_workers: int = int(_env("GRID_WORKERS", 50))
     staff: int = int(_env("STAFF", 20))
-    report_every: float = _env("REPORT_EVERY", 30.0)  # a grid worker's mean pause between reports
+    report_every: float = _env("REPORT_EVERY", 60.0)  # a grid worker's mean pause between reports
     drain: float = _env("DRAIN_SECONDS", 240.0)  # after the load: time to finish every ticket
 
 
@@ -97,9 +97,9 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
                      if t["ticket_id"] in mine and t["status"] in WORKABLE]
             if inbox:
                 await act(rng.choice(inbox[:10]), user)
-                await asyncio.sleep(rng.uniform(0.2, 0.6))
+                await asyncio.sleep(rng.uniform(1.0, 3.0))  # a person reads before the next
             else:
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(3.0)
 
     async def act(ticket: dict, user: str) -> None:  # type: ignore[type-arg]
         todo = next_step(ticket, mine[ticket["ticket_id"]].path)
