@@ -32,7 +32,9 @@ from tests.test_api_lifecycle import wait_for_status
 from tests.test_api_photos import png
 from tests.test_api_rate_limit import limited
 
-BACKENDS = ["sqlite"]  # tests/test_api_hostile.py covers what PostgreSQL refuses
+# SQLite by default (tests/test_api_hostile.py covers what PostgreSQL refuses); both with
+# GRIDFLOW_FUZZ_BACKENDS=sqlite,postgresql
+BACKENDS = os.environ.get("GRIDFLOW_FUZZ_BACKENDS", "sqlite").split(",")
 EXAMPLES = int(os.environ.get("GRIDFLOW_FUZZ_EXAMPLES", "5"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
