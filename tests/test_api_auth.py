@@ -10,7 +10,7 @@ import jwt
 import jwt.warnings
 from sqlmodel import select
 
-from api.security import issue_access_token
+from api.security import hash_password, issue_access_token, verify_password
 from readmodel.auth_tables import ApiKey
 from readmodel.tables import User
 from tests.api_fixtures import ADMIN, SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
@@ -236,3 +236,20 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
                               headers=admin)
     assert off.status_code == 200
     assert (await gf.http.get("/api/v1/me", headers={"X-API-Key": SENSOR})).status_code == 401
+
+
+def test_an_unknown_user_costs_a_password_verification() -> None:
+    """Refusing an unknown user takes about as long as refusing a wrong password (no user-name
+    probing by timing): both run one argon2id verification."""
+    stored = hash_password(NEW_PASSWORD)
+
+    def fastest(password_hash: str | None) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            assert verify_password("not-the-password", password_hash) is False
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    wrong_password, unknown_user = fastest(stored), fastest(None)
+    assert unknown_user > 0.5 * wrong_password, (unknown_user, wrong_password)
