@@ -1,12 +1,12 @@
 """One JSON error shape for every refusal: {"error": {"code", "message", "details"?, "fields"?}}."""
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.input_guard import BoundedBody, PrintableParameters
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large",
@@ -42,33 +42,8 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class PrintableParameters:
-    """422 for a control character in a path or query parameter, whichever route it reaches:
-    no one types them, and PostgreSQL refuses NUL in text (a 500 otherwise)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            request = Request(scope)
-            bad = [name for name, value in request.query_params.multi_items()
-                   if UNPRINTABLE.search(name) or UNPRINTABLE.search(value)]
-            if UNPRINTABLE.search(scope["path"]):
-                bad.append("path")
-            if bad:
-                err = ApiError(422, f"{bad[0]}: must not contain control characters",
-                               fields=[{"field": b, "message": "must not contain control "
-                                                               "characters"} for b in bad])
-                await JSONResponse(_body(err), status_code=422)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(BoundedBody)
     app.add_middleware(PrintableParameters)
 
     @app.exception_handler(ApiError)

@@ -307,13 +307,13 @@ ERROR_WHEN = {
     403: "not allowed for this role, department, grid or area",
     404: "no such ticket, photo, subject, rule, user or key (or not yours to see)",
     409: "not in this state; the ticket changed meanwhile; an Idempotency-Key reused",
-    413: "too large (bytes or pixels)",
+    413: "too large: a body over 1 MB (photos: 15 MB or 40 MP)",
     415: "not a JPEG, PNG or HEIC (by its bytes)",
     422: "invalid input: `fields` names each field, parameter or header at fault",
     429: "too many submissions: wait Retry-After seconds",
     503: "the workflow service did not answer in time; retry",
 }
-API_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 503)  # every /api/v1 operation
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)  # every /api/v1 operation
 INTAKE_ERRORS = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
     "Retry-After": {"description": "whole seconds until a submission is accepted again",
                     "schema": {"type": "integer"}}}}}

@@ -196,6 +196,21 @@ async def test_a_body_that_is_not_an_object(gf: Gridflow) -> None:
         assert response.json()["error"]["code"] == "invalid"
 
 
+async def test_a_huge_body_is_refused_before_it_is_parsed(gf: Gridflow) -> None:
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "hostile-size-0001"}
+    huge = b'{"description": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    declared = await gf.call("POST", "/incidents", WANG, content=huge, headers=headers)
+    assert declared.status_code == 413, declared.text
+    assert declared.json()["error"]["code"] == "too_large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(48):  # no Content-Length: counted as it streams in
+            yield b"x" * 65536
+    streamed = await gf.call("POST", "/tickets/GF-000000000000/claim", CGJ, content=chunks(),
+                             headers=headers)
+    assert streamed.status_code == 413, streamed.text
+
+
 def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A real PNG of width × height black pixels (1-bit): about 110 kB, 900 MB once decoded."""
     def chunk(kind: bytes, data: bytes) -> bytes:
