@@ -72,16 +72,16 @@ def actions_done(api: Api) -> int:
                for s, n in c.items() if s == 200)
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(1200)
 async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stack, api: Api):
-    deadline = time.monotonic() + 360
+    deadline = time.monotonic() + 900
     reports = [new_report(r) for r in reporters(TICKETS)]
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in reports])
     drivers = asyncio.ensure_future(bounded(PEOPLE, [drive(api, r, deadline=deadline)
                                                      for r in reports]))
     try:
         # Mid-lifecycle: about a third of all the people's actions taken.
-        await wait_for("a third of the actions", lambda: actions_done(api) >= TICKETS * 1.5, 180)
+        await wait_for("a third of the actions", lambda: actions_done(api) >= TICKETS * 1.5, 400)
         in_flight = Counter(r.status for r in
                             (await checks.rows(stack, [r.ticket_id for r in reports])).values())
         stack.kill_worker()
@@ -103,9 +103,9 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
     await checks.row_count_matches_ledger(stack)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack: Stack, api: Api):
-    deadline = time.monotonic() + 200
+    deadline = time.monotonic() + 400
     reports = [new_report(r) for r in reporters(120)]
     acknowledged: list[str] = []
 
@@ -118,7 +118,7 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
     load = asyncio.ensure_future(bounded(PEOPLE, [reporter(reports[i::PEOPLE])
                                                   for i in range(PEOPLE)]))
     try:
-        await wait_for("a third acknowledged", lambda: len(acknowledged) >= 40, 60)
+        await wait_for("a third acknowledged", lambda: len(acknowledged) >= 40, 200)
         down = time.monotonic()
         await stack.stop_temporal()
         await asyncio.sleep(3)
@@ -143,9 +143,9 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
     await checks.row_count_matches_ledger(stack)
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(700)
 async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, api: Api):
-    deadline = time.monotonic() + OUTAGE + 200
+    deadline = time.monotonic() + OUTAGE + 400
     idle = [new_report("wang") for _ in range(3)]
     driven = [new_report(r) for r in reporters(20)]
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in idle + driven])
@@ -154,7 +154,7 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
                                                      for r in driven]))
     late = [new_report(r) for r in reporters(6)]
     try:
-        await wait_for("the first actions", lambda: actions_done(api) >= 15, 60)
+        await wait_for("the first actions", lambda: actions_done(api) >= 15, 200)
         stack.cut_database()
         cut_at = time.monotonic()
         # The row of a quiet ticket goes while the database is away from the stack.
@@ -174,7 +174,7 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     stack.check_alive()
     ids = [r.ticket_id for r in driven + late]
     await checks.projection_converged(stack, {r.ticket_id: "archived" for r in driven}
-                                      | {r.ticket_id: "dispatched" for r in late}, timeout=120)
+                                      | {r.ticket_id: "dispatched" for r in late}, timeout=240)
     print(f"read model down {restored_at - cut_at:.0f} s; converged "
           f"{time.monotonic() - restored_at:.0f} s after it came back")
     await checks.timelines_exact(stack, {r.ticket_id: r.path for r in driven}
@@ -201,9 +201,9 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     await checks.row_count_matches_ledger(stack)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(500)
 async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack, api: Api):
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 300
     reports = [new_report(r) for r in reporters(100)]
     # Impatient first tries: most time out after the server got them, some before.
     timeouts = [0.02, 0.05, 0.2, 1.0, 5.0, 30.0]
@@ -232,7 +232,7 @@ async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack,
     assert changed.json()["error"]["details"]["ticket_id"] == other.ticket_id
 
 
-@pytest.mark.timeout(LOAD_SECONDS + 360)
+@pytest.mark.timeout(LOAD_SECONDS + 600)
 async def test_load_loses_and_repeats_nothing(stack: Stack, api: Api):
     plan = LoadPlan(seconds=LOAD_SECONDS)
     result = await run_load(stack, api, plan)

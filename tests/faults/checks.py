@@ -15,7 +15,7 @@ from workflows.ticket import TicketWorkflow
 TICKETS = "WorkflowType='TicketWorkflow'"
 
 
-async def workflows_match_ledger(stack: Stack, *, timeout: float = 60) -> None:
+async def workflows_match_ledger(stack: Stack, *, timeout: float = 120) -> None:
     """As many ticket workflows as keys ever acknowledged: none lost, none started twice.
     (Visibility is eventually consistent, so it may take a moment to show them all.)"""
     assert stack.client is not None
@@ -65,7 +65,7 @@ async def events(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[in
 
 
 async def projection_converged(stack: Stack, expected: dict[str, str], *,
-                               timeout: float = 90) -> None:
+                               timeout: float = 180) -> None:
     """Every ticket has its read-model row in the expected status (the projection caught up)."""
     behind: list[str] = []
 
@@ -120,7 +120,7 @@ async def drift(stack: Stack, ticket_ids: list[str]) -> list[str]:
     return [d for d in await asyncio.gather(*(one(t) for t in ticket_ids)) if d]
 
 
-async def all_finished(stack: Stack, ticket_ids: list[str], *, timeout: float = 60) -> None:
+async def all_finished(stack: Stack, ticket_ids: list[str], *, timeout: float = 180) -> None:
     """Every ticket's workflow completed (archived), none failed or left running."""
     assert stack.client is not None
     deadline = time.monotonic() + timeout

@@ -38,7 +38,7 @@ class LoadPlan:
     grid_workers: int = int(_env("GRID_WORKERS", 50))
     staff: int = int(_env("STAFF", 20))
     report_every: float = _env("REPORT_EVERY", 60.0)  # a grid worker's mean pause between reports
-    drain: float = _env("DRAIN_SECONDS", 240.0)  # after the load: time to finish every ticket
+    drain: float = _env("DRAIN_SECONDS", 300.0)  # after the load: time to finish every ticket
 
 
 @dataclass
