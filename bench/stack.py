@@ -89,24 +89,29 @@ class Stack:
         config = self.settings()
         asyncio.run(prepare(config, self.children["temporal"], timeout=60))
         asyncio.run(_bench_city(config.database_url))
-        self.start_worker()
+        # The three start side by side: each waits only for Temporal and the read model.
+        self.children["worker"] = self._worker_child()
         self.children["bare"] = Child("bare", [sys.executable, "-m", "bench.bare"],
                                       env=self.env, log_dir=self.log_dir)
-        wait_until("bare worker", lambda: "bare worker started" in self.children["bare"].output(),
-                   self.children["bare"], 60)
         port = self.api_url.rsplit(":", 1)[1]
         self.children["api"] = Child("api", [
             sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
             "--port", port, "--log-level", "warning", "--no-access-log",
         ], env=self.env, log_dir=self.log_dir)
+        wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
+                   self.children["worker"], 120)
+        wait_until("bare worker", lambda: "bare worker started" in self.children["bare"].output(),
+                   self.children["bare"], 120)
         wait_until("API", lambda: http_answers(f"{self.api_url}/openapi.json"),
-                   self.children["api"], 60)
+                   self.children["api"], 120)
+
+    def _worker_child(self) -> Child:
+        return Child("worker", [sys.executable, "worker.py"], env=self.env, log_dir=self.log_dir)
 
     def start_worker(self) -> float:
         """Start the ticket worker; seconds until it says it polls."""
         t0 = time.perf_counter()
-        self.children["worker"] = Child("worker", [sys.executable, "worker.py"], env=self.env,
-                                        log_dir=self.log_dir)
+        self.children["worker"] = self._worker_child()
         wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
                    self.children["worker"], 120)
         return time.perf_counter() - t0
