@@ -33,15 +33,19 @@ def tuning(config: Settings) -> dict:
     return options
 
 
-def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
+def activities_for(client: Client, *, db: Database, config: Settings) -> list:  # type: ignore[type-arg]
     calendars = CalendarSource(db=db, working_hours=config.working_hours)
     deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
+    return [*TicketActivities(db=db).all(), *deadlines.all(),
+            *SubjectActivities(db=db, client=client).all()]
+
+
+def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,
         workflows=[TicketWorkflow, SubjectWorkflow],
-        activities=[*TicketActivities(db=db).all(), *deadlines.all(),
-                    *SubjectActivities(db=db, client=client).all()],
+        activities=activities_for(client, db=db, config=config),
         **tuning(config),
     )
 

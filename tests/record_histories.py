@@ -138,7 +138,7 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
 
 # Files are named after the workflow version that wrote them: v1 = before deadline alarms,
 # v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects.
-VERSION = "v3"
+VERSION = "v4"  # v4_cancel_queued_before_routing.json comes from tests/test_workflow_races.py
 SCENARIOS = [duplicate_merged, kept_separate_and_sensor, subject_rectified]
 
 

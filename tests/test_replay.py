@@ -10,7 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.contracts import TicketInput
-from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH
+from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, ROUTE_RECHECK_PATCH
 from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -36,9 +36,9 @@ def test_histories_cover_the_lifecycle() -> None:
                    "attach_report", "sensor_reading", "recheck", "problem_found",
                    "problem_closed"):
         assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
-    # Tickets from before deadline alarms (v1), with them (v2) and with the duplicate check (v3)
-    # all replay; each later version carries its patch markers.
-    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_"}
+    # Tickets from before deadline alarms (v1), with them (v2), with the duplicate check (v3) and
+    # with routing re-checked after queued actions (v4) all replay; each carries its markers.
+    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_"}
     for path in HISTORIES:
         history = load(path)
         if workflow_type(history) != "TicketWorkflow":
@@ -46,8 +46,11 @@ def test_histories_cover_the_lifecycle() -> None:
         found = patches(history)
         assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
         if DUPLICATES_PATCH in found:  # sensor tickets skip the check and carry no marker
-            assert path.stem.startswith("v3_"), path.stem
+            assert path.stem[:3] in ("v3_", "v4_"), path.stem
+        if ROUTE_RECHECK_PATCH in found:
+            assert path.stem.startswith("v4_"), path.stem
     assert any(DUPLICATES_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v3_"))
+    assert any(ROUTE_RECHECK_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v4_"))
 
 
 def workflow_type(history: WorkflowHistory) -> str:

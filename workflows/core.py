@@ -28,6 +28,8 @@ REPLAN_EVERY = timedelta(hours=1)
 ALARMS_PATCH = "deadline-alarms"
 SECOND_RETURN_PATCH = "second-return-escalation"
 DUPLICATES_PATCH = "duplicate-check"
+# An action queued for the lock while the report was recorded (a cancel) wins over routing.
+ROUTE_RECHECK_PATCH = "route-after-queued-actions"
 
 
 class TicketCore:
@@ -60,11 +62,14 @@ class TicketCore:
             await self._watch_clock()
         if t.status == TicketStatus.SUBMITTED:
             async with self._lock:
-                decision = await steps.route(t)
-                now = workflow.now()
-                opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
-                await self._open_deadlines(opened, now)
-                await self._project()
+                # Checked before the lock only, routing would overwrite a cancel that was waiting
+                # for it; the patch keeps tickets that were routed that way replaying.
+                if t.status == TicketStatus.SUBMITTED or not workflow.patched(ROUTE_RECHECK_PATCH):
+                    decision = await steps.route(t)
+                    now = workflow.now()
+                    opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
+                    await self._open_deadlines(opened, now)
+                    await self._project()
 
         while t.status not in FINISHED:
             await self._watch_clock()
