@@ -77,6 +77,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]
                         help="extra settings for the stack (worker tuning experiments)")
     parser.add_argument("--temporal-arg", action="append", default=[], metavar="ARG",
                         help="extra `temporal server start-dev` argument (experiments)")
+    parser.add_argument("--report-only", type=Path, metavar="RESULTS_JSON",
+                        help="write the report again from a run's results.json (new findings)")
     parser.add_argument("--only", type=lambda t: set(t.split(",")),
                         default={"lifecycle", "arrivals", "backlog", "overdue"},
                         help="sections to run: lifecycle,arrivals,backlog,overdue (experiments; "
@@ -126,6 +128,12 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
 def main(argv: list[str] | None = None) -> int:
     args, config = parse(argv)
     os.chdir(ROOT)
+    if args.report_only:
+        results = json.loads(args.report_only.read_text())
+        path = report.write(results, out=args.out, findings_path=ROOT / "bench" / "FINDINGS.md")
+        report.summary(results)
+        say(f"\nwritten: {path}")
+        return 0
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
     results: dict[str, object] = {
         "preset": args.preset, "config": config, "machine": machine(),
