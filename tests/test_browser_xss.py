@@ -170,6 +170,12 @@ async def test_user_text_is_shown_literally_and_never_runs(live: Live, browser) 
         await page.locator("#ticket-view").wait_for()
         assert await page.locator("#ticket-description").inner_text() == XSS
         await assert_inert(page, dialogs, shows=None)
+    # reflected: markup in the address itself
+    for path in ("/app/supervisor/tickets/%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E",
+                 "/app/worker/ticket?id=%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E"):
+        await page.goto(live.url(path))
+        await page.wait_for_load_state("networkidle")
+        await assert_inert(page, dialogs, shows=None)
     await page.goto(live.url("/app/supervisor/map"))
     await page.locator("body[data-ready='1']").wait_for()
     marker = page.locator(f'path[data-ticket-id="{t["late"]}"]')
