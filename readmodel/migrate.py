@@ -78,7 +78,8 @@ def _adopt(conn: Connection) -> None:
     _add_missing_columns(conn)  # the one column added before migrations existed
     have, want = _columns(conn), _baseline_columns()
     differences = [f"table {t} missing" for t in sorted(want.keys() - have.keys())]
-    differences += [f"table {t} not in the first revision" for t in sorted(have.keys() - want.keys())]
+    differences += [f"table {t} not in the first revision"
+                    for t in sorted(have.keys() - want.keys())]
     for table in sorted(want.keys() & have.keys()):
         differences += [f"{table}.{c} missing" for c in sorted(want[table] - have[table])]
         differences += [f"{table}.{c} unexpected" for c in sorted(have[table] - want[table])]

@@ -106,13 +106,15 @@ def row_drift(row: TicketRow | None, snapshot: TicketSnapshot) -> Drift | None:
     differing = [k for k in want if _norm(getattr(row, k)) != _norm(want[k])]
     if not differing:
         return None
-    problem = "stale" if row.seq < snapshot.seq else "ahead" if row.seq > snapshot.seq else "differs"
+    problem = ("stale" if row.seq < snapshot.seq else
+               "ahead" if row.seq > snapshot.seq else "differs")
     detail = "; ".join(f"{k} read model {_show(k, getattr(row, k))}, workflow {_show(k, want[k])}"
                        for k in differing)
     return Drift(tid, problem, detail)
 
 
-def event_drift(rows: list[TicketEventRow], snapshot: TicketSnapshot) -> tuple[Drift | None, set[int]]:
+def event_drift(rows: list[TicketEventRow],
+                snapshot: TicketSnapshot) -> tuple[Drift | None, set[int]]:
     """The timeline's drift and the seqs of the event rows to delete before rewriting it."""
     have = {r.seq: r for r in rows if r.seq <= snapshot.seq}  # later ones: the workflow moved on
     want = {e.seq: e for e in snapshot.events}
@@ -150,7 +152,8 @@ async def _compare(db: Database, snapshot: TicketSnapshot) -> tuple[list[Drift],
     return drifts, bad_events, row.seq if row else 0
 
 
-async def _rewrite(db: Database, snapshot: TicketSnapshot, row_seq: int, bad_events: set[int]) -> None:
+async def _rewrite(db: Database, snapshot: TicketSnapshot, row_seq: int,
+                   bad_events: set[int]) -> None:
     """Replace the ticket's row and timeline with the snapshot's, in one transaction."""
     tid = snapshot.ticket_id
     async with db.session() as session:

@@ -162,7 +162,16 @@ def pg_url() -> Iterator[str]:
     from tests.pg import PgCluster, PostgresUnavailable
 
     if os.environ.get("GRIDFLOW_TEST_PG_URL"):
-        yield os.environ["GRIDFLOW_TEST_PG_URL"]
+        url = os.environ["GRIDFLOW_TEST_PG_URL"]
+        yield url
+        if url in _templates:  # a server we keep: leave no template behind
+            import asyncio
+            from concurrent.futures import ThreadPoolExecutor
+
+            from tests.pg import drop_database
+
+            with ThreadPoolExecutor(1) as pool:  # its own loop, away from the session's
+                pool.submit(asyncio.run, drop_database(_templates.pop(url))).result()
         return
     try:
         cluster = PgCluster()
