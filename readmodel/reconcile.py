@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,9 +131,14 @@ def event_drift(rows: list[TicketEventRow],
     return Drift(snapshot.ticket_id, "events", "; ".join(parts)), {*different, *extra}
 
 
-async def _snapshot(client: Client, ticket_id: str) -> TicketSnapshot:
-    return await client.get_workflow_handle(ticket_id).query(
-        "snapshot", result_type=TicketSnapshot, rpc_timeout=QUERY_TIMEOUT)
+Ask = Callable[[str], Awaitable[TicketSnapshot]]  # a ticket id → its workflow's snapshot
+
+
+def _asker(client: Client, timeout: timedelta) -> Ask:
+    async def ask(ticket_id: str) -> TicketSnapshot:
+        return await client.get_workflow_handle(ticket_id).query(
+            "snapshot", result_type=TicketSnapshot, rpc_timeout=timeout)
+    return ask
 
 
 async def _compare(db: Database, snapshot: TicketSnapshot) -> tuple[list[Drift], set[int], int]:
@@ -168,23 +174,23 @@ async def _rewrite(db: Database, snapshot: TicketSnapshot, row_seq: int,
         await project_ticket(session=session, snapshot=snapshot, events=snapshot.events)
 
 
-async def _check(client: Client, db: Database, ticket_id: str, repair: bool,
+async def _check(ask: Ask, db: Database, ticket_id: str, repair: bool,
                  report: ReconcileReport) -> None:
     try:
-        snapshot = await _snapshot(client, ticket_id)
+        snapshot = await ask(ticket_id)
     except Exception as err:  # noqa: BLE001 (any failure to answer is reported, not fatal)
         report.drifts.append(Drift(ticket_id, "unreachable", f"query failed: {type(err).__name__}"))
         return
     drifts, bad_events, row_seq = await _compare(db, snapshot)
     if drifts and row_seq > snapshot.seq:  # the workflow may have moved on since it answered
-        snapshot = await _snapshot(client, ticket_id)
+        snapshot = await ask(ticket_id)
         drifts, bad_events, row_seq = await _compare(db, snapshot)
     report.checked += 1
     report.drifts += drifts
     if not (repair and any(d.problem != "archive" for d in drifts)):
         return
     await _rewrite(db, snapshot, row_seq, bad_events)
-    after, _, _ = await _compare(db, await _snapshot(client, ticket_id))
+    after, _, _ = await _compare(db, await ask(ticket_id))
     log.info("ticket reprojected", ticket_id=ticket_id, problems=[d.problem for d in drifts],
              clean=not after)
     if not after:
@@ -206,10 +212,11 @@ async def _exists(client: Client, ticket_id: str) -> bool:
         raise
 
 
-async def reconcile(*, client: Client, db: Database, repair: bool,
-                    task_queue: str | None = None) -> ReconcileReport:
+async def reconcile(*, client: Client, db: Database, repair: bool, task_queue: str | None = None,
+                    query_timeout: timedelta = QUERY_TIMEOUT) -> ReconcileReport:
     """Compare every ticket workflow on `task_queue` (default: the settings') and every ticket
-    row with each other; with `repair`, rewrite each drifted ticket from its workflow."""
+    row with each other; with `repair`, rewrite each drifted ticket from its workflow. A
+    workflow that does not answer within `query_timeout` is reported unreachable."""
     if task_queue is None:
         from settings import settings
 
@@ -223,11 +230,11 @@ async def reconcile(*, client: Client, db: Database, repair: bool,
             ids.add(ticket_id)  # on another task queue: checked all the same
         else:
             report.drifts.append(Drift(ticket_id, "orphan", "a ticket row with no workflow"))
-    limit = asyncio.Semaphore(PARALLEL)
+    limit, ask = asyncio.Semaphore(PARALLEL), _asker(client, query_timeout)
 
     async def one(ticket_id: str) -> None:
         async with limit:
-            await _check(client, db, ticket_id, repair, report)
+            await _check(ask, db, ticket_id, repair, report)
 
     await asyncio.gather(*(one(t) for t in sorted(ids)))
     report.drifts.sort(key=lambda d: (d.ticket_id, d.problem))

@@ -3,13 +3,14 @@ from the workflows through the projection code, and gone on the next run; on bot
 import asyncio
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import col, delete, select, update
 
 from readmodel.reconcile import reconcile
-from readmodel.tables import TicketEventRow, TicketRow
-from tests.api_fixtures import CGJ, SUPERVISOR, Gridflow, gf  # noqa: F401
+from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from tests.api_fixtures import CGJ, SUPERVISOR, Gridflow, gf, gridflow_on  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,17 +98,29 @@ async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) ->
     assert {t["ticket_id"]: t["status"] for t in inbox}[dispatched] == "claimed"
 
 
-async def test_a_row_without_a_workflow_is_reported_and_left_alone(gf: Gridflow) -> None:
-    ticket_id = await gf.new_ticket()
+async def test_what_needs_a_person_is_reported_and_left_alone(gf: Gridflow) -> None:
+    """A row with no workflow, a lost archive record, a workflow whose worker is gone."""
+    ticket_id, archived = await gf.new_ticket(), await gf.new_ticket()
     row = await settled(gf, ticket_id, "dispatched")
+    await settled(gf, archived, "dispatched")
+    cancel = {"kind": "invalid", "reason": "测试 a test report"}
+    assert (await gf.act(archived, "cancel", SUPERVISOR, cancel)).status_code == 200
+    await settled(gf, archived, "archived")
+    async with gridflow_on(gf.client, gf.db) as elsewhere:  # its worker stops at the end
+        stranded = await elsewhere.new_ticket()
+        await settled(gf, stranded, "dispatched")
     ghost = "ghost-" + ticket_id
     async with gf.db.session() as session:
         session.add(TicketRow(**row.model_dump() | {"ticket_id": ghost}))
         await session.commit()
+    await write(gf, delete(ArchiveRecord).where(col(ArchiveRecord.ticket_id) == archived))
+
     report = await reconcile(client=gf.client, db=gf.db, repair=True,
-                             task_queue=gf.config.task_queue)
-    assert [(d.ticket_id, d.problem) for d in report.drifts] == [(ghost, "orphan")]
+                             task_queue=gf.config.task_queue, query_timeout=timedelta(seconds=3))
+    assert [(d.ticket_id, d.problem) for d in report.drifts] == sorted(
+        [(ghost, "orphan"), (archived, "archive"), (stranded, "unreachable")])
     assert not report.clean and report.repaired == []
+    assert report.checked == 3  # ticket_id, archived and the orphan; not the unreachable one
     async with gf.db.session() as session:
         assert await session.get(TicketRow, ghost) is not None  # never deleted: a person decides
 
