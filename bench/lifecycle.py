@@ -86,24 +86,50 @@ async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: i
             "concurrency": concurrency, "latency_ms": summary_ms(durations)}
 
 
-async def measure(*, api: Api, client, concurrency: int, seconds: float) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _merge(rounds: list[dict[str, object]]) -> dict[str, object]:
+    """Rounds of one closed loop added up: completed over the rounds' summed time."""
+    completed = sum(r["completed"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    return {"completed": completed, "errors": sum(r["errors"] for r in rounds),
+            "error_sample": [e for r in rounds for e in r["error_sample"]][:3],
+            "seconds": round(seconds, 1), "per_second": completed / seconds if seconds else 0.0,
+            "concurrency": rounds[0]["concurrency"],
+            # per-round percentiles: their median (max: the largest)
+            "latency_ms": {"n": sum(r["latency_ms"]["n"] for r in rounds),
+                           "max": max(r["latency_ms"]["max"] or 0 for r in rounds),
+                           **{k: sorted(r["latency_ms"][k] or 0 for r in rounds)[len(rounds) // 2]
+                              for k in ("p50", "p99")}},
+            "rounds": [round(r["per_second"], 3) for r in rounds]}
+
+
+async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type: ignore[no-untyped-def]
+                  rounds: int = 3) -> dict[str, object]:
     """Section 1 (ceiling) and 2 (lifecycles): the shape from one real lifecycle, then the bare
-    workflow and the real one, each closed-loop at the same concurrency."""
+    workflow and the real one, each closed-loop at the same concurrency, alternating in
+    `rounds` rounds of seconds/rounds each, so that a change in the machine's load hits both."""
     first = await http_lifecycle(api)  # also warms the worker, the API and the caches
     shape = await shape_of(client, first)
     plan = shape["plan"]
     say(f"   lifecycle shape: {shape}")
     await bare.lifecycle(client, plan, f"bare-warm-{uuid.uuid4().hex[:8]}")
     run = uuid.uuid4().hex[:8]
-    say(f"   bare lifecycles, {concurrency} at a time, {seconds:.0f} s")
-    ceiling = await closed_loop(lambda i: bare.lifecycle(client, plan, f"bare-{run}-{i}"),
-                                concurrency=concurrency, seconds=seconds)
-    say(f"   → {ceiling['per_second']:.2f}/s")
-    say(f"   ticket lifecycles through the API, {concurrency} at a time, {seconds:.0f} s")
-    tickets = await closed_loop(lambda _i: http_lifecycle(api), concurrency=concurrency,
-                                seconds=seconds)
-    say(f"   → {tickets['per_second']:.2f}/s")
-    bare_shape = await shape_of(client, f"bare-{run}-0")
+    step = seconds / rounds
+    bare_rounds, ticket_rounds = [], []
+    for k in range(rounds):
+        say(f"   round {k + 1}/{rounds}: bare, then tickets through the API, {concurrency} at a "
+            f"time, {step:.0f} s each")
+        bare_rounds.append(await closed_loop(
+            lambda i, k=k: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}"),
+            concurrency=concurrency, seconds=step))
+        ticket_rounds.append(await closed_loop(lambda _i: http_lifecycle(api),
+                                               concurrency=concurrency, seconds=step))
+        say(f"   → bare {bare_rounds[-1]['per_second']:.2f}/s, "
+            f"tickets {ticket_rounds[-1]['per_second']:.2f}/s")
+    ceiling, tickets = _merge(bare_rounds), _merge(ticket_rounds)
+    bare_shape = await shape_of(client, f"bare-{run}-0-0") if bare_rounds[0]["completed"] \
+        else {}
+    ratios = [t["per_second"] / b["per_second"] for b, t in zip(bare_rounds, ticket_rounds)
+              if b["per_second"]]
     return {"shape": shape, "bare_shape": bare_shape, "bare": ceiling, "tickets": tickets,
             "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"]
-            else None}
+            else None, "round_ratios": [round(r, 2) for r in ratios]}
