@@ -154,13 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         code = 1
     finally:
         stack.stop()
+        # What was measured survives a failure later in the run.
+        (args.out / "benchmarks").mkdir(parents=True, exist_ok=True)
+        (args.out / "benchmarks" / "results.partial.json").write_text(
+            json.dumps(results, indent=1, default=str))
         if not args.keep and not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     if code:
         return code
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     results["load_after"] = os.getloadavg()
-    (args.out / "benchmarks").mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks" / "results.partial.json").unlink()
     (args.out / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1,
                                                                       default=str))
     path = report.write(results, out=args.out, findings_path=ROOT / "bench" / "FINDINGS.md")

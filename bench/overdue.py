@@ -84,5 +84,7 @@ async def measure(*, sizes: list[int], runs: int, cache_dir: Path, postgres: boo
             pg_note = "throwaway local cluster (tests/pg.py)"
         except PostgresUnavailable as err:
             pg_note = f"unavailable: {err}"
+        except Exception as err:  # noqa: BLE001 (the SQLite numbers stand; say what failed)
+            pg_note = f"failed: {type(err).__name__}: {err}"[:300]
     return {"runs": runs, "limit": 50, "now": NOW.isoformat(), "rows": rows,
             "postgres": pg_note}
