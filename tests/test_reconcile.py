@@ -50,9 +50,11 @@ async def three_tickets(gf: Gridflow) -> tuple[str, str, str]:
 
 async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) -> None:
     dispatched, claimed, archived = await three_tickets(gf)
+    ahead = await gf.new_ticket()
+    ahead_seq = (await settled(gf, ahead, "dispatched")).seq
     queue = gf.config.task_queue
     clean = await reconcile(client=gf.client, db=gf.db, repair=False, task_queue=queue)
-    assert clean.checked == 3 and clean.drifts == [] and clean.clean
+    assert clean.checked == 4 and clean.drifts == [] and clean.clean
 
     before = await settled(gf, archived, "archived")
     await write(
@@ -64,12 +66,14 @@ async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) ->
         .values(seq=before.seq - 2, status="cancelled", department="zjj"),
         delete(TicketEventRow).where(col(TicketEventRow.ticket_id) == archived,
                                      col(TicketEventRow.seq) == 2),
+        update(TicketRow).where(col(TicketRow.ticket_id) == ahead)  # a sequence run ahead
+        .values(seq=TicketRow.seq + 5, status="claimed"),
     )
 
     found = await reconcile(client=gf.client, db=gf.db, repair=False, task_queue=queue)
     problems = {(d.ticket_id, d.problem) for d in found.drifts}
     assert problems == {(dispatched, "missing"), (claimed, "differs"), (archived, "stale"),
-                        (archived, "events")}
+                        (archived, "events"), (ahead, "ahead")}
     by = {(d.ticket_id, d.problem): d.detail for d in found.drifts}
     assert "status read model written_off, workflow claimed" in by[claimed, "differs"]
     assert f"seq read model {before.seq - 2}, workflow {before.seq}" in by[archived, "stale"]
@@ -80,17 +84,19 @@ async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) ->
 
     fixed = await reconcile(client=gf.client, db=gf.db, repair=True, task_queue=queue)
     assert {(d.ticket_id, d.problem) for d in fixed.drifts} == problems
-    assert sorted(fixed.repaired) == sorted([dispatched, claimed, archived]) and fixed.clean
+    assert sorted(fixed.repaired) == sorted([dispatched, claimed, archived, ahead])
+    assert fixed.clean
     assert (await settled(gf, dispatched, "dispatched")).department == "cgj"
     assert (await settled(gf, claimed, "claimed")).claimed_by == "zhao"
     assert (await settled(gf, archived, "archived")).seq == before.seq
+    assert (await settled(gf, ahead, "dispatched")).seq == ahead_seq
     async with gf.db.session() as session:
         seqs = (await session.exec(select(TicketEventRow.seq).where(
             TicketEventRow.ticket_id == archived).order_by(col(TicketEventRow.seq)))).all()
     assert seqs == list(range(1, before.seq + 1))
 
     again = await reconcile(client=gf.client, db=gf.db, repair=False, task_queue=queue)
-    assert again.checked == 3 and again.drifts == [] and again.clean
+    assert again.checked == 4 and again.drifts == [] and again.clean
 
     # The projection carries on from the repaired rows: the department's inbox shows a claim.
     assert (await gf.act(dispatched, "claim", CGJ)).status_code == 200
