@@ -133,8 +133,9 @@ def _next_rev_id() -> str:
     return f"{max(numbers, default=0) + 1:04d}"
 
 
-async def autogenerate(message: str, url: str | None = None) -> str:
-    """Write the next revision: the difference between the tables in code and head's schema."""
+async def autogenerate(message: str, url: str | None = None) -> str | None:
+    """Write the next revision: the difference between the tables in code and head's schema
+    (None: no difference, nothing written)."""
     with tempfile.TemporaryDirectory(prefix="gridflow-migrate-") as scratch:
         url = url or f"sqlite+aiosqlite:///{scratch}/head.db"
         await upgrade(url)
@@ -145,7 +146,7 @@ async def autogenerate(message: str, url: str | None = None) -> str:
                     alembic_config(c), message=message, autogenerate=True, rev_id=_next_rev_id()))
         finally:
             await engine.dispose()
-    return str(script.path)  # type: ignore[union-attr]
+    return str(script.path) if script else None  # type: ignore[union-attr]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = args.database_url or settings.database_url
     if args.revision:
-        print(f"wrote {asyncio.run(autogenerate(args.revision, args.database_url))}")
+        written = asyncio.run(autogenerate(args.revision, args.database_url))
+        print(f"wrote {written}" if written else "no changes: the migrations match the tables")
     elif args.current:
         print(asyncio.run(current(url)) or "(none: empty or pre-migration database)")
     elif args.downgrade:

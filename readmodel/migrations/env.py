@@ -13,11 +13,20 @@ connection = config.attributes.get("connection")
 if connection is None:
     raise SystemExit("run migrations with `python -m readmodel.migrate`, not the alembic CLI")
 
+
+
+def _no_empty_revision(_context, _revision, directives) -> None:  # type: ignore[no-untyped-def]
+    """Autogenerate writes nothing when the tables in code match head."""
+    if directives and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
 context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     render_as_batch=True,
     compare_type=True,
+    process_revision_directives=_no_empty_revision,
 )
 with context.begin_transaction():
     context.run_migrations()
