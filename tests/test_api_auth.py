@@ -1,4 +1,4 @@
-"""Logging in, access tokens that cannot be forged or outlive their rights, API keys, admin users."""
+"""Logging in, access tokens that cannot be forged or outlive their rights, API keys, admins."""
 import base64
 import hashlib
 import hmac
@@ -149,7 +149,8 @@ async def test_new_rights_end_older_tokens(gf: Gridflow) -> None:
     assert await me(gf, promoted) == 401
     now = await token_of(gf, "wang", WANG)
     assert jwt.decode(now, options={"verify_signature": False})["role"] == "supervisor"
-    listed = await gf.http.get("/api/v1/tickets/overdue", headers={"Authorization": f"Bearer {now}"})
+    listed = await gf.http.get("/api/v1/tickets/overdue",
+                               headers={"Authorization": f"Bearer {now}"})
     assert listed.status_code == 200  # a supervisor's list, with the new token
 
 
@@ -173,8 +174,8 @@ async def test_admins_manage_users_and_passwords_are_never_shown(gf: Gridflow) -
         assert (await gf.call("GET", "/admin/users", caller)).status_code == 403
         assert (await gf.call("POST", "/admin/api-keys", caller,
                               json={"user_id": "gateway", "label": "x"})).status_code == 403
-    new = {"user_id": "ma", "name": "马网格员", "role": "grid_worker", "grids": ["33010600100101"],
-           "password": NEW_PASSWORD}
+    new = {"user_id": "ma", "name": "马网格员", "role": "grid_worker",
+           "grids": ["33010600100101"], "password": NEW_PASSWORD}
     created = await gf.http.post("/api/v1/admin/users", json=new, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["active"] is True and "password" not in json.dumps(created.json())

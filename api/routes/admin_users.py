@@ -1,4 +1,5 @@
 """Admin: users (rights, password, active) and API keys for machine clients (docs/auth.md)."""
+import asyncio
 import secrets
 from datetime import datetime
 from typing import Annotated
@@ -134,7 +135,7 @@ async def create_user(body: UserIn, user: CurrentUser, session: SessionDep) -> U
     created = await auth_store.create_user(
         session=session, user_id=body.user_id, name=body.name, role=body.role.value,
         department=body.department, grids=body.grids, area=body.area,
-        password_hash=hash_password(body.password))
+        password_hash=await asyncio.to_thread(hash_password, body.password))
     log.info("user_created", user_id=created.user_id, role=created.role, by=user.user_id)
     return _out(created)
 
@@ -159,7 +160,8 @@ async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserCh
     if target.user_id == user.user_id and (changes.get("active") is False
                                            or changes.get("role", Role.ADMIN) != Role.ADMIN):
         raise ApiError(409, "you cannot deactivate yourself or take your own admin role")
-    password_hash = hash_password(body.password) if body.password is not None else None
+    password_hash = (await asyncio.to_thread(hash_password, body.password)
+                     if body.password is not None else None)
     changed = await auth_store.update_user(session=session, user=target, changes=changes,
                                            password_hash=password_hash)
     log.info("user_changed", user_id=user_id, fields=sorted(changes) + (
