@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from api.tickets_service import ticket_id_for
 from domain import demo_city
 from readmodel.tables import TicketRow
-from tests.api_fixtures import BS, LI, WANG
+from tests.api_fixtures import BS, SENSOR, WANG
 from tests.browser import *  # noqa: F403
 from tests.browser import (
     Live,
@@ -233,10 +233,11 @@ async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) ->
     await context.close()
 
 
-async def resolved_ticket(live: Live, description: str, reporter: str = WANG) -> str:
+async def resolved_ticket(live: Live, description: str, reporter: str = WANG,
+                          **body: Any) -> str:
     """A report in wang's grid that the department fixed on site: resolved, waiting for the
     check."""
-    ticket_id = await live.api.new_ticket(token=reporter, description=description)
+    ticket_id = await live.api.new_ticket(token=reporter, description=description, **body)
     await status_of(live, ticket_id, "dispatched")
     staff = (await live.api.ticket(ticket_id))["department"]
     token = {"cgj": "demo-staff-cgj", "bs-street": BS}[staff]
@@ -248,7 +249,9 @@ async def resolved_ticket(live: Live, description: str, reporter: str = WANG) ->
 
 async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
     passing = await resolved_ticket(live, "井边垃圾 write-off check passes")
-    failing = await resolved_ticket(live, "井边垃圾 write-off check fails", reporter=LI)  # li's report
+    # Someone else's report in wang's grid (a grid worker reports only in his own grids).
+    failing = await resolved_ticket(live, "井边垃圾 write-off check fails", reporter=SENSOR,
+                                    device_id=f"CAM-{uuid.uuid4().hex[:8]}")
     context = await phone_context(browser, **HERE)
     page = await context.new_page()
     await sign_in_fast(page, live, WANG, path="/app/worker/checks")
