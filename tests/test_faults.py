@@ -77,8 +77,10 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
     deadline = time.monotonic() + 900
     reports = [new_report(r) for r in reporters(TICKETS)]
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in reports])
-    drivers = asyncio.ensure_future(bounded(PEOPLE, [drive(api, r, deadline=deadline)
-                                                     for r in reports]))
+    # All tickets move at once, PEOPLE requests at a time: the kill finds them spread out.
+    gate = asyncio.Semaphore(PEOPLE)
+    drivers = asyncio.ensure_future(bounded(TICKETS, [drive(api, r, deadline=deadline, gate=gate)
+                                                      for r in reports]))
     try:
         # Mid-lifecycle: about a third of all the people's actions taken.
         await wait_for("a third of the actions", lambda: actions_done(api) >= TICKETS * 1.5, 400)

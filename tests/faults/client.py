@@ -17,17 +17,19 @@ TOKEN_PATH = "/api/v1/auth/token"
 MAX_RETRY_AFTER = 10.0  # never sleep longer than this on one 429, whatever the server says
 
 
-async def demo_headers(http: httpx.AsyncClient, user_id: str) -> tuple[dict[str, str], float]:
+async def demo_headers(http: httpx.AsyncClient, user_id: str, *, password: str | None = None,
+                       ) -> tuple[dict[str, str], float]:
     """Auth headers for a demo user against a live base URL, and how long they stay good (s).
 
     Logs in with the demo credential as password (POST /api/v1/auth/token); where that route is
     not there yet (404) the credential itself is the bearer token. Sensors send X-API-Key.
+    Users an admin added log in with the `password` they were given.
     """
-    secret = CREDENTIAL[user_id]
+    secret = password or CREDENTIAL[user_id]
     response = await http.post(TOKEN_PATH, data={"username": user_id, "password": secret})
     if response.status_code == 404:
         return {"Authorization": f"Bearer {secret}"}, float("inf")
-    if ROLE[user_id] == "sensor":
+    if ROLE.get(user_id) == "sensor":
         return {"X-API-Key": secret}, float("inf")
     if response.status_code != 200:
         raise AssertionError(f"login as {user_id} failed: {response.status_code} {response.text}")
@@ -93,6 +95,7 @@ class Api:
         self.figures = Figures()
         self._headers: dict[str, tuple[dict[str, str], float]] = {}
         self._login = asyncio.Lock()
+        self.passwords: dict[str, str] = {}  # users added over the admin API
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -105,7 +108,8 @@ class Api:
             cached = self._headers.get(user_id)
             if cached and cached[1] > time.monotonic() + 60:
                 return cached[0]
-            headers, ttl = await demo_headers(self.http, user_id)
+            headers, ttl = await demo_headers(self.http, user_id,
+                                              password=self.passwords.get(user_id))
             self._headers[user_id] = (headers, time.monotonic() + ttl)
             return headers
 

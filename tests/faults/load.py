@@ -1,11 +1,12 @@
 """The load test: simulated grid workers report and write off, simulated department staff work
 their inboxes (claim → start verification → verify → rectified), all over real HTTP.
 
-The demo city has two grid workers and one staff member per department, and no way to add users
-over HTTP yet, so the simulated people share the demo users' logins: 50 grid workers are wang and
-li by turns, the 20 staff are spread over the five departments the reports route to. Intake
-limits are raised for the load stack (Stack's intake_per_minute); the client still honours 429 +
-Retry-After and counts them apart.
+Each simulated person is a user of their own, added by the demo admin over
+`POST /api/v1/admin/users` and logged in with a password: grid workers with wang's or li's
+grids by turns, staff spread over the departments the reports route to. Where that route does
+not exist (404), they share the demo users' logins instead. Intake limits are raised for the
+load stack (Stack's intake_per_minute); the client still honours 429 + Retry-After and counts
+them apart.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from domain import demo_city
 from tests.faults.checks import rows
 from tests.faults.client import Api
 from tests.faults.stack import Stack
-from tests.faults.tickets import Report, new_report, next_step, submit
+from tests.faults.tickets import STAFF, Report, new_report, next_step, submit
 
 # Staff per department in proportion to the reports they get (tickets.CATEGORIES, SPOTS).
 STAFF_SHARE = {"cgj": 10, "bs-street": 4, "zjj": 3, "jtj": 3}
@@ -49,20 +51,51 @@ class LoadResult:
     actions: Counter[str] = field(default_factory=Counter)
     load_s: float = 0.0
     drain_s: float = 0.0
+    people: str = ""
 
     def summary(self) -> str:
         p = self.plan
-        return (f"== load: {p.grid_workers} grid workers, {p.staff} staff for {self.load_s:.0f} s "
+        return (f"== load: {p.grid_workers} grid workers, {p.staff} staff ({self.people}) for "
+                f"{self.load_s:.0f} s "
                 f"(+{self.drain_s:.0f} s to finish): {len(self.reports)} reports "
                 f"({len(self.reports) / max(self.load_s, 1):.1f}/s), "
                 f"{len(self.archived)} tickets completed (archived), actions {dict(self.actions)}")
 
 
-def staff_users(n: int) -> list[str]:
-    from tests.faults.tickets import STAFF
+@dataclass
+class Person:
+    user_id: str
+    like: str  # the demo user whose grids (grid workers) or department (staff) they have
+    department: str | None = None
 
-    pool = [STAFF[d] for d, share in STAFF_SHARE.items() for _ in range(share)]
-    return [pool[i % len(pool)] for i in range(n)]
+
+def _grids_of(demo_user: str) -> list[str]:
+    return next(u[4] for u in demo_city.USERS if u[0] == demo_user)
+
+
+async def hire(api: Api, plan: LoadPlan) -> tuple[list[Person], list[Person]]:
+    """The simulated people: users of their own where the admin API exists, else demo users."""
+    # Round the departments first, so that even a few staff cover every one of them.
+    pool = [d for _, d in sorted((k, d) for d, share in STAFF_SHARE.items()
+                                 for k in range(share))]
+    workers = [Person(f"load-worker-{i}", "wang" if i % 2 else "li")
+               for i in range(plan.grid_workers)]
+    staff = [Person(f"load-staff-{j}", STAFF[pool[j % len(pool)]], pool[j % len(pool)])
+             for j in range(plan.staff)]
+    for person in workers + staff:
+        password = f"load-test-password-{person.user_id}"
+        grid_worker = person.department is None
+        body = {"user_id": person.user_id, "name": person.user_id, "password": password,
+                "role": "grid_worker" if grid_worker else "department_staff",
+                "department": person.department,
+                "grids": _grids_of(person.like) if grid_worker else []}
+        response = await api.call("POST", "/admin/users", "admin", json=body, timeout=30)
+        if response.status_code == 404:  # no admin API: the demo users, shared
+            return ([Person(p.like, p.like) for p in workers],
+                    [Person(p.like, p.like, p.department) for p in staff])
+        assert response.status_code in (201, 409), f"adding {person.user_id}: {response.text}"
+        api.passwords[person.user_id] = password
+    return workers, staff
 
 
 async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
@@ -72,38 +105,35 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
     hard_deadline = reporting_until + plan.drain
     done = asyncio.Event()
 
-    async def grid_worker(i: int) -> None:
-        user, rng = ("wang" if i % 2 else "li"), random.Random(i)
+    async def grid_worker(person: Person, seed: int) -> None:
+        rng = random.Random(seed)
         await asyncio.sleep(rng.uniform(0, plan.report_every))  # not all at the same second
         while not done.is_set():
             if time.monotonic() < reporting_until:
-                report = new_report(user, rng=rng)
+                report = new_report(person.user_id, rng=rng, like=person.like)
                 result.reports.append(report)
                 await submit(api, stack, report, deadline=hard_deadline, timeouts=[15.0])
                 mine[report.ticket_id] = report  # type: ignore[index]
-            await write_off_one(user, rng)
+            page = await _get(api, "/my/write-off-checks", person.user_id)
+            checks = [t for t in page if t["ticket_id"] in mine and t["status"] == "resolved"]
+            if checks:
+                await act(rng.choice(checks[:10]), person.user_id, "write-off")
             await asyncio.sleep(rng.uniform(0.5, 1.5) * plan.report_every)
 
-    async def write_off_one(user: str, rng: random.Random) -> None:
-        page = await _get(api, "/my/write-off-checks", user)
-        checks = [t for t in page if t["ticket_id"] in mine]
-        if checks:
-            await act(rng.choice(checks[:10]), user)
-
-    async def staff(user: str, seed: int) -> None:
+    async def staff(person: Person, seed: int) -> None:
         rng = random.Random(seed)
         while not done.is_set():
-            inbox = [t for t in await _get(api, "/inbox", user)
+            inbox = [t for t in await _get(api, "/inbox", person.user_id)
                      if t["ticket_id"] in mine and t["status"] in WORKABLE]
             if inbox:
-                await act(rng.choice(inbox[:10]), user)
+                await act(rng.choice(inbox[:10]), person.user_id, "staff")
                 await asyncio.sleep(rng.uniform(1.0, 3.0))  # a person reads before the next
             else:
                 await asyncio.sleep(3.0)
 
-    async def act(ticket: dict, user: str) -> None:  # type: ignore[type-arg]
+    async def act(ticket: dict, user: str, who: str) -> None:  # type: ignore[type-arg]
         todo = next_step(ticket, mine[ticket["ticket_id"]].path)
-        if todo is None or todo[1] != user and todo[0] != "write-off":
+        if todo is None or (todo[0] == "write-off") != (who == "write-off"):
             return
         action, _, body = todo
         try:
@@ -113,7 +143,7 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             return  # the next look at the inbox tells whether it happened
         if response.status_code == 200:
             result.actions[action] += 1
-        # 409: another simulated colleague with the same login got there first.
+        # 409: a colleague got there first (or the inbox page was older than the ticket).
         assert response.status_code in (200, 409), \
             f"{action} as {user}: {response.status_code} {response.text[:300]}"
 
@@ -127,13 +157,15 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             await asyncio.sleep(2)
         done.set()
 
+    workers, staff_members = await hire(api, plan)
+    result.people = f"{len({p.user_id for p in workers + staff_members})} logins"
     started = time.monotonic()
     async with asyncio.TaskGroup() as group:
         group.create_task(finished())
-        for i in range(plan.grid_workers):
-            group.create_task(grid_worker(i))
-        for j, user in enumerate(staff_users(plan.staff)):
-            group.create_task(staff(user, 1000 + j))
+        for i, person in enumerate(workers):
+            group.create_task(grid_worker(person, i))
+        for j, person in enumerate(staff_members):
+            group.create_task(staff(person, 1000 + j))
     result.load_s = min(plan.seconds, time.monotonic() - started)
     result.drain_s = time.monotonic() - started - result.load_s
     return result

@@ -50,9 +50,11 @@ class Report:
         return RECTIFY if int(self.key[-1], 16) % 2 == 0 else FIXED_ON_SITE
 
 
-def new_report(reporter: str, *, rng: random.Random | None = None) -> Report:
+def new_report(reporter: str, *, rng: random.Random | None = None,
+               like: str | None = None) -> Report:
+    """A report by `reporter` in the grids of demo grid worker `like` (default: their own)."""
     rng = rng or random.Random()
-    spot = rng.choice(SPOTS[reporter])
+    spot = rng.choice(SPOTS[like or reporter])
     return Report(reporter=reporter, key=uuid.uuid4().hex,
                   body={"category": rng.choice(CATEGORIES), "lat": spot.lat, "lon": spot.lon,
                         "description": "故障测试 fault-test report"})
@@ -140,15 +142,20 @@ async def step(api: Api, ticket: dict[str, Any], path: list[str]) -> dict[str, A
     return response.json() if response.status_code == 200 else None
 
 
-async def drive(api: Api, report: Report, *, deadline: float) -> dict[str, Any]:
+async def drive(api: Api, report: Report, *, deadline: float,
+                gate: asyncio.Semaphore | None = None) -> dict[str, Any]:
     """Take the ticket through its people's actions up to the write-off (archiving is the
-    workflow's own step); fail with where it stuck at the deadline."""
+    workflow's own step); fail with where it stuck at the deadline. With a shared `gate`, each
+    request waits its turn, so many tickets move forward together, a step at a time."""
     assert report.ticket_id is not None
+    gate = gate or asyncio.Semaphore(1)
     ticket: dict[str, Any] | None = None
     while True:
-        ticket = await read(api, report.ticket_id) or ticket
+        async with gate:
+            ticket = await read(api, report.ticket_id) or ticket
         while ticket is not None and ticket["status"] not in ("written_off", "archived"):
-            moved = await step(api, ticket, report.path)
+            async with gate:
+                moved = await step(api, ticket, report.path)
             if moved is None:
                 break
             ticket = moved
