@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import ctypes
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -241,6 +242,17 @@ Ctrl-C stops everything (API, worker, Temporal). Tickets persist in {data_dir}.
 """
 
 
+def jwt_secret(data_dir: Path) -> str:
+    """A random signing secret kept with the data, so even the demo stack's is not well known
+    and logins survive a restart."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="address for the API and Temporal")
@@ -260,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRIDFLOW_DATA_DIR"] = str(data_dir)
     os.environ["GRIDFLOW_TEMPORAL_ADDRESS"] = f"{args.host}:{args.temporal_port}"
     os.environ.setdefault("GRIDFLOW_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/gridflow.db")
+    os.environ.setdefault("GRIDFLOW_JWT_SECRET", jwt_secret(data_dir))
     from settings import Settings
 
     config = Settings()

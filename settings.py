@@ -9,6 +9,9 @@ from domain.calendar import DEFAULT_WORKING_HOURS, check_working_hours
 from domain.policy import DeadlinePolicy
 
 
+DEV_JWT_SECRET = "gridflow-dev-secret-change-me-in-production"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDFLOW_", env_nested_delimiter="__")
 
@@ -23,11 +26,16 @@ class Settings(BaseSettings):
     working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
     # Authentication (docs/auth.md). Production sets GRIDFLOW_JWT_SECRET; the dev default is
     # for the demo stack and the tests only.
-    jwt_secret: str = "gridflow-dev-secret-change-me-in-production"
+    jwt_secret: str = DEV_JWT_SECRET
     access_token_minutes: int = 30
     # Intake rate limits per user / API key (docs/input.md): a token bucket.
     intake_per_minute: float = 60.0
     intake_burst: int = 20
+    # Failed logins per user name and per client address (docs/auth.md): a token bucket.
+    login_failures_per_minute: float = 5.0
+    login_failure_burst: int = 10
+    login_failures_per_address_per_minute: float = 30.0
+    login_failure_address_burst: int = 50
     # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
     # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets
     # are open.
@@ -40,6 +48,13 @@ class Settings(BaseSettings):
     # creates (e.g. ["workflows.core", "workflows.steps"]): less CPU per new ticket, but those
     # modules lose the sandbox's checks. Empty: the default sandbox.
     worker_sandbox_passthrough: list[str] = []
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: str) -> str:
+        if len(value.encode()) < 32:  # HS256 wants a key as long as its hash
+            raise ValueError("GRIDFLOW_JWT_SECRET needs at least 32 bytes")
+        return value
 
     @field_validator("working_hours")
     @classmethod

@@ -2,6 +2,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
@@ -31,7 +32,7 @@ from api.audit import AuditMiddleware
 from api.routes import admin_users, auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
-from settings import Settings, settings
+from settings import DEV_JWT_SECRET, Settings, settings
 from temporal_client import connect
 
 
@@ -46,6 +47,10 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         app.state.db = db or Database(config.database_url)
         if own_db:
             configure_logging(json=config.log_json)
+            if config.jwt_secret == DEV_JWT_SECRET:
+                structlog.get_logger().warning(
+                    "jwt_secret_is_the_development_default",
+                    fix="set GRIDFLOW_JWT_SECRET to 32+ random bytes (docs/auth.md)")
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process

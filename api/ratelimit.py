@@ -60,6 +60,13 @@ class TokenBucket:
             return math.inf
         return (1.0 - bucket.tokens) / self.rate
 
+    def wait(self, key: str) -> float:
+        """0 when a token is there (none is taken); else the seconds until one is."""
+        bucket = self._refill(key)
+        if bucket.tokens >= 1.0:
+            return 0.0
+        return math.inf if self.rate <= 0 else (1.0 - bucket.tokens) / self.rate
+
     def give_back(self, key: str) -> None:
         bucket = self._refill(key)
         bucket.tokens = min(float(self.burst), bucket.tokens + 1.0)
@@ -100,9 +107,9 @@ class IntakePass:
             self.bucket = None
 
 
-def too_many(wait: float) -> ApiError:
+def too_many(wait: float, what: str = "submissions") -> ApiError:
     seconds = 60 if math.isinf(wait) else max(1, math.ceil(wait))
-    return ApiError(429, f"too many submissions; retry in {seconds} s", code="rate_limited",
+    return ApiError(429, f"too many {what}; retry in {seconds} s", code="rate_limited",
                     headers={"Retry-After": str(seconds)}, retry_after=seconds)
 
 
@@ -141,3 +148,36 @@ async def photo_intake(request: Request, user: CurrentUser) -> IntakePass:
 
 IncidentIntake = Annotated[IntakePass, Depends(incident_intake)]
 PhotoIntake = Annotated[IntakePass, Depends(photo_intake)]
+
+
+@dataclass
+class LoginGate:
+    """Failed logins are limited per user name and per client address, so guessing a password
+    is slow while a user who typos once is never held up; a success costs nothing."""
+
+    buckets: list[tuple[TokenBucket, str]]
+
+    def check(self) -> None:
+        wait = max(bucket.wait(key) for bucket, key in self.buckets)
+        if wait:
+            raise too_many(wait, "failed logins")
+
+    def failed(self) -> None:
+        for bucket, key in self.buckets:
+            bucket.take(key)
+
+
+def login_gate(request: Request, username: str) -> LoginGate:
+    state = request.app.state
+    gates: dict[str, TokenBucket] | None = getattr(state, "login_limits", None)
+    if gates is None:
+        config = state.settings
+        gates = state.login_limits = {
+            "user": TokenBucket(per_minute=config.login_failures_per_minute,
+                                burst=config.login_failure_burst),
+            "address": TokenBucket(per_minute=config.login_failures_per_address_per_minute,
+                                   burst=config.login_failure_address_burst),
+        }
+    address = request.client.host if request.client else "unknown"
+    name = hashlib.sha256(username.encode()).hexdigest()[:24]  # no typed names kept in memory
+    return LoginGate(buckets=[(gates["user"], name), (gates["address"], address)])

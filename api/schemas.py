@@ -317,6 +317,10 @@ API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)  # every /a
 INTAKE_ERRORS = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
     "Retry-After": {"description": "whole seconds until a submission is accepted again",
                     "schema": {"type": "integer"}}}}}
+LOGIN_ERRORS = {429: {"model": ErrorBody, "description": "too many failed logins for this user "
+                      "name or address: wait Retry-After seconds", "headers": {
+    "Retry-After": {"description": "whole seconds until a login is tried again",
+                    "schema": {"type": "integer"}}}}}
 
 
 def errors_as_json(openapi: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.ratelimit import login_gate
+from api.schemas import LOGIN_ERRORS
 from api.security import issue_access_token, verify_password_async
 from readmodel.auth_store import revoke_token
 from readmodel.tables import User
@@ -22,15 +24,18 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="seconds until the token expires")
 
 
-@router.post("/token", response_model=TokenOut)
+@router.post("/token", response_model=TokenOut, responses=LOGIN_ERRORS)
 async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-                 config: SettingsDep) -> TokenOut:
+                 config: SettingsDep, request: Request) -> TokenOut:
     """Log in with user name and password (form fields `username`, `password`): an access token."""
+    gate = login_gate(request, form.username)
+    gate.check()  # before any hashing: a guesser gets 429 cheaply
     known_shape = 0 < len(form.username) <= 64  # user ids are short; anything else is unknown
     user = await session.get(User, form.username) if known_shape else None
     password_ok = await verify_password_async(form.password,
                                               user.password_hash if user else None)
     if user is None or not password_ok or not user.active:
+        gate.failed()
         log.info("login_refused")  # no user name: it may be a mistyped password
         raise ApiError(401, "wrong user name or password")
     token = issue_access_token(user_id=user.user_id, role=user.role,
