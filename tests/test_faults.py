@@ -23,7 +23,16 @@ from tests.faults import checks
 from tests.faults.client import Api
 from tests.faults.load import LoadPlan, run_load
 from tests.faults.stack import Stack, wait_for
-from tests.faults.tickets import FIXED_ON_SITE, RECTIFY, bounded, drive, new_report, submit
+from tests.factories import MANHOLE
+from tests.faults.tickets import (
+    FIXED_ON_SITE,
+    RECTIFY,
+    RETURNED_TWICE,
+    bounded,
+    drive,
+    new_report,
+    submit,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -76,6 +85,8 @@ def actions_done(api: Api) -> int:
 async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stack, api: Api):
     deadline = time.monotonic() + 900
     reports = [new_report(r) for r in reporters(TICKETS)]
+    for report in reports[::20]:  # these escalate to the command centre on the way
+        report.returned, report.body["category"] = True, MANHOLE
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in reports])
     # All tickets move at once, PEOPLE requests at a time: the kill finds them spread out.
     gate = asyncio.Semaphore(PEOPLE)
@@ -97,13 +108,19 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
         drivers.cancel()
     paths = {r.ticket_id: r.path for r in reports}
     assert [f["ticket_id"] for f in finished] == list(paths)
-    assert {tuple(p) for p in paths.values()} == {tuple(RECTIFY), tuple(FIXED_ON_SITE)}
+    assert {tuple(p) for p in paths.values()} == {tuple(RECTIFY), tuple(FIXED_ON_SITE),
+                                                  tuple(RETURNED_TWICE)}
     await checks.all_finished(stack, list(paths))
     await checks.workflows_match_ledger(stack)
     await checks.each_workflow_started(stack, list(paths))
     await checks.projection_converged(stack, {t: "archived" for t in paths})
     await checks.timelines_exact(stack, paths)
     await checks.row_count_matches_ledger(stack)
+    # The escalation's notice: in the outbox once, whatever the worker went through.
+    escalated = [r.ticket_id for r in reports if r.returned]
+    outbox = await checks.notices(stack, escalated)
+    assert {t: outbox[t] for t in escalated} == {t: [("return", "command-centre")]
+                                                for t in escalated}
 
 
 @pytest.mark.timeout(600)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlmodel import col, func, select
 from temporalio.client import WorkflowExecutionStatus
 
-from readmodel.tables import TicketEventRow, TicketRow
+from readmodel.tables import Notification, TicketEventRow, TicketRow
 from tests.faults.stack import Stack, wait_for
 from workflows.ticket import TicketWorkflow
 
@@ -91,6 +91,18 @@ async def timelines_exact(stack: Stack, paths: dict[str, list[str]]) -> None:
         if got != path or seqs != list(range(1, len(seqs) + 1)):
             wrong[ticket_id] = list(zip(seqs, got, strict=True))
     assert not wrong, f"{len(wrong)} timelines off their path, e.g. {list(wrong.items())[:3]}"
+
+
+async def notices(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The outbox: (kind, target) of every notice per ticket."""
+    async with stack.db.session() as session:
+        found = await session.exec(
+            select(Notification.ticket_id, Notification.kind, Notification.target)
+            .where(col(Notification.ticket_id).in_(ticket_ids)))
+        outbox: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for ticket_id, kind, target in found:
+            outbox[ticket_id].append((kind, target))
+        return outbox
 
 
 async def row_count_matches_ledger(stack: Stack) -> None:

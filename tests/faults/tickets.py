@@ -31,6 +31,11 @@ RECTIFY = ["submit", "route", "dispatch", "claim", "start_verification", "verify
            "write_off", "archive"]
 FIXED_ON_SITE = ["submit", "route", "dispatch", "claim", "start_verification", "verify",
                  "write_off", "archive"]
+# Returned by its department, dispatched elsewhere, returned again: escalated to the command
+# centre (a notice in the outbox), then dispatched a third time and worked.
+RETURNED_TWICE = ["submit", "route", "dispatch", "return", "dispatch", "return", "escalate",
+                  "dispatch", *RECTIFY[3:]]
+DISPATCH_AFTER_RETURN = {1: "zjj", 2: "jtj"}
 RETRYABLE = (503, 500, 502, 504)
 
 
@@ -43,10 +48,13 @@ class Report:
     statuses: list[int | str] = field(default_factory=list)  # every answer, in order
     sent_at: float = 0.0  # monotonic: the first try
     acked_at: float = 0.0  # monotonic: the 2xx
+    returned: bool = False  # returned twice before it is worked
 
     @property
     def path(self) -> list[str]:
         """Even keys get a rectification, odd ones are fixed on site at verification."""
+        if self.returned:
+            return RETURNED_TWICE
         return RECTIFY if int(self.key[-1], 16) % 2 == 0 else FIXED_ON_SITE
 
 
@@ -94,8 +102,13 @@ async def submit(api: Api, stack: Stack, report: Report, *, deadline: float,
 def next_step(ticket: dict[str, Any], path: list[str]) -> tuple[str, str, dict | None] | None:
     """The action the ticket waits for and who takes it; None while the system moves it."""
     status, department = ticket["status"], ticket["department"]
+    returns = ticket.get("return_count", 0)
+    if status == "manual_dispatch" and returns in DISPATCH_AFTER_RETURN:
+        return "dispatch", READER, {"department": DISPATCH_AFTER_RETURN[returns]}
     if status in ("dispatched", "claimed", "verifying", "rectifying"):
         staff = STAFF[department]
+        if status == "dispatched" and returns < path.count("return"):
+            return "return", staff, {"reason": "不归我们管 not ours"}
         if status == "dispatched":
             return "claim", staff, None
         if status == "claimed":
@@ -103,7 +116,7 @@ def next_step(ticket: dict[str, Any], path: list[str]) -> tuple[str, str, dict |
         if status == "verifying":
             finding = ({"outcome": "needs_rectification", "severity": "yellow",
                         "rectify_working_days": 2, "note": "需整改 needs work"}
-                       if path is RECTIFY else {"outcome": "fixed_on_site"})
+                       if "rectified" in path else {"outcome": "fixed_on_site"})
             return "verify", staff, finding
         return "rectified", staff, None
     if status == "resolved":
