@@ -280,8 +280,9 @@ async def _delete_ticket_row(stack: Stack, ticket_id: str) -> None:
     from readmodel.tables import TicketEventRow, TicketRow
 
     async with stack.db.session() as session:
-        await session.exec(delete(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id))  # type: ignore[call-overload]
-        await session.exec(delete(TicketRow).where(TicketRow.ticket_id == ticket_id))  # type: ignore[call-overload]
+        for table in (TicketEventRow, TicketRow):
+            gone = delete(table).where(table.ticket_id == ticket_id)  # type: ignore[attr-defined]
+            await session.exec(gone)  # type: ignore[call-overload]
         await session.commit()
 
 

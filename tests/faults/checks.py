@@ -49,7 +49,8 @@ async def each_workflow_started(stack: Stack, ticket_ids: list[str]) -> None:
 
 async def rows(stack: Stack, ticket_ids: list[str]) -> dict[str, TicketRow]:
     async with stack.db.session() as session:
-        found = await session.exec(select(TicketRow).where(col(TicketRow.ticket_id).in_(ticket_ids)))
+        query = select(TicketRow).where(col(TicketRow.ticket_id).in_(ticket_ids))
+        found = await session.exec(query)
         return {r.ticket_id: r for r in found}
 
 

@@ -56,6 +56,8 @@ class FaultProxy:
         self._writers |= {client_w, upstream_w}
         try:
             await asyncio.gather(_pipe(client_r, upstream_w), _pipe(upstream_r, client_w))
+        except asyncio.CancelledError:
+            pass  # the proxy is stopping
         finally:
             for w in (client_w, upstream_w):
                 self._writers.discard(w)
@@ -90,11 +92,17 @@ async def main(argv: list[str] | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
+    def done(what: str):  # type: ignore[no-untyped-def]
+        def report(task: asyncio.Task) -> None:  # type: ignore[type-arg]
+            failed = task.exception()
+            say(f"proxy {what} failed: {failed!r}" if failed else f"proxy {what}")
+        return report
+
     def cut() -> None:
-        loop.create_task(proxy.cut()).add_done_callback(lambda _: say("proxy cut"))
+        loop.create_task(proxy.cut()).add_done_callback(done("cut"))
 
     def restore() -> None:
-        loop.create_task(proxy.restore()).add_done_callback(lambda _: say("proxy restored"))
+        loop.create_task(proxy.restore()).add_done_callback(done("restored"))
 
     loop.add_signal_handler(signal.SIGUSR1, cut)
     loop.add_signal_handler(signal.SIGUSR2, restore)

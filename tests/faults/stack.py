@@ -10,9 +10,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlmodel import func, select, update
+from sqlmodel import update
 from temporalio.client import Client
 
 import devstack
@@ -20,7 +21,7 @@ from devstack import Child
 from readmodel.calendar_store import load_year, year_schedule
 from readmodel.db import Database, create_schema
 from readmodel.seed import seed_demo_city
-from readmodel.tables import Category, TicketRow
+from readmodel.tables import Category
 from settings import Settings
 from temporal_client import connect, register_search_attributes
 from workflows.search_attributes import dev_server_args
@@ -35,8 +36,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for(what: str, ready, timeout: float, *, every: float = 0.3,  # type: ignore[no-untyped-def]
-                   child: Child | None = None) -> None:
+async def wait_for(what: str, ready: Callable[[], object], timeout: float, *,
+                   every: float = 0.3, child: Child | None = None) -> None:
     """Poll `ready()` (sync or async) until true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -187,17 +188,14 @@ class Stack:
         await create_schema(self.db.engine)
         async with self.db.session() as session:
             await seed_demo_city(session=session)
-            await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
+            no_duplicates = update(Category).values(duplicate_radius_m=None)
+            await session.exec(no_duplicates)  # type: ignore[call-overload]
             await session.commit()
             this_year = time.gmtime().tm_year
             for year in (this_year, this_year + 1, this_year + 2):
                 if await year_schedule(session=session, year=year) is None:
                     await load_year(session=session, year=year, holidays=[], workdays=[],
                                     source="fault tests: weekdays only")
-
-    async def ticket_rows(self) -> int:
-        async with self.db.session() as session:
-            return (await session.exec(select(func.count()).select_from(TicketRow))).one()
 
 
 def _port_open(port: int) -> bool:

@@ -1,5 +1,5 @@
-"""Tickets driven over real HTTP like their people would: report, then claim → verify → rectify →
-write off by the right demo users, whatever faults happen in between."""
+"""Tickets driven over real HTTP like their people would: report, then claim → verify →
+rectify → write off by the right demo users, whatever faults happen in between."""
 from __future__ import annotations
 
 import asyncio
@@ -120,7 +120,8 @@ def next_step(ticket: dict[str, Any], path: list[str]) -> tuple[str, str, dict |
             return "verify", staff, finding
         return "rectified", staff, None
     if status == "resolved":
-        return "write-off", ticket.get("reporter_id", ""), {"note": "现场已核查 checked on site"}
+        note = {"note": "现场已核查 checked on site"}
+        return "write-off", ticket.get("reporter_id", ""), note
     if status in ("submitted", "written_off"):
         return None  # routing, archiving: the workflow's own steps
     raise AssertionError(f"ticket {ticket['ticket_id']} is '{status}', off the expected path")
@@ -178,10 +179,6 @@ async def drive(api: Api, report: Report, *, deadline: float,
             f"ticket {report.ticket_id} stuck in "
             f"{ticket['status'] if ticket else 'unreadable'} at the deadline")
         await asyncio.sleep(0.5)
-
-
-def actions(ticket: dict[str, Any]) -> list[str]:
-    return [e["action"] for e in ticket["timeline"]]
 
 
 async def bounded(concurrency: int, jobs) -> list:  # type: ignore[no-untyped-def]
