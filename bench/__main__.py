@@ -26,16 +26,16 @@ PRESETS: dict[str, dict[str, object]] = {
     # The test suite's run (tests/test_bench_smoke.py): every section, tiny sizes.
     "smoke": {"concurrency": 2, "lifecycle_seconds": 2, "rates": [4], "arrival_seconds": 2,
               "overdue_sizes": [1000, 3000], "overdue_runs": 3, "postgres": False,
-              "backlog": [40], "backlog_concurrency": 8, "probes": 4, "probe_spread": 1,
+              "backlog": [40], "backlog_concurrency": 4, "probes": 4, "probe_spread": 1,
               "probe_seconds": 3, "visibility_runs": 2},
     "quick": {"concurrency": 8, "lifecycle_seconds": 30, "rates": [5, 10, 20],
               "arrival_seconds": 20, "overdue_sizes": [10_000, 100_000], "overdue_runs": 20,
-              "postgres": True, "backlog": [2000], "backlog_concurrency": 16, "probes": 20,
+              "postgres": True, "backlog": [2000], "backlog_concurrency": 4, "probes": 20,
               "probe_spread": 20, "probe_seconds": 30, "visibility_runs": 10},
     "full": {"concurrency": 8, "lifecycle_seconds": 60, "rates": [5, 10, 20],
              "arrival_seconds": 30, "overdue_sizes": [10_000, 100_000, 1_000_000],
              "overdue_runs": 50, "postgres": True, "backlog": [10_000],
-             "backlog_concurrency": 16, "probes": 50, "probe_spread": 60, "probe_seconds": 60,
+             "backlog_concurrency": 4, "probes": 50, "probe_spread": 60, "probe_seconds": 60,
              "visibility_runs": 20},
 }
 
