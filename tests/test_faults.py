@@ -259,7 +259,7 @@ async def test_load_loses_and_repeats_nothing(stack: Stack, api: Api):
     plan = LoadPlan(seconds=LOAD_SECONDS)
     result = await run_load(stack, api, plan)
     print(result.summary())
-    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts" / "faults"
+    artifacts = devstack.ROOT / "test-artifacts" / "faults"
     artifacts.mkdir(parents=True, exist_ok=True)
     (artifacts / "load.txt").write_text(result.summary() + "\n" + api.figures.report("HTTP"))
     assert not api.figures.server_errors(), f"5xx under load: {api.figures.server_errors()}"

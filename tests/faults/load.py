@@ -143,8 +143,9 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             return  # the next look at the inbox tells whether it happened
         if response.status_code == 200:
             result.actions[action] += 1
-        # 409: a colleague got there first (or the inbox page was older than the ticket).
-        assert response.status_code in (200, 409), \
+        # 409: a colleague got there first (or the inbox page was older than the ticket). 5xx
+        # are counted in the figures, and the test fails on them once the load is over.
+        assert response.status_code in (200, 409) or response.status_code >= 500, \
             f"{action} as {user}: {response.status_code} {response.text[:300]}"
 
     async def finished() -> None:
@@ -176,5 +177,7 @@ async def _get(api: Api, path: str, user: str) -> list[dict]:  # type: ignore[ty
         response = await api.call("GET", path, user, params={"limit": 100}, timeout=30)
     except (httpx.TimeoutException, httpx.TransportError):
         return []
+    if response.status_code >= 500:
+        return []  # in the figures; the test fails on it after the load
     assert response.status_code == 200, f"GET {path} as {user}: {response.status_code}"
     return response.json()["items"]
