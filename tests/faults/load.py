@@ -101,6 +101,8 @@ async def hire(api: Api, plan: LoadPlan) -> tuple[list[Person], list[Person]]:
 async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
     result = LoadResult(plan=plan)
     mine: dict[str, Report] = {}  # ticket id → report: the simulated people act on these only
+    workers, staff_members = await hire(api, plan)  # before the clock starts
+    result.people = f"{len({p.user_id for p in workers + staff_members})} logins"
     reporting_until = time.monotonic() + plan.seconds
     hard_deadline = reporting_until + plan.drain
     done = asyncio.Event()
@@ -158,8 +160,6 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             await asyncio.sleep(2)
         done.set()
 
-    workers, staff_members = await hire(api, plan)
-    result.people = f"{len({p.user_id for p in workers + staff_members})} logins"
     started = time.monotonic()
     async with asyncio.TaskGroup() as group:
         group.create_task(finished())
