@@ -3,8 +3,11 @@ row in the audit log, whatever the route, refusals included.
 
 It wraps the whole app as pure ASGI, outside the exception handlers, so it sees the final status
 of every response — an ApiError's JSON refusal, a validation 422, a rate limiter's 429, an
-unknown route's 404 and an unhandled error's 500 alike. The row is written just before the last
-body chunk goes out, so a client that reads the audit log after its response finds its row.
+unknown route's 404 and an unhandled error's 500 alike. The row is written once the app has
+finished with the request — its response sent and its dependencies closed, so the request's own
+pooled connection is back: writing earlier, with that connection still held, deadlocked the pool
+under 15+ concurrent reports (each request holding one connection, waiting for a second). The
+row lands milliseconds after the response's last byte.
 
 A failed audit write never changes the response: the action has already happened (the workflow
 took the update durably), so answering 500 would only make the client retry something that was
@@ -70,20 +73,20 @@ class AuditMiddleware:
             elif message["type"] == "http.response.body":
                 if seen.json and len(seen.response_body) < _CAPTURE:
                     seen.response_body += message.get("body", b"")
-                if not message.get("more_body", False) and seen.recordable:
-                    seen.recorded = True
-                    await _record(scope, seen, request_id)
             await send(message)
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive_tee, send_tee)
         except Exception:
-            if not seen.recorded:
+            if seen.status == 0:
                 seen.status = 500
-                if seen.recordable:
-                    await _record(scope, seen, request_id)
+            if seen.recordable:
+                await _record(scope, seen, request_id)
             raise
+        else:
+            if seen.recordable:
+                await _record(scope, seen, request_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
 
@@ -95,7 +98,6 @@ class _Seen:
         self.method, self.login = method, login
         self.status = 0
         self.json = False
-        self.recorded = False
         self.request_body = b""
         self.response_body = b""
 

@@ -59,6 +59,9 @@ async def get_current_user(
     else:
         raise ApiError(401, "missing bearer token or API key")
     request.state.user = user  # the audit log reads who acted
+    # End the lookup's read transaction: its pooled connection goes back now instead of being
+    # held through the route's Temporal round trip (expire_on_commit=False keeps `user` loaded).
+    await session.commit()
     return user
 
 

@@ -89,6 +89,7 @@ async def submit_sensor_report(
     assert body.device_id is not None
     episode = await queries.closed_sensor_tickets(session=session, device_id=body.device_id,
                                                   category=body.category)
+    await session.commit()  # no pooled connection held while Temporal answers
     now = datetime.now(UTC)
     reading = SensorReading(device_id=body.device_id, at=now)
     for _ in range(5):  # a ticket that closed since the read model was asked: the next episode
@@ -147,6 +148,7 @@ async def act(
     *, session: AsyncSession, client: Client, ticket_id: str, update: str, request: ActionInput
 ) -> TicketPublic:
     """Run one human action as a workflow update; refusals come back as 403/409/422."""
+    await session.commit()  # no pooled connection held through the update's round trip
     handle = client.get_workflow_handle(ticket_id)
     try:
         snapshot = await asyncio.wait_for(

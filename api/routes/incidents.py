@@ -77,6 +77,7 @@ async def submit_incident(
         raise ApiError(403, f"the location lies in grid {cell.code}, which is not one of yours",
                        code="outside_your_grids", grid=cell.code)
     body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
+    await session.commit()  # no pooled connection held while Temporal acknowledges the start
     if sensor:
         ticket_id, replayed = await tickets_service.submit_sensor_report(
             session=session, client=client, config=config, reporter=actor_of(user), body=body,
