@@ -177,8 +177,9 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         "breach; disk is growth per open ticket (Temporal's SQLite + the read model).", "",
         *_table(["open", "acknowledged / routed", "worker", "worker peak", "server", "API",
                  "disk/ticket Temporal", "disk/ticket read model"], rows6), "",
-        f"Breach lag: urgent probe reports whose claim deadline is "
-        f"{r.get('config', {}).get('probe_seconds')} s (a run-only policy rule), recorded minus "
+        "Breach lag: urgent probe reports whose claim deadline is "
+        f"{', '.join(str(b['breach']['deadline_seconds']) for b in r.get('backlog', []))} s "
+        "(a run-only policy rule), recorded minus "
         "due, in the workflow (the breach event) and in the read model (first read overdue, "
         "polled every 0.1 s). Restart: stop + start until polling, then a new report routed.", "",
         *_table(["open", "breached", "workflow p50", "workflow p99", "read model p50",
@@ -213,8 +214,10 @@ def markdown(r: dict[str, Any], findings: str) -> str:
         *([f"- {r['conditions']['note']}"] if r.get("conditions", {}).get("note") else []), "",
         "## Targets", "",
         *_table(["target", "this run", ""], targets(r)), ""]
+    sources = r.get("sources", {})  # sections measured apart from the main run, and how
     for title, body in sections(r).items():
-        lines += [f"## {title}", "", *body, ""]
+        source = next((v for k, v in sources.items() if title.startswith(k)), None)
+        lines += [f"## {title}", "", *([f"*Source: {source}*", ""] if source else []), *body, ""]
     lines += ["## Findings, profiles and fixes", "", findings.strip(), "", *HOW_TO_RUN]
     return "\n".join(lines)
 
