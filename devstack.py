@@ -117,7 +117,10 @@ def temporal_command(*, db_file: Path, host: str, port: int, namespace: str = "d
     attributes (shared with bench/stack.py, so the benchmark runs the server as up.sh does)."""
     from workflows.search_attributes import dev_server_args
 
+    # WAL: readers no longer wait for the writer; 2-3x the throughput of the rollback journal
+    # in the benchmark (bench/FINDINGS.md).
     argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(db_file),
+            "--sqlite-pragma", "journal_mode=wal",
             "--ip", host, "--port", str(port), *dev_server_args(), *(extra or [])]
     if namespace != "default":
         argv += ["--namespace", namespace]
