@@ -4,7 +4,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+import structlog
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.input_guard import BoundedBody, PrintableParameters
 
@@ -42,6 +47,19 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+RETRY_AFTER_S = 5  # what a client should wait when a backing service is down
+_TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                  RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED}
+
+
+def _unavailable(what: str) -> JSONResponse:
+    """503 + Retry-After: nothing was changed by this request, or (an action) it may have
+    been; the client retries, the idempotency key and the state checks make that safe."""
+    err = ApiError(503, f"{what} is unavailable right now; retry in {RETRY_AFTER_S} s",
+                   headers={"Retry-After": str(RETRY_AFTER_S)})
+    return JSONResponse(_body(err), status_code=503, headers=err.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(BoundedBody)
     app.add_middleware(PrintableParameters)
@@ -56,6 +74,24 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in err.errors()]
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(_body(ApiError(422, message, fields=fields)), status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(OSError)  # e.g. the database refusing connections
+    async def _database_down(_: Request, err: Exception) -> JSONResponse:
+        if isinstance(err, DBAPIError) and not err.connection_invalidated and \
+                type(err).__name__ not in ("OperationalError", "InterfaceError"):
+            raise err  # a real bug (a constraint, bad SQL): a 500 with its trace, not hidden
+        structlog.get_logger().warning("read_model_unavailable", failure=type(err).__name__)
+        return _unavailable("the read model")
+
+    @app.exception_handler(RPCError)
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _temporal_down(_: Request, err: Exception) -> JSONResponse:
+        if isinstance(err, RPCError) and err.status not in _TRANSIENT_RPC:
+            raise err
+        structlog.get_logger().warning("temporal_unavailable", failure=type(err).__name__)
+        return _unavailable("the workflow service")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:

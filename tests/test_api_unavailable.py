@@ -1,0 +1,48 @@
+"""A backing service that is down gets a 503 with Retry-After, never a 500, and nothing changes."""
+import uuid
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from readmodel.db import Database
+from tests.api_fixtures import WANG, Gridflow, gf  # noqa: F401
+from tests.conftest import BIN
+
+BACKENDS = ["sqlite"]  # the failure is the point, not the backend
+
+
+def assert_unavailable(response, what: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "unavailable"
+    assert what in response.json()["error"]["message"]
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_read_model_down_is_503_and_the_api_recovers(gf: Gridflow) -> None:
+    await gf.headers(WANG)  # logged in while the database was up
+    app = gf.http._transport.app  # type: ignore[attr-defined]
+    up, app.state.db = app.state.db, Database("postgresql+asyncpg://gf@127.0.0.1:1/gridflow")
+    try:
+        assert_unavailable(await gf.call("GET", "/me", WANG), "read model")
+        assert_unavailable(await gf.submit(), "read model")
+    finally:
+        await app.state.db.dispose()
+        app.state.db = up
+    assert (await gf.call("GET", "/me", WANG)).status_code == 200
+    assert (await gf.submit()).status_code == 201
+
+
+async def test_temporal_down_is_503_and_no_report_is_acknowledged(gf: Gridflow) -> None:
+    app = gf.http._transport.app  # type: ignore[attr-defined]
+    # A client of a server that has gone away since: what the API holds when Temporal stops.
+    gone = await WorkflowEnvironment.start_local(data_converter=pydantic_data_converter,
+                                                 dev_server_existing_path=str(BIN / "temporal"))
+    await gone.shutdown()
+    up, app.state.temporal = app.state.temporal, gone.client
+    key = str(uuid.uuid4())
+    try:
+        assert_unavailable(await gf.submit(key=key), "workflow service")
+    finally:
+        app.state.temporal = up
+    # The same key once Temporal is back: a new ticket (201), so nothing had been started.
+    assert (await gf.submit(key=key)).status_code == 201
