@@ -6,12 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.report import SECTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"\| [\d,.]+ (ms|s|×|MB|KB)? ?\|")
 
 
+@pytest.mark.timeout(300)  # a whole stack and every section: 45-120 s, more on a loaded machine
 def test_smoke_run_writes_every_section_with_numbers(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path),
