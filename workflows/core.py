@@ -30,6 +30,8 @@ SECOND_RETURN_PATCH = "second-return-escalation"
 DUPLICATES_PATCH = "duplicate-check"
 # An action queued for the lock while the report was recorded (a cancel) wins over routing.
 ROUTE_RECHECK_PATCH = "route-after-queued-actions"
+# Likewise an action that finished the ticket while the clock waited for the lock: stop watching.
+FINISHED_RECHECK_PATCH = "watch-clock-after-queued-actions"
 
 
 class TicketCore:
@@ -98,6 +100,8 @@ class TicketCore:
         """Sleep until the next alarm or until anything changes; then ring one alarm."""
         t = self._ticket
         async with self._lock:  # read the clock only between actions, never halfway through one
+            if t.status in FINISHED and workflow.patched(FINISHED_RECHECK_PATCH):
+                return  # a queued action finished it: nothing changes seq again, don't wait
             while t.seq != self._projected_seq:  # signals changed it (merged report, sensor)
                 await self._project()
             seq = t.seq
