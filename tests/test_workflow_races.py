@@ -10,8 +10,6 @@ from temporalio.worker import Worker
 
 from activities.tickets import FIND_DUPLICATES, ROUTE_TICKET, TicketActivities
 from domain.actions import CancelInput, CancelKind
-from domain.contracts import DuplicateQuery, DuplicateResult, RouteInput
-from domain.models import RoutingDecision
 from domain.states import TicketStatus
 from settings import Settings
 from tests.factories import CHEN, incident_input
@@ -21,30 +19,28 @@ from workflows.core import FINISHED_RECHECK_PATCH, ROUTE_RECHECK_PATCH
 from workflows.ticket import TicketWorkflow
 
 
-async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_by_routing(
-        dev_env, db) -> None:  # type: ignore[no-untyped-def]
-    """A supervisor cancels a report in the instant the workflow is still recording it: the
-    cancel waits for the ticket, and routing (which used to run next regardless) must not
-    dispatch the cancelled ticket; it is archived as cancelled."""
+async def cancel_while_held(dev_env, db, name: str, real_method):  # type: ignore[no-untyped-def]
+    """Run a ticket on the real worker, except that activity `name` holds the ticket until a
+    supervisor's cancel has been accepted (and so queues for the ticket); return the ticket's
+    result, final snapshot and history."""
     config = Settings(task_queue=f"race-{uuid.uuid4()}", database_url=db.url)
-    checking, release = asyncio.Event(), asyncio.Event()
-    real = TicketActivities(db=db)
+    holding, release = asyncio.Event(), asyncio.Event()
 
-    @activity.defn(name=FIND_DUPLICATES)
-    async def held_duplicate_check(input: DuplicateQuery) -> DuplicateResult:
-        checking.set()
-        await release.wait()  # the cancel is queued for the ticket meanwhile
-        return await real.find_duplicates(input)
+    async def held(input):  # type: ignore[no-untyped-def]
+        holding.set()
+        await release.wait()
+        return await real_method(input)
 
-    # The real worker, but its duplicate check holds the ticket until the cancel is queued.
+    held.__annotations__ = dict(real_method.__annotations__)  # the real input and result types
+    held_activity = activity.defn(name=name)(held)
     activities = [a for a in activities_for(dev_env.client, db=db, config=config)
-                  if getattr(a, "__name__", "") != "find_duplicates"]
+                  if getattr(a, "__name__", "") != real_method.__name__]
     inp = incident_input()
     async with Worker(dev_env.client, task_queue=config.task_queue, workflows=[TicketWorkflow],
-                      activities=[*activities, held_duplicate_check]):
+                      activities=[*activities, held_activity]):
         handle = await dev_env.client.start_workflow(
             TicketWorkflow.run, inp, id=inp.incident.ticket_id, task_queue=config.task_queue)
-        await asyncio.wait_for(checking.wait(), 30)
+        await asyncio.wait_for(holding.wait(), 30)
         cancel = await handle.start_update(
             TicketWorkflow.cancel,
             CancelInput(actor=CHEN, kind=CancelKind.INVALID, reason="not a real report"),
@@ -53,16 +49,28 @@ async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_
         await asyncio.wait_for(cancel.result(), 30)
         result = await asyncio.wait_for(handle.result(), 60)
         snapshot = await handle.query(TicketWorkflow.snapshot)
+    return result, snapshot, await handle.fetch_history()
 
+
+def save_history(history, name: str) -> None:  # type: ignore[no-untyped-def]
+    if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):  # tests/histories/v4_*: replayed forever
+        (Path(__file__).parent / "histories" / name).write_text(history.to_json())
+
+
+async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_by_routing(
+        dev_env, db) -> None:  # type: ignore[no-untyped-def]
+    """A supervisor cancels a report in the instant the workflow is still recording it (its
+    duplicate check held): the cancel waits for the ticket, and routing (which used to run next
+    regardless) must not dispatch the cancelled ticket; it is archived as cancelled."""
+    real = TicketActivities(db=db)
+    result, snapshot, history = await cancel_while_held(dev_env, db, FIND_DUPLICATES,
+                                                        real.find_duplicates)
     assert result.final_status == TicketStatus.CANCELLED
     assert [e.to_status for e in snapshot.events] == [
         TicketStatus.SUBMITTED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED]
     assert snapshot.department is None  # never dispatched
-    history = await handle.fetch_history()
     assert ROUTE_RECHECK_PATCH in patches(history)  # what gates it for tickets started before
-    if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):  # tests/histories/v4_*: replayed forever
-        (Path(__file__).parent / "histories" / "v4_cancel_queued_before_routing.json").write_text(
-            history.to_json())
+    save_history(history, "v4_cancel_queued_before_routing.json")
 
 
 async def test_a_cancel_waiting_while_the_ticket_is_routed_ends_it_and_it_is_archived(
@@ -70,38 +78,11 @@ async def test_a_cancel_waiting_while_the_ticket_is_routed_ends_it_and_it_is_arc
     """The cancel queues while routing holds the ticket: routing dispatches it, the cancel then
     ends it, and the clock, which had queued behind the cancel, must see that it is finished
     (it used to wait forever for a change that never came: cancelled, never archived)."""
-    config = Settings(task_queue=f"race-{uuid.uuid4()}", database_url=db.url)
-    routing, release = asyncio.Event(), asyncio.Event()
     real = TicketActivities(db=db)
-
-    @activity.defn(name=ROUTE_TICKET)
-    async def held_routing(input: RouteInput) -> RoutingDecision:
-        routing.set()
-        await release.wait()  # the cancel is queued for the ticket meanwhile
-        return await real.route_ticket(input)
-
-    activities = [a for a in activities_for(dev_env.client, db=db, config=config)
-                  if getattr(a, "__name__", "") != "route_ticket"]
-    inp = incident_input()
-    async with Worker(dev_env.client, task_queue=config.task_queue, workflows=[TicketWorkflow],
-                      activities=[*activities, held_routing]):
-        handle = await dev_env.client.start_workflow(
-            TicketWorkflow.run, inp, id=inp.incident.ticket_id, task_queue=config.task_queue)
-        await asyncio.wait_for(routing.wait(), 30)
-        cancel = await handle.start_update(
-            TicketWorkflow.cancel,
-            CancelInput(actor=CHEN, kind=CancelKind.INVALID, reason="not a real report"),
-            wait_for_stage=WorkflowUpdateStage.ACCEPTED)
-        release.set()
-        await asyncio.wait_for(cancel.result(), 30)
-        result = await asyncio.wait_for(handle.result(), 60)
-        snapshot = await handle.query(TicketWorkflow.snapshot)
-
+    result, snapshot, history = await cancel_while_held(dev_env, db, ROUTE_TICKET,
+                                                        real.route_ticket)
     assert result.final_status == TicketStatus.CANCELLED
     assert [e.to_status for e in snapshot.events][-2:] == [
         TicketStatus.CANCELLED, TicketStatus.ARCHIVED]
-    history = await handle.fetch_history()
     assert FINISHED_RECHECK_PATCH in patches(history)
-    if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):
-        (Path(__file__).parent / "histories" / "v4_cancel_queued_during_routing.json").write_text(
-            history.to_json())
+    save_history(history, "v4_cancel_queued_during_routing.json")
