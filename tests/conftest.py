@@ -190,6 +190,21 @@ async def database(db: Database) -> Database:
     return db
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty read model (no demo city) of the test's own, on SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+    else:
+        from tests.pg import create_database
+
+        url = await create_database(request.getfixturevalue("pg_url"))
+    database = Database(url)
+    await create_schema(database.engine)
+    yield database
+    await database.dispose()
+
+
 _templates: dict[str, str] = {}  # the session's PostgreSQL URL → its seeded template's URL
 
 

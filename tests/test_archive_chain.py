@@ -3,17 +3,14 @@ and an edited, deleted or reordered record is found, by the function and by the 
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import col, select
 
 from readmodel import archive_chain
 from readmodel.archive_chain import GENESIS
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.projection import archive_digest, archive_ticket as unchained_archive
 from readmodel.tables import ArchiveRecord
 from readmodel.verify_archive import main as verify_command
@@ -22,26 +19,6 @@ from tests.test_api_lifecycle import wait_for_status
 from tests.test_readmodel_projection import PATH, snapshot_at
 
 
-async def fresh_pg_url(pg_url: str) -> str:
-    """A new empty database on the session's cluster: this chain is the test's alone."""
-    name = f"chain_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(pg_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return pg_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def archive_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/archive.db"
-    else:
-        url = await fresh_pg_url(request.getfixturevalue("pg_url"))
-    db = Database(url)
-    await create_schema(db.engine)
-    yield db
-    await db.dispose()
 
 
 async def archive(db: Database, ticket_id: str) -> ArchiveRecord:
@@ -68,126 +45,126 @@ async def execute(db: Database, sql: str, **params: object) -> None:
         await conn.execute(text(sql), params)
 
 
-async def test_chain_links_each_record_to_the_one_before(archive_db: Database) -> None:
-    ids = await archive_several(archive_db)
-    async with archive_db.session() as session:
+async def test_chain_links_each_record_to_the_one_before(empty_db: Database) -> None:
+    ids = await archive_several(empty_db)
+    async with empty_db.session() as session:
         rows = (await session.exec(select(ArchiveRecord).order_by(col(ArchiveRecord.position)))).all()
     assert [r.ticket_id for r in rows] == ids
     assert [r.position for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_sha256 == GENESIS
     assert [r.prev_sha256 for r in rows[1:]] == [r.chain_sha256 for r in rows[:-1]]
 
-    report = await verify(archive_db)
+    report = await verify(empty_db)
     assert report.intact and report.records == 5 and report.head_sha256 == rows[-1].chain_sha256
 
     # A retried archive activity changes nothing and returns the first record.
-    again = await archive(archive_db, ids[2])
+    again = await archive(empty_db, ids[2])
     assert (again.position, again.chain_sha256) == (3, rows[2].chain_sha256)
-    assert (await verify(archive_db)).records == 5
+    assert (await verify(empty_db)).records == 5
 
 
-async def test_concurrent_archives_do_not_fork_the_chain(archive_db: Database) -> None:
-    await archive_several(archive_db, 2)
+async def test_concurrent_archives_do_not_fork_the_chain(empty_db: Database) -> None:
+    await archive_several(empty_db, 2)
     ids = [f"T-race-{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
     # Each twice, at once, each in its own session: a retried activity racing its first attempt.
-    await asyncio.gather(*(archive(archive_db, t) for t in ids + ids))
-    async with archive_db.session() as session:
+    await asyncio.gather(*(archive(empty_db, t) for t in ids + ids))
+    async with empty_db.session() as session:
         rows = (await session.exec(select(ArchiveRecord))).all()
     assert sorted(r.position or 0 for r in rows) == list(range(1, 15))
     assert {r.ticket_id for r in rows} >= set(ids)
-    report = await verify(archive_db)
+    report = await verify(empty_db)
     assert report.intact, report.broken
     assert report.records == 14
 
 
-async def test_edited_content_is_found(archive_db: Database) -> None:
-    ids = await archive_several(archive_db)
-    async with archive_db.session() as session:
+async def test_edited_content_is_found(empty_db: Database) -> None:
+    ids = await archive_several(empty_db)
+    async with empty_db.session() as session:
         row = await session.get(ArchiveRecord, ids[2])
         assert row is not None
         record = dict(row.record) | {"description": "nothing happened here"}
-    await execute(archive_db, "UPDATE ticket_archive SET record = :r WHERE ticket_id = :t",
+    await execute(empty_db, "UPDATE ticket_archive SET record = :r WHERE ticket_id = :t",
                   r=json.dumps(record), t=ids[2])
-    report = await verify(archive_db)
+    report = await verify(empty_db)
     assert not report.intact and report.records == 2
     assert (report.broken.position, report.broken.ticket_id) == (3, ids[2])
     assert "content changed" in report.broken.problem
 
 
-async def test_edited_content_with_its_digest_recomputed_is_found(archive_db: Database) -> None:
-    ids = await archive_several(archive_db)
-    async with archive_db.session() as session:
+async def test_edited_content_with_its_digest_recomputed_is_found(empty_db: Database) -> None:
+    ids = await archive_several(empty_db)
+    async with empty_db.session() as session:
         row = await session.get(ArchiveRecord, ids[1])
         assert row is not None
         record = dict(row.record) | {"status": "cancelled"}
     digest = archive_digest(record)
-    await execute(archive_db, "UPDATE ticket_archive SET record = :r, content_sha256 = :d, "
+    await execute(empty_db, "UPDATE ticket_archive SET record = :r, content_sha256 = :d, "
                   "final_status = 'cancelled' WHERE ticket_id = :t",
                   r=json.dumps(record), d=digest, t=ids[1])
-    report = await verify(archive_db)
+    report = await verify(empty_db)
     assert report.broken is not None and report.broken.ticket_id == ids[1]
     assert "chain_sha256" in report.broken.problem and "was edited" in report.broken.problem
 
 
-async def test_a_deleted_record_is_found(archive_db: Database) -> None:
-    ids = await archive_several(archive_db)
-    await execute(archive_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[1])
-    report = await verify(archive_db)
+async def test_a_deleted_record_is_found(empty_db: Database) -> None:
+    ids = await archive_several(empty_db)
+    await execute(empty_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[1])
+    report = await verify(empty_db)
     assert report.broken is not None and report.records == 1
     assert report.broken.ticket_id == ids[2]  # the record after the hole
     assert "position 2 is missing" in report.broken.problem
 
 
-async def test_two_swapped_records_are_found(archive_db: Database) -> None:
-    ids = await archive_several(archive_db)
+async def test_two_swapped_records_are_found(empty_db: Database) -> None:
+    ids = await archive_several(empty_db)
     for t, position in ((ids[1], -2), (ids[3], 2), (ids[1], 4)):
-        await execute(archive_db, "UPDATE ticket_archive SET position = :p WHERE ticket_id = :t",
+        await execute(empty_db, "UPDATE ticket_archive SET position = :p WHERE ticket_id = :t",
                       p=position, t=t)
-    report = await verify(archive_db)
+    report = await verify(empty_db)
     assert report.broken is not None and report.records == 1
     assert (report.broken.position, report.broken.ticket_id) == (2, ids[3])
     assert "reordered" in report.broken.problem
 
 
-async def test_command_reports_intact_and_broken(archive_db: Database,
+async def test_command_reports_intact_and_broken(empty_db: Database,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    ids = await archive_several(archive_db, 3)
-    head = (await verify(archive_db)).head_sha256
-    await archive_db.dispose()  # the command runs its own engine (asyncio.run in a thread)
-    args = ["--database-url", archive_db.url]
+    ids = await archive_several(empty_db, 3)
+    head = (await verify(empty_db)).head_sha256
+    await empty_db.dispose()  # the command runs its own engine (asyncio.run in a thread)
+    args = ["--database-url", empty_db.url]
     assert await asyncio.to_thread(verify_command, args + ["--expect-head", head]) == 0
     assert f"intact: 3 records, head {head}" in capsys.readouterr().out
 
-    await execute(archive_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[2])
+    await execute(empty_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[2])
     assert await asyncio.to_thread(verify_command, args) == 0  # a cut end looks whole…
     capsys.readouterr()
     assert await asyncio.to_thread(verify_command, args + ["--expect-head", head]) == 1
     assert "is not the expected" in capsys.readouterr().err  # …but not against a noted head
 
-    await execute(archive_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[0])
+    await execute(empty_db, "DELETE FROM ticket_archive WHERE ticket_id = :t", t=ids[0])
     assert await asyncio.to_thread(verify_command, args) == 1
     err = capsys.readouterr().err
     assert f"BROKEN at position 2, ticket {ids[1]}" in err and "position 1 is missing" in err
 
-    await execute(archive_db, "DROP TABLE ticket_archive")  # a read model not migrated yet
+    await execute(empty_db, "DROP TABLE ticket_archive")  # a read model not migrated yet
     assert await asyncio.to_thread(verify_command, args) == 2
     assert "is the read model migrated?" in capsys.readouterr().err
 
 
 async def test_records_from_before_the_chain_are_flagged_then_adopted(
-        archive_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+        empty_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
     snap = snapshot_at("T-legacy", len(PATH))
-    async with archive_db.session() as session:
+    async with empty_db.session() as session:
         await unchained_archive(session=session, snapshot=snap, archived_at=snap.updated_at)
-    await archive_several(archive_db, 2)
-    report = await verify(archive_db)
+    await archive_several(empty_db, 2)
+    report = await verify(empty_db)
     assert report.broken is not None and report.broken.ticket_id == "T-legacy"
     assert "not in the chain" in report.broken.problem
-    await archive_db.dispose()
+    await empty_db.dispose()
     assert await asyncio.to_thread(verify_command,
-                                   ["--database-url", archive_db.url, "--adopt"]) == 0
+                                   ["--database-url", empty_db.url, "--adopt"]) == 0
     assert "chained 1 records" in capsys.readouterr().out
-    assert (await verify(archive_db)).records == 3
+    assert (await verify(empty_db)).records == 3
 
 
 async def test_archived_tickets_through_the_api_keep_the_chain_intact(gf: Gridflow) -> None:

@@ -1,9 +1,7 @@
 """The audit log: a row for every mutating request whatever its outcome, and for every login;
 admins read it; the database refuses to change or delete a row, on SQLite and PostgreSQL."""
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +12,9 @@ from structlog.testing import capture_logs
 from api.main import create_app
 from domain.calendar import SHANGHAI
 from readmodel import audit
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from tests.api_fixtures import ADMIN, CGJ, SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
-from tests.test_archive_chain import fresh_pg_url
 
 PASSWORD = "wrong-password-for-the-audit-test"
 
@@ -206,16 +203,6 @@ async def test_a_failed_audit_write_does_not_fail_the_action(gf: Gridflow) -> No
 
 # --- append-only, in the database itself ---------------------------------------------------
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def audit_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path}/audit.db"
-    else:
-        url = await fresh_pg_url(request.getfixturevalue("pg_url"))
-    db = Database(url)
-    await create_schema(db.engine)
-    yield db
-    await db.dispose()
 
 
 @pytest.mark.parametrize("change", [
@@ -224,20 +211,20 @@ async def audit_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     "DELETE FROM audit_log WHERE request_id = :r",
     "DELETE FROM audit_log",
 ])
-async def test_the_database_refuses_to_change_the_log(audit_db: Database, change: str) -> None:
+async def test_the_database_refuses_to_change_the_log(empty_db: Database, change: str) -> None:
     request_id = uuid.uuid4().hex
-    async with audit_db.session() as session:
+    async with empty_db.session() as session:
         await audit.append(session=session, entry=audit.AuditEntry(
             at=audit.now(), actor_id="zhao", role="department_staff", auth="jwt", method="POST",
             route="/api/v1/tickets/{ticket_id}/claim", ticket_id="GF-1", status=403,
             outcome="refused", error="not yours", request_id=request_id))
     with pytest.raises(DBAPIError, match="append-only"):
-        async with audit_db.engine.begin() as conn:
+        async with empty_db.engine.begin() as conn:
             await conn.execute(text(change), {"r": request_id})
-    if audit_db.engine.dialect.name == "postgresql":
+    if empty_db.engine.dialect.name == "postgresql":
         with pytest.raises(DBAPIError, match="append-only"):
-            async with audit_db.engine.begin() as conn:
+            async with empty_db.engine.begin() as conn:
                 await conn.execute(text("TRUNCATE audit_log"))
-    async with audit_db.engine.connect() as conn:
+    async with empty_db.engine.connect() as conn:
         kept = (await conn.execute(text("SELECT actor_id, status, outcome FROM audit_log"))).all()
     assert [tuple(r) for r in kept] == [("zhao", 403, "refused")]
