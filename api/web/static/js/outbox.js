@@ -22,6 +22,7 @@
   const store = idbKeyval.createStore("gridflow-outbox", "reports");
   const listeners = new Set();
   let flushing = null;
+  let rerun = null; // asked for while a flush was running: run once more after it
 
   const changed = () => listeners.forEach((fn) => { try { fn(); } catch (e) { console.error(e); } });
 
@@ -97,7 +98,12 @@
   }
 
   function flush() {
-    if (flushing) return flushing;
+    // An `online` event that arrives while a flush started offline is still failing must not be
+    // lost (it would leave the report waiting for the 15 s timer): run once more afterwards.
+    if (flushing) {
+      rerun = rerun || flushing.then(() => { rerun = null; return flush(); });
+      return rerun;
+    }
     const run = () => flushNow().catch((err) => console.warn("outbox", err));
     flushing = (navigator.locks
       ? navigator.locks.request("gridflow-outbox", run) // one tab at a time
