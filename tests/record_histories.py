@@ -137,9 +137,12 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
 
 
 # Files are named after the workflow version that wrote them: v1 = before deadline alarms,
-# v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects.
-VERSION = "v4"  # v4_cancel_queued_before_routing.json comes from tests/test_workflow_races.py
-SCENARIOS = [duplicate_merged, kept_separate_and_sensor, subject_rectified]
+# v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects; v4 = routing and
+# the clock re-checked after queued actions (from tests/test_workflow_races.py); v5 = routing,
+# deadline dating and the duplicate search as local activities.
+VERSION = "v5"
+SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled,
+             extension_and_parking, duplicate_merged, kept_separate_and_sensor, subject_rectified]
 
 
 async def main() -> None:
@@ -155,7 +158,8 @@ async def main() -> None:
             await seed_demo_city(session=session)
         async with gridflow_on(env.client, db) as gf:
             for scenario in SCENARIOS:
-                for n, workflow_id in enumerate(await scenario(gf, env)):
+                ids = await scenario(gf, env)
+                for n, workflow_id in enumerate([ids] if isinstance(ids, str) else ids):
                     history = await env.client.get_workflow_handle(workflow_id).fetch_history()
                     path = HERE / f"{VERSION}_{scenario.__name__}_{n}.json"
                     if path.exists():

@@ -53,7 +53,7 @@ async def cancel_while_held(dev_env, db, name: str, real_method):  # type: ignor
 
 
 def save_history(history, name: str) -> None:  # type: ignore[no-untyped-def]
-    if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):  # tests/histories/v4_*: replayed forever
+    if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):  # tests/histories/v4_*, v5_*: replayed forever
         (Path(__file__).parent / "histories" / name).write_text(history.to_json())
 
 
@@ -70,7 +70,7 @@ async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_
         TicketStatus.SUBMITTED, TicketStatus.CANCELLED, TicketStatus.ARCHIVED]
     assert snapshot.department is None  # never dispatched
     assert ROUTE_RECHECK_PATCH in patches(history)  # what gates it for tickets started before
-    save_history(history, "v4_cancel_queued_before_routing.json")
+    save_history(history, "v5_cancel_queued_before_routing.json")
 
 
 async def test_a_cancel_waiting_while_the_ticket_is_routed_ends_it_and_it_is_archived(
@@ -85,4 +85,4 @@ async def test_a_cancel_waiting_while_the_ticket_is_routed_ends_it_and_it_is_arc
     assert [e.to_status for e in snapshot.events][-2:] == [
         TicketStatus.CANCELLED, TicketStatus.ARCHIVED]
     assert FINISHED_RECHECK_PATCH in patches(history)
-    save_history(history, "v4_cancel_queued_during_routing.json")
+    save_history(history, "v5_cancel_queued_during_routing.json")

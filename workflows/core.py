@@ -44,6 +44,7 @@ class TicketCore:
         self._lock = asyncio.Lock()
         self._projected_seq = 0
         self._chase = workflow.patched(ALARMS_PATCH)
+        self._local = workflow.patched(steps.LOCAL_READS_PATCH)
 
     async def _run(self, input: TicketInput) -> TicketResult:
         t = self._ticket
@@ -67,7 +68,7 @@ class TicketCore:
                 # Checked before the lock only, routing would overwrite a cancel that was waiting
                 # for it; the patch keeps tickets that were routed that way replaying.
                 if t.status == TicketStatus.SUBMITTED or not workflow.patched(ROUTE_RECHECK_PATCH):
-                    decision = await steps.route(t)
+                    decision = await steps.route(t, local=self._local)
                     now = workflow.now()
                     opened = transitions.apply_routing(t, decision, now=now, actor=SYSTEM_ACTOR)
                     await self._open_deadlines(opened, now)
@@ -90,7 +91,7 @@ class TicketCore:
 
     async def _check_duplicates(self) -> None:
         t = self._ticket
-        candidates = await steps.find_duplicates(t)
+        candidates = await steps.find_duplicates(t, local=self._local)
         if candidates:
             duplicates.flag(t, candidates, workflow.now())
             await steps.notify(t, [alarms.Notice(kind="duplicate", target="command-centre")])
@@ -131,9 +132,12 @@ class TicketCore:
             await self._replan(now)
         else:
             notices = alarms.fire(t, alarm, now, chase=self._chase)
+            if self._local:  # the breach shows in the overdue view one round trip sooner
+                await self._project()
             if self._chase:
                 await steps.notify(t, notices)
-        await self._project()
+        if not self._local or t.seq != self._projected_seq:
+            await self._project()
 
     async def _open_deadlines(self, requests: list[DeadlineRequest], now: datetime) -> None:
         t = self._ticket
@@ -167,7 +171,7 @@ class TicketCore:
             t.finding.rectify_due_at = deadline.due_at
 
     async def _schedule(self, asks: list[ScheduleRequest]) -> ScheduleResult:
-        result = await steps.schedule(self._ticket, asks)
+        result = await steps.schedule(self._ticket, asks, local=self._local)
         self._ticket.alarm_policy = result.alarm_policy
         return result
 
@@ -223,7 +227,8 @@ class TicketCore:
     async def _project(self) -> None:
         seq = self._ticket.seq  # a signal may add events while the write is under way
         published = self._ticket.model_copy(deep=True)
-        await steps.project(self._ticket, since_seq=self._projected_seq, chase=self._chase)
+        await steps.project(self._ticket, since_seq=self._projected_seq, chase=self._chase,
+                            only_changed=self._local)
         self._projected_seq, self._published = seq, published
 
     def _validate(self, request: ActionInput) -> None:

@@ -36,26 +36,39 @@ with workflow.unsafe.imports_passed_through():
 # Activities talk to the read model: retry for as long as it takes, but back off.
 PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 TIMEOUT = timedelta(seconds=30)
+# Routing, deadline dating and the duplicate search only read reference data: as local
+# activities they run inside the workflow task (a marker in the history) instead of two server
+# round trips each — the report reaches the inbox sooner and the server does less per ticket.
+# The same patch also upserts only the search attributes that changed.
+LOCAL_READS_PATCH = "local-reads"
 
 
-async def route(t: TicketSnapshot) -> RoutingDecision:
+async def _read(name: str, arg: object, *, result_type: type, local: bool, summary: str):  # type: ignore[no-untyped-def]
+    if local:
+        return await workflow.execute_local_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT,
+            retry_policy=PATIENT, summary=summary)
     return await workflow.execute_activity(
-        ROUTE_TICKET, RouteInput(ticket_id=t.ticket_id, category=t.category, grid=t.grid),
-        result_type=RoutingDecision, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
-        summary="route by category and grid",
-    )
+        name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
+        summary=summary)
 
 
-async def schedule(t: TicketSnapshot, requests: list[ScheduleRequest]) -> ScheduleResult:
+async def route(t: TicketSnapshot, *, local: bool) -> RoutingDecision:
+    return await _read(ROUTE_TICKET,
+                       RouteInput(ticket_id=t.ticket_id, category=t.category, grid=t.grid),
+                       result_type=RoutingDecision, local=local,
+                       summary="route by category and grid")
+
+
+async def schedule(t: TicketSnapshot, requests: list[ScheduleRequest], *,
+                   local: bool) -> ScheduleResult:
     """Date deadlines on the working calendar; fails fast (CalendarUnknownYear) on a year it lacks."""
     what = ", ".join(f"{r.kind} {r.stage.value}" for r in requests)
-    return await workflow.execute_activity(
-        SCHEDULE_DEADLINES,
-        ScheduleInput(ticket_id=t.ticket_id, category=t.category, urgency=t.urgency,
-                      requests=requests),
-        result_type=ScheduleResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
-        summary=f"schedule deadlines: {what}",
-    )
+    return await _read(SCHEDULE_DEADLINES,
+                       ScheduleInput(ticket_id=t.ticket_id, category=t.category,
+                                     urgency=t.urgency, requests=requests),
+                       result_type=ScheduleResult, local=local,
+                       summary=f"schedule deadlines: {what}")
 
 
 async def plan_v1(t: TicketSnapshot, stage: DeadlineStage, start: datetime,
@@ -81,7 +94,7 @@ async def notify(t: TicketSnapshot, notices: list[Notice]) -> None:
     )
 
 
-async def project(t: TicketSnapshot, *, since_seq: int, chase: bool) -> None:
+async def project(t: TicketSnapshot, *, since_seq: int, chase: bool, only_changed: bool) -> None:
     current = t.current_deadline
     attributes = [
         sa.TICKET_STATUS.value_set(t.status.value),
@@ -94,7 +107,11 @@ async def project(t: TicketSnapshot, *, since_seq: int, chase: bool) -> None:
     ]
     if chase:
         attributes.append(sa.TICKET_ESCALATION.value_set(t.escalation_level))
-    workflow.upsert_search_attributes(attributes)
+    if only_changed:  # each upsert is a history event and a visibility write on the server
+        current = workflow.info().typed_search_attributes
+        attributes = [a for a in attributes if current.get(a.key) != a.value]
+    if attributes:
+        workflow.upsert_search_attributes(attributes)
     await workflow.execute_activity(
         PROJECT_TICKET,
         ProjectInput(snapshot=t.model_copy(update={"events": []}),
@@ -121,12 +138,10 @@ async def tell_subject(t: TicketSnapshot, event: ProblemFound | ProblemClosed) -
     )
 
 
-async def find_duplicates(t: TicketSnapshot) -> list[DuplicateCandidate]:
-    found = await workflow.execute_activity(
-        FIND_DUPLICATES,
-        DuplicateQuery(ticket_id=t.ticket_id, category=t.category, lat=t.lat, lon=t.lon,
-                       submitted_at=t.submitted_at),
-        result_type=DuplicateResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
-        summary="look for open tickets of this category nearby",
-    )
+async def find_duplicates(t: TicketSnapshot, *, local: bool) -> list[DuplicateCandidate]:
+    found = await _read(FIND_DUPLICATES,
+                        DuplicateQuery(ticket_id=t.ticket_id, category=t.category, lat=t.lat,
+                                       lon=t.lon, submitted_at=t.submitted_at),
+                        result_type=DuplicateResult, local=local,
+                        summary="look for open tickets of this category nearby")
     return found.candidates
