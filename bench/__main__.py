@@ -104,7 +104,7 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
         say("\n>> 1-2. ceiling and lifecycles")
         results["lifecycle"] = await lifecycle.measure(
             api=api, client=client, concurrency=config["concurrency"],
-            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0)
+            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0, cpu=stack.cpu)
         if "arrivals" in only:
             say("\n>> 3-4. arrivals (open loop)")
             results["arrivals"] = await arrivals.measure(

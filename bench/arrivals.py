@@ -96,7 +96,7 @@ class InboxWatch:
 
 
 async def measure(*, api: Api, client, readmodel_db: Path, rates: list[float], seconds: float,  # type: ignore[no-untyped-def]
-                  plan: list[int]) -> list[dict[str, object]]:
+                  plan: list[str]) -> list[dict[str, object]]:
     """Sections 3 and 4: at each rate, bare starts, then reports through the API with the time
     each reached its inbox. The bare workflow started is the lifecycle's shape without the
     people: the activities before and after, no updates."""

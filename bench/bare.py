@@ -3,8 +3,9 @@ in the same places, and as many updates) and no domain logic, and its worker.
 
     python -m bench.bare     # the worker, on the same server and worker settings as worker.py
 
-The shape is a plan [before, update 1, ..., update n, after]: activity counts measured from a
-real lifecycle's history in the same run (lifecycle.shape_of).
+The shape is a plan [before, update 1, ..., update n, after]: the activities of each phase in
+order, "a" for an activity and "l" for a local activity, read from a real lifecycle's history in
+the same run (lifecycle.shape_of).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from temporalio.common import RetryPolicy
 
 PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 TIMEOUT = timedelta(seconds=30)
+REMOTE, LOCAL = "a", "l"
 
 
 @activity.defn(name="bench_noop")
@@ -26,18 +28,22 @@ async def noop(step: int) -> int:
 @workflow.defn(name="BareLifecycle")
 class BareLifecycle:
     @workflow.init
-    def __init__(self, plan: list[int]) -> None:
+    def __init__(self, plan: list[str]) -> None:
         self.plan = plan
         self.ready = False
         self.updates = 0
 
-    async def _activities(self, n: int) -> None:
-        for i in range(n):
-            await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT,
-                                            retry_policy=PATIENT)
+    async def _activities(self, kinds: str) -> None:
+        for i, kind in enumerate(kinds):
+            if kind == LOCAL:
+                await workflow.execute_local_activity(noop, i, start_to_close_timeout=TIMEOUT,
+                                                      retry_policy=PATIENT)
+            else:
+                await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT,
+                                                retry_policy=PATIENT)
 
     @workflow.run
-    async def run(self, plan: list[int]) -> int:
+    async def run(self, plan: list[str]) -> int:
         await self._activities(plan[0])
         self.ready = True
         await workflow.wait_condition(lambda: self.updates >= len(plan) - 2)
@@ -53,7 +59,7 @@ class BareLifecycle:
         return self.updates
 
 
-async def lifecycle(client, plan: list[int], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
+async def lifecycle(client, plan: list[str], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
     """One bare lifecycle driven as the API drives a ticket: start, the updates, the result."""
     from bench.stack import BARE_QUEUE
 
@@ -64,7 +70,7 @@ async def lifecycle(client, plan: list[int], workflow_id: str) -> None:  # type:
     await handle.result()
 
 
-async def start(client, plan: list[int], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
+async def start(client, plan: list[str], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
     """A bare start, as POST /incidents starts a ticket: acknowledged when the server has it."""
     from bench.stack import BARE_QUEUE
 

@@ -17,6 +17,8 @@ from bench import bare
 from bench.client import Api
 from bench.stats import say, summary_ms
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the SDK's marker for a local activity's result
+
 FINDING = {"outcome": "fixed_on_site", "note": "现场已清理 cleaned on site"}
 
 
@@ -39,26 +41,29 @@ async def shape_of(client, workflow_id: str) -> dict[str, object]:  # type: igno
     """A finished workflow's shape: activities before the first update, inside each update,
     after the last; its number of updates and history events."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    plan, open_updates, events = [0], 0, 0
+    plan, open_updates, events = [""], 0, 0
     for event in history.events:
         events += 1
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             open_updates += 1
-            plan.append(0)
+            plan.append("")
         elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
             open_updates -= 1
             if open_updates == 0:
-                plan.append(0)  # what follows belongs to the next update, or to the end
+                plan.append("")  # what follows belongs to the next update, or to the end
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            plan[-1] += 1
+            plan[-1] += bare.REMOTE
+        elif (event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+              and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER):
+            plan[-1] += bare.LOCAL
     # plan = [before, u1, between, u2, between, ..., un, after]: activities between updates run
     # in the workflow body; the bare workflow runs them at the start of the next update instead.
     outside, inside = plan[0::2], plan[1::2]
     n = len(inside)
-    before, after = outside[0], outside[-1] if n else 0
-    updates = [inside[k] + (outside[k + 1] if k + 1 < n else 0) for k in range(n)]
+    before, after = outside[0], outside[-1] if n else ""
+    updates = [inside[k] + (outside[k + 1] if k + 1 < n else "") for k in range(n)]
     return {"plan": [before, *updates, after], "updates": len(updates),
-            "activities": before + sum(updates) + after, "history_events": events}
+            "activities": len(before + "".join(updates) + after), "history_events": events}
 
 
 async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: int,
@@ -102,8 +107,14 @@ def _merge(rounds: list[dict[str, object]]) -> dict[str, object]:
             "rounds": [round(r["per_second"], 3) for r in rounds]}
 
 
+def _cpu_per_lifecycle(spent: dict[str, float], completed: int) -> dict[str, float]:
+    return {name: round(1000 * seconds / completed, 1) for name, seconds in spent.items()
+            if completed}
+
+
 async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type: ignore[no-untyped-def]
-                  rounds: int = 3) -> dict[str, object]:
+                  rounds: int = 3, cpu: Callable[[], dict[str, float]] | None = None
+                  ) -> dict[str, object]:
     """Section 1 (ceiling) and 2 (lifecycles): the shape from one real lifecycle, then the bare
     workflow and the real one, each closed-loop at the same concurrency, alternating in
     `rounds` rounds of seconds/rounds each, so that a change in the machine's load hits both."""
@@ -115,14 +126,25 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
     run = uuid.uuid4().hex[:8]
     step = seconds / rounds
     bare_rounds, ticket_rounds = [], []
+    spent: dict[str, dict[str, float]] = {"bare": {}, "tickets": {}}
+
+    async def metered(kind: str, loop: Awaitable[dict[str, object]]) -> dict[str, object]:
+        """The closed loop, with the CPU each process of the stack spent while it ran."""
+        before = cpu() if cpu else {}
+        result = await loop
+        after = cpu() if cpu else {}
+        for name in before.keys() & after.keys():
+            spent[kind][name] = spent[kind].get(name, 0.0) + after[name] - before[name]
+        return result
+
     for k in range(rounds):
         say(f"   round {k + 1}/{rounds}: bare, then tickets through the API, {concurrency} at a "
             f"time, {step:.0f} s each")
-        bare_rounds.append(await closed_loop(
+        bare_rounds.append(await metered("bare", closed_loop(
             lambda i, k=k: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}"),
-            concurrency=concurrency, seconds=step))
-        ticket_rounds.append(await closed_loop(lambda _i: http_lifecycle(api),
-                                               concurrency=concurrency, seconds=step))
+            concurrency=concurrency, seconds=step)))
+        ticket_rounds.append(await metered("tickets", closed_loop(
+            lambda _i: http_lifecycle(api), concurrency=concurrency, seconds=step)))
         say(f"   → bare {bare_rounds[-1]['per_second']:.2f}/s, "
             f"tickets {ticket_rounds[-1]['per_second']:.2f}/s")
     ceiling, tickets = _merge(bare_rounds), _merge(ticket_rounds)
@@ -130,6 +152,9 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
         else {}
     ratios = [t["per_second"] / b["per_second"] for b, t in zip(bare_rounds, ticket_rounds)
               if b["per_second"]]
+    # CPU ms per completed lifecycle, per process: where a ticket costs more than a bare one.
+    ceiling["cpu_ms"] = _cpu_per_lifecycle(spent["bare"], int(ceiling["completed"]))
+    tickets["cpu_ms"] = _cpu_per_lifecycle(spent["tickets"], int(tickets["completed"]))
     return {"shape": shape, "bare_shape": bare_shape, "bare": ceiling, "tickets": tickets,
             "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"]
             else None, "round_ratios": [round(r, 2) for r in ratios]}

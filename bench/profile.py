@@ -1,4 +1,4 @@
-"""Profile the stack under the benchmark's load with py-spy (`.venv/bin/pip install py-spy`).
+"""Profile the stack under the benchmark's load with py-spy (in the test extra of pyproject).
 
     python -m bench.profile submit --rate 10 --seconds 30     # open-loop reports, API + worker
     python -m bench.profile lifecycle --concurrency 8 --seconds 30

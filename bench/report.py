@@ -85,11 +85,32 @@ def _met(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _cpu_table(life: dict[str, Any]) -> list[str]:
+    """CPU per lifecycle by process, bare against ticket: where the ratio goes."""
+    bare, tickets = life.get("bare", {}).get("cpu_ms"), life.get("tickets", {}).get("cpu_ms")
+    if not bare or not tickets:
+        return []
+    rows = [["Temporal server", _n(bare.get("temporal"), 0, " ms"),
+             _n(tickets.get("temporal"), 0, " ms")],
+            ["worker (bare worker / ticket worker)", _n(bare.get("bare"), 0, " ms"),
+             _n(tickets.get("worker"), 0, " ms")],
+            ["API", "–", _n(tickets.get("api"), 0, " ms")],
+            ["benchmark client", _n(bare.get("client"), 0, " ms"),
+             _n(tickets.get("client"), 0, " ms")]]
+    total = [sum(v for k, v in d.items() if k in ("temporal", "bare", "worker", "api", "client"))
+             for d in (bare, tickets)]
+    rows.append(["**all**", _n(total[0], 0, " ms"), _n(total[1], 0, " ms")])
+    return ["", "CPU per completed lifecycle, by process (CPU time used while each kind ran, "
+            "over the lifecycles completed):", "",
+            *_table(["process", "bare lifecycle", "ticket lifecycle"], rows)]
+
+
 def sections(r: dict[str, Any]) -> dict[str, list[str]]:
     life, out = r.get("lifecycle", {}), {}
     bare, tickets, shape = life.get("bare", {}), life.get("tickets", {}), life.get("shape", {})
     out[SECTIONS[0]] = [
-        f"A workflow of the lifecycle's shape — activities per phase {shape.get('plan')}, "
+        f"A workflow of the lifecycle's shape — activities per phase {shape.get('plan')} "
+        "(a: activity, l: local activity), "
         f"{shape.get('updates')} updates, no domain logic — on the same server and worker "
         f"settings, {bare.get('concurrency')} driven at a time (closed loop), alternating with "
         f"the ticket lifecycles of section 2 in {len(bare.get('rounds', []))} rounds so that the "
@@ -111,7 +132,7 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         "", f"**Ratio to the ceiling: {_n(life.get('ratio'), 2)}** (target ≥ 0.8); round by "
         f"round: {', '.join(f'{x:.2f}' for x in life.get('round_ratios', []))} (bare "
         f"{', '.join(f'{x:.2f}' for x in bare.get('rounds', []))}/s, tickets "
-        f"{', '.join(f'{x:.2f}' for x in tickets.get('rounds', []))}/s)."]
+        f"{', '.join(f'{x:.2f}' for x in tickets.get('rounds', []))}/s).", *_cpu_table(life)]
     rows3, rows4 = [], []
     for a in r.get("arrivals", []):
         s, b, i = a["submit"], a["bare_start"], a["inbox"]

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.stats import files_bytes, say, tree_rss_bytes
+from bench.stats import files_bytes, say, tree_cpu_seconds, tree_rss_bytes
 from devstack import (ROOT, Child, StartupFailed, http_answers, prepare, temporal_command,
                       wait_until)
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
@@ -125,6 +125,14 @@ class Stack:
     def rss(self, name: str) -> int | None:
         child = self.children.get(name)
         return tree_rss_bytes(child.proc.pid) if child and child.alive else None
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each process of the stack and by this one (the client)."""
+        used = {name: tree_cpu_seconds(child.proc.pid) for name, child in self.children.items()
+                if child.alive}
+        me = os.times()
+        return {**{k: v for k, v in used.items() if v is not None},
+                "client": me.user + me.system}
 
     def disk(self) -> dict[str, int]:
         return {"temporal": files_bytes(self.temporal_db),

@@ -53,6 +53,22 @@ def tree_rss_bytes(pid: int) -> int | None:
     return total
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by a process and its children still running."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        total += tree_cpu_seconds(int(child)) or 0.0
+    return total
+
+
 def files_bytes(*paths: Path) -> int:
     """Bytes on disk of files and their SQLite -wal/-shm companions."""
     total = 0
