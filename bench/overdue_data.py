@@ -21,6 +21,7 @@ from sqlalchemy import inspect, text
 from bench.stats import say
 from domain import demo_city
 from readmodel.db import Database, create_schema
+from readmodel.projection import late_from_of
 from readmodel.tables import TicketRow
 
 # 8 grid cells: 2 streets x 2 communities x 2 cells (codes as in the demo city), 6 departments,
@@ -98,6 +99,7 @@ def tickets(n: int, seed: int = 20260301) -> Iterator[dict[str, Any]]:
             "extension_count": int(rnd.random() < 0.04), "breach_count": int(overdue),
             "parked": False, "closed_at": closed_at,
             "current_stage": rnd.choice(STAGES) if due else None, "current_due_at": due,
+            "late_from": late_from_of(overdue=overdue, current_due_at=due),
             "submitted_at": submitted, "updated_at": submitted + timedelta(hours=1),
             "snapshot": snapshot_of(ticket_id, grid, category, status),
         }
@@ -142,7 +144,12 @@ async def _drop_stale_indexes(db: Database) -> None:
 
 
 async def _count(db: Database) -> int:
+    """Tickets in a filled table of today's columns (-1: its columns differ, refill it)."""
     async with db.engine.connect() as conn:
+        have = set(await conn.run_sync(
+            lambda c: [col["name"] for col in inspect(c).get_columns("ticket")]))
+        if have != set(COLUMNS):
+            return -1
         return int((await conn.execute(text("SELECT count(*) FROM ticket"))).scalar_one())
 
 

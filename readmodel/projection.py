@@ -23,6 +23,22 @@ def warned(snapshot: TicketSnapshot) -> bool:
                for d in snapshot.open_deadlines)
 
 
+# Before any `now` the overdue view is asked at (tests ask at fixed instants, too).
+LATE_ALREADY = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def late_from_of(*, overdue: bool, current_due_at: datetime | None) -> datetime | None:
+    """See TicketRow.late_from: LATE_ALREADY while a breached deadline is open, else the current
+    deadline (None: no deadline running, so never late)."""
+    return LATE_ALREADY if overdue else current_due_at
+
+
+def late_from(snapshot: TicketSnapshot) -> datetime | None:
+    current = snapshot.current_deadline
+    return late_from_of(overdue=snapshot.overdue,
+                        current_due_at=current.due_at if current else None)
+
+
 def ticket_values(snapshot: TicketSnapshot) -> dict:
     current = snapshot.current_deadline
     return {
@@ -54,6 +70,7 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "closed_at": snapshot.closed_at,
         "current_stage": current.stage.value if current else None,
         "current_due_at": current.due_at if current else None,
+        "late_from": late_from(snapshot),
         "submitted_at": snapshot.submitted_at,
         "updated_at": snapshot.updated_at,
         "snapshot": snapshot.model_dump(mode="json", exclude={"events"}),

@@ -102,20 +102,27 @@ async def overdue_tickets(
     offset + limit entries, then only that page's rows are read, by primary key.
     """
     late = or_(col(TicketRow.overdue), col(TicketRow.current_due_at) < now)
+    # The same set as one range of late_from (TicketRow.late_from), which the COUNT reads from
+    # the ix_ticket_open_*_late indexes: only the late tickets' entries, not every open one's.
+    counted = col(TicketRow.late_from) < now
     if where.due_within_hours is not None:
-        late = or_(late, col(TicketRow.current_due_at) <= now + timedelta(hours=where.due_within_hours))
+        horizon = now + timedelta(hours=where.due_within_hours)
+        late = or_(late, col(TicketRow.current_due_at) <= horizon)
+        counted = col(TicketRow.late_from) <= horizon
     # COALESCE(late, false) is true exactly when `late` is, but opaque to PostgreSQL's planner:
     # it would otherwise split the OR into a BitmapOr over the heap, costed on estimates that
     # ignore that every overdue ticket is open (several times too few rows), and read 50,000
     # rows to count them. Opaque, it filters the index entries it walks.
-    conditions = [col(TicketRow.is_open), func.coalesce(late, false()), *in_area(area)]
+    common = [col(TicketRow.is_open), *in_area(area)]
     for column in ("department", "street", "community", "grid", "category"):
         value = getattr(where, column)
         if value:
-            conditions.append(getattr(TicketRow, column) == value)
+            common.append(getattr(TicketRow, column) == value)
     if where.escalation_level is not None:
-        conditions.append(col(TicketRow.escalation_level) >= where.escalation_level)
-    total = (await session.exec(select(func.count()).select_from(TicketRow).where(*conditions))).one()
+        common.append(col(TicketRow.escalation_level) >= where.escalation_level)
+    conditions = [*common, func.coalesce(late, false())]
+    total = (await session.exec(
+        select(func.count()).select_from(TicketRow).where(*common, counted))).one()
     keys = list((await session.exec(
         select(TicketRow.ticket_id).where(*conditions)
         .order_by(col(TicketRow.current_due_at).asc().nulls_last(), col(TicketRow.submitted_at))

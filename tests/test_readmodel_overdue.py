@@ -13,6 +13,7 @@ import pytest
 from sqlmodel import col, delete, select
 
 from readmodel.db import Database
+from readmodel.projection import late_from_of
 from readmodel.queries import OverdueFilter, overdue_tickets
 from readmodel.tables import TicketRow
 
@@ -28,13 +29,14 @@ def random_tickets(prefix: str, n: int = 400) -> list[TicketRow]:
         grid = rnd.choice(GRIDS)
         is_open = rnd.random() < 0.6
         due = rnd.choice(dues) if rnd.random() < 0.8 else None
+        overdue = rnd.random() < 0.3  # also with no deadline or one due later: still listed
         rows.append(TicketRow(
             ticket_id=f"{prefix}-{i:04d}", seq=1, status="claimed" if is_open else "archived",
             is_open=is_open, category=rnd.choice(["garbage", "manhole", "ads"]), grid=grid,
             street=grid[:9], community=grid[:12], lat=30.26, lon=120.11, description="x",
             reporter_id="wang", department=rnd.choice(["cgj", "zjj", None]),
-            overdue=rnd.random() < 0.3,  # also with no deadline or one due later: still listed
-            escalation_level=rnd.randrange(5), current_due_at=due,
+            overdue=overdue, escalation_level=rnd.randrange(5), current_due_at=due,
+            late_from=late_from_of(overdue=overdue, current_due_at=due),  # as projected
             submitted_at=NOW - timedelta(days=10, seconds=i * 37 + rnd.randrange(30)),
             updated_at=NOW, snapshot={}))
     return rows

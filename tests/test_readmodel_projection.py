@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from domain.models import TicketEvent, TicketSnapshot
-from domain.states import Action, Role, TicketStatus
+from domain.models import Deadline, TicketEvent, TicketSnapshot
+from domain.states import Action, DeadlineStage, Role, TicketStatus
 from readmodel.db import Database, create_schema
-from readmodel.projection import archive_ticket, project_ticket
+from readmodel.projection import LATE_ALREADY, archive_ticket, project_ticket
+from readmodel.queries import OverdueFilter, overdue_tickets
 from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -235,3 +236,27 @@ async def test_archive_digest_is_stable(database: Database, ticket_id: str) -> N
             select(func.count()).select_from(ArchiveRecord).where(ArchiveRecord.ticket_id == ticket_id)
         )).one()
     assert count == 1
+
+
+async def test_the_row_says_from_when_the_ticket_counts_as_late(database: Database) -> None:
+    """late_from (what the overdue list counts on): the running deadline; once a deadline is
+    breached and still open, already late; no deadline running, never."""
+    due = T0 + timedelta(days=2)
+    claim = Deadline(stage=DeadlineStage.CLAIM, started_at=T0, due_at=due)
+    on_time, breached, none = (f"LATE-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    category = f"cat-{uuid.uuid4().hex[:6]}"  # only these three (PostgreSQL is shared)
+    await write(database, snapshot_at(on_time, 2, category=category, deadlines=[claim]))
+    await write(database, snapshot_at(breached, 2, category=category, deadlines=[
+        claim.model_copy(update={"breached_at": due + timedelta(minutes=1)})]))
+    await write(database, snapshot_at(none, 2, category=category))
+    assert (await row(database, on_time)).late_from == due
+    assert (await row(database, breached)).late_from == LATE_ALREADY
+    assert (await row(database, none)).late_from is None
+    async with database.session() as session:  # and the overdue list counts what it lists
+        for now, expected in ((due - timedelta(hours=1), [breached]),
+                              (due + timedelta(hours=1), [breached, on_time])):
+            page = await overdue_tickets(session=session, now=now,
+                                         where=OverdueFilter(category=category), limit=50,
+                                         offset=0)
+            assert sorted(r.ticket_id for r in page.rows) == sorted(expected)
+            assert page.total == len(expected)
