@@ -34,7 +34,7 @@ PRESETS: dict[str, dict[str, object]] = {
               "probe_spread": 20, "probe_seconds": 30, "visibility_runs": 10},
     "full": {"concurrency": 8, "lifecycle_seconds": 60, "rates": [5, 10, 20],
              "arrival_seconds": 30, "overdue_sizes": [10_000, 100_000, 1_000_000],
-             "overdue_runs": 50, "postgres": True, "backlog": [10_000],
+             "overdue_runs": 200, "postgres": True, "backlog": [10_000, 100_000],
              "backlog_concurrency": 4, "probes": 50, "probe_spread": 60, "probe_seconds": 60,
              "visibility_runs": 20},
 }
@@ -118,11 +118,16 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
                 probe_spread=config["probe_spread"], visibility_runs=config["visibility_runs"])
     finally:
         await api.close()
-    if "overdue" in only:
-        say("\n>> 5. overdue view (the stack's processes idle)")
-        results["overdue"] = await overdue.measure(
-            sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
-            postgres=config["postgres"])
+
+
+async def measure_overdue(config: dict[str, object], results: dict[str, object],
+                          cache_dir: Path) -> None:
+    """Section 5 on its own databases, after the stack has stopped: a Temporal server and a
+    worker holding the backlog would otherwise take the core now and then (100 ms outliers)."""
+    say("\n>> 5. overdue view (the stack stopped)")
+    results["overdue"] = await overdue.measure(
+        sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
+        postgres=config["postgres"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         asyncio.run(measure(stack, config, results, args.cache_dir, args.only))
+        stack.stop()
+        if "overdue" in args.only:
+            asyncio.run(measure_overdue(config, results, args.cache_dir))
     except StartupFailed as err:
         say(f"error: {err}")
         code = 1

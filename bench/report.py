@@ -15,10 +15,10 @@ SECTIONS = ["1. Ceiling: bare Temporal", "2. Ticket lifecycles through the API",
 HOW_TO_RUN = """## Running it
 
 ```bash
-bash scripts/bench.sh --full          # the run above (~45 min on 2 cores); writes this file
-bash scripts/bench.sh --quick         # smaller sizes (the default)
+bash scripts/bench.sh --full          # everything, up to 100k open tickets (~3 h on 2 cores)
+bash scripts/bench.sh --full --backlog 10000   # the same without the 100k backlog (~40 min)
+bash scripts/bench.sh --quick         # smaller sizes (the default, ~15 min)
 bash scripts/bench.sh --smoke --out /tmp/bench   # what tests/test_bench_smoke.py runs (~1 min)
-bash scripts/bench.sh --full --backlog 10000,100000   # also hold 100k open tickets (hours)
 .venv/bin/python -m bench.profile submit --rate 10    # py-spy profiles of API and worker
 ```
 

@@ -39,7 +39,8 @@ TIMEOUT = timedelta(seconds=30)
 # Routing, deadline dating and the duplicate search only read reference data: as local
 # activities they run inside the workflow task (a marker in the history) instead of two server
 # round trips each — the report reaches the inbox sooner and the server does less per ticket.
-# The same patch also upserts only the search attributes that changed.
+# The same patch also projects an alarm before its notice and upserts only the search
+# attributes that changed (workflows/core.py).
 LOCAL_READS_PATCH = "local-reads"
 
 
@@ -108,8 +109,8 @@ async def project(t: TicketSnapshot, *, since_seq: int, chase: bool, only_change
     if chase:
         attributes.append(sa.TICKET_ESCALATION.value_set(t.escalation_level))
     if only_changed:  # each upsert is a history event and a visibility write on the server
-        current = workflow.info().typed_search_attributes
-        attributes = [a for a in attributes if current.get(a.key) != a.value]
+        have = workflow.info().typed_search_attributes
+        attributes = [a for a in attributes if have.get(a.key) != a.value]
     if attributes:
         workflow.upsert_search_attributes(attributes)
     await workflow.execute_activity(
