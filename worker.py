@@ -13,6 +13,7 @@ from activities.deadlines import DeadlineActivities
 from activities.subjects import SubjectActivities
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
+from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
 from workflows.subject import SubjectWorkflow
@@ -52,6 +53,7 @@ def build_worker(client: Client, *, db: Database, config: Settings, task_queue: 
 
 async def main() -> None:
     configure_logging(json=settings.log_json)
+    await require_head(settings.database_url)  # SchemaBehind: migrate first
     db = Database(settings.database_url)
     await create_schema(db.engine)
     client = await connect(settings)

@@ -32,6 +32,7 @@ from api.audit import AuditMiddleware
 from api.routes import admin_users, auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
+from readmodel.migrate import require_head
 from settings import DEV_JWT_SECRET, Settings, settings
 from temporal_client import connect
 
@@ -51,6 +52,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                 structlog.get_logger().warning(
                     "jwt_secret_is_the_development_default",
                     fix="set GRIDFLOW_JWT_SECRET to 32+ random bytes (docs/auth.md)")
+            await require_head(config.database_url)  # SchemaBehind: migrate first
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process

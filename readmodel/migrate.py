@@ -127,6 +127,32 @@ async def current(url: str) -> str | None:
         await engine.dispose()
 
 
+class SchemaBehind(RuntimeError):
+    """A migrated read model at another revision than the code that wants to use it."""
+
+
+def _revision_if_migrated(conn: Connection) -> tuple[bool, str | None]:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return False, None
+    return True, current_revision(conn)
+
+
+async def require_head(url: str) -> None:
+    """Refuse to start a worker or an API on a migrated read model that is not at this code's
+    revision (its projections or requests would fail on every write until it is); databases
+    made by create_schema (tests, a quick start) are not under migrations and pass."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            migrated, have = await conn.run_sync(_revision_if_migrated)
+    finally:
+        await engine.dispose()
+    want = head()
+    if migrated and have != want:
+        raise SchemaBehind(f"the read model is at revision {have}, this code needs {want}: run "
+                           "`python -m readmodel.migrate` first (deploy/README.md)")
+
+
 def _next_rev_id() -> str:
     numbers = [int(m.group(1)) for p in (MIGRATIONS / "versions").glob("*.py")
                if (m := re.match(r"(\d{4})_", p.name))]

@@ -1,5 +1,7 @@
 """Migrations: from an empty database to exactly the tables in code, back to nothing, and the
 adoption of a database made before migrations existed; on SQLite and PostgreSQL."""
+import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -163,3 +165,30 @@ def test_the_command_upgrades_and_reports_the_revision(tmp_path: Path) -> None:
 
     assert run() == f"read model at revision {migrate.head()}"
     assert run("--current") == migrate.head()
+
+
+async def test_code_refuses_a_read_model_behind_its_revision(empty_url: str) -> None:
+    """A worker or API started on a migrated database one revision behind would fail every write
+    (a column it projects is missing): it refuses to start, saying what to run."""
+    await migrate.upgrade(empty_url, "0002")
+    with pytest.raises(migrate.SchemaBehind, match=r"revision 0002, this code needs .*readmodel\.migrate"):
+        await migrate.require_head(empty_url)
+    await migrate.upgrade(empty_url)
+    await migrate.require_head(empty_url)  # at head: fine
+
+
+async def test_a_database_made_by_create_schema_is_not_held_to_a_revision(empty_url: str) -> None:
+    engine = make_engine(empty_url)
+    await create_schema(engine)
+    await engine.dispose()
+    await migrate.require_head(empty_url)
+
+
+def test_the_worker_does_not_start_on_a_read_model_behind(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
+    asyncio.run(migrate.upgrade(url, "0002"))
+    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "GRIDFLOW_DATABASE_URL": url,
+                                            "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert done.returncode != 0
+    assert "SchemaBehind" in done.stderr and "python -m readmodel.migrate" in done.stderr
