@@ -35,12 +35,8 @@ class BareLifecycle:
 
     async def _activities(self, kinds: str) -> None:
         for i, kind in enumerate(kinds):
-            if kind == LOCAL:
-                await workflow.execute_local_activity(noop, i, start_to_close_timeout=TIMEOUT,
-                                                      retry_policy=PATIENT)
-            else:
-                await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT,
-                                                retry_policy=PATIENT)
+            execute = workflow.execute_local_activity if kind == LOCAL else workflow.execute_activity
+            await execute(noop, i, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT)
 
     @workflow.run
     async def run(self, plan: list[str]) -> int:
