@@ -53,8 +53,8 @@ def build_worker(client: Client, *, db: Database, config: Settings, task_queue: 
 
 async def main() -> None:
     configure_logging(json=settings.log_json)
+    await require_head(settings.database_url)  # SchemaBehind: migrate first
     db = Database(settings.database_url)
-    await require_head(db.engine)  # SchemaBehind: migrate first
     await create_schema(db.engine)
     client = await connect(settings)
     stop = asyncio.Event()

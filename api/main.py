@@ -52,7 +52,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                 structlog.get_logger().warning(
                     "jwt_secret_is_the_development_default",
                     fix="set GRIDFLOW_JWT_SECRET to 32+ random bytes (docs/auth.md)")
-            await require_head(app.state.db.engine)  # SchemaBehind: migrate first
+            await require_head(config.database_url)  # SchemaBehind: migrate first
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process

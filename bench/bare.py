@@ -35,8 +35,12 @@ class BareLifecycle:
 
     async def _activities(self, kinds: str) -> None:
         for i, kind in enumerate(kinds):
-            execute = workflow.execute_local_activity if kind == LOCAL else workflow.execute_activity
-            await execute(noop, i, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT)
+            if kind == LOCAL:
+                await workflow.execute_local_activity(noop, i, start_to_close_timeout=TIMEOUT,
+                                                      retry_policy=PATIENT)
+            else:
+                await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT,
+                                                retry_policy=PATIENT)
 
     @workflow.run
     async def run(self, plan: list[str]) -> int:

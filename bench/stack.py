@@ -131,8 +131,8 @@ class Stack:
         used = {name: tree_cpu_seconds(child.proc.pid) for name, child in self.children.items()
                 if child.alive}
         me = os.times()
-        return {name: v for name, v in used.items() if v is not None} | {
-            "client": me.user + me.system}
+        return {**{k: v for k, v in used.items() if v is not None},
+                "client": me.user + me.system}
 
     def disk(self) -> dict[str, int]:
         return {"temporal": files_bytes(self.temporal_db),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -39,36 +39,34 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far, None when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def _tree(measure: Callable[[int], float | None], pid: int) -> float | None:
-    """`measure` of a process plus its children's, recursively (the CLI dev server may fork)."""
-    total = measure(pid)
+def tree_rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process and its children (the CLI dev server may fork)."""
+    total = rss_bytes(pid)
     if total is None:
         return None
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         children = []
-    return total + sum(_tree(measure, int(child)) or 0 for child in children)
-
-
-def tree_rss_bytes(pid: int) -> int | None:
-    """Resident memory of a process and its children."""
-    total = _tree(rss_bytes, pid)
-    return None if total is None else int(total)
+    for child in children:
+        total += tree_rss_bytes(int(child)) or 0
+    return total
 
 
 def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds used so far by a process and its children still running."""
-    return _tree(cpu_seconds, pid)
+    """CPU time (user + system) used so far by a process and its children still running."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        total += tree_cpu_seconds(int(child)) or 0.0
+    return total
 
 
 def files_bytes(*paths: Path) -> int:

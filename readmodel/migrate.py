@@ -28,7 +28,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from readmodel.db import _add_missing_columns, make_engine
 
@@ -138,12 +137,16 @@ def _revision_if_migrated(conn: Connection) -> tuple[bool, str | None]:
     return True, current_revision(conn)
 
 
-async def require_head(engine: AsyncEngine) -> None:
+async def require_head(url: str) -> None:
     """Refuse to start a worker or an API on a migrated read model that is not at this code's
     revision (its projections or requests would fail on every write until it is); databases
     made by create_schema (tests, a quick start) are not under migrations and pass."""
-    async with engine.connect() as conn:
-        migrated, have = await conn.run_sync(_revision_if_migrated)
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            migrated, have = await conn.run_sync(_revision_if_migrated)
+    finally:
+        await engine.dispose()
     want = head()
     if migrated and have != want:
         raise SchemaBehind(f"the read model is at revision {have}, this code needs {want}: run "

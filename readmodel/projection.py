@@ -33,9 +33,14 @@ def late_from_of(*, overdue: bool, current_due_at: datetime | None) -> datetime 
     return LATE_ALREADY if overdue else current_due_at
 
 
+def late_from(snapshot: TicketSnapshot) -> datetime | None:
+    current = snapshot.current_deadline
+    return late_from_of(overdue=snapshot.overdue,
+                        current_due_at=current.due_at if current else None)
+
+
 def ticket_values(snapshot: TicketSnapshot) -> dict:
     current = snapshot.current_deadline
-    due_at = current.due_at if current else None
     return {
         "ticket_id": snapshot.ticket_id,
         "seq": snapshot.seq,
@@ -64,8 +69,8 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "parked": snapshot.parking is not None,
         "closed_at": snapshot.closed_at,
         "current_stage": current.stage.value if current else None,
-        "current_due_at": due_at,
-        "late_from": late_from_of(overdue=snapshot.overdue, current_due_at=due_at),
+        "current_due_at": current.due_at if current else None,
+        "late_from": late_from(snapshot),
         "submitted_at": snapshot.submitted_at,
         "updated_at": snapshot.updated_at,
         "snapshot": snapshot.model_dump(mode="json", exclude={"events"}),

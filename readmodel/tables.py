@@ -162,8 +162,7 @@ class TicketRow(SQLModel, table=True):
     current_due_at: datetime | None = Field(default=None, index=True)
     # From when the overdue list counts the ticket as late: a breached deadline still open makes
     # it late already (1970-01-01, projection.LATE_ALREADY), else once current_due_at passes.
-    # Late at `now` <=> overdue OR current_due_at < now <=> late_from < now
-    # (projection.late_from_of).
+    # Late at `now` <=> overdue OR current_due_at < now <=> late_from < now (projection.late_from).
     late_from: datetime | None = None
     submitted_at: datetime
     updated_at: datetime

@@ -1,7 +1,7 @@
 """The overdue list's count reads one index range: ticket.late_from and its six partial indexes.
 
-Backfilled as readmodel/projection.late_from_of derives it: 1970-01-01 for a ticket marked
-overdue, else its current deadline.
+Backfilled from the columns the projection derives it from (readmodel/projection.late_from):
+1970-01-01 for a ticket marked overdue, else its current deadline.
 
 Revision ID: 0003
 Revises: 0002
