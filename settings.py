@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     login_failure_burst: int = 10
     login_failures_per_address_per_minute: float = 30.0
     login_failure_address_burst: int = 50
+    # The public Open311 GeoReport v2 facade (docs/open311.md): the one jurisdiction it serves
+    # (a request naming another gets 404) and the contact its discovery document names.
+    open311_jurisdiction_id: str = "gridflow.local"
+    open311_contact: str = "the city's command centre (城市运行管理中心)"
     # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
     # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets
     # are open.

@@ -40,7 +40,7 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _audited(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["path"].startswith("/api/")
+    return scope["type"] == "http" and scope["path"].startswith(("/api/", "/open311/"))
 
 
 class AuditMiddleware:
@@ -106,10 +106,15 @@ class _Seen:
         return self.method in MUTATING or self.status in (401, 403)
 
     def body(self) -> dict[str, Any]:
+        """Our JSON object; an Open311 answer's first item (its errors are a list)."""
         try:
             parsed = json.loads(self.response_body)
         except ValueError:
             return {}
+        if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
+            first = parsed[0]
+            return {"error": {"message": first["description"]}} if "description" in first \
+                else {}
         return parsed if isinstance(parsed, dict) else {}
 
 
@@ -158,7 +163,7 @@ def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
     state = scope.get("state") or {}
     user = state.get("user")
     body = seen.body()
-    ticket_id = (scope.get("path_params") or {}).get("ticket_id")
+    ticket_id = (scope.get("path_params") or {}).get("ticket_id") or state.get("ticket_id")
     if ticket_id is None and seen.status < 400 and isinstance(body.get("ticket_id"), str):
         ticket_id = body["ticket_id"]  # a submission: the ticket it created or found again
     error = body.get("error") if seen.status >= 400 else None

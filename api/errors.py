@@ -3,7 +3,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 import structlog
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.input_guard import BoundedBody, PrintableParameters
+from api.open311.format import error_response, is_open311, open311_status
 
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large",
@@ -52,12 +53,22 @@ _TRANSIENT_RPC = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
                   RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED}
 
 
-def _unavailable(what: str) -> JSONResponse:
+def _respond(request: Request, err: ApiError) -> Response:
+    """The refusal in the caller's dialect: our JSON shape, or Open311's list of errors."""
+    if is_open311(request.url.path):
+        return error_response(request.url.path, open311_status(err.status), err.message,
+                              headers=err.headers)
+    headers = {"WWW-Authenticate": "Bearer", **(err.headers or {})} if err.status == 401 \
+        else err.headers
+    return JSONResponse(_body(err), status_code=err.status, headers=headers)
+
+
+def _unavailable(request: Request, what: str) -> Response:
     """503 + Retry-After: nothing was changed by this request, or (an action) it may have
     been; the client retries, the idempotency key and the state checks make that safe."""
-    err = ApiError(503, f"{what} is unavailable right now; retry in {RETRY_AFTER_S} s",
-                   headers={"Retry-After": str(RETRY_AFTER_S)})
-    return JSONResponse(_body(err), status_code=503, headers=err.headers)
+    return _respond(request, ApiError(503, f"{what} is unavailable right now; retry in "
+                                           f"{RETRY_AFTER_S} s",
+                                      headers={"Retry-After": str(RETRY_AFTER_S)}))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -65,35 +76,34 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(PrintableParameters)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, err: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else err.headers
-        return JSONResponse(_body(err), status_code=err.status, headers=headers)
+    async def _api_error(request: Request, err: ApiError) -> Response:
+        return _respond(request, err)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, err: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, err: RequestValidationError) -> Response:
         fields = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in err.errors()]
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        return JSONResponse(_body(ApiError(422, message, fields=fields)), status_code=422)
+        return _respond(request, ApiError(422, message, fields=fields))
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)
     @app.exception_handler(OSError)  # e.g. the database refusing connections
-    async def _database_down(_: Request, err: Exception) -> JSONResponse:
+    async def _database_down(request: Request, err: Exception) -> Response:
         if isinstance(err, DBAPIError) and not err.connection_invalidated and \
                 type(err).__name__ not in ("OperationalError", "InterfaceError"):
             raise err  # a real bug (a constraint, bad SQL): a 500 with its trace, not hidden
         structlog.get_logger().warning("read_model_unavailable", failure=type(err).__name__)
-        return _unavailable("the read model")
+        return _unavailable(request, "the read model")
 
     @app.exception_handler(RPCError)
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
-    async def _temporal_down(_: Request, err: Exception) -> JSONResponse:
+    async def _temporal_down(request: Request, err: Exception) -> Response:
         if isinstance(err, RPCError) and err.status not in _TRANSIENT_RPC:
             raise err
         structlog.get_logger().warning("temporal_unavailable", failure=type(err).__name__)
-        return _unavailable("the workflow service")
+        return _unavailable(request, "the workflow service")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body(ApiError(err.status_code, str(err.detail))),
-                            status_code=err.status_code, headers=getattr(err, "headers", None))
+    async def _http(request: Request, err: StarletteHTTPException) -> Response:
+        return _respond(request, ApiError(err.status_code, str(err.detail),
+                                          headers=getattr(err, "headers", None)))

@@ -8,6 +8,7 @@ from temporalio.client import Client
 
 from api import place
 from api.errors import install_error_handlers
+from api.open311 import routes as open311
 from api.schemas import API_ERRORS, errors_as_json
 from api.web import desk, pages
 from api.routes import (
@@ -75,6 +76,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
     api.include_router(admin_users.router)
     api.include_router(audit_routes.router)
     app.include_router(api)
+    app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)
     pages.install(app)  # the web app: pages, /sw.js, /static
     app.include_router(desk.router)  # the desk pages: department staff and supervisors
 

@@ -164,7 +164,7 @@ class TicketRow(SQLModel, table=True):
     # it late already (1970-01-01, projection.LATE_ALREADY), else once current_due_at passes.
     # Late at `now` <=> overdue OR current_due_at < now <=> late_from < now (projection.late_from).
     late_from: datetime | None = None
-    submitted_at: datetime
+    submitted_at: datetime = Field(index=True)  # Open311 lists by it (newest first)
     updated_at: datetime
     snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 

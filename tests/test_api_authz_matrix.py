@@ -76,6 +76,18 @@ async def _report(w: World, p: str, allowed: bool) -> Args:
     return {}, w.report_args(p)
 
 
+async def _open311_report(w: World, p: str, allowed: bool) -> Args:
+    """A sensor gateway's report through Open311: its API key, a device of its own."""
+    body = w.report_args("sensor")["json"]
+    return {"fmt": "json"}, {"data": {
+        "service_code": body["category"], "lat": str(body["lat"]), "long": str(body["lon"]),
+        "device_id": body["device_id"]}}
+
+
+async def _open311_ticket(w: World, p: str, allowed: bool) -> Args:
+    return {"fmt": "json", "service_request_id": w.ticket_of("wang")}, {}
+
+
 async def _photo_upload(w: World, p: str, allowed: bool) -> Args:
     return {}, w.photo_args()
 
@@ -251,6 +263,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V}/admin/api-keys"): Row(admin_only(201), static(
         json={"user_id": "gateway", "label": "authz matrix"})),
     ("DELETE", f"{V}/admin/api-keys/{{key_id}}"): Row(admin_only(200), _api_key),
+    # Open311 (docs/open311.md): keyless public reads; reports from machine clients' API keys,
+    # refused with the spec's 403 (not 401) without one
+    ("GET", "/open311/v2/discovery.{fmt}"): Row(PAGE, static({"fmt": "json"})),
+    ("GET", "/open311/v2/services.{fmt}"): Row(PAGE, static({"fmt": "xml"})),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Row(PAGE, static(
+        {"service_code": GARBAGE, "fmt": "json"})),
+    ("GET", "/open311/v2/requests.{fmt}"): Row(PAGE, static({"fmt": "json"})),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Row(PAGE, _open311_ticket),
+    ("POST", "/open311/v2/requests.{fmt}"): Row(codes(403, anon=403, sensor=201),
+                                                _open311_report),
     # the web app's pages are shells: their data comes from the API above, with the caller's token
     ("GET", "/"): Row(codes(303, anon=303)),
     ("GET", "/login"): Row(PAGE),

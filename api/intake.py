@@ -1,0 +1,83 @@
+"""Accepting a report: the checks every intake runs (POST /api/v1/incidents, POST /open311/v2/
+requests), then the idempotent start of its ticket. Raises ApiError; changes nothing on refusal."""
+import re
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from api import photo_links, tickets_service
+from api.deps import actor_of
+from api.errors import ApiError, invalid
+from api.schemas import IncidentCreate
+from domain.geo import CoordSystem, GridIndex, to_wgs84
+from domain.photos import PhotoKind
+from domain.states import Role, TicketStatus, Urgency
+from readmodel.tables import Category, SubjectRow, TicketRow, User
+from settings import Settings
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    ticket_id: str
+    status: TicketStatus
+    grid: str
+    replayed: bool  # the same Idempotency-Key again, or a sensor's repeat of an open fault
+
+
+async def accept_report(*, body: IncidentCreate, user: User, idempotency_key: str | None,
+                        session: AsyncSession, client: Client, config: Settings,
+                        grids: GridIndex) -> Accepted:
+    """Check a report and start (or find again) its ticket."""
+    sensor = user.role == Role.SENSOR
+    if sensor and body.device_id is None:
+        raise invalid("device_id", "a sensor's report names its device")
+    if not sensor and body.device_id is not None:
+        raise invalid("device_id", "only sensors report with a device id")
+    if not sensor and idempotency_key is None:
+        raise invalid("Idempotency-Key", "header is required")
+    if idempotency_key is not None and not KEY_PATTERN.match(idempotency_key):
+        raise invalid("Idempotency-Key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")
+    category = await session.get(Category, body.category)
+    if category is None:
+        raise invalid("category", f"unknown category '{body.category}'")
+    if body.urgency is None:  # the sub-class's default: a gas leak is urgent unless told otherwise
+        body = body.model_copy(update={"urgency": Urgency(category.urgency)})
+    if body.subject_code is not None and await session.get(SubjectRow, body.subject_code) is None:
+        raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
+    if sensor and body.photo_ids:
+        raise invalid("photo_ids", "sensors report without photos")
+    if body.photo_ids:  # a replay finds them attached to its own ticket already
+        await photo_links.check(
+            session=session, photo_ids=body.photo_ids, user=user, kind=PhotoKind.REPORT,
+            ticket_id=tickets_service.ticket_id_for(user_id=user.user_id,
+                                                    idempotency_key=idempotency_key or ""))
+    # Phones' map SDKs report GCJ-02 or BD-09; the map and the ticket are WGS-84 only.
+    lat, lon = to_wgs84(lat=body.lat, lon=body.lon, system=body.coord_system)
+    cell = grids.locate(lat=lat, lon=lon)
+    if cell is None:
+        raise ApiError(422, "the location lies outside every grid of the city",
+                       fields=[{"field": "lat", "message": "outside every grid"},
+                               {"field": "lon", "message": "outside every grid"}])
+    if not sensor and cell.code not in user.grids:  # sensors report wherever their devices are
+        raise ApiError(403, f"the location lies in grid {cell.code}, which is not one of yours",
+                       code="outside_your_grids", grid=cell.code)
+    body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
+    await session.commit()  # no pooled connection held while Temporal acknowledges the start
+    if sensor:
+        ticket_id, replayed = await tickets_service.submit_sensor_report(
+            session=session, client=client, config=config, reporter=actor_of(user), body=body,
+            grid=cell.code)
+    else:
+        ticket_id, replayed = await tickets_service.submit_incident(
+            client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
+            idempotency_key=idempotency_key or "",
+        )
+        await photo_links.attach(session=session, photo_ids=body.photo_ids, ticket_id=ticket_id)
+    status = TicketStatus.SUBMITTED
+    if replayed:
+        row = await session.get(TicketRow, ticket_id)
+        status = TicketStatus(row.status) if row else status
+    return Accepted(ticket_id=ticket_id, status=status, grid=cell.code, replayed=replayed)

@@ -1,0 +1,1 @@
+"""Open311 GeoReport v2: the public facade (docs/open311.md)."""

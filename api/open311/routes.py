@@ -1,0 +1,210 @@
+"""Open311 GeoReport v2 (docs/open311.md): keyless reads of the catalogue and of tickets as the
+public may see them, and reports from machine clients holding an API key."""
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+
+from api.deps import SessionDep, SettingsDep, TemporalClient
+from api.errors import ApiError
+from api.intake import accept_report
+from api.open311 import service
+from api.open311.format import PREFIX, Fmt, render
+from api.place import GridIndexDep
+from api.ratelimit import _bucket, principal_of, too_many
+from api.schemas import IncidentCreate
+from api.security import api_key_hash
+from domain.states import Role
+from readmodel.auth_store import owner_of_api_key
+from readmodel.tables import Category, User
+
+router = APIRouter(prefix=PREFIX, tags=["open311"])
+Jurisdiction = Annotated[str | None, Query(max_length=200, description="optional: one city")]
+MAX_DAYS = 90  # the spec's widest start_date..end_date
+MAX_IDS = 1000
+
+
+def _check_jurisdiction(config: Any, jurisdiction_id: str | None) -> None:
+    if jurisdiction_id is not None and jurisdiction_id != config.open311_jurisdiction_id:
+        raise ApiError(404, f"unknown jurisdiction_id '{jurisdiction_id}'; this endpoint serves "
+                            f"'{config.open311_jurisdiction_id}'")
+
+
+@router.get("/discovery.{fmt}")
+async def discovery(fmt: Fmt, request: Request, config: SettingsDep) -> Response:
+    """Service discovery: where this GeoReport v2 endpoint is and what it speaks."""
+    changeset = "2026-11-25T00:00:00Z"
+    url = str(request.base_url).rstrip("/") + PREFIX
+    return render(fmt, "discovery", {
+        "changeset": changeset, "contact": config.open311_contact,
+        "key_service": "API keys for machine clients are issued by an admin "
+                       "(POST /api/v1/admin/api-keys); reading needs no key",
+        "endpoints": [{"specification": service.SPEC, "url": url, "changeset": changeset,
+                       "type": "production", "formats": ["text/xml", "application/json"]}]})
+
+
+@router.get("/services.{fmt}")
+async def services(fmt: Fmt, session: SessionDep, config: SettingsDep,
+                   jurisdiction_id: Jurisdiction = None) -> Response:
+    """The service list: every sub-class of the category catalogue."""
+    _check_jurisdiction(config, jurisdiction_id)
+    return render(fmt, "services", await service.services(session=session))
+
+
+@router.get("/services/{service_code}.{fmt}")
+async def service_definition(service_code: str, fmt: Fmt, session: SessionDep,
+                             config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
+    """A service's definition: the attributes a report of it may carry."""
+    _check_jurisdiction(config, jurisdiction_id)
+    row = await session.get(Category, service_code)
+    if row is None:
+        raise ApiError(404, f"unknown service_code '{service_code}'")
+    return render(fmt, "service_definition", service.definition(row))
+
+
+def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """start_date..end_date (W3C, with a zone): at most 90 days; default the last 90 days."""
+    def parse(name: str, value: str) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(400, f"{name}: not a W3C date-time, e.g. 2026-11-01T00:00:00+08:00") \
+                from None
+        if parsed.tzinfo is None:
+            raise ApiError(400, f"{name}: needs a time zone (Z or +08:00)")
+        return parsed.astimezone(UTC)
+
+    begin = parse("start_date", start) if start else None
+    until = parse("end_date", end) if end else None
+    if begin is None and until is None:
+        until = datetime.now(UTC)
+    if begin is None:
+        begin = until - timedelta(days=MAX_DAYS)  # type: ignore[operator]
+    if until is None:
+        until = begin + timedelta(days=MAX_DAYS)
+    if until < begin:
+        raise ApiError(400, "end_date is before start_date")
+    if until - begin > timedelta(days=MAX_DAYS):
+        raise ApiError(400, f"start_date..end_date spans more than {MAX_DAYS} days")
+    return begin, until
+
+
+def _codes(value: str | None, name: str) -> list[str] | None:
+    if value is None:
+        return None
+    codes = [c.strip() for c in value.split(",") if c.strip()]
+    if not codes or len(codes) > MAX_IDS:
+        raise ApiError(400, f"{name}: give 1 to {MAX_IDS} comma-separated values")
+    return codes
+
+
+@router.get("/requests.{fmt}")
+async def service_requests(
+    fmt: Fmt, session: SessionDep, config: SettingsDep, jurisdiction_id: Jurisdiction = None,
+    service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
+    service_code: Annotated[str | None, Query(max_length=2000)] = None,
+    start_date: Annotated[str | None, Query(max_length=40)] = None,
+    end_date: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> Response:
+    """Service requests, newest first: by id (overrides the rest), or by service, date, status."""
+    _check_jurisdiction(config, jurisdiction_id)
+    statuses = _codes(status, "status")
+    if statuses and not set(statuses) <= {"open", "closed"}:
+        raise ApiError(400, "status: open, closed or both (comma-separated)")
+    ids = _codes(service_request_id, "service_request_id")
+    begin, until = (None, None) if ids else _dates(start_date, end_date)
+    query = service.RequestQuery(ids=ids, service_codes=_codes(service_code, "service_code"),
+                                 start=begin, end=until, statuses=statuses, page=page,
+                                 page_size=page_size)
+    return render(fmt, "service_requests",
+                  await service.service_requests(session=session, query=query))
+
+
+@router.get("/requests/{service_request_id}.{fmt}")
+async def service_request(service_request_id: str, fmt: Fmt, session: SessionDep,
+                          config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
+    """One service request."""
+    _check_jurisdiction(config, jurisdiction_id)
+    record = await service.service_request(session=session, ticket_id=service_request_id)
+    if record is None:
+        raise ApiError(404, f"unknown service_request_id '{service_request_id}'")
+    return render(fmt, "service_requests", [record])
+
+
+async def _reporter(request: Request, session: SessionDep, key: str | None) -> User:
+    """The machine client an api_key (form field or X-API-Key) belongs to; the spec: 403."""
+    if not key:
+        raise ApiError(403, "api_key is required to report")
+    user = await owner_of_api_key(session=session, key_hash=api_key_hash(key))
+    if user is None:
+        raise ApiError(403, "unknown or revoked api_key")
+    request.state.user, request.state.auth = user, "api_key"
+    # The same bucket as the key's reports through /api/v1/incidents (ratelimit.principal_of).
+    request.state.api_key_id = hashlib.sha256(key.encode()).hexdigest()[:24]
+    if user.role != Role.SENSOR:
+        raise ApiError(403, "only machine clients (sensor gateways) report through Open311; "
+                            "grid workers report from the phone app")
+    return user
+
+
+def _form_value(form: Any, name: str) -> str | None:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _float(form: Any, name: str) -> float:
+    value = _form_value(form, name)
+    if value is None:
+        raise ApiError(400, "lat and long are required: reports are routed by their location "
+                            "(address_string and address_id are not accepted)")
+    try:
+        return float(value)
+    except ValueError:
+        raise ApiError(400, f"{name}: not a number") from None
+
+
+@router.post("/requests.{fmt}", status_code=201)
+async def create_service_request(fmt: Fmt, request: Request, session: SessionDep,
+                                 client: TemporalClient, config: SettingsDep,
+                                 grids: GridIndexDep) -> Response:
+    """Report a problem (a machine client with an api_key); a repeat of an open fault of the
+    same device finds its ticket again (200)."""
+    form = await request.form()
+    _check_jurisdiction(config, _form_value(form, "jurisdiction_id"))
+    user = await _reporter(request, session, _form_value(form, "api_key")
+                           or request.headers.get("x-api-key"))
+    code = _form_value(form, "service_code")
+    if code is None:
+        raise ApiError(400, "service_code is required")
+    category = await session.get(Category, code)
+    if category is None:
+        raise ApiError(404, f"unknown service_code '{code}'")
+    lat, lon = _float(form, "lat"), _float(form, "long")
+    bucket = _bucket(request, "incidents")
+    wait = bucket.take(principal_of(request, user))
+    if wait:
+        raise too_many(wait)
+    try:
+        body = IncidentCreate(
+            category=code, lat=lat, lon=lon, device_id=_form_value(form, "device_id"),
+            description=_form_value(form, "description") or category.name_zh,
+            urgency=_form_value(form, "attribute[urgency]"),
+            subject_code=_form_value(form, "attribute[subject_code]"))
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+                             for e in err.errors())
+        raise ApiError(400, problems.replace("lon:", "long:")) from None
+    accepted = await accept_report(body=body, user=user, idempotency_key=None, session=session,
+                                   client=client, config=config, grids=grids)
+    request.state.ticket_id = accepted.ticket_id  # the audit log names the ticket
+    notice = ("this device's fault is already reported: the report was added to that ticket"
+              if accepted.replayed else "received; it is sent to the department responsible")
+    return render(fmt, "service_requests",
+                  [{"service_request_id": accepted.ticket_id, "service_notice": notice,
+                    "account_id": None}],
+                  status=200 if accepted.replayed else 201)
