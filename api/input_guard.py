@@ -3,16 +3,21 @@ import re
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.open311.format import error_response, is_open311, open311_status
 
 UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_BODY = 1024 * 1024  # JSON and forms: the largest real body (a calendar year) is ~20 kB
 OWN_LIMIT = ("/api/v1/photos",)  # reads its body itself, up to the photo cap (api/routes/photos.py)
 
 
-def _refusal(status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
-             ) -> JSONResponse:
+def _refusal(scope: Scope, status: int, code: str, message: str,
+             fields: list[dict[str, str]] | None = None) -> Response:
+    """Our error shape; on the Open311 facade, the spec's list of errors."""
+    if is_open311(scope["path"]):
+        return error_response(scope["path"], open311_status(status), message)
     error: dict[str, object] = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
@@ -35,7 +40,7 @@ class PrintableParameters:
                 bad.append("path")
             if bad:
                 why = "must not contain control characters"
-                await _refusal(422, "invalid", f"{bad[0]}: {why}",
+                await _refusal(scope, 422, "invalid", f"{bad[0]}: {why}",
                                [{"field": b, "message": why} for b in bad])(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -55,7 +60,7 @@ class BoundedBody:
         too_large = f"the request body is larger than {self.max_bytes // 1024} kB"
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await _refusal(413, "too_large", too_large)(scope, receive, send)
+            await _refusal(scope, 413, "too_large", too_large)(scope, receive, send)
             return
         seen = 0
 

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from api import place
 from api.errors import install_error_handlers
 from api.open311 import routes as open311
+from api.open311.docs import without_422
 from api.schemas import API_ERRORS, errors_as_json
 from api.web import desk, pages
 from api.routes import (
@@ -66,7 +67,8 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                               "write off, archive.")
     install_error_handlers(app)
     schema_of = app.openapi
-    app.openapi = lambda: app.openapi_schema or errors_as_json(schema_of())  # type: ignore
+    app.openapi = lambda: app.openapi_schema or without_422(  # type: ignore
+        errors_as_json(schema_of()))
     api = APIRouter(prefix="/api/v1", responses=API_ERRORS)
     for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
                    photos, my, battle_map, daily,

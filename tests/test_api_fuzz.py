@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every /api/v1 operation from the app's own OpenAPI schema
+"""Property-based fuzzing of every /api/v1 and /open311/v2 operation from the OpenAPI schema
 (schemathesis 4, in-process over ASGI, real dev server and worker): valid and invalid requests,
 as each demo principal and as nobody, with real ticket, photo, subject and rule ids mixed in.
 No response may be a 5xx, and every one must be documented: its status code, content type,
@@ -48,7 +48,7 @@ BASE_URL = "http://gridflow.test"
 def operations() -> list[Any]:
     schema = schemathesis.openapi.from_dict(create_app().openapi())
     ops = [result.ok() for result in schema.get_all_operations()]
-    ops = [op for op in ops if op.path.startswith("/api/v1/")]
+    ops = [op for op in ops if op.path.startswith(("/api/v1/", "/open311/v2/"))]
     return sorted(ops, key=lambda op: (op.path.startswith(LAST), op.path, op.method))
 
 
@@ -91,7 +91,9 @@ async def real_ids(gf: Gridflow) -> dict[str, list[Any]]:
     assert photo.status_code == 201, photo.text
     return {"ticket_id": [dispatched, claimed], "photo_id": [photo.json()["photo_id"]],
             "code": ["SS-0001", "SS-0003"], "rule_id": [GARBAGE_RULE, 1],
-            "user_id": ["li", "qian"], "key_id": ["demo-gateway"], "year": [2026]}
+            "user_id": ["li", "qian"], "key_id": ["demo-gateway"], "year": [2026],
+            "service_request_id": [dispatched, claimed], "service_code": ["E0101", "C0101"],
+            "fmt": ["json", "xml"]}
 
 
 def fuzz_operation(op: Any, *, call: Any, auth: dict[str | None, dict[str, str]],

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from api.deps import SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError
 from api.intake import accept_report
-from api.open311 import service
+from api.open311 import docs, service
 from api.open311.format import PREFIX, Fmt, render
 from api.place import GridIndexDep
 from api.ratelimit import _bucket, principal_of, too_many
@@ -32,7 +32,7 @@ def _check_jurisdiction(config: Any, jurisdiction_id: str | None) -> None:
                             f"'{config.open311_jurisdiction_id}'")
 
 
-@router.get("/discovery.{fmt}")
+@router.get("/discovery.{fmt}", responses=docs.answers(docs.Discovery, 400))
 async def discovery(fmt: Fmt, request: Request, config: SettingsDep) -> Response:
     """Service discovery: where this GeoReport v2 endpoint is and what it speaks."""
     changeset = "2026-11-25T00:00:00Z"
@@ -45,7 +45,7 @@ async def discovery(fmt: Fmt, request: Request, config: SettingsDep) -> Response
                        "type": "production", "formats": ["text/xml", "application/json"]}]})
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", responses=docs.answers(docs.Services, 400, 404))
 async def services(fmt: Fmt, session: SessionDep, config: SettingsDep,
                    jurisdiction_id: Jurisdiction = None) -> Response:
     """The service list: every sub-class of the category catalogue."""
@@ -53,7 +53,8 @@ async def services(fmt: Fmt, session: SessionDep, config: SettingsDep,
     return render(fmt, "services", await service.services(session=session))
 
 
-@router.get("/services/{service_code}.{fmt}")
+@router.get("/services/{service_code}.{fmt}",
+            responses=docs.answers(docs.ServiceDefinition, 400, 404))
 async def service_definition(service_code: str, fmt: Fmt, session: SessionDep,
                              config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
     """A service's definition: the attributes a report of it may carry."""
@@ -100,7 +101,7 @@ def _codes(value: str | None, name: str) -> list[str] | None:
     return codes
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", responses=docs.answers(docs.ServiceRequests, 400, 404))
 async def service_requests(
     fmt: Fmt, session: SessionDep, config: SettingsDep, jurisdiction_id: Jurisdiction = None,
     service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
@@ -125,7 +126,8 @@ async def service_requests(
                   await service.service_requests(session=session, query=query))
 
 
-@router.get("/requests/{service_request_id}.{fmt}")
+@router.get("/requests/{service_request_id}.{fmt}",
+            responses=docs.answers(docs.ServiceRequests, 400, 404))
 async def service_request(service_request_id: str, fmt: Fmt, session: SessionDep,
                           config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
     """One service request."""
@@ -168,7 +170,11 @@ def _float(form: Any, name: str) -> float:
         raise ApiError(400, f"{name}: not a number") from None
 
 
-@router.post("/requests.{fmt}", status_code=201)
+@router.post("/requests.{fmt}", status_code=201, openapi_extra=docs.REPORT_FORM,
+             responses={**docs.answers(docs.Receipts, 400, 403, 404, 413, 429, status=201,
+                                       description="a new ticket"),
+                        200: {"model": docs.Receipts, "content": docs.XML,
+                              "description": "the device's open ticket, found again"}})
 async def create_service_request(fmt: Fmt, request: Request, session: SessionDep,
                                  client: TemporalClient, config: SettingsDep,
                                  grids: GridIndexDep) -> Response:
