@@ -178,9 +178,12 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         *_table(["backlog", "read model p50", "read model p99", "visibility p50",
                  "visibility p99", "matches (rm / visibility)"], vis_rows)]
     rows6, rows6b = [], []
-    for b in r.get("backlog", []):
+    backlog = r.get("backlog", [])
+    for b in backlog:
         c, m, p = b["created"], b["memory_held"], b["memory_peak_during_probes"]
-        rows6.append([f"{b['open_target']:,}", f"{c['submit_seconds']} s / {c['routed_seconds']} s",
+        added = (f"{c['tickets']:,}: {c['submit_seconds']} s / {c['routed_seconds']} s "
+                 f"({c['routed_per_second']:.1f}/s)")
+        rows6.append([f"{b['open_target']:,}", added,
                       _mb(m.get("worker")), _mb(p.get("worker")), _mb(m.get("temporal")),
                       _mb(m.get("api")), _n(b["disk_per_ticket"]["temporal"] / 1024, 1, " KB"),
                       _n(b["disk_per_ticket"]["readmodel"] / 1024, 1, " KB")])
@@ -196,10 +199,10 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         "Reports through the API, each routed and waiting a working day to be claimed; memory "
         "is resident (VmRSS) after the backlog is routed, and the worker's peak while the probes "
         "breach; disk is growth per open ticket (Temporal's SQLite + the read model).", "",
-        *_table(["open", "acknowledged / routed", "worker", "worker peak", "server", "API",
+        *_table(["open", "added: acknowledged / routed", "worker", "worker peak", "server", "API",
                  "disk/ticket Temporal", "disk/ticket read model"], rows6), "",
         "Breach lag: urgent probe reports whose claim deadline is "
-        f"{', '.join(str(b['breach']['deadline_seconds']) for b in r.get('backlog', []))} s "
+        f"{', '.join(sorted({str(b['breach']['deadline_seconds']) for b in backlog}))} s "
         "(a run-only policy rule), recorded minus "
         "due, in the workflow (the breach event) and in the read model (first read overdue, "
         "polled every 0.1 s). Restart: stop + start until polling, then a new report routed.", "",

@@ -165,7 +165,8 @@ async def test_listing_filters_by_service_status_date_and_id(gf: Gridflow) -> No
     assert await ids(page_size="2") == [closed, garbage]
     assert await ids(page_size="2", page="2") == [manhole]
     assert await ids(start_date="2020-01-01T00:00:00Z", end_date="2020-02-01T00:00:00+08:00") == []
-    xml = ET.fromstring((await gf.http.get(f"{V2}/requests.xml", params={"status": "open"})).content)
+    listed = await gf.http.get(f"{V2}/requests.xml", params={"status": "open"})
+    xml = ET.fromstring(listed.content)
     assert [r.findtext("service_request_id") for r in xml.findall("request")] == [garbage, manhole]
 
     for params in ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
