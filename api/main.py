@@ -10,6 +10,7 @@ from api import place
 from api.errors import install_error_handlers
 from api.open311 import routes as open311
 from api.open311.docs import without_422
+from api.open311.format import PublicReads
 from api.schemas import API_ERRORS, errors_as_json
 from api.web import desk, pages
 from api.routes import (
@@ -87,6 +88,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         """Liveness: the process is up."""
         return {"status": "ok"}
 
+    app.add_middleware(PublicReads)  # Open311 reads: readable from any origin
     app.add_middleware(AuditMiddleware)  # added last: outermost, sees every refusal
     return app
 

@@ -48,6 +48,7 @@ async def test_discovery_and_services_in_json_and_xml(gf: Gridflow) -> None:
     assert garbage["metadata"] is True and garbage["group"]
     xml = await gf.http.get(f"{V2}/services.xml")
     assert xml.headers["content-type"].startswith("text/xml")
+    assert xml.headers["access-control-allow-origin"] == "*"  # any city's status page may read
     root = ET.fromstring(xml.content)
     assert root.tag == "services"
     assert [s.findtext("service_code") for s in root.findall("service")] == \
@@ -61,6 +62,7 @@ async def test_discovery_and_services_in_json_and_xml(gf: Gridflow) -> None:
 async def test_unknown_things_are_404_in_the_specs_error_shape(gf: Gridflow) -> None:
     unknown_service = await gf.http.get(f"{V2}/services/E9999.json")
     assert unknown_service.status_code == 404
+    assert unknown_service.headers["access-control-allow-origin"] == "*"
     assert "E9999" in errors(unknown_service)[0]["description"]
     as_xml = await gf.http.get(f"{V2}/requests/GF-NOSUCHTICKET.xml")
     assert as_xml.status_code == 404
@@ -74,6 +76,7 @@ async def test_a_sensor_reports_and_the_public_follows_it_to_closed(gf: Gridflow
     device = f"MH-{uuid.uuid4().hex[:8]}"
     created = await report(gf, device_id=device)
     assert created.status_code == 201, created.text
+    assert "access-control-allow-origin" not in created.headers  # keys stay out of pages
     [receipt] = created.json()
     ticket_id = receipt["service_request_id"]
     await wait_for_status(gf, ticket_id, "dispatched")

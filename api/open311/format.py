@@ -92,3 +92,25 @@ def open311_status(status: int) -> int:
     if status in (404, 405, 413, 415, 429, 503):
         return status
     return 400
+
+
+class PublicReads:
+    """`Access-Control-Allow-Origin: *` on the facade's GET answers (errors included): anyone's
+    status page may read them from the browser. They carry no credentials and nothing private;
+    the POST, whose api_key belongs in a machine client and not in a page, gets no such header."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not is_open311(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"access-control-allow-origin", b"*")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
