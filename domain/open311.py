@@ -53,3 +53,17 @@ def expected_at(status: TicketStatus, deadlines: Iterable[Deadline]) -> datetime
         return None
     handling = [d for d in deadlines if d.stage is DeadlineStage.HANDLE and d.voided_at is None]
     return handling[-1].due_at if handling else None
+
+
+def progress(changes: Iterable[tuple[datetime, TicketStatus]], *,
+             merged_into: str | None = None) -> list[tuple[datetime, str]]:
+    """The update history (the spec's `notes` extension): each status the ticket entered, in
+    words, once — the archive is bookkeeping, and routing then dispatch read as one step."""
+    notes: list[tuple[datetime, str]] = []
+    for at, status in changes:
+        if status is TicketStatus.ARCHIVED:
+            continue
+        words = status_note(status, merged_into=merged_into)
+        if not notes or notes[-1][1] != words:
+            notes.append((at, words))
+    return notes

@@ -6,7 +6,7 @@ import pytest
 
 from api.open311.format import Fmt, fmt_of_path, iso, open311_status, to_xml
 from domain.models import Deadline
-from domain.open311 import expected_at, public_status, status_note
+from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import OPEN_STATUSES, DeadlineStage, TicketStatus, Unit
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -70,3 +70,17 @@ def test_format_times_and_statuses_follow_the_spec() -> None:
     assert iso(None) is None
     assert [open311_status(s) for s in (401, 403, 404, 409, 422, 429, 503)] == \
         [403, 403, 404, 400, 400, 429, 503]
+
+
+def test_progress_names_each_step_once_and_leaves_out_the_archive() -> None:
+    steps = [TicketStatus.SUBMITTED, TicketStatus.ROUTED, TicketStatus.DISPATCHED,
+             TicketStatus.CLAIMED, TicketStatus.RECTIFYING, TicketStatus.RESOLVED,
+             TicketStatus.RECTIFYING, TicketStatus.RESOLVED, TicketStatus.WRITTEN_OFF,
+             TicketStatus.ARCHIVED]
+    changes = [(T0 + timedelta(hours=i), s) for i, s in enumerate(steps)]
+    notes = progress(changes)
+    assert [at for at, _ in notes] == [T0 + timedelta(hours=i) for i in (0, 2, 3, 4, 5, 6, 7, 8)]
+    assert notes[-1][1] == "fixed and checked on site"
+    assert notes[3][1] == notes[5][1] == "the department is fixing the problem"  # a rejected fix
+    merged = progress([(T0, TicketStatus.SUBMITTED), (T0, TicketStatus.MERGED)], merged_into="GF-9")
+    assert merged[-1][1].endswith("as GF-9")

@@ -103,6 +103,20 @@ async def test_a_sensor_reports_and_the_public_follows_it_to_closed(gf: Gridflow
     assert request is not None and request.findtext("status") == "closed"
     assert request.findtext("status_notes", "").startswith("closed without action")
     assert request.findtext("expected_datetime") == ""
+    # The update history (the notes extension): each status once, in words, oldest first.
+    history = (await gf.http.get(f"{V2}/requests/{ticket_id}.json",
+                                 params={"extensions": "true"})).json()[0]["notes"]
+    assert [n["description"] for n in history] == [
+        "received; being sent to the department responsible",
+        "sent to the department responsible",
+        "closed without action: not a problem the city handles here"]
+    assert all(n["type"] == "status" and n["datetime"].endswith("Z") for n in history)
+    assert history[0]["datetime"] <= history[1]["datetime"] <= history[2]["datetime"]
+    as_xml = ET.fromstring((await gf.http.get(f"{V2}/requests.xml", params={
+        "service_request_id": ticket_id, "extensions": "true"})).content)
+    assert [n.findtext("description") for n in as_xml.findall("request/notes/note")] == \
+        [n["description"] for n in history]
+    assert "notes" not in (await gf.http.get(f"{V2}/requests/{ticket_id}.json")).json()[0]
 
     async with gf.db.session() as session:
         audit = (await session.exec(select(AuditEntry).where(

@@ -40,6 +40,12 @@ class ServiceDefinition(BaseModel):
     attributes: list[Attribute]
 
 
+class Note(BaseModel):
+    datetime: str
+    description: str
+    type: Literal["status"]
+
+
 class ServiceRequest(BaseModel):
     service_request_id: str
     status: Literal["open", "closed"]
@@ -57,6 +63,7 @@ class ServiceRequest(BaseModel):
     lat: float
     long: float
     media_url: None
+    notes: list[Note] | None = Field(default=None, description="with extensions=true")
 
 
 class ServiceRequests(RootModel[list[ServiceRequest]]):

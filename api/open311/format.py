@@ -19,7 +19,7 @@ class Fmt(StrEnum):
 # The element each list's items get in XML (the spec's names; JSON is just an array).
 ITEM_TAG = {"services": "service", "service_requests": "request", "errors": "error",
             "attributes": "attribute", "values": "value", "endpoints": "endpoint",
-            "formats": "format"}
+            "formats": "format", "notes": "note"}
 
 
 def is_open311(path: str) -> bool:

@@ -22,6 +22,7 @@ from readmodel.tables import Category, User
 
 router = APIRouter(prefix=PREFIX, tags=["open311"])
 Jurisdiction = Annotated[str | None, Query(max_length=200, description="optional: one city")]
+Extensions = Annotated[bool, Query(description="true: each request's update history (`notes`)")]
 MAX_DAYS = 90  # the spec's widest start_date..end_date
 MAX_IDS = 1000
 
@@ -111,6 +112,7 @@ async def service_requests(
     status: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    extensions: Extensions = False,
 ) -> Response:
     """Service requests, newest first: by id (overrides the rest), or by service, date, status."""
     _check_jurisdiction(config, jurisdiction_id)
@@ -121,7 +123,7 @@ async def service_requests(
     begin, until = (None, None) if ids else _dates(start_date, end_date)
     query = service.RequestQuery(ids=ids, service_codes=_codes(service_code, "service_code"),
                                  start=begin, end=until, statuses=statuses, page=page,
-                                 page_size=page_size)
+                                 page_size=page_size, extensions=extensions)
     return render(fmt, "service_requests",
                   await service.service_requests(session=session, query=query))
 
@@ -129,10 +131,12 @@ async def service_requests(
 @router.get("/requests/{service_request_id}.{fmt}",
             responses=docs.answers(docs.ServiceRequests, 400, 404))
 async def service_request(service_request_id: str, fmt: Fmt, session: SessionDep,
-                          config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
+                          config: SettingsDep, jurisdiction_id: Jurisdiction = None,
+                          extensions: Extensions = False) -> Response:
     """One service request."""
     _check_jurisdiction(config, jurisdiction_id)
-    record = await service.service_request(session=session, ticket_id=service_request_id)
+    record = await service.service_request(session=session, ticket_id=service_request_id,
+                                           extensions=extensions)
     if record is None:
         raise ApiError(404, f"unknown service_request_id '{service_request_id}'")
     return render(fmt, "service_requests", [record])

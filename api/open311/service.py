@@ -10,9 +10,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.open311.format import iso
 from domain.models import Deadline
-from domain.open311 import expected_at, public_status, status_note
+from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import TicketStatus, Urgency
-from readmodel.tables import AreaRow, Category, Department, Grid, TicketRow
+from readmodel.tables import AreaRow, Category, Department, Grid, TicketEventRow, TicketRow
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 _DEADLINES = TypeAdapter(list[Deadline])
@@ -93,6 +93,24 @@ def request_record(row: TicketRow, names: Names) -> dict[str, Any]:
     }
 
 
+async def notes_of(*, session: AsyncSession, rows: list[TicketRow]) -> dict[str, list[Any]]:
+    """Each ticket's update history (`extensions=true`): when it entered each status, in words."""
+    if not rows:
+        return {}
+    events = (await session.exec(
+        select(TicketEventRow).where(col(TicketEventRow.ticket_id).in_([r.ticket_id for r in rows]),
+                                     col(TicketEventRow.from_status).is_distinct_from(
+                                         TicketEventRow.to_status))
+        .order_by(col(TicketEventRow.ticket_id), col(TicketEventRow.seq)))).all()
+    changes: dict[str, list[tuple[datetime, TicketStatus]]] = {r.ticket_id: [] for r in rows}
+    for event in events:
+        changes[event.ticket_id].append((event.at, TicketStatus(event.to_status)))
+    merged = {r.ticket_id: r.snapshot.get("merged_into") for r in rows}
+    return {ticket_id: [{"datetime": iso(at), "description": words, "type": "status"}
+                        for at, words in progress(found, merged_into=merged[ticket_id])]
+            for ticket_id, found in changes.items()}
+
+
 @dataclass
 class RequestQuery:
     ids: list[str] | None = None  # overrides every other filter
@@ -102,6 +120,7 @@ class RequestQuery:
     statuses: list[str] | None = None  # open / closed
     page: int = 1
     page_size: int = 1000
+    extensions: bool = False  # each record's update history (`notes`)
 
 
 async def service_requests(*, session: AsyncSession, query: RequestQuery) -> list[dict[str, Any]]:
@@ -121,11 +140,22 @@ async def service_requests(*, session: AsyncSession, query: RequestQuery) -> lis
     select_rows = (select_rows.order_by(col(TicketRow.submitted_at).desc(),
                                         col(TicketRow.ticket_id))
                    .offset((query.page - 1) * query.page_size).limit(query.page_size))
-    rows = (await session.exec(select_rows)).all()
-    names = await Names.load(session)
-    return [request_record(row, names) for row in rows]
+    rows = list((await session.exec(select_rows)).all())
+    return await _records(session, rows, extensions=query.extensions)
 
 
-async def service_request(*, session: AsyncSession, ticket_id: str) -> dict[str, Any] | None:
+async def service_request(*, session: AsyncSession, ticket_id: str,
+                          extensions: bool = False) -> dict[str, Any] | None:
     row = await session.get(TicketRow, ticket_id)
-    return None if row is None else request_record(row, await Names.load(session))
+    return None if row is None else (await _records(session, [row], extensions=extensions))[0]
+
+
+async def _records(session: AsyncSession, rows: list[TicketRow], *,
+                   extensions: bool) -> list[dict[str, Any]]:
+    names = await Names.load(session)
+    records = [request_record(row, names) for row in rows]
+    if extensions:
+        notes = await notes_of(session=session, rows=rows)
+        for record in records:
+            record["notes"] = notes[record["service_request_id"]]
+    return records
