@@ -72,13 +72,17 @@ class TokenBucket:
         bucket.tokens = min(float(self.burst), bucket.tokens + 1.0)
 
 
+def key_id_of(secret: str) -> str:
+    """An API key's bucket name: the key hashed, never the secret itself kept in memory."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:24]
+
+
 def principal_of(request: Request, user: User) -> str:
     """An API key is limited on its own, apart from its owner's other keys and logins."""
     if getattr(request.state, "auth", None) == "api_key":
         key_id = getattr(request.state, "api_key_id", None)
-        if key_id is None:  # the key itself, hashed: never keep a secret in memory
-            secret = request.headers.get("x-api-key", "")
-            key_id = hashlib.sha256(secret.encode()).hexdigest()[:24]
+        if key_id is None:
+            key_id = key_id_of(request.headers.get("x-api-key", ""))
         return f"api_key:{key_id}"
     return f"user:{user.user_id}"
 

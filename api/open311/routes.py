@@ -1,6 +1,5 @@
 """Open311 GeoReport v2 (docs/open311.md): keyless reads of the catalogue and of tickets as the
 public may see them, and reports from machine clients holding an API key."""
-import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from api.intake import accept_report
 from api.open311 import docs, service
 from api.open311.format import PREFIX, Fmt, render
 from api.place import GridIndexDep
-from api.ratelimit import _bucket, principal_of, too_many
+from api.ratelimit import incident_intake, key_id_of
 from api.schemas import IncidentCreate
 from api.security import api_key_hash
 from domain.states import Role
@@ -151,7 +150,7 @@ async def _reporter(request: Request, session: SessionDep, key: str | None) -> U
         raise ApiError(403, "unknown or revoked api_key")
     request.state.user, request.state.auth = user, "api_key"
     # The same bucket as the key's reports through /api/v1/incidents (ratelimit.principal_of).
-    request.state.api_key_id = hashlib.sha256(key.encode()).hexdigest()[:24]
+    request.state.api_key_id = key_id_of(key)
     if user.role != Role.SENSOR:
         raise ApiError(403, "only machine clients (sensor gateways) report through Open311; "
                             "grid workers report from the phone app")
@@ -195,10 +194,7 @@ async def create_service_request(fmt: Fmt, request: Request, session: SessionDep
     if category is None:
         raise ApiError(404, f"unknown service_code '{code}'")
     lat, lon = _float(form, "lat"), _float(form, "long")
-    bucket = _bucket(request, "incidents")
-    wait = bucket.take(principal_of(request, user))
-    if wait:
-        raise too_many(wait)
+    await incident_intake(request, user)  # the key's report bucket, as for /api/v1/incidents
     try:
         body = IncidentCreate(
             category=code, lat=lat, lon=lon, device_id=_form_value(form, "device_id"),
