@@ -140,6 +140,28 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     await context.close()
 
 
+async def test_a_page_the_service_worker_missed_is_claimed_and_kept_for_offline(
+        live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+    """A page loaded past the service worker (here a reload that bypasses it; in the field a
+    first visit whose navigation began while the worker was installing) asks to be claimed, so
+    the shell is kept for going offline without another visit."""
+    context = await phone_context(browser, **HERE)
+    page = await context.new_page()
+    await sign_in(page, live, WANG, role="grid_worker")
+    await page.evaluate("navigator.serviceWorker.ready")
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    cdp = await context.new_cdp_session(page)
+    async with page.expect_navigation():
+        await cdp.send("Page.reload", {"ignoreCache": True})  # shift-reload: not controlled
+    await page.wait_for_selector(f"path.grid-{GRID.code}")
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
+    await context.set_offline(True)
+    await page.reload()  # served by the worker from its cache
+    await page.wait_for_selector("#report-form")
+    assert not [e for e in errors_of(context) if e.startswith("uncaught")]
+    await context.close()
+
+
 async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
     context = await phone_context(browser, **HERE)
     page = await context.new_page()

@@ -245,6 +245,14 @@
   if ("serviceWorker" in navigator && boot.serviceWorker) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((err) =>
       console.warn("service worker not registered", err));
+    // A page whose navigation began before the worker was active is not controlled, and the
+    // worker's clients.claim() may have run before this page existed: ask it to claim again, so
+    // the app shell is kept for going offline from the very first visit, not the next one.
+    navigator.serviceWorker.ready.then((registration) => {
+      if (!navigator.serviceWorker.controller && registration.active) {
+        registration.active.postMessage({ type: "claim" });
+      }
+    }).catch(() => {});
   }
 
   window.GF = { t, api, token, me, requireUser, logout, h, when, statusLabel, actionLabel,

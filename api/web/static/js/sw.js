@@ -24,6 +24,11 @@ self.addEventListener("install", (event) => {
   })());
 });
 
+self.addEventListener("message", (event) => {
+  // A page that opened while this worker was still installing asks to be claimed (gf.js).
+  if (event.data && event.data.type === "claim") event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
