@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import arrivals, backlog, lifecycle, overdue, report
+from bench import arrivals, backlog, direct, lifecycle, overdue, report
 from bench.client import Api
 from bench.stack import ROOT, Stack, StartupFailed
 from bench.stats import machine, say
@@ -102,9 +102,12 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
     try:
         await api.login("wang", "zhao", "chen")
         say("\n>> 1-2. ceiling and lifecycles")
+        queue = stack.settings().task_queue
         results["lifecycle"] = await lifecycle.measure(
             api=api, client=client, concurrency=config["concurrency"],
-            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0, cpu=stack.cpu)
+            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0, cpu=stack.cpu,
+            direct=lambda: direct.lifecycle(client, task_queue=queue,
+                                            readmodel_db=stack.readmodel_db))
         if "arrivals" in only:
             say("\n>> 3-4. arrivals (open loop)")
             results["arrivals"] = await arrivals.measure(

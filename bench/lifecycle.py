@@ -113,11 +113,12 @@ def _cpu_per_lifecycle(spent: dict[str, float], completed: int) -> dict[str, flo
 
 
 async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type: ignore[no-untyped-def]
-                  rounds: int = 3, cpu: Callable[[], dict[str, float]] | None = None
-                  ) -> dict[str, object]:
+                  rounds: int = 3, cpu: Callable[[], dict[str, float]] | None = None,
+                  direct: Callable[[], Awaitable[object]] | None = None) -> dict[str, object]:
     """Section 1 (ceiling) and 2 (lifecycles): the shape from one real lifecycle, then the bare
-    workflow and the real one, each closed-loop at the same concurrency, alternating in
-    `rounds` rounds of seconds/rounds each, so that a change in the machine's load hits both."""
+    workflow, the ticket through the Temporal client (`direct`, bench/direct.py) and the ticket
+    through the API, each closed-loop at the same concurrency, alternating in `rounds` rounds
+    of seconds/rounds each, so that a change in the machine's load hits all three."""
     first = await http_lifecycle(api)  # also warms the worker, the API and the caches
     shape = await shape_of(client, first)
     plan = shape["plan"]
@@ -125,8 +126,10 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
     await bare.lifecycle(client, plan, f"bare-warm-{uuid.uuid4().hex[:8]}")
     run = uuid.uuid4().hex[:8]
     step = seconds / rounds
-    bare_rounds, ticket_rounds = [], []
-    spent: dict[str, dict[str, float]] = {"bare": {}, "tickets": {}}
+    bare_rounds, direct_rounds, ticket_rounds = [], [], []
+    spent: dict[str, dict[str, float]] = {"bare": {}, "direct": {}, "tickets": {}}
+    if direct:
+        await direct()  # warm
 
     async def metered(kind: str, loop: Awaitable[dict[str, object]]) -> dict[str, object]:
         """The closed loop, with the CPU each process of the stack spent while it ran."""
@@ -143,10 +146,14 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
         bare_rounds.append(await metered("bare", closed_loop(
             lambda i, k=k: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}"),
             concurrency=concurrency, seconds=step)))
+        if direct:
+            direct_rounds.append(await metered("direct", closed_loop(
+                lambda _i: direct(), concurrency=concurrency, seconds=step)))
         ticket_rounds.append(await metered("tickets", closed_loop(
             lambda _i: http_lifecycle(api), concurrency=concurrency, seconds=step)))
         say(f"   → bare {bare_rounds[-1]['per_second']:.2f}/s, "
-            f"tickets {ticket_rounds[-1]['per_second']:.2f}/s")
+            + (f"direct {direct_rounds[-1]['per_second']:.2f}/s, " if direct else "")
+            + f"tickets {ticket_rounds[-1]['per_second']:.2f}/s")
     ceiling, tickets = _merge(bare_rounds), _merge(ticket_rounds)
     bare_shape = await shape_of(client, f"bare-{run}-0-0") if bare_rounds[0]["completed"] \
         else {}
@@ -155,6 +162,13 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
     # CPU ms per completed lifecycle, per process: where a ticket costs more than a bare one.
     ceiling["cpu_ms"] = _cpu_per_lifecycle(spent["bare"], int(ceiling["completed"]))
     tickets["cpu_ms"] = _cpu_per_lifecycle(spent["tickets"], int(tickets["completed"]))
-    return {"shape": shape, "bare_shape": bare_shape, "bare": ceiling, "tickets": tickets,
-            "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"]
-            else None, "round_ratios": [round(r, 2) for r in ratios]}
+    result = {"shape": shape, "bare_shape": bare_shape, "bare": ceiling, "tickets": tickets,
+              "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"]
+              else None, "round_ratios": [round(r, 2) for r in ratios]}
+    if direct_rounds:
+        through = _merge(direct_rounds)
+        through["cpu_ms"] = _cpu_per_lifecycle(spent["direct"], int(through["completed"]))
+        result["direct"] = through
+        result["direct_ratio"] = (through["per_second"] / ceiling["per_second"]
+                                  if ceiling["per_second"] else None)
+    return result

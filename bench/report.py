@@ -55,6 +55,9 @@ def targets(r: dict[str, Any]) -> list[list[str]]:
     ratio = life.get("ratio")
     rows.append(["lifecycles/s ≥ 0.8 × bare ceiling", _n(ratio, 2, " ×"),
                  _met(ratio is not None and ratio >= 0.8)])
+    if life.get("direct_ratio") is not None:  # the domain's share alone, without the HTTP layer
+        rows.append(["… the same through the Temporal client, without HTTP",
+                     _n(life["direct_ratio"], 2, " ×"), _met(life["direct_ratio"] >= 0.8)])
     for row in r.get("arrivals", []):
         ratio = row.get("submit_over_start_p99")
         rows.append([f"submit p99 ≤ 1.3 × bare start p99 at {row['rate']:g}/s", _n(ratio, 2, " ×"),
@@ -86,28 +89,34 @@ def _met(ok: bool) -> str:
 
 
 def _cpu_table(life: dict[str, Any]) -> list[str]:
-    """CPU per lifecycle by process, bare against ticket: where the ratio goes."""
-    bare, tickets = life.get("bare", {}).get("cpu_ms"), life.get("tickets", {}).get("cpu_ms")
-    if not bare or not tickets:
+    """CPU per lifecycle by process, bare against ticket (and the ticket without HTTP, where it
+    ran): where the ratio goes."""
+    kinds = [k for k in ("bare", "direct", "tickets") if life.get(k, {}).get("cpu_ms")]
+    if "bare" not in kinds or "tickets" not in kinds:
         return []
-    rows = [["Temporal server", _n(bare.get("temporal"), 0, " ms"),
-             _n(tickets.get("temporal"), 0, " ms")],
-            ["worker (bare worker / ticket worker)", _n(bare.get("bare"), 0, " ms"),
-             _n(tickets.get("worker"), 0, " ms")],
-            ["API", "–", _n(tickets.get("api"), 0, " ms")],
-            ["benchmark client", _n(bare.get("client"), 0, " ms"),
-             _n(tickets.get("client"), 0, " ms")]]
-    total = [sum(v for k, v in d.items() if k in ("temporal", "bare", "worker", "api", "client"))
-             for d in (bare, tickets)]
-    rows.append(["**all**", _n(total[0], 0, " ms"), _n(total[1], 0, " ms")])
+    cpu = {k: life[k]["cpu_ms"] for k in kinds}
+    worker_of = {"bare": "bare", "direct": "worker", "tickets": "worker"}
+    rows = [["Temporal server", *(_n(cpu[k].get("temporal"), 0, " ms") for k in kinds)],
+            ["worker (bare worker / ticket worker)",
+             *(_n(cpu[k].get(worker_of[k]), 0, " ms") for k in kinds)],
+            ["API", *("–" if k != "tickets" else _n(cpu[k].get("api"), 0, " ms")
+                      for k in kinds)],
+            ["benchmark client", *(_n(cpu[k].get("client"), 0, " ms") for k in kinds)]]
+    own = {"bare": ("temporal", "bare", "client"), "direct": ("temporal", "worker", "client"),
+           "tickets": ("temporal", "worker", "api", "client")}
+    rows.append(["**all**", *(_n(sum(v for n, v in cpu[k].items() if n in own[k]), 0, " ms")
+                              for k in kinds)])
+    names = {"bare": "bare lifecycle", "direct": "ticket, client (no HTTP)",
+             "tickets": "ticket through the API"}
     return ["", "CPU per completed lifecycle, by process (CPU time used while each kind ran, "
-            "over the lifecycles completed):", "",
-            *_table(["process", "bare lifecycle", "ticket lifecycle"], rows)]
+            "over the lifecycles completed; a process idle for a kind still counts what it "
+            "spent meanwhile):", "", *_table(["process", *(names[k] for k in kinds)], rows)]
 
 
 def sections(r: dict[str, Any]) -> dict[str, list[str]]:
     life, out = r.get("lifecycle", {}), {}
     bare, tickets, shape = life.get("bare", {}), life.get("tickets", {}), life.get("shape", {})
+    direct = life.get("direct", {})
     out[SECTIONS[0]] = [
         f"A workflow of the lifecycle's shape — activities per phase {shape.get('plan')} "
         "(a: activity, l: local activity), "
@@ -126,13 +135,22 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         f"archived, through HTTP; history: {shape.get('history_events')} events "
         f"(bare: {life.get('bare_shape', {}).get('history_events')}).", "",
         *_table(["", "completed", "errors", "per second", "lifecycle p50", "lifecycle p99"], [
-            ["ticket lifecycle", _n(tickets.get("completed")), _n(tickets.get("errors")),
-             _n(tickets.get("per_second"), 2), _n(tickets.get("latency_ms", {}).get("p50"), 0, " ms"),
-             _n(tickets.get("latency_ms", {}).get("p99"), 0, " ms")]]),
+            [name, _n(kind.get("completed")), _n(kind.get("errors")),
+             _n(kind.get("per_second"), 2), _n(kind.get("latency_ms", {}).get("p50"), 0, " ms"),
+             _n(kind.get("latency_ms", {}).get("p99"), 0, " ms")]
+            for name, kind in (("ticket lifecycle through the API", tickets),
+                               ("the same through the Temporal client, no HTTP", direct))
+            if kind]),
         "", f"**Ratio to the ceiling: {_n(life.get('ratio'), 2)}** (target ≥ 0.8); round by "
         f"round: {', '.join(f'{x:.2f}' for x in life.get('round_ratios', []))} (bare "
         f"{', '.join(f'{x:.2f}' for x in bare.get('rounds', []))}/s, tickets "
-        f"{', '.join(f'{x:.2f}' for x in tickets.get('rounds', []))}/s).", *_cpu_table(life)]
+        f"{', '.join(f'{x:.2f}' for x in tickets.get('rounds', []))}/s).",
+        *([] if not direct else [
+            "", f"Without HTTP (bench/direct.py: the same workflow, start and updates through the "
+            f"Temporal client, waiting for routing in the read model as the API's client does) "
+            f"the ratio is **{_n(life.get('direct_ratio'), 2)}**: the domain's overhead alone "
+            f"(rounds {', '.join(f'{x:.2f}' for x in direct.get('rounds', []))}/s)."]),
+        *_cpu_table(life)]
     rows3, rows4 = [], []
     for a in r.get("arrivals", []):
         s, b, i = a["submit"], a["bare_start"], a["inbox"]

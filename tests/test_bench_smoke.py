@@ -54,6 +54,8 @@ def _check(results: dict) -> None:
     life = results["lifecycle"]
     assert life["tickets"]["completed"] >= 1 and life["tickets"]["errors"] == 0
     assert life["bare"]["completed"] >= 1 and life["ratio"] > 0
+    assert life["direct"]["completed"] >= 1 and life["direct"]["errors"] == 0
+    assert life["direct_ratio"] > 0 and life["direct"]["cpu_ms"]["worker"] > 0
     assert life["shape"]["updates"] == 4 and life["bare_shape"]["updates"] == 4
     assert life["bare_shape"]["activities"] == life["shape"]["activities"]
     for row in results["arrivals"]:
