@@ -11,7 +11,7 @@ from api.errors import ApiError
 from api.security import InvalidToken, api_key_hash, decode_access_token
 from domain.models import Actor
 from domain.states import Role
-from readmodel.auth_store import is_revoked, owner_of_api_key
+from readmodel.auth_store import owner_of_api_key, token_holder
 from readmodel.tables import User
 from settings import Settings
 
@@ -71,9 +71,8 @@ async def _user_of_token(request: Request, session: AsyncSession, config: Settin
         claims = decode_access_token(token, secret=config.jwt_secret)
     except InvalidToken:
         raise ApiError(401, "invalid or expired token") from None
-    user = await session.get(User, claims.sub)
-    if (user is None or not user.active or user.token_version != claims.ver
-            or await is_revoked(session=session, jti=claims.jti)):
+    user = await token_holder(session=session, user_id=claims.sub, jti=claims.jti)
+    if user is None or not user.active or user.token_version != claims.ver:
         raise ApiError(401, "invalid or expired token")
     request.state.token_claims = claims  # logout revokes this token
     return user

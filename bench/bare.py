@@ -99,4 +99,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    from settings import settings
+    from worker import run
+
+    run(main, settings)  # on the ticket worker's event loop

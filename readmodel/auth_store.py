@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, exists, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.auth_tables import ApiKey, RevokedToken
@@ -25,6 +25,14 @@ async def revoke_token(*, session: AsyncSession, jti: str, user_id: str, expires
 
 async def is_revoked(*, session: AsyncSession, jti: str) -> bool:
     return await session.get(RevokedToken, jti) is not None
+
+
+async def token_holder(*, session: AsyncSession, user_id: str, jti: str) -> User | None:
+    """An access token's user, unless the token was revoked: one round trip (every
+    authenticated request asks this)."""
+    revoked = exists().where(col(RevokedToken.jti) == jti)
+    row = (await session.exec(select(User, revoked).where(col(User.user_id) == user_id))).first()
+    return row[0] if row is not None and not row[1] else None
 
 
 async def list_users(*, session: AsyncSession) -> Sequence[User]:
