@@ -1,7 +1,6 @@
 """The one settings object for API, worker and tools (environment variables GRIDFLOW_*)."""
 from datetime import time
 from pathlib import Path
-from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,10 +54,6 @@ class Settings(BaseSettings):
     # (tests/test_replay.py replays every saved history under the full default sandbox).
     # [] restores the full sandbox in production too.
     worker_sandbox_passthrough: list[str] = ["workflows.core", "workflows.steps"]
-    # The worker's asyncio event loop: "uvloop" (libuv; less CPU per activity completion and
-    # per thread hand-off, docs/benchmarks.md) or "asyncio" (the standard library's). uvicorn
-    # picks uvloop and httptools for the API by itself when they are installed.
-    worker_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     @field_validator("jwt_secret")
     @classmethod

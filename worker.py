@@ -1,8 +1,6 @@
 """Runs a worker for the ticket task queue: `python worker.py` (settings from GRIDFLOW_*)."""
 import asyncio
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -34,17 +32,6 @@ def tuning(config: Settings) -> dict:
             *config.worker_sandbox_passthrough)
         options["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
     return options
-
-
-def run(main: Callable[[], Coroutine[Any, Any, None]], config: Settings) -> None:
-    """Run a worker's main coroutine on the event loop the settings name."""
-    factory = None
-    if config.worker_event_loop == "uvloop":
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(main())
 
 
 def activities_for(client: Client, *, db: Database, config: Settings) -> list:  # type: ignore[type-arg]
@@ -82,4 +69,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    run(main, settings)
+    asyncio.run(main())

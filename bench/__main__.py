@@ -75,6 +75,8 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]
     parser.add_argument("--note", default="", help="conditions to state in the report")
     parser.add_argument("--env", action="append", default=[], metavar="GRIDFLOW_X=VALUE",
                         help="extra settings for the stack (worker tuning experiments)")
+    parser.add_argument("--api-arg", action="append", default=[], metavar="ARG",
+                        help="extra uvicorn option for the API, e.g. --api-arg=--loop=asyncio")
     parser.add_argument("--temporal-arg", action="append", default=[], metavar="ARG",
                         help="extra `temporal server start-dev` argument (experiments)")
     parser.add_argument("--report-only", type=Path, metavar="RESULTS_JSON",
@@ -148,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     extra = dict(e.split("=", 1) for e in args.env)
     stack = Stack(data_dir, probe_seconds=float(config["probe_seconds"]), worker_env=extra,
-                  temporal_args=args.temporal_arg)
+                  temporal_args=args.temporal_arg, api_args=args.api_arg)
     sticky = stack.settings().worker_max_cached_workflows or 1000
     results["conditions"] = {"sticky_cache": sticky, "note": args.note, "env": extra,
-                             "temporal_args": args.temporal_arg}
+                             "temporal_args": args.temporal_arg, "api_args": args.api_arg}
     say(f"gridflow benchmark ({args.preset}): data in {data_dir}")
     code = 0
     try:

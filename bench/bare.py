@@ -99,7 +99,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    from settings import settings
-    from worker import run
-
-    run(main, settings)  # on the ticket worker's event loop
+    asyncio.run(main())

@@ -24,10 +24,10 @@ bash scripts/bench.sh --smoke --out /tmp/bench   # what tests/test_bench_smoke.p
 
 Every size has an option (`python -m bench --help`): `--concurrency`, `--lifecycle-seconds`,
 `--rates`, `--arrival-seconds`, `--overdue-sizes`, `--overdue-runs`, `--no-postgres`,
-`--backlog`, `--probes`, `--probe-seconds`; `--env GRIDFLOW_WORKER_…=N` and `--temporal-arg`
-try worker or server settings; `--out DIR` writes the report elsewhere; filled overdue-view
-databases are kept in `data/bench/` and reused. The stack runs in a fresh temp dir, on free
-ports, so a running `scripts/up.sh` is not disturbed.""".splitlines()
+`--backlog`, `--probes`, `--probe-seconds`; `--env GRIDFLOW_WORKER_…=N`, `--api-arg` (a uvicorn
+option) and `--temporal-arg` try worker, API or server settings; `--out DIR` writes the report
+elsewhere; filled overdue-view databases are kept in `data/bench/` and reused. The stack runs in
+a fresh temp dir, on free ports, so a running `scripts/up.sh` is not disturbed.""".splitlines()
 
 
 def _n(value: Any, digits: int = 0, unit: str = "") -> str:

@@ -41,6 +41,7 @@ class Stack:
     probe_seconds: float = 60.0
     worker_env: dict[str, str] = field(default_factory=dict)
     temporal_args: list[str] = field(default_factory=list)  # e.g. --sqlite-pragma (experiments)
+    api_args: list[str] = field(default_factory=list)  # extra uvicorn options, e.g. --loop=asyncio
     children: dict[str, Child] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,7 +97,7 @@ class Stack:
         port = self.api_url.rsplit(":", 1)[1]
         self.children["api"] = Child("api", [
             sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-            "--port", port, "--log-level", "warning", "--no-access-log",
+            "--port", port, "--log-level", "warning", "--no-access-log", *self.api_args,
         ], env=self.env, log_dir=self.log_dir)
         wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
                    self.children["worker"], 120)
