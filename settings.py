@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # (a request naming another gets 404) and the contact its discovery document names.
     open311_jurisdiction_id: str = "gridflow.local"
     open311_contact: str = "the city's command centre (城市运行管理中心)"
+    # A sensor's repeat of a fault its open ticket recorded less than this long ago is
+    # acknowledged and audited but not sent to the workflow (README, Duplicates and sensors): a
+    # stuck device would otherwise grow the ticket's history without bound. 0: send every one.
+    sensor_repeat_quiet_seconds: float = 600.0
     # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
     # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets
     # are open.

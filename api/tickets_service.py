@@ -89,8 +89,16 @@ async def submit_sensor_report(
     assert body.device_id is not None
     episode = await queries.closed_sensor_tickets(session=session, device_id=body.device_id,
                                                   category=body.category)
-    await session.commit()  # no pooled connection held while Temporal answers
     now = datetime.now(UTC)
+    open_id = sensor_ticket_id(device_id=body.device_id, category=body.category, episode=episode)
+    last = await queries.last_sensor_reading(session=session, ticket_id=open_id)
+    await session.commit()  # no pooled connection held while Temporal answers
+    if last is not None and now - last < timedelta(seconds=config.sensor_repeat_quiet_seconds):
+        # Each reading sent costs the ticket's history a signal, a workflow task and a
+        # projection: a device stuck alarming every second would fill it within hours.
+        log.info("sensor repeat folded", ticket_id=open_id, workflow_id=open_id,
+                 last_recorded=last.isoformat())
+        return open_id, True
     reading = SensorReading(device_id=body.device_id, at=now)
     for _ in range(5):  # a ticket that closed since the read model was asked: the next episode
         ticket_id = sensor_ticket_id(device_id=body.device_id, category=body.category,

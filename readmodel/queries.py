@@ -1,6 +1,6 @@
 """Reads for the API: one ticket, inboxes, queues and the overdue list, all from the projection."""
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.duplicates import distance_m
 from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
-from domain.states import DEPARTMENT_STATUSES, TicketStatus
+from domain.states import DEPARTMENT_STATUSES, Action, TicketStatus
 from readmodel.tables import ArchiveRecord, Category, TicketEventRow, TicketRow
 
 
@@ -174,6 +174,19 @@ async def closed_sensor_tickets(*, session: AsyncSession, device_id: str, catego
         TicketRow.device_id == device_id, TicketRow.category == category,
         col(TicketRow.is_open).is_(False))
     )).one())
+
+
+async def last_sensor_reading(*, session: AsyncSession, ticket_id: str) -> datetime | None:
+    """When an open sensor ticket last recorded a reading (its latest repeat, else its
+    submission); None when the read model does not hold it open."""
+    row = await session.get(TicketRow, ticket_id)
+    if row is None or not row.is_open:
+        return None
+    latest = (await session.exec(select(func.max(TicketEventRow.at)).where(
+        TicketEventRow.ticket_id == ticket_id,
+        TicketEventRow.action == Action.SENSOR_REPEAT.value))).one()
+    at = latest or row.submitted_at
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite keeps naive UTC
 
 
 async def reporter_tickets(*, session: AsyncSession, reporter_id: str, limit: int,

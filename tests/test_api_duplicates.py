@@ -8,6 +8,7 @@ import pytest
 from shapely.geometry import Point
 
 from domain import demo_city
+from readmodel import audit
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
 from tests.factories import LAT, LON, MANHOLE, STREETLIGHT
@@ -107,7 +108,61 @@ async def sensor(city: Gridflow, device: str, **body):  # type: ignore[no-untype
     return await city.call("POST", "/incidents", SENSOR, json=payload)
 
 
+async def sensor_repeats_audited(city: Gridflow, ticket_id: str, expected: int) -> int:
+    """The acknowledged repeats (200) on the ticket in the audit log; its rows land just after
+    each answer, so wait a little for `expected`."""
+    for _ in range(50):
+        async with city.db.session() as session:
+            rows, _total = await audit.search(
+                session=session, where=audit.AuditFilter(ticket_id=ticket_id), limit=100,
+                offset=0)
+        found = sum(1 for r in rows if r.route == "/api/v1/incidents" and r.status == 200)
+        if found >= expected:
+            return found
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_a_stuck_sensor_is_folded_into_its_ticket_not_its_history(city: Gridflow) -> None:
+    """Repeats within the quiet period are acknowledged and audited, not signalled: a device
+    alarming every second must not fill the ticket's Temporal history."""
+    device = f"MH-{uuid.uuid4().hex[:8]}"
+    first = await sensor(city, device)
+    ticket_id = first.json()["ticket_id"]
+    await wait_for_status(city, ticket_id, "dispatched")
+    history_before = len((await city.client.get_workflow_handle(ticket_id).fetch_history()).events)
+
+    repeats = [await sensor(city, device) for _ in range(5)]
+    assert all(r.status_code == 200 and r.json() == {**r.json(), "ticket_id": ticket_id,
+                                                     "replayed": True} for r in repeats)
+    await asyncio.sleep(0.5)
+    handle = city.client.get_workflow_handle(ticket_id)
+    assert len((await handle.fetch_history()).events) == history_before  # nothing was sent
+    ticket = await city.ticket(ticket_id)
+    assert ticket["sensor_readings"] == 1
+    assert not [e for e in ticket["timeline"] if e["action"] == "sensor_repeat"]
+    assert await sensor_repeats_audited(city, ticket_id, 5) == 5  # each one is on record
+
+    # Once the quiet period has passed since the last recorded reading, the next one is sent.
+    city.config.sensor_repeat_quiet_seconds = 0.2
+    await asyncio.sleep(0.3)
+    assert (await sensor(city, device)).json()["ticket_id"] == ticket_id
+    for _ in range(100):
+        ticket = await city.ticket(ticket_id)
+        if ticket["sensor_readings"] == 2:
+            break
+        await asyncio.sleep(0.05)
+    assert [e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"] \
+        == [2]
+    # ... and the quiet period counts from that repeat, not from the submission.
+    city.config.sensor_repeat_quiet_seconds = 60
+    assert (await sensor(city, device)).status_code == 200
+    await asyncio.sleep(0.5)
+    assert (await city.ticket(ticket_id))["sensor_readings"] == 2
+
+
 async def test_a_sensor_repeating_its_fault_attaches_to_the_open_ticket(city: Gridflow) -> None:
+    city.config.sensor_repeat_quiet_seconds = 0  # every repeat goes to the workflow
     device = f"MH-{uuid.uuid4().hex[:8]}"
     first = await sensor(city, device)
     assert first.status_code == 201 and first.json()["replayed"] is False
