@@ -23,10 +23,6 @@ async def revoke_token(*, session: AsyncSession, jti: str, user_id: str, expires
     await session.commit()
 
 
-async def is_revoked(*, session: AsyncSession, jti: str) -> bool:
-    return await session.get(RevokedToken, jti) is not None
-
-
 async def token_holder(*, session: AsyncSession, user_id: str, jti: str) -> User | None:
     """An access token's user, unless the token was revoked: one round trip (every
     authenticated request asks this)."""

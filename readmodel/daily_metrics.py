@@ -11,14 +11,14 @@ database.
 """
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.metrics import TZ, period_bounds
-from readmodel.queries import in_area
+from readmodel.queries import as_utc, in_area
 from readmodel.tables import TicketEventRow, TicketRow
 
 
@@ -26,11 +26,6 @@ class DayCount(BaseModel):
     day: date
     submitted: int
     written_off: int
-
-
-def as_utc(at: datetime) -> datetime:
-    """Timestamps come back naive (UTC) from the read model's columns."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def local_day(at: datetime) -> date:

@@ -176,17 +176,20 @@ async def closed_sensor_tickets(*, session: AsyncSession, device_id: str, catego
     )).one())
 
 
+def as_utc(at: datetime) -> datetime:
+    """Timestamps come back naive (UTC) from the read model's columns."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
 async def last_sensor_reading(*, session: AsyncSession, ticket_id: str) -> datetime | None:
     """When an open sensor ticket last recorded a reading (its latest repeat, else its
-    submission); None when the read model does not hold it open."""
-    row = await session.get(TicketRow, ticket_id)
-    if row is None or not row.is_open:
-        return None
-    latest = (await session.exec(select(func.max(TicketEventRow.at)).where(
+    submission); None when the read model does not hold it open. One query, two columns."""
+    latest_repeat = select(func.max(TicketEventRow.at)).where(
         TicketEventRow.ticket_id == ticket_id,
-        TicketEventRow.action == Action.SENSOR_REPEAT.value))).one()
-    at = latest or row.submitted_at
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at  # SQLite keeps naive UTC
+        TicketEventRow.action == Action.SENSOR_REPEAT.value).scalar_subquery()
+    row = (await session.exec(select(TicketRow.submitted_at, latest_repeat).where(
+        TicketRow.ticket_id == ticket_id, col(TicketRow.is_open)))).first()
+    return None if row is None else as_utc(row[1] or row[0])
 
 
 async def reporter_tickets(*, session: AsyncSession, reporter_id: str, limit: int,
