@@ -1,15 +1,23 @@
 """The one settings object for API, worker and tools (environment variables GRIDFLOW_*)."""
+import secrets
 from datetime import time
 from pathlib import Path
 
-from pydantic import field_validator
+from typing import Any
+
+from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.calendar import DEFAULT_WORKING_HOURS, check_working_hours
 from domain.policy import DeadlinePolicy
 
 
-DEV_JWT_SECRET = "gridflow-dev-secret-change-me-in-production"
+# Secrets that were ever published in this repository: refused whoever sets them (docs/auth.md).
+PUBLISHED_JWT_SECRETS = frozenset({"gridflow-dev-secret-change-me-in-production"})
+
+
+class MissingSecret(RuntimeError):
+    """The API was started without a signing secret of its own."""
 
 
 class Settings(BaseSettings):
@@ -24,9 +32,13 @@ class Settings(BaseSettings):
     log_json: bool = True
     # GRIDFLOW_WORKING_HOURS='[["09:00","12:00"],["13:30","17:30"]]' (local time, Asia/Shanghai)
     working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
-    # Authentication (docs/auth.md). Production sets GRIDFLOW_JWT_SECRET; the dev default is
-    # for the demo stack and the tests only.
-    jwt_secret: str = DEV_JWT_SECRET
+    # Authentication (docs/auth.md). The API refuses to start without a signing secret:
+    # GRIDFLOW_JWT_SECRET, or a file holding it (GRIDFLOW_JWT_SECRET_FILE, for container
+    # secrets). GRIDFLOW_DEV_MODE=true instead signs with a random secret of this process's own,
+    # so no process ever accepts a token signed with a value anyone could read here.
+    jwt_secret: SecretStr | None = None
+    jwt_secret_file: Path | None = None
+    dev_mode: bool = False
     access_token_minutes: int = 30
     # Intake rate limits per user / API key (docs/input.md): a token bucket.
     intake_per_minute: float = 60.0
@@ -59,12 +71,42 @@ class Settings(BaseSettings):
     # [] restores the full sandbox in production too.
     worker_sandbox_passthrough: list[str] = ["workflows.core", "workflows.steps"]
 
-    @field_validator("jwt_secret")
-    @classmethod
-    def _jwt_secret(cls, value: str) -> str:
-        if len(value.encode()) < 32:  # HS256 wants a key as long as its hash
-            raise ValueError("GRIDFLOW_JWT_SECRET needs at least 32 bytes")
-        return value
+    @model_validator(mode="after")
+    def _signing_secret(self) -> "Settings":
+        if self.jwt_secret is None and self.jwt_secret_file is not None:
+            try:
+                text = self.jwt_secret_file.read_text().strip()
+            except OSError as err:
+                raise ValueError(f"GRIDFLOW_JWT_SECRET_FILE cannot be read: {err}") from None
+            self.jwt_secret = SecretStr(text)
+        if self.jwt_secret is not None:
+            value = self.jwt_secret.get_secret_value()
+            if value in PUBLISHED_JWT_SECRETS:
+                raise ValueError("GRIDFLOW_JWT_SECRET is a value published in gridflow's "
+                                 "repository; set 32+ random bytes of your own")
+            if len(value.encode()) < 32:  # HS256 wants a key as long as its hash
+                raise ValueError("GRIDFLOW_JWT_SECRET needs at least 32 bytes")
+        return self
+
+    _ephemeral_secret: bool = PrivateAttr(False)
+
+    def model_post_init(self, context: Any) -> None:
+        if self.jwt_secret is None and self.dev_mode:
+            self.jwt_secret = SecretStr(secrets.token_urlsafe(48))
+            self._ephemeral_secret = True
+
+    def jwt_secret_given(self) -> bool:
+        """Was the secret configured (not made up for this process by GRIDFLOW_DEV_MODE)?"""
+        return self.jwt_secret is not None and not self._ephemeral_secret
+
+    def signing_secret(self) -> str:
+        """The secret tokens are signed and checked with; MissingSecret when none was given."""
+        if self.jwt_secret is None:
+            raise MissingSecret(
+                "no JWT signing secret: set GRIDFLOW_JWT_SECRET (32+ random bytes) or "
+                "GRIDFLOW_JWT_SECRET_FILE; for development only, GRIDFLOW_DEV_MODE=true signs "
+                "with a random secret that lasts as long as the process (docs/auth.md)")
+        return self.jwt_secret.get_secret_value()
 
     @field_validator("working_hours")
     @classmethod

@@ -68,7 +68,7 @@ async def get_current_user(
 async def _user_of_token(request: Request, session: AsyncSession, config: Settings,
                          token: str) -> User:
     try:
-        claims = decode_access_token(token, secret=config.jwt_secret)
+        claims = decode_access_token(token, secret=config.signing_secret())
     except InvalidToken:
         raise ApiError(401, "invalid or expired token") from None
     user = await token_holder(session=session, user_id=claims.sub, jti=claims.jti)

@@ -36,7 +36,7 @@ from api.routes import admin_users, auth
 from logging_setup import configure_logging
 from readmodel.db import Database, create_schema
 from readmodel.migrate import require_head
-from settings import DEV_JWT_SECRET, Settings, settings
+from settings import Settings, settings
 from temporal_client import connect
 
 
@@ -47,14 +47,16 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_db = db is None
+        config.signing_secret()  # MissingSecret: refuse to start rather than fail open
         app.state.settings = config
         app.state.db = db or Database(config.database_url)
         if own_db:
             configure_logging(json=config.log_json)
-            if config.jwt_secret == DEV_JWT_SECRET:
+            if config.dev_mode and not config.jwt_secret_given():
                 structlog.get_logger().warning(
-                    "jwt_secret_is_the_development_default",
-                    fix="set GRIDFLOW_JWT_SECRET to 32+ random bytes (docs/auth.md)")
+                    "jwt_secret_random_for_this_process",
+                    why="GRIDFLOW_DEV_MODE: tokens end when the process does and no other "
+                        "process accepts them; production sets GRIDFLOW_JWT_SECRET")
             await require_head(config.database_url)  # SchemaBehind: migrate first
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)

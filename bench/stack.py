@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
 import sys
 import time
@@ -55,6 +56,7 @@ class Stack:
         self.env = dict(
             os.environ, PYTHONUNBUFFERED="1",
             GRIDFLOW_DATA_DIR=str(self.data_dir),
+            GRIDFLOW_JWT_SECRET=os.environ.get("GRIDFLOW_JWT_SECRET") or secrets.token_urlsafe(48),
             GRIDFLOW_TEMPORAL_ADDRESS=self.temporal_address,
             GRIDFLOW_DATABASE_URL=self.database_url,
             GRIDFLOW_DEADLINE_POLICY=probe_policy(self.probe_seconds),

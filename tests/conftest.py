@@ -1,3 +1,5 @@
+import os
+import secrets
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -10,7 +12,11 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from readmodel.db import Database, create_schema
+# The tests sign tokens with a secret of their own, made before settings are first read; API
+# processes they start inherit it (settings.py refuses to run without one: docs/auth.md).
+os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
+
+from readmodel.db import Database, create_schema  # noqa: E402
 from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category, DeadlineRuleRow

@@ -79,7 +79,7 @@ async def test_wrong_password_unknown_user_and_inactive_user_get_the_same_401(gf
 
 
 async def test_expired_tampered_and_foreign_tokens_are_refused(gf: Gridflow) -> None:
-    secret = gf.config.jwt_secret
+    secret = gf.config.signing_secret()
     good = await token_of(gf, "wang", WANG)
     assert await me(gf, good) == 200
     honest = hs256_signed(f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims())}", secret)
@@ -111,7 +111,7 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(gf: Gridflow) -> 
 
 
 async def test_tokens_missing_a_required_claim_are_refused(gf: Gridflow) -> None:
-    secret = gf.config.jwt_secret
+    secret = gf.config.signing_secret()
     assert await me(gf, jwt.encode(claims(), secret, algorithm="HS256")) == 200  # well formed
     for claim in ("sub", "exp", "iat", "jti"):
         partial = {k: v for k, v in claims().items() if k != claim}

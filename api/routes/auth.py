@@ -39,7 +39,7 @@ async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session:
         log.info("login_refused")  # no user name: it may be a mistyped password
         raise ApiError(401, "wrong user name or password")
     token = issue_access_token(user_id=user.user_id, role=user.role,
-                               token_version=user.token_version, secret=config.jwt_secret,
+                               token_version=user.token_version, secret=config.signing_secret(),
                                minutes=config.access_token_minutes)
     log.info("login", user_id=user.user_id)
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
