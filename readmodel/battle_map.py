@@ -121,7 +121,7 @@ async def open_per_grid(*, session: AsyncSession, area: str | None = None) -> di
     those in `area` if given."""
     grids = select(Grid.code)
     if area is not None:
-        grids = grids.where(col(Grid.code).startswith(area))
+        grids = grids.where(col(Grid.code).startswith(area, autoescape=True))
     counts = {code: 0 for code in (await session.exec(grids)).all()}
     for grid, n in (await session.exec(
             select(TicketRow.grid, func.count()).where(col(TicketRow.is_open), *in_area(area))

@@ -26,11 +26,11 @@ async def search_categories(*, session: AsyncSession, q: str | None = None,
                             kind: str | None = None,
                             class_code: str | None = None) -> list[Category]:
     """Sub-classes by code order; `q` matches the code, the Chinese name or the English label
-    (case-insensitive substring), or the big class's code or names."""
+    (case-insensitive substring, taken literally), or the big class's code or names."""
     query = select(Category)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(*(col(c).ilike(pattern) for c in (
+        # autoescape: the caller's text is searched for as it is, `%` and `_` included
+        query = query.where(or_(*(col(c).icontains(q.strip(), autoescape=True) for c in (
             Category.code, Category.name_zh, Category.name_en, Category.class_code,
             Category.class_name_zh, Category.class_name_en))))
     if kind:

@@ -40,7 +40,7 @@ def in_area(area: str | None) -> list:  # type: ignore[type-arg]
         return [TicketRow.street == area]
     if len(area) == 12:
         return [TicketRow.community == area]
-    return [col(TicketRow.grid).startswith(area)]
+    return [col(TicketRow.grid).startswith(area, autoescape=True)]
 
 
 class Page:

@@ -156,7 +156,7 @@ async def _check(session: AsyncSession, spec: RuleSpec, on: date) -> tuple[date,
 async def _new_rule_id(session: AsyncSession, spec: RuleSpec) -> str:
     base = f"R-{spec.category}" + (f"-{spec.area}" if spec.area else "-any")
     taken = set((await session.exec(select(RoutingRuleRow.rule_id).where(
-        col(RoutingRuleRow.rule_id).startswith(base)))).all())
+        col(RoutingRuleRow.rule_id).startswith(base, autoescape=True)))).all())
     if base not in taken:
         return base
     return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)

@@ -45,6 +45,22 @@ async def test_the_catalogue_is_searchable(gf: Gridflow) -> None:
     assert (await gf.call("GET", "/categories", None)).status_code == 401
 
 
+async def test_search_text_is_text_not_a_pattern(gf: Gridflow) -> None:
+    """`%`, `_` and `\\` are searched for as themselves (LIKE wildcards and escapes, on both
+    engines), so `?q=%` finds only names that contain a percent sign, not every category."""
+    def literally(needle: str) -> list[str]:
+        return sorted(code for code, sub in demo_city.CATEGORIES.items()
+                      if any(needle.lower() in text.lower() for text in (
+                          code, sub.name_zh, sub.name_en, sub.class_code,
+                          demo_city.CLASSES[sub.class_code].name_zh,
+                          demo_city.CLASSES[sub.class_code].name_en)))
+    for q in ("%", "_", "\\", "%垃圾", "E_1", "\\%", "/", "/%", "exposed%garbage", "garbage",
+              "(dispatched"):
+        found = (await gf.call("GET", "/categories", WANG, params={"q": q})).json()
+        assert [c["code"] for c in found] == literally(q), q
+    assert literally("garbage") and literally("(dispatched") == [OTHER]  # a search still finds
+
+
 async def test_intake_takes_the_categorys_urgency_unless_told(gf: Gridflow) -> None:
     fire = await wait_for_status(gf, await gf.new_ticket(category=FIRE_PASSAGE), "dispatched")
     assert (fire["urgency"], fire["department"]) == ("urgent", "xfj")
