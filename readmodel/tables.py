@@ -33,7 +33,9 @@ class Category(SQLModel, table=True):
     class_name_en: str = ""
     default_department: str | None = None  # None: dispatched by hand
     urgency: str = "normal"  # intake's default when the report gives none
-    duplicate_radius_m: int | None = 50  # None: no duplicate detection
+    # None: no duplicate detection. No default of 50 here (the catalogue's SubClass has it): on
+    # INSERT the ORM would put a column default in place of an explicit None.
+    duplicate_radius_m: int | None = None
     duplicate_window_hours: int = 72
 
 

@@ -11,7 +11,7 @@ from domain import demo_city
 from readmodel import audit
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
-from tests.factories import LAT, LON, MANHOLE, STREETLIGHT
+from tests.factories import LAT, LON, MANHOLE, OTHER, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 
 SENSOR = "demo-sensor-gateway"
@@ -86,6 +86,31 @@ async def test_keep_separate_routes_it_and_far_or_other_reports_are_not_flagged(
         assert (await wait_for_status(city, ticket_id, "dispatched"))["duplicate_candidates"] == []
     again = await city.act(near, "keep-separate", SUPERVISOR)
     assert again.status_code == 409
+
+
+async def settled(city: Gridflow, ticket_id: str, timeout: float = 20) -> dict:
+    """The ticket once the duplicate check has decided: routed on, or held for review."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (ticket := await city.ticket(ticket_id))["status"] == "submitted":
+        assert asyncio.get_running_loop().time() < deadline, ticket_id
+        await asyncio.sleep(0.1)
+    return ticket
+
+
+async def test_other_reports_are_never_duplicates_but_a_category_with_a_radius_is(
+        city: Gridflow) -> None:
+    """E0699 其他 has duplicate detection off (the catalogue's radius None, stored as NULL):
+    "other" reports at one spot are different problems, each waits for a supervisor."""
+    for n in range(4):
+        ticket = await settled(city, await city.new_ticket(category=OTHER,
+                                                           description=f"其他问题 {n}"))
+        assert ticket["status"] == "manual_dispatch", ticket["timeline"]
+        assert ticket["duplicate_candidates"] == []
+    first = await city.new_ticket(category=STREETLIGHT)
+    await wait_for_status(city, first, "dispatched")
+    again = await settled(city, await city.new_ticket(category=STREETLIGHT))
+    assert again["status"] == "duplicate_review"
+    assert [c["ticket_id"] for c in again["duplicate_candidates"]] == [first]
 
 
 async def test_merging_into_a_closed_ticket_is_refused(city: Gridflow) -> None:

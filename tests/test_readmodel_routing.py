@@ -5,14 +5,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select, update
 
 from domain import demo_city
 from readmodel import routing_admin, routing_store
 from readmodel.catalogue_store import search_categories, seed_catalogue
 from readmodel.db import Database, create_schema
 from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
-from readmodel.tables import Department, Grid, RoutingRuleRow
+from readmodel.tables import Category, Department, Grid, RoutingRuleRow
 from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, OTHER
 
 GRIDS = demo_city.GRIDS
@@ -167,6 +167,30 @@ async def test_the_catalogue_is_searchable(database: Database) -> None:
     assert (garbage.kind, garbage.class_code, garbage.class_name_zh, garbage.default_department,
             garbage.urgency, garbage.duplicate_radius_m, garbage.duplicate_window_hours) == (
         "event", "E01", "市容环境", "cgj", "normal", 50, 72)
+
+
+async def test_the_catalogue_is_stored_as_it_says(empty_db: Database) -> None:
+    """Every sub-class's duplicate settings as the catalogue has them, on a first load too:
+    a radius of None (E0699 其他: detection off) is stored as NULL, not the column's 50."""
+    async with empty_db.session() as session:
+        await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
+        await session.commit()
+    async with empty_db.session() as session:
+        stored = {c.code: (c.duplicate_radius_m, c.duplicate_window_hours)
+                  for c in await search_categories(session=session)}
+    assert stored == {code: (sub.duplicate_radius_m, sub.duplicate_window_hours)
+                      for code, sub in demo_city.CATEGORIES.items()}
+    assert stored[OTHER][0] is None
+    # A database first loaded before this was fixed holds 50; the next load (every start of
+    # scripts/up.sh seeds) puts the catalogue's NULL back.
+    async with empty_db.session() as session:
+        await session.exec(update(Category).where(col(Category.code) == OTHER)  # type: ignore[call-overload]
+                           .values(duplicate_radius_m=50))
+        await session.commit()
+        await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
+        await session.commit()
+    async with empty_db.session() as session:
+        assert (await session.get(Category, OTHER)).duplicate_radius_m is None  # type: ignore[union-attr]
 
 
 # --- the CLI -----------------------------------------------------------------------------------
