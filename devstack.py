@@ -29,6 +29,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from api.serve import UVICORN_FLAGS
+
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 STOP_TIMEOUT = 20.0
@@ -312,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         api_url = f"http://{args.host}:{args.port}"
         say(f">> API on {api_url}")
         api = Child("api", [sys.executable, "-m", "uvicorn", args.app, "--host", args.host,
-                            "--port", str(args.port)], env=env, log_dir=log_dir)
+                            "--port", str(args.port), *UVICORN_FLAGS], env=env, log_dir=log_dir)
         children.append(api)
         wait_until("API", lambda: http_answers(f"{api_url}/openapi.json"), api, 30)
 

@@ -1,4 +1,5 @@
 """The one settings object for API, worker and tools (environment variables GRIDFLOW_*)."""
+import ipaddress
 import secrets
 from datetime import time
 from pathlib import Path
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     login_failure_burst: int = 10
     login_failures_per_address_per_minute: float = 30.0
     login_failure_address_burst: int = 50
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, e.g. '["10.0.0.0/8"]');
+    # none by default: the peer's own address is the client's (api/client_address.py).
+    trusted_proxies: list[str] = []
     # The public Open311 GeoReport v2 facade (docs/open311.md): the one jurisdiction it serves
     # (a request naming another gets 404) and the contact its discovery document names.
     open311_jurisdiction_id: str = "gridflow.local"
@@ -107,6 +111,17 @@ class Settings(BaseSettings):
                 "GRIDFLOW_JWT_SECRET_FILE; for development only, GRIDFLOW_DEV_MODE=true signs "
                 "with a random secret that lasts as long as the process (docs/auth.md)")
         return self.jwt_secret.get_secret_value()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"GRIDFLOW_TRUSTED_PROXIES: {entry!r} is not an address or "
+                                 "network") from None
+        return value
 
     @field_validator("working_hours")
     @classmethod

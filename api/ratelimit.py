@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.service import RPCError
 
+from api.client_address import client_address
 from api.deps import CurrentUser
 from api.errors import ApiError
 from api.tickets_service import ticket_id_for
@@ -182,6 +183,6 @@ def login_gate(request: Request, username: str) -> LoginGate:
             "address": TokenBucket(per_minute=config.login_failures_per_address_per_minute,
                                    burst=config.login_failure_address_burst),
         }
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     name = hashlib.sha256(username.encode()).hexdigest()[:24]  # no typed names kept in memory
     return LoginGate(buckets=[(gates["user"], name), (gates["address"], address)])

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.serve import UVICORN_FLAGS
 from bench.stats import files_bytes, say, tree_cpu_seconds, tree_rss_bytes
 from devstack import (ROOT, Child, StartupFailed, http_answers, prepare, temporal_command,
                       wait_until)
@@ -99,7 +100,7 @@ class Stack:
         port = self.api_url.rsplit(":", 1)[1]
         self.children["api"] = Child("api", [
             sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-            "--port", port, "--log-level", "warning", "--no-access-log", *self.api_args,
+            "--port", port, "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS, *self.api_args,
         ], env=self.env, log_dir=self.log_dir)
         wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
                    self.children["worker"], 120)

@@ -75,6 +75,7 @@ from sqlmodel import update
 from temporalio.client import Client
 
 from api.main import create_app
+from api.serve import UVICORN_OPTIONS
 from readmodel.db import Database, create_schema
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category
@@ -159,7 +160,7 @@ async def live(dev_env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2,
-        access_log=False))
+        access_log=False, **UVICORN_OPTIONS))
     async with build_worker(dev_env.client, db=database, config=config):
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         for _ in range(200):

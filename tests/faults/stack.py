@@ -17,6 +17,7 @@ from sqlmodel import update
 from temporalio.client import Client
 
 import devstack
+from api.serve import UVICORN_FLAGS
 from devstack import Child
 from readmodel.calendar_store import load_year, year_schedule
 from readmodel.db import Database, create_schema
@@ -137,7 +138,7 @@ class Stack:
     async def start_api(self) -> None:
         child = self._spawn("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
                                     "127.0.0.1", "--port", str(self.api_port),
-                                    "--no-access-log"])
+                                    "--no-access-log", *UVICORN_FLAGS])
         await wait_for("API answering", lambda: devstack.http_answers(f"{self.base_url}/healthz"),
                        START_TIMEOUT, child=child)
 
