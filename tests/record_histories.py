@@ -140,8 +140,9 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
 # Files are named after the workflow version that wrote them: v1 = before deadline alarms,
 # v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects; v4 = routing and
 # the clock re-checked after queued actions (from tests/test_workflow_races.py); v5 = routing,
-# deadline dating and the duplicate search as local activities.
-VERSION = "v5"
+# deadline dating and the duplicate search as local activities; v6 = a keep-separate queued behind
+# the duplicate flag routes at once (from tests/test_workflow_keep_separate_race.py).
+VERSION = "v6"
 SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled,
              extension_and_parking, duplicate_merged, kept_separate_and_sensor, subject_rectified]
 

@@ -10,7 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.contracts import TicketInput
-from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, ROUTE_RECHECK_PATCH
+from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, REVIEW_RECHECK_PATCH, ROUTE_RECHECK_PATCH
 from workflows.steps import LOCAL_READS_PATCH
 from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
@@ -38,9 +38,9 @@ def test_histories_cover_the_lifecycle() -> None:
                    "problem_closed"):
         assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
     # Tickets from before deadline alarms (v1), with them (v2), with the duplicate check (v3) and
-    # with routing re-checked after queued actions (v4) and with local reads (v5) all replay;
-    # each carries its markers.
-    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_", "v5_"}
+    # with routing re-checked after queued actions (v4), with local reads (v5) and with routing
+    # after a keep-separate that queued behind the flag (v6) all replay; each carries its markers.
+    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_", "v5_", "v6_"}
     for path in HISTORIES:
         history = load(path)
         if workflow_type(history) != "TicketWorkflow":
@@ -48,15 +48,19 @@ def test_histories_cover_the_lifecycle() -> None:
         found = patches(history)
         assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
         if DUPLICATES_PATCH in found:  # sensor tickets skip the check and carry no marker
-            assert path.stem[:3] in ("v3_", "v4_", "v5_"), path.stem
+            assert path.stem[:3] in ("v3_", "v4_", "v5_", "v6_"), path.stem
         if ROUTE_RECHECK_PATCH in found:
-            assert path.stem[:3] in ("v4_", "v5_"), path.stem
-        assert (LOCAL_READS_PATCH in found) == path.stem.startswith("v5_"), path.stem
+            assert path.stem[:3] in ("v4_", "v5_", "v6_"), path.stem
+        assert (LOCAL_READS_PATCH in found) == path.stem.startswith(("v5_", "v6_")), path.stem
+        if REVIEW_RECHECK_PATCH in found:
+            assert path.stem.startswith("v6_"), path.stem
         if LOCAL_READS_PATCH in found:  # no server-side activity for a read any more
             scheduled = activity_names(history)
             assert not scheduled & {"route_ticket", "schedule_deadlines", "find_duplicates"}
     assert any(DUPLICATES_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v3_"))
     assert any(ROUTE_RECHECK_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v4_"))
+    assert any(REVIEW_RECHECK_PATCH in patches(load(p))
+               for p in HISTORIES if p.stem.startswith("v6_"))
 
 
 def activity_names(history: WorkflowHistory) -> set[str]:

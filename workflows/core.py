@@ -32,6 +32,8 @@ DUPLICATES_PATCH = "duplicate-check"
 ROUTE_RECHECK_PATCH = "route-after-queued-actions"
 # Likewise an action that finished the ticket while the clock waited for the lock: stop watching.
 FINISHED_RECHECK_PATCH = "watch-clock-after-queued-actions"
+# And a keep-separate that ended the duplicate review while the clock waited for the lock: route.
+REVIEW_RECHECK_PATCH = "route-after-queued-review"
 
 
 class TicketCore:
@@ -62,7 +64,7 @@ class TicketCore:
                 await self._check_duplicates()
 
         while t.status == TicketStatus.DUPLICATE_REVIEW:  # a supervisor merges or keeps it
-            await self._watch_clock()
+            await self._watch_clock(reviewing=True)
         if t.status == TicketStatus.SUBMITTED:
             async with self._lock:
                 # Checked before the lock only, routing would overwrite a cancel that was waiting
@@ -97,12 +99,15 @@ class TicketCore:
             await steps.notify(t, [alarms.Notice(kind="duplicate", target="command-centre")])
             await self._project()
 
-    async def _watch_clock(self) -> None:
+    async def _watch_clock(self, *, reviewing: bool = False) -> None:
         """Sleep until the next alarm or until anything changes; then ring one alarm."""
         t = self._ticket
         async with self._lock:  # read the clock only between actions, never halfway through one
             if t.status in FINISHED and workflow.patched(FINISHED_RECHECK_PATCH):
                 return  # a queued action finished it: nothing changes seq again, don't wait
+            if (reviewing and t.status != TicketStatus.DUPLICATE_REVIEW
+                    and workflow.patched(REVIEW_RECHECK_PATCH)):
+                return  # a queued keep-separate ended the review: the caller routes it now
             while t.seq != self._projected_seq:  # signals changed it (merged report, sensor)
                 await self._project()
             seq = t.seq
