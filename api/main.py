@@ -1,6 +1,7 @@
 """The FastAPI application: `uvicorn api.main:app` (settings from GRIDFLOW_*)."""
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -32,8 +33,10 @@ from api.routes import (
 from api.routes import battle_map, daily, my, photos
 from api.routes import audit as audit_routes
 from api.audit import AuditMiddleware
+from api.security_headers import SecurityHeaders
 from api.routes import admin_users, auth
 from logging_setup import configure_logging
+from readmodel.audit_resolve import keep_resolving
 from readmodel.db import Database, create_schema
 from readmodel.migrate import require_head
 from settings import Settings, settings
@@ -61,7 +64,15 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
             await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process
+        app.state.audit_db = Database(app.state.db.url)  # its own pool: api/audit.py
+        resolving = asyncio.create_task(keep_resolving(
+            client=app.state.temporal, db=app.state.audit_db,
+            after=config.audit_resolve_after_seconds, every=config.audit_resolve_every_seconds))
         yield
+        resolving.cancel()
+        with suppress(asyncio.CancelledError):
+            await resolving
+        await app.state.audit_db.dispose()
         if own_db:
             await app.state.db.dispose()
 
@@ -91,6 +102,7 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         return {"status": "ok"}
 
     app.add_middleware(PublicReads)  # Open311 reads: readable from any origin
+    app.add_middleware(SecurityHeaders)  # CSP, no framing, no sniffing (docs/auth.md)
     app.add_middleware(AuditMiddleware)  # added last: outermost, sees every refusal
     return app
 

@@ -33,6 +33,7 @@
       else if (k === "dataset") Object.assign(node.dataset, v);
       else if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
       else if (k === "value") node.value = v;
+      else if (k === "style") node.style.cssText = v;  // CSSOM: the CSP refuses style attributes
       else node.setAttribute(k, v === true ? "" : String(v));
     }
     for (const c of children.flat()) {

@@ -140,6 +140,7 @@
         else if (k === "dataset") Object.assign(el.dataset, v);
         else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
         else if (k === "text") el.textContent = v;
+        else if (k === "style") el.style.cssText = v;  // CSSOM: the CSP refuses style attributes
         else el.setAttribute(k, v === true ? "" : v);
       }
     }
