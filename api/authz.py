@@ -38,6 +38,17 @@ def ensure_in_area(user: User, *, grid: str, what: str) -> None:
                             f"{user.area or '(none)'}", code="outside_area", grid=grid)
 
 
+def ensure_can_read_subject(user: User, *, code: str, grid: str) -> None:
+    """A subject's details (its state, history, who acted) are for those who may see its grid:
+    the grid's workers, supervisors of its area, and admins, who keep the register. Everyone
+    else has the sunshine lookup (/public/subjects/{code})."""
+    require_role(user, Role.GRID_WORKER, Role.SUPERVISOR, Role.ADMIN)
+    ensure_in_area(user, grid=grid, what=f"subject {code}")
+    if user.role == Role.GRID_WORKER and grid not in user.grids:
+        raise ApiError(403, f"subject {code} lies in grid {grid}, not in your grids",
+                       code="outside_your_grids", grid=grid)
+
+
 async def ticket_grid(*, session, client, ticket_id: str) -> str | None:  # type: ignore[no-untyped-def]
     """The ticket's grid: from the projection, else from the workflow; None if there is none."""
     row = await session.get(TicketRow, ticket_id)

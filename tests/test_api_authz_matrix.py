@@ -247,7 +247,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     # subjects
     ("POST", f"{V}/admin/subjects"): Row(admin_only(201), _new_subject),
     ("GET", f"{V}/public/subjects/{{code}}"): Row(codes(200, anon=200), _subject),
-    ("GET", f"{V}/subjects/{{code}}"): Row(codes(200, wu_other=403, sensor=403), _subject),
+    ("GET", f"{V}/subjects/{{code}}"): Row(codes(403, wang=200, wu=200, chen=200, admin=200),
+                                           _subject),
     ("POST", f"{V}/subjects/{{code}}/recheck"): Row(codes(403, wang=200, wu=200, chen=200),
                                                     _recheck),
     ("POST", f"{V}/subjects/{{code}}/black"): Row(codes(403, wu=200, chen=200), _black),

@@ -8,7 +8,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.subjects import subject_input, subject_workflow_id
-from api.authz import ensure_in_area
+from api.authz import ensure_can_read_subject, ensure_in_area
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
 from api.schemas import Note, Required
@@ -64,6 +64,13 @@ async def _row(session, code: str) -> SubjectRow:  # type: ignore[no-untyped-def
     return row
 
 
+async def _readable(session, user, code: str) -> SubjectRow:  # type: ignore[no-untyped-def]
+    """Every read of a subject's details goes through here: one scope check."""
+    row = await _row(session, code)
+    ensure_can_read_subject(user, code=code, grid=row.grid)
+    return row
+
+
 @router.post("/admin/subjects", response_model=SubjectDetail, status_code=201)
 async def register_subject(body: SubjectCreate, user: CurrentUser,
                            session: SessionDep) -> SubjectDetail:
@@ -89,11 +96,9 @@ async def sunshine_lookup(code: Code, session: SessionDep) -> SubjectPublic:
 
 @router.get("/subjects/{code}", response_model=SubjectDetail)
 async def subject(code: Code, user: CurrentUser, session: SessionDep) -> SubjectDetail:
-    """A subject's colour, open problems, observation and history (people, not machine clients;
-    a supervisor: in their area)."""
-    require_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.ADMIN)
-    row = await _row(session, code)
-    ensure_in_area(user, grid=row.grid, what=f"subject {code}")
+    """A subject's colour, open problems, observation and history (the grid's workers,
+    supervisors of its area, admins)."""
+    row = await _readable(session, user, code)
     return SubjectDetail(code=row.code, name=row.name, colour=row.colour, kind=row.kind,
                          grid=row.grid, open_problems=row.open_problems,
                          state=SubjectState.model_validate(row.state) if row.state else None)
