@@ -1,8 +1,9 @@
 """The deadline policy is data: the demo's handling limits per category, rules the admin adds."""
 from datetime import timedelta
 
+from domain.policy import PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
-from readmodel.tables import DeadlineRuleRow
+from readmodel import policy_store
 from tests.factories import FIRE_PASSAGE, GARBAGE, ILLEGAL_CONSTRUCTION, MANHOLE
 from tests.workflow_helpers import deadline, snapshot, ticket_running, routed
 
@@ -27,9 +28,8 @@ async def test_a_rule_added_in_the_table_applies_to_new_deadlines(ts_env, db) ->
         await routed(handle)
         before = deadline(await snapshot(handle), Stage.CLAIM)
     async with db.session() as session:
-        session.add(DeadlineRuleRow(stage="claim", amount=3, unit="working_hours",
-                                    category=MANHOLE))
-        await session.commit()
+        await policy_store.add_rule(session=session, rule=PolicyRule(
+            stage=Stage.CLAIM, amount=3, unit=Unit.WORKING_HOURS, category=MANHOLE))
     async with ticket_running(ts_env, db, category=MANHOLE) as handle:
         await routed(handle)
         after = deadline(await snapshot(handle), Stage.CLAIM)

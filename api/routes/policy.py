@@ -3,13 +3,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
 
 from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
 from api.errors import ApiError, invalid
 from domain.policy import PolicyRule
 from domain.states import DeadlineStage, Role, Unit, Urgency
-from readmodel.tables import Category, DeadlineRuleRow
+from readmodel import policy_store
+from readmodel.policy_store import DeadlineRuleError, DeadlineRuleNotFound
 
 router = APIRouter(prefix="/admin/deadline-rules", tags=["deadline policy"])
 
@@ -41,7 +41,7 @@ async def show_policy(user: CurrentUser, session: SessionDep, config: SettingsDe
     """The policy new deadlines are dated with (supervisors and admins)."""
     require_role(user, Role.SUPERVISOR, Role.ADMIN)
     policy = config.deadline_policy
-    rows = (await session.exec(select(DeadlineRuleRow).order_by(col(DeadlineRuleRow.id)))).all()
+    rows = await policy_store.list_rules(session=session)
     return PolicyPublic(
         defaults=policy.rules,
         rules=[RulePublic.model_validate(r, from_attributes=True) for r in rows],
@@ -56,12 +56,10 @@ async def show_policy(user: CurrentUser, session: SessionDep, config: SettingsDe
 async def add_rule(body: RuleBody, user: CurrentUser, session: SessionDep) -> RulePublic:
     """Add a rule; it applies to deadlines opened from now on, never to running ones (admins)."""
     require_role(user, Role.ADMIN)
-    if body.category is not None and await session.get(Category, body.category) is None:
-        raise invalid("category", f"unknown category '{body.category}'")
-    row = DeadlineRuleRow(**body.model_dump())
-    session.add(row)
-    await session.commit()
-    await session.refresh(row)
+    try:
+        row = await policy_store.add_rule(session=session, rule=PolicyRule(**body.model_dump()))
+    except DeadlineRuleError as err:
+        raise invalid(err.field, err.message) from None
     return RulePublic.model_validate(row, from_attributes=True)
 
 
@@ -70,8 +68,7 @@ async def delete_rule(rule_id: Annotated[int, Path(ge=1)], user: CurrentUser,
                       session: SessionDep) -> None:
     """Remove a rule; the next most specific rule applies again (admins)."""
     require_role(user, Role.ADMIN)
-    row = await session.get(DeadlineRuleRow, rule_id)
-    if row is None:
-        raise ApiError(404, f"no deadline rule {rule_id}")
-    await session.delete(row)
-    await session.commit()
+    try:
+        await policy_store.delete_rule(session=session, rule_id=rule_id)
+    except DeadlineRuleNotFound as err:
+        raise ApiError(404, str(err)) from None
