@@ -11,6 +11,7 @@ from sqlmodel import select
 from api import tickets_service
 from api.deps import CurrentUser, SessionDep, TemporalClient, require_role
 from api.errors import ApiError
+from api.ticket_path import ensure_ticket_id
 from domain.states import Role
 from readmodel.tables import AreaRow, TicketRow, User
 
@@ -65,7 +66,10 @@ async def ticket_in_area(request: Request, user: CurrentUser, session: SessionDe
                          client: TemporalClient) -> None:
     """Router dependency: a supervisor may only touch tickets in their area ({ticket_id} routes)."""
     ticket_id = request.path_params.get("ticket_id")
-    if user.role != Role.SUPERVISOR or not ticket_id or len(ticket_id) > 64:
+    if ticket_id is None:
+        return
+    ensure_ticket_id(ticket_id)  # before the area check asks any workflow for the grid
+    if user.role != Role.SUPERVISOR:
         return
     grid = await ticket_grid(session=session, client=client, ticket_id=ticket_id)
     if grid is not None:

@@ -7,8 +7,8 @@ from api import tickets_service
 from api.authz import area_scope, ensure_in_area, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
-from api.routes.tickets import TicketId
 from api.schemas import MAX_OFFSET, MergeBody, NoteBody, TicketPage, TicketPublic, page_of
+from api.ticket_path import TicketId
 from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, Role, TicketStatus
 from readmodel import queries

@@ -3,8 +3,9 @@ from fastapi import APIRouter, Depends
 
 from api.authz import ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of
-from api.routes.tickets import TicketId, act as _act
+from api.routes.tickets import act as _act
 from api.schemas import DecisionBody, ExtensionBody, NoteBody, ParkingBody, TicketPublic
+from api.ticket_path import TicketId
 from domain.actions import (
     ExtensionDecisionInput,
     ParkingDecisionInput,

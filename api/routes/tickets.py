@@ -2,13 +2,14 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 
 from api import photo_links, tickets_service
 from api.access import ensure_can_read
 from api.authz import area_scope, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import invalid
+from api.ticket_path import TicketId
 from api.schemas import (
     MAX_OFFSET,
     CancelBody,
@@ -40,7 +41,6 @@ from readmodel.queries import OverdueFilter
 from readmodel.tables import Department
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
-TicketId = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
