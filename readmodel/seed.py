@@ -1,5 +1,4 @@
 """Load reference data (departments, grids, categories, routing rules, users) into the read model."""
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.security import api_key_hash, demo_password_hash
@@ -11,8 +10,9 @@ from readmodel.auth_store import seed_api_key
 from readmodel.calendar_store import seed_china_calendar
 from readmodel.catalogue_store import seed_catalogue
 from readmodel.map_store import seed_map
+from readmodel.policy_store import seed_rules as seed_deadline_rules
 from readmodel.routing_store import seed_rules
-from readmodel.tables import DeadlineRuleRow, Department, SubjectRow, User
+from readmodel.tables import Department, SubjectRow, User
 
 
 async def seed_demo_city(*, session: AsyncSession) -> None:
@@ -31,9 +31,7 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     for key_id, user_id, label, key in DEMO_API_KEYS:
         await seed_api_key(session=session, key_id=key_id, user_id=user_id, label=label,
                            key_hash=api_key_hash(key))
-    if (await session.exec(select(DeadlineRuleRow.id).limit(1))).first() is None:
-        # Only into an empty table: an admin's later changes are never overwritten.
-        session.add_all(DeadlineRuleRow(**r.model_dump()) for r in demo_city.DEADLINE_RULES)
+    await seed_deadline_rules(session=session, rules=demo_city.DEADLINE_RULES)  # empty table only
     for code, name, kind, grid in SUBJECTS:
         if await session.get(SubjectRow, code) is None:  # its colour is its workflow's to change
             session.add(SubjectRow(code=code, name=name, kind=kind, grid=grid))
