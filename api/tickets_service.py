@@ -16,6 +16,7 @@ from api.schemas import ArchiveInfo, IncidentCreate, TicketPublic
 from domain.actions import ActionInput
 from domain.contracts import TicketInput
 from domain.models import Actor, Incident, SensorReading, TicketSnapshot, initial_snapshot
+from domain.ticket_ids import is_ticket_id
 from readmodel import queries
 from settings import Settings
 from workflows.ticket import TicketWorkflow
@@ -127,29 +128,44 @@ async def submit_sensor_report(
     raise ApiError(503, "the device's tickets are changing too fast; retry shortly")
 
 
-async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) -> TicketPublic:
-    """From the projection; while it has not caught up yet, from the workflow itself."""
+async def read_snapshot(*, session: AsyncSession, client: Client,
+                        ticket_id: str) -> tuple[TicketSnapshot, str] | None:
+    """The ticket and where it was read: the projection; while it has not caught up yet, the
+    workflow itself; before a worker has picked it up, its start event (what was acknowledged).
+    None: no such ticket. Every single-ticket read (/api/v1, Open311) goes through here, so a
+    client reads its own report the moment it is acknowledged."""
     snapshot = await queries.get_ticket(session=session, ticket_id=ticket_id)
     if snapshot is not None:
-        archive = await queries.get_archive(session=session, ticket_id=ticket_id)
-        info = ArchiveInfo(archived_at=archive.archived_at,
-                           content_sha256=archive.content_sha256) if archive else None
-        return TicketPublic.of(snapshot, source="projection", archive=info)
+        return snapshot, "projection"
+    if not is_ticket_id(ticket_id):  # no other workflow is asked ticket queries
+        return None
     handle = client.get_workflow_handle(ticket_id)
     try:
-        live = await handle.query(TicketWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT)
-        return TicketPublic.of(live, source="workflow")
+        return await handle.query(TicketWorkflow.snapshot, rpc_timeout=QUERY_TIMEOUT), "workflow"
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise ApiError(404, f"no ticket {ticket_id}") from None
+            return None
     except WorkflowQueryFailedError:
         pass
     # No worker has picked the ticket up yet: what was acknowledged is in the start event.
     async for event in handle.fetch_history_events():
         started = event.workflow_execution_started_event_attributes
         (start,) = await client.data_converter.decode(started.input.payloads, [TicketInput])
-        return TicketPublic.of(initial_snapshot(start.incident), source="submission")
-    raise ApiError(404, f"no ticket {ticket_id}")
+        return initial_snapshot(start.incident), "submission"
+    return None
+
+
+async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) -> TicketPublic:
+    """From the projection; while it has not caught up yet, from the workflow itself."""
+    found = await read_snapshot(session=session, client=client, ticket_id=ticket_id)
+    if found is None:
+        raise ApiError(404, f"no ticket {ticket_id}")
+    snapshot, source = found
+    archive = await queries.get_archive(session=session, ticket_id=ticket_id) \
+        if source == "projection" else None
+    info = ArchiveInfo(archived_at=archive.archived_at,
+                       content_sha256=archive.content_sha256) if archive else None
+    return TicketPublic.of(snapshot, source=source, archive=info)
 
 
 async def act(

@@ -126,6 +126,39 @@ async def test_a_sensor_reports_and_the_public_follows_it_to_closed(gf: Gridflow
         [("gateway", "api_key", 201), ("gateway", "api_key", 200)]
 
 
+async def test_a_report_is_readable_the_moment_it_is_acknowledged(gf: Gridflow) -> None:
+    """Read-your-writes, as on /api/v1: a GET right after the 201 answers 200 with the ticket
+    as it is, from the workflow while the projection has not caught up."""
+    for n in range(20):
+        created = await report(gf, fmt="json")
+        assert created.status_code == 201, created.text
+        ticket_id = created.json()[0]["service_request_id"]
+        extensions = {"extensions": "true"} if n % 2 else {}
+        read = await gf.http.get(f"{V2}/requests/{ticket_id}.json", params=extensions)
+        assert read.status_code == 200, (n, read.text)
+        [record] = read.json()
+        assert (record["service_request_id"], record["status"], record["service_code"]) == (
+            ticket_id, "open", MANHOLE), record
+        assert record["address_id"] and record["requested_datetime"].endswith("Z")
+        assert "井盖位移" not in read.text and "description" not in record
+        if extensions:
+            assert record["notes"][0]["description"] == \
+                "received; being sent to the department responsible"
+    receipt = (await report(gf)).json()[0]
+    as_xml = await gf.http.get(f"{V2}/requests/{receipt['service_request_id']}.xml")
+    assert as_xml.status_code == 200, as_xml.text
+    request = ET.fromstring(as_xml.content).find("request")
+    assert request is not None and request.findtext("status") == "open"
+    # Only tickets are read from their workflow: a subject's running workflow is not one.
+    blacked = await gf.call("POST", "/subjects/SS-0001/black", SUPERVISOR,
+                            json={"reason": "shut_down"})
+    assert blacked.status_code == 200, blacked.text
+    subject = gf.client.get_workflow_handle("subject-SS-0001")
+    before = (await subject.fetch_history()).events
+    assert (await gf.http.get(f"{V2}/requests/subject-SS-0001.json")).status_code == 404
+    assert (await subject.fetch_history()).events == before
+
+
 async def test_bad_reports_are_refused_and_change_nothing(gf: Gridflow) -> None:
     refusals = {
         "no key": (await report(gf, api_key=None), 403),

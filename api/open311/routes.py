@@ -130,12 +130,13 @@ async def service_requests(
 @router.get("/requests/{service_request_id}.{fmt}",
             responses=docs.answers(docs.ServiceRequests, 400, 404))
 async def service_request(service_request_id: str, fmt: Fmt, session: SessionDep,
-                          config: SettingsDep, jurisdiction_id: Jurisdiction = None,
+                          config: SettingsDep, client: TemporalClient,
+                          jurisdiction_id: Jurisdiction = None,
                           extensions: Extensions = False) -> Response:
-    """One service request."""
+    """One service request; a report is readable the moment its receipt is answered."""
     _check_jurisdiction(config, jurisdiction_id)
-    record = await service.service_request(session=session, ticket_id=service_request_id,
-                                           extensions=extensions)
+    record = await service.service_request(session=session, client=client,
+                                           ticket_id=service_request_id, extensions=extensions)
     if record is None:
         raise ApiError(404, f"unknown service_request_id '{service_request_id}'")
     return render(fmt, "service_requests", [record])

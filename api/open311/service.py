@@ -7,11 +7,14 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
+from api import tickets_service
 from api.open311.format import iso
 from domain.models import Deadline
 from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import TicketStatus, Urgency
+from readmodel.projection import ticket_values
 from readmodel.tables import AreaRow, Category, Department, Grid, TicketEventRow, TicketRow
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -106,9 +109,14 @@ async def notes_of(*, session: AsyncSession, rows: list[TicketRow]) -> dict[str,
     for event in events:
         changes[event.ticket_id].append((event.at, TicketStatus(event.to_status)))
     merged = {r.ticket_id: r.snapshot.get("merged_into") for r in rows}
-    return {ticket_id: [{"datetime": iso(at), "description": words, "type": "status"}
-                        for at, words in progress(found, merged_into=merged[ticket_id])]
+    return {ticket_id: _notes(found, merged_into=merged[ticket_id])
             for ticket_id, found in changes.items()}
+
+
+def _notes(changes: list[tuple[datetime, TicketStatus]], *,
+           merged_into: str | None) -> list[Any]:
+    return [{"datetime": iso(at), "description": words, "type": "status"}
+            for at, words in progress(changes, merged_into=merged_into)]
 
 
 @dataclass
@@ -144,10 +152,23 @@ async def service_requests(*, session: AsyncSession, query: RequestQuery) -> lis
     return await _records(session, rows, extensions=query.extensions)
 
 
-async def service_request(*, session: AsyncSession, ticket_id: str,
+async def service_request(*, session: AsyncSession, client: Client, ticket_id: str,
                           extensions: bool = False) -> dict[str, Any] | None:
-    row = await session.get(TicketRow, ticket_id)
-    return None if row is None else (await _records(session, [row], extensions=extensions))[0]
+    """One request, read as /api/v1 reads a ticket (tickets_service.read_snapshot): a report
+    acknowledged a moment ago is there before the projection has caught up. The record is made
+    from the row the projection writes (or will write) for it."""
+    found = await tickets_service.read_snapshot(session=session, client=client,
+                                                ticket_id=ticket_id)
+    if found is None:
+        return None
+    snapshot, _source = found
+    record = request_record(TicketRow(**ticket_values(snapshot)), await Names.load(session))
+    if extensions:
+        # Before a worker has run it, a ticket has no events yet: it entered only its status.
+        changes = [(e.at, e.to_status) for e in snapshot.events if e.from_status != e.to_status] \
+            or [(snapshot.submitted_at, snapshot.status)]
+        record["notes"] = _notes(changes, merged_into=snapshot.merged_into)
+    return record
 
 
 async def _records(session: AsyncSession, rows: list[TicketRow], *,
