@@ -3,16 +3,21 @@ row in the audit log, whatever the route, refusals included.
 
 It wraps the whole app as pure ASGI, outside the exception handlers, so it sees the final status
 of every response — an ApiError's JSON refusal, a validation 422, a rate limiter's 429, an
-unknown route's 404 and an unhandled error's 500 alike. The row is written once the app has
-finished with the request — its response sent and its dependencies closed, so the request's own
-pooled connection is back: writing earlier, with that connection still held, deadlocked the pool
-under 15+ concurrent reports (each request holding one connection, waiting for a second). The
-row lands milliseconds after the response's last byte.
+unknown route's 404 and an unhandled error's 500 alike. The row is written and committed before
+the response's first byte goes out: a client that was answered finds its row, whatever the API
+does next (kill -9 included). The middleware holds the response back until the app has produced
+all of it (the row quotes its refusal message or the ticket it created), then writes, then sends.
 
-A failed audit write never changes the response: the action has already happened (the workflow
-took the update durably), so answering 500 would only make the client retry something that was
-done. The write failure is logged with structlog as an error carrying the whole row, so the
-record survives in the logs and the alert on `audit write failed` finds it.
+Rows go through an engine of their own (app.state.audit_db), not the requests' pool: a request
+may still hold its pooled connection when its answer is ready, and 15+ concurrent reports each
+holding one and waiting for a second deadlocked the shared pool.
+
+A request that asks Temporal to act has written its intent first (api/audit_trail.py); when it
+answers 5xx the row says `unknown`, and the workflow's record settles it later
+(readmodel/audit_resolve.py). A failed final write never changes the response: the action has
+happened, and answering 500 would only make the client retry something that was done. It is
+logged with structlog as an error carrying the whole row (`audit write failed`); an action's
+intent is already in the table and gets settled like one whose API died.
 """
 import json
 import re
@@ -23,6 +28,7 @@ from urllib.parse import parse_qs
 
 import structlog
 
+from api import audit_trail
 from readmodel import audit
 
 Scope = MutableMapping[str, Any]
@@ -54,6 +60,14 @@ class AuditMiddleware:
         scope.setdefault("state", {})  # shared with request.state: the auth dependency's user
         request_id = _request_id(scope)
         seen = _Seen(method=scope["method"], login=scope["path"] == LOGIN)
+        held: list[Message] = []  # the response, until its row is written
+
+        async def write_intent(trail: audit_trail.Trail) -> None:
+            entry = _entry(scope, seen, request_id, trail, status=0)
+            async with _audit_db(scope).session() as session:
+                await audit.append(session=session, entry=entry)
+
+        trail = audit_trail.Trail(write_intent)
 
         async def receive_tee() -> Message:
             message = await receive()
@@ -73,21 +87,33 @@ class AuditMiddleware:
             elif message["type"] == "http.response.body":
                 if seen.json and len(seen.response_body) < _CAPTURE:
                     seen.response_body += message.get("body", b"")
-            await send(message)
+            if seen.recorded or not seen.recordable:
+                await send(message)
+                return
+            held.append(message)
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last or sum(len(m.get("body", b"")) for m in held) >= _CAPTURE:
+                await release()
+
+        async def release() -> None:
+            await _record(scope, seen, request_id, trail)
+            while held:
+                await send(held.pop(0))
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        reset = audit_trail.current.set(trail)
         try:
             await self.app(scope, receive_tee, send_tee)
+            if held:  # an app that ended its response without a last body message
+                await release()
         except Exception:
-            if seen.status == 0:
-                seen.status = 500
-            if seen.recordable:
-                await _record(scope, seen, request_id)
+            if not seen.recorded:  # what was held is dropped: the client gets the 500
+                seen.status, seen.response_body = 500, b""
+                if seen.recordable:
+                    await _record(scope, seen, request_id, trail)
             raise
-        else:
-            if seen.recordable:
-                await _record(scope, seen, request_id)
         finally:
+            audit_trail.current.reset(reset)
             structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -100,6 +126,7 @@ class _Seen:
         self.json = False
         self.request_body = b""
         self.response_body = b""
+        self.recorded = False
 
     @property
     def recordable(self) -> bool:
@@ -159,14 +186,17 @@ def _username(body: bytes) -> str | None:
     return name[:200] or None
 
 
-def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
+def _entry(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail, *,
+           status: int) -> audit.AuditEntry:
+    """The request's row; with status 0 (not answered yet) its intent."""
     state = scope.get("state") or {}
     user = state.get("user")
-    body = seen.body()
-    ticket_id = (scope.get("path_params") or {}).get("ticket_id") or state.get("ticket_id")
-    if ticket_id is None and seen.status < 400 and isinstance(body.get("ticket_id"), str):
+    body = seen.body() if status else {}
+    ticket_id = (scope.get("path_params") or {}).get("ticket_id") or state.get("ticket_id") \
+        or trail.ticket_id
+    if ticket_id is None and 0 < status < 400 and isinstance(body.get("ticket_id"), str):
         ticket_id = body["ticket_id"]  # a submission: the ticket it created or found again
-    error = body.get("error") if seen.status >= 400 else None
+    error = body.get("error") if status >= 400 else None
     message = error.get("message") if isinstance(error, dict) else None
     username = _username(seen.request_body) if seen.login else None
     auth = state.get("auth") or ("token" if user is not None else None)
@@ -177,14 +207,24 @@ def _entry(scope: Scope, seen: _Seen, request_id: str) -> audit.AuditEntry:
         at=audit.now(), actor_id=actor_id, role=getattr(user, "role", None),
         auth="password" if seen.login else auth, username=username, method=seen.method,
         route=_route(scope), ticket_id=str(ticket_id)[:200] if ticket_id is not None else None,
-        status=seen.status, outcome=audit.outcome_of(seen.status),
-        error=str(message)[:1000] if message is not None else None, request_id=request_id)
+        status=status, error=str(message)[:1000] if message is not None else None,
+        outcome=audit.outcome_of(status, asked_temporal=trail.call_id is not None)
+        if status else "pending",
+        request_id=request_id, call_id=trail.call_id, call=trail.call,
+        seq=trail.seq if 0 < status < 400 else None,
+        settled=True if trail.call_id is not None and 0 < status < 500 else None)
 
 
-async def _record(scope: Scope, seen: _Seen, request_id: str) -> None:
-    entry = _entry(scope, seen, request_id)
+def _audit_db(scope: Scope) -> Any:
+    state = scope["app"].state
+    return getattr(state, "audit_db", None) or state.db
+
+
+async def _record(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail) -> None:
+    seen.recorded = True
+    entry = _entry(scope, seen, request_id, trail, status=seen.status)
     try:
-        async with scope["app"].state.db.session() as session:
+        async with _audit_db(scope).session() as session:
             await audit.append(session=session, entry=entry)
     except Exception as err:  # noqa: BLE001  (never fail the caller's action: see the docstring)
         log.error("audit write failed", failure=type(err).__name__,

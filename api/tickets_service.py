@@ -11,13 +11,14 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api import audit_trail
 from api.errors import ApiError
 from api.schemas import ArchiveInfo, IncidentCreate, TicketPublic
 from domain.actions import ActionInput
 from domain.contracts import TicketInput
 from domain.models import Actor, Incident, SensorReading, TicketSnapshot, initial_snapshot
 from domain.ticket_ids import is_ticket_id
-from readmodel import queries
+from readmodel import audit, queries
 from settings import Settings
 from workflows.ticket import TicketWorkflow
 
@@ -52,6 +53,7 @@ async def submit_incident(
                         submitted_at=datetime.now(UTC), urgency=body.urgency,
                         subject_code=body.subject_code, device_id=body.device_id,
                         photo_ids=list(body.photo_ids))
+    await audit_trail.before_temporal(call="start", ticket_id=ticket_id)
     try:
         await client.start_workflow(
             TicketWorkflow.run,
@@ -72,6 +74,7 @@ async def submit_incident(
         return ticket_id, True
     log.info("incident submitted", ticket_id=ticket_id, workflow_id=ticket_id, grid=grid,
              category=body.category)
+    audit_trail.recorded(seq=1)  # the submit event
     return ticket_id, False
 
 
@@ -173,10 +176,11 @@ async def act(
 ) -> TicketPublic:
     """Run one human action as a workflow update; refusals come back as 403/409/422."""
     await session.commit()  # no pooled connection held through the update's round trip
+    call_id = await audit_trail.before_temporal(call="update", ticket_id=ticket_id)
     handle = client.get_workflow_handle(ticket_id)
     try:
-        snapshot = await asyncio.wait_for(
-            handle.execute_update(update, request, result_type=TicketSnapshot),
+        snapshot = await asyncio.wait_for(  # the update's id names it in the ticket's history
+            handle.execute_update(update, request, id=call_id, result_type=TicketSnapshot),
             timeout=UPDATE_TIMEOUT.total_seconds(),
         )
     except WorkflowUpdateFailedError as err:
@@ -199,4 +203,5 @@ async def act(
                        ticket_id=ticket_id) from None
     log.info("ticket action", ticket_id=ticket_id, workflow_id=ticket_id, action=update,
              status=snapshot.status.value)
+    audit_trail.recorded(seq=audit.seq_of(snapshot, request.actor.user_id))
     return TicketPublic.of(snapshot, source="workflow")

@@ -3,24 +3,40 @@
 Append-only is enforced by the database, not by convention: triggers refuse UPDATE and DELETE
 (and TRUNCATE on PostgreSQL) on `audit_log`. They are created by a DDL event on every `Table`
 named audit_log, so `create_schema` (create_all) and Alembic's `op.create_table` both get them.
+
+A request that asks Temporal to act writes two rows, both appended: first its intent (`pending`,
+with the call's id) before Temporal is asked, then how it ended. When the API cannot tell how it
+ended (it answered 5xx, or died), the ending is read later from the workflow's own record
+(readmodel/audit_resolve.py). docs/audit.md.
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, DDL, DateTime, Index, Table, event, func
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.models import TicketSnapshot
+
 TABLE = "audit_log"
-OUTCOMES = ("ok", "refused", "failed")  # 2xx/3xx, 4xx, 5xx
+# ok: done (2xx/3xx); refused: 4xx, nothing done; failed: 5xx, or a call the workflow has no record
+# of; pending: Temporal is about to be asked; unknown: answered 5xx after asking (not known yet
+# whether it was done). pending and unknown are followed by a row with one of the first three.
+OUTCOMES = ("ok", "refused", "failed", "pending", "unknown")
+CALLS = ("start", "update")  # a report starts its ticket's workflow; an action is an update
 
 
 class AuditEntry(SQLModel, table=True):
     """Who did what, when, through which route, on which ticket, and how it ended."""
 
     __tablename__ = TABLE
-    __table_args__ = (Index("ix_audit_log_ticket_at", "ticket_id", "at"),
-                      Index("ix_audit_log_actor_at", "actor_id", "at"))
+    __table_args__ = (
+        Index("ix_audit_log_ticket_at", "ticket_id", "at"),
+        Index("ix_audit_log_actor_at", "actor_id", "at"),
+        # One settled row per call: a resolver racing the request (or another resolver) loses.
+        Index("ux_audit_log_call_settled", "call_id", "settled", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     actor_id: str | None = None  # None: the caller was not authenticated
@@ -34,10 +50,24 @@ class AuditEntry(SQLModel, table=True):
     outcome: str = Field(index=True)
     error: str | None = None  # the refusal's message
     request_id: str = Field(index=True)
+    # The request's call to Temporal (empty when it made none): a server-made id, sent as the
+    # workflow update's id, so the ticket's history names it; `call` says which kind it was.
+    call_id: str | None = Field(default=None, index=True)
+    call: str | None = None
+    seq: int | None = None  # the ticket event the action recorded (1: the report's submit)
+    settled: bool | None = None  # true on the call's row that says how it ended; else empty
 
 
-def outcome_of(status: int) -> str:
-    return "ok" if status < 400 else "refused" if status < 500 else "failed"
+def outcome_of(status: int, *, asked_temporal: bool = False) -> str:
+    if status >= 500 or status == 0:
+        return "unknown" if asked_temporal else "failed"
+    return "ok" if status < 400 else "refused"
+
+
+def seq_of(snapshot: TicketSnapshot, actor_id: str) -> int | None:
+    """The event an actor's action recorded: their last in the snapshot the update returned (an
+    update records one event of its actor; what the system adds after it is the system's)."""
+    return max((e.seq for e in snapshot.events if e.actor_id == actor_id), default=None)
 
 
 _REFUSAL = "audit_log is append-only"
@@ -111,6 +141,26 @@ async def search(*, session: AsyncSession, where: AuditFilter, limit: int,
         .offset(offset).limit(limit)
     )).all()
     return list(rows), int(total)
+
+
+async def open_calls(*, session: AsyncSession, asked_before: datetime,
+                     limit: int = 200) -> list[tuple[AuditEntry, int]]:
+    """Intents with no settled row yet, asked before the given moment, the oldest first; each
+    with the status its request answered (its `unknown` row's), 0 when it never answered."""
+    settled = select(AuditEntry.id).where(  # type: ignore[call-overload]
+        AuditEntry.call_id == Intent.call_id, col(AuditEntry.settled).is_(True))
+    intents = (await session.exec(
+        select(Intent).where(Intent.outcome == "pending", col(Intent.at) < asked_before,
+                             ~settled.exists())
+        .order_by(col(Intent.id)).limit(limit))).all()
+    answered = dict((await session.exec(
+        select(AuditEntry.call_id, AuditEntry.status).where(
+            AuditEntry.outcome == "unknown",
+            col(AuditEntry.call_id).in_([i.call_id for i in intents])))).all())
+    return [(i, answered.get(i.call_id, 0)) for i in intents]
+
+
+Intent = aliased(AuditEntry, name="intent")
 
 
 def now() -> datetime:

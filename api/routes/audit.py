@@ -28,6 +28,10 @@ class AuditItem(BaseModel):
     outcome: str
     error: str | None
     request_id: str
+    call_id: str | None
+    call: str | None
+    seq: int | None
+    settled: bool | None
 
 
 class AuditPage(BaseModel):
@@ -56,7 +60,7 @@ async def audit_log(
     actor: Annotated[str | None, Query(max_length=200, description="a user id")] = None,
     since: Annotated[AwareDatetime | None, Query(description="from this moment on")] = None,
     until: Annotated[AwareDatetime | None, Query(description="before this moment")] = None,
-    outcome: Literal["ok", "refused", "failed"] | None = None,
+    outcome: Literal["ok", "refused", "failed", "pending", "unknown"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
