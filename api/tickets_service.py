@@ -23,7 +23,7 @@ from settings import Settings
 from workflows.ticket import TicketWorkflow
 
 log = structlog.get_logger("gridflow.api")
-REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422}
+REFUSAL_STATUS = {"forbidden": 403, "conflict": 409, "invalid": 422, "not_routed_yet": 409}
 UPDATE_TIMEOUT = timedelta(seconds=30)
 QUERY_TIMEOUT = timedelta(seconds=3)
 
@@ -187,8 +187,11 @@ async def act(
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
             details = cause.details[0] if cause.details else {}
+            details = details if isinstance(details, dict) else {}
+            retry = details.get("retry_after_s")  # not routed yet: the same action works soon
             raise ApiError(REFUSAL_STATUS[cause.type], cause.message, code=cause.type,
-                           **(details if isinstance(details, dict) else {})) from None
+                           headers={"Retry-After": str(retry)} if retry else None,
+                           **details) from None
         raise
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:

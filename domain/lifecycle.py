@@ -70,6 +70,10 @@ HOLD_ACTIONS = frozenset(
 WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
 
 MAX_TEXT = 2000
+# Not routed yet: no department to compare an actor with. Submitted moves on within a second or
+# so (routing); a duplicate review waits for a supervisor.
+NOT_ROUTED = frozenset({S.SUBMITTED, S.DUPLICATE_REVIEW})
+ROUTING_RETRY_AFTER_S = 1
 
 
 def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
@@ -77,6 +81,8 @@ def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
     if action in DEPARTMENT_ACTIONS:
         if actor.role != Role.DEPARTMENT_STAFF:
             raise Refusal("forbidden", f"only department staff may {action}")
+        if ticket.status in NOT_ROUTED:
+            return  # whose it will be is not known yet: check_state says it must wait
         if ticket.department is None or actor.department != ticket.department:
             raise Refusal(
                 "forbidden", f"ticket {ticket.ticket_id} is not assigned to your department"
@@ -103,6 +109,14 @@ def check_state(action: Action, ticket: TicketSnapshot) -> None:
             f"a supervisor must unpark it before it can {action}",
             state=ticket.status.value,
             parked_until=ticket.parking.review_at.isoformat(),
+        )
+    if ticket.status == S.SUBMITTED and S.SUBMITTED not in ALLOWED_FROM[action]:
+        raise Refusal(
+            "not_routed_yet",
+            f"ticket {ticket.ticket_id} is still being routed; retry in "
+            f"{ROUTING_RETRY_AFTER_S} s",
+            state=ticket.status.value,
+            retry_after_s=ROUTING_RETRY_AFTER_S,
         )
     if ticket.status not in ALLOWED_FROM[action]:
         allowed = sorted(s.value for s in ALLOWED_FROM[action])

@@ -135,7 +135,8 @@ def test_action_is_accepted_in_its_states(action, status):
     lifecycle.check(REQUESTS[action](actor), ticket_for(action, status), NOW)
 
 
-@pytest.mark.parametrize("action, status", [m for m in MATRIX if m[1] not in EXPECTED_FROM[m[0]]])
+@pytest.mark.parametrize("action, status", [m for m in MATRIX if m[1] not in EXPECTED_FROM[m[0]]
+                                            and m[1] != S.SUBMITTED])
 def test_action_in_a_wrong_state_is_a_conflict_naming_that_state(action, status):
     actor = WHO[action][0][0]
     refused = refusal(REQUESTS[action](actor), ticket_for(action, status))
@@ -143,6 +144,26 @@ def test_action_in_a_wrong_state_is_a_conflict_naming_that_state(action, status)
     assert f"'{status.value}'" in refused.message
     assert refused.details["state"] == status.value
     assert set(refused.details["allowed_states"]) == {s.value for s in EXPECTED_FROM[action]}
+
+
+@pytest.mark.parametrize("action", [a for a in REQUESTS if S.SUBMITTED not in EXPECTED_FROM[a]])
+def test_an_action_before_routing_finished_is_told_to_retry_not_forbidden(action):
+    """Just after the 201 no department is known: whichever department's staff (or the right
+    actor) acts, the answer is "still being routed, retry in a second", never "not yours"."""
+    unrouted = ticket_snapshot(status="submitted", department=None)
+    others = [ZJJ] if action in lifecycle.DEPARTMENT_ACTIONS else []
+    for actor in [*WHO[action][0], *others]:
+        refused = refusal(REQUESTS[action](actor), unrouted)
+        assert refused.kind == "not_routed_yet", (action, actor.user_id)
+        assert "still being routed" in refused.message
+        assert refused.details == {"state": "submitted", "retry_after_s": 1}
+    assert refusal(ClaimInput(actor=WANG), unrouted).kind == "forbidden"  # never staff's to take
+
+
+def test_a_department_action_during_duplicate_review_is_a_conflict_not_forbidden():
+    review = ticket_snapshot(status="duplicate_review", department=None)
+    refused = refusal(ClaimInput(actor=ZJJ), review)
+    assert refused.kind == "conflict" and refused.details["state"] == "duplicate_review"
 
 
 # --- what ------------------------------------------------------------------------------------
