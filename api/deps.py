@@ -8,10 +8,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.errors import ApiError
+from api.key_scopes import acting_user, check_scope, route_template
 from api.security import InvalidToken, api_key_hash, decode_access_token
 from domain.models import Actor
 from domain.states import Role
-from readmodel.auth_store import owner_of_api_key, token_holder
+from readmodel.auth_store import key_holder, token_holder
 from readmodel.tables import User
 from settings import Settings
 
@@ -49,10 +50,9 @@ async def get_current_user(
 ) -> User:
     """The caller, from an API key or an access token; every failure is the same kind of 401."""
     if api_key:
-        user = await owner_of_api_key(session=session, key_hash=api_key_hash(api_key))
+        user = await caller_of_key(request, session, api_key)
         if user is None:
             raise ApiError(401, "unknown or revoked API key")
-        request.state.auth = "api_key"
     elif bearer:
         user = await _user_of_token(request, session, config, bearer)
         request.state.auth = "jwt"
@@ -62,6 +62,19 @@ async def get_current_user(
     # End the lookup's read transaction: its pooled connection goes back now instead of being
     # held through the route's Temporal round trip (expire_on_commit=False keeps `user` loaded).
     await session.commit()
+    return user
+
+
+async def caller_of_key(request: Request, session: AsyncSession, key: str) -> User | None:
+    """Who a key acts as on this request (None: unknown, revoked, or its owner deactivated);
+    its scopes are checked here, on every use, against the route being called (403)."""
+    held = await key_holder(session=session, key_hash=api_key_hash(key))
+    if held is None:
+        return None
+    row, owner = held
+    user = acting_user(row, owner)
+    request.state.user, request.state.auth = user, "api_key"  # a refusal is audited too
+    check_scope(row, method=request.method, route=route_template(request))
     return user
 
 

@@ -64,9 +64,10 @@ async def update_user(*, session: AsyncSession, user: User, changes: dict[str, A
 
 
 async def create_api_key(*, session: AsyncSession, key_id: str, user_id: str, label: str,
-                         key_hash: str, prefix: str, created_by: str) -> ApiKey:
+                         key_hash: str, prefix: str, created_by: str, scopes: list[str],
+                         role: str) -> ApiKey:
     row = ApiKey(key_id=key_id, user_id=user_id, label=label, key_hash=key_hash, prefix=prefix,
-                 created_at=datetime.now(UTC), created_by=created_by)
+                 created_at=datetime.now(UTC), created_by=created_by, scopes=scopes, role=role)
     session.add(row)
     await session.commit()
     return row
@@ -84,19 +85,19 @@ async def revoke_api_key(*, session: AsyncSession, key: ApiKey) -> ApiKey:
     return key
 
 
-async def owner_of_api_key(*, session: AsyncSession, key_hash: str) -> User | None:
-    """The active user a live (not revoked) key acts as, or None."""
-    row = (await session.exec(select(ApiKey).where(
-        ApiKey.key_hash == key_hash, col(ApiKey.revoked_at).is_(None)))).first()
-    if row is None:
-        return None
-    user = await session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+async def key_holder(*, session: AsyncSession, key_hash: str) -> tuple[ApiKey, User] | None:
+    """A live (not revoked) key and its active owner, or None: one round trip (every request
+    made with a key asks this)."""
+    row = (await session.exec(select(ApiKey, User).join(
+        User, col(User.user_id) == col(ApiKey.user_id)).where(
+        ApiKey.key_hash == key_hash, col(ApiKey.revoked_at).is_(None), col(User.active)))).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def seed_api_key(*, session: AsyncSession, key_id: str, user_id: str, label: str,
-                       key_hash: str) -> None:
+                       key_hash: str, scopes: list[str], role: str) -> None:
     """A demo key, inserted once (a revoked demo key stays revoked)."""
     if await session.get(ApiKey, key_id) is None:
         session.add(ApiKey(key_id=key_id, user_id=user_id, label=label, key_hash=key_hash,
-                           prefix="demo", created_at=datetime.now(UTC), created_by="seed"))
+                           prefix="demo", created_at=datetime.now(UTC), created_by="seed",
+                           scopes=scopes, role=role))

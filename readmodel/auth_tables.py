@@ -1,6 +1,7 @@
 """Authentication state besides the user row: revoked access tokens and API keys (docs/auth.md)."""
 from datetime import datetime
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 
@@ -14,7 +15,8 @@ class RevokedToken(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    """A machine client's key: acts as its owner user. Only the key's SHA-256 is kept."""
+    """A machine client's key: acts as its owner user, within its own scopes and with the role
+    it was made for (api/key_scopes.py). Only the key's SHA-256 is kept."""
 
     __tablename__ = "api_key"
     key_id: str = Field(primary_key=True)
@@ -25,3 +27,5 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None = None
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))  # api/key_scopes.KeyScope
+    role: str  # the owner's role when the key was made: the key acts with it, never a later one

@@ -214,7 +214,8 @@ class World:
 
     async def new_key(self) -> str:
         return (await self.ok("POST", "/admin/api-keys", ADMIN, 201,
-                              json={"user_id": "gateway", "label": "authz spare"}))["key_id"]
+                              json={"user_id": "gateway", "label": "authz spare",
+                                    "scopes": ["sensor_intake"]}))["key_id"]
 
     @staticmethod
     def login_form(p: str) -> dict[str, str]:

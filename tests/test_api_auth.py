@@ -128,7 +128,7 @@ async def test_logout_revokes_only_that_token(gf: Gridflow) -> None:
     again = await gf.http.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {first}"})
     assert again.status_code == 401
     with_key = await gf.http.post("/api/v1/auth/logout", headers={"X-API-Key": SENSOR})
-    assert with_key.status_code == 400 and "API key" in with_key.json()["error"]["message"]
+    assert with_key.status_code == 403 and "API key" in with_key.json()["error"]["message"]
 
 
 async def test_new_rights_end_older_tokens(gf: Gridflow) -> None:
@@ -173,7 +173,8 @@ async def test_admins_manage_users_and_passwords_are_never_shown(gf: Gridflow) -
     for caller in (WANG, SUPERVISOR):
         assert (await gf.call("GET", "/admin/users", caller)).status_code == 403
         assert (await gf.call("POST", "/admin/api-keys", caller,
-                              json={"user_id": "gateway", "label": "x"})).status_code == 403
+                              json={"user_id": "gateway", "label": "x",
+                                    "scopes": ["sensor_intake"]})).status_code == 403
     new = {"user_id": "ma", "name": "马网格员", "role": "grid_worker",
            "grids": ["33010600100101"], "password": NEW_PASSWORD}
     created = await gf.http.post("/api/v1/admin/users", json=new, headers=admin)
@@ -209,7 +210,8 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
     demo = await gf.http.get("/api/v1/me", headers={"X-API-Key": SENSOR})
     assert demo.status_code == 200 and demo.json()["role"] == "sensor"
     made = await gf.http.post("/api/v1/admin/api-keys", headers=admin,
-                              json={"user_id": "gateway", "label": "east gate"})
+                              json={"user_id": "gateway", "label": "east gate",
+                                    "scopes": ["sensor_intake"]})
     assert made.status_code == 201, made.text
     key, key_id = made.json()["key"], made.json()["key_id"]
     assert len(key) >= 40 and key.startswith(made.json()["prefix"])
@@ -225,6 +227,7 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
         assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest() != key
     for refused in ({"user_id": "admin", "label": "x"}, {"user_id": "nobody", "label": "x"},
                     {"user_id": "gateway", "label": ""}):
+        refused |= {"scopes": ["sensor_intake"]}
         answer = await gf.http.post("/api/v1/admin/api-keys", headers=admin, json=refused)
         assert answer.status_code == 422, refused
     gone = await gf.http.delete(f"/api/v1/admin/api-keys/{key_id}", headers=admin)

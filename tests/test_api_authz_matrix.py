@@ -33,6 +33,8 @@ def codes(default: int, **cells: int) -> dict[str, int]:
 
 
 EVERYONE = codes(200)
+# The gateway's key (sensor_intake, open311_report) reports and reads its reports, nothing else.
+SIGNED_IN = codes(200, sensor=403)
 SUPERVISORS = codes(403, wu=200, wu_other=200, chen=200)
 CONFIG_READERS = codes(403, wu=200, wu_other=200, chen=200, admin=200)
 PAGE = codes(200, anon=200)
@@ -210,8 +212,8 @@ MATRIX: dict[tuple[str, str], Row] = {
                                         on_ticket("duplicate_review")),
     # photos
     ("POST", f"{V}/photos"): Row(codes(201, admin=403, sensor=403), _photo_upload),
-    ("GET", f"{V}/photos/{{photo_id}}"): Row(codes(404, wang=200, zhao=200, wu=200, chen=200),
-                                             _photo),
+    ("GET", f"{V}/photos/{{photo_id}}"): Row(codes(404, wang=200, zhao=200, wu=200, chen=200,
+                                                   sensor=403), _photo),
     # aggregates
     ("GET", f"{V}/map/tickets"): Row(SUPERVISORS),
     ("GET", f"{V}/map/grid-counts"): Row(SUPERVISORS),
@@ -220,12 +222,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V}/metrics/daily"): Row(SUPERVISORS, static(params=PERIOD)),
     # reference data, for anyone signed in
     ("GET", f"{V}/me"): Row(EVERYONE),
-    ("GET", f"{V}/categories"): Row(EVERYONE),
-    ("GET", f"{V}/category-classes"): Row(EVERYONE),
-    ("GET", f"{V}/departments"): Row(EVERYONE),
-    ("GET", f"{V}/map"): Row(EVERYONE),
-    ("GET", f"{V}/routing/preview"): Row(EVERYONE, static(params={"category": GARBAGE,
-                                                                   "grid": HOME_GRID})),
+    ("GET", f"{V}/categories"): Row(SIGNED_IN),
+    ("GET", f"{V}/category-classes"): Row(SIGNED_IN),
+    ("GET", f"{V}/departments"): Row(SIGNED_IN),
+    ("GET", f"{V}/map"): Row(SIGNED_IN),
+    ("GET", f"{V}/routing/preview"): Row(SIGNED_IN, static(params={"category": GARBAGE,
+                                                                    "grid": HOME_GRID})),
     # configuration: supervisors read what their desk shows, admins write
     ("GET", f"{V}/calendar/deadline"): Row(CONFIG_READERS, static(params={
         "start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"})),
@@ -255,14 +257,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V}/subjects/{{code}}/reinstate"): Row(codes(403, wu=200, chen=200), _reinstate),
     # authentication and the audit log (docs/auth.md)
     ("POST", f"{V}/auth/token"): Row(codes(200), _login),  # the gateway has a password too
-    ("POST", f"{V}/auth/logout"): Row(codes(204, sensor=400), _logout),
+    ("POST", f"{V}/auth/logout"): Row(codes(204, sensor=403), _logout),  # a key: not its scope
     ("GET", f"{V}/admin/audit"): Row(admin_only(200)),
     ("GET", f"{V}/admin/users"): Row(admin_only(200)),
     ("POST", f"{V}/admin/users"): Row(admin_only(201), _new_user),
     ("PATCH", f"{V}/admin/users/{{user_id}}"): Row(admin_only(200), _user),
     ("GET", f"{V}/admin/api-keys"): Row(admin_only(200)),
     ("POST", f"{V}/admin/api-keys"): Row(admin_only(201), static(
-        json={"user_id": "gateway", "label": "authz matrix"})),
+        json={"user_id": "gateway", "label": "authz matrix", "scopes": ["sensor_intake"]})),
     ("DELETE", f"{V}/admin/api-keys/{{key_id}}"): Row(admin_only(200), _api_key),
     # Open311 (docs/open311.md): keyless public reads; reports from machine clients' API keys,
     # refused with the spec's 403 (not 401) without one

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
-from api.deps import SessionDep, SettingsDep, TemporalClient
+from api.deps import SessionDep, SettingsDep, TemporalClient, caller_of_key
 from api.errors import ApiError
 from api.intake import accept_report
 from api.open311 import docs, service
@@ -14,9 +14,7 @@ from api.open311.format import PREFIX, Fmt, render
 from api.place import GridIndexDep
 from api.ratelimit import incident_intake, key_id_of
 from api.schemas import IncidentCreate
-from api.security import api_key_hash
 from domain.states import Role
-from readmodel.auth_store import owner_of_api_key
 from readmodel.tables import Category, User
 
 router = APIRouter(prefix=PREFIX, tags=["open311"])
@@ -146,10 +144,9 @@ async def _reporter(request: Request, session: SessionDep, key: str | None) -> U
     """The machine client an api_key (form field or X-API-Key) belongs to; the spec: 403."""
     if not key:
         raise ApiError(403, "api_key is required to report")
-    user = await owner_of_api_key(session=session, key_hash=api_key_hash(key))
+    user = await caller_of_key(request, session, key)  # its scopes checked here too
     if user is None:
         raise ApiError(403, "unknown or revoked api_key")
-    request.state.user, request.state.auth = user, "api_key"
     # The same bucket as the key's reports through /api/v1/incidents (ratelimit.principal_of).
     request.state.api_key_id = key_id_of(key)
     if user.role != Role.SENSOR:

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import CurrentUser, SessionDep, require_role
 from api.errors import ApiError, invalid
+from api.key_scopes import KeyScope, check_owner
 from api.schemas import ID_PATTERN, NOT_BLANK, Body
 from api.security import (
     API_KEY_PREFIX,
@@ -75,6 +76,11 @@ class UserChange(Body):
 class ApiKeyIn(Body):
     user_id: UserId = Field(description="the user the key acts as (e.g. the sensor gateway)")
     label: Label
+    scopes: list[KeyScope] = Field(
+        min_length=1, max_length=len(KeyScope),
+        description="what the key may do, checked on every use: sensor_intake (POST /incidents, "
+                    "read its reports), open311_report (Open311 reports), read_only (GET); "
+                    "never admin")
 
 
 class ApiKeyOut(BaseModel):
@@ -85,6 +91,8 @@ class ApiKeyOut(BaseModel):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+    scopes: list[str]
+    role: str = Field(description="the owner's role when the key was made: the key acts with it")
 
 
 class NewApiKey(ApiKeyOut):
@@ -172,24 +180,26 @@ async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserCh
 def _key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(key_id=key.key_id, user_id=key.user_id, label=key.label, prefix=key.prefix,
                      created_at=key.created_at, created_by=key.created_by,
-                     revoked_at=key.revoked_at)
+                     revoked_at=key.revoked_at, scopes=list(key.scopes), role=key.role)
 
 
 @router.post("/api-keys", response_model=NewApiKey, status_code=201)
 async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep) -> NewApiKey:
-    """A new API key acting as the given user (admins): the key is in this answer only."""
+    """A new API key acting as the given user, within its scopes and with the user's role of
+    now (admins): the key is in this answer only."""
     require_role(user, Role.ADMIN)
     owner = await session.get(User, body.user_id)
     if owner is None:
         raise invalid("user_id", f"unknown user {body.user_id}")
-    if owner.role == Role.ADMIN:
-        raise invalid("user_id", "an API key cannot act as an admin")
+    check_owner(owner, body.scopes)
     key = new_api_key()
     row = await auth_store.create_api_key(
         session=session, key_id="ak-" + secrets.token_hex(8), user_id=owner.user_id,
         label=body.label, key_hash=api_key_hash(key),
-        prefix=key[:len(API_KEY_PREFIX) + 6], created_by=user.user_id)
-    log.info("api_key_created", key_id=row.key_id, user_id=owner.user_id, by=user.user_id)
+        prefix=key[:len(API_KEY_PREFIX) + 6], created_by=user.user_id,
+        scopes=[s.value for s in body.scopes], role=owner.role)
+    log.info("api_key_created", key_id=row.key_id, user_id=owner.user_id,
+             scopes=row.scopes, by=user.user_id)
     return NewApiKey(**_key_out(row).model_dump(), key=key)
 
 
