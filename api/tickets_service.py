@@ -78,9 +78,13 @@ async def submit_incident(
     return ticket_id, False
 
 
-def sensor_ticket_id(*, device_id: str, category: str, episode: int) -> str:
-    """One ticket per device, fault and episode: repeats while it is open land on the same id."""
-    digest = hashlib.sha256(f"{device_id}\x00{category}\x00{episode}".encode()).hexdigest()
+def sensor_ticket_id(*, owner_id: str, device_id: str, category: str, episode: int) -> str:
+    """One ticket per device, fault and episode: repeats while it is open land on the same id.
+    A device is (owner, device id), so the owner is in the digest: two gateways may both name a
+    device "pump-1", and each must land on its own ticket (issue 12). The owner's id is hashed,
+    never written into the workflow id."""
+    digest = hashlib.sha256(
+        f"{owner_id}\x00{device_id}\x00{category}\x00{episode}".encode()).hexdigest()
     return f"GF-S{digest[:11].upper()}"
 
 
@@ -91,22 +95,30 @@ async def submit_sensor_report(
     """Signal-with-start: a running ticket for this device and fault hears the reading; else a
     new ticket starts. Returns (ticket id, attached to an open ticket)."""
     assert body.device_id is not None
-    episode = await queries.closed_sensor_tickets(session=session, device_id=body.device_id,
-                                                  category=body.category)
+    owner, device, fault = reporter.user_id, body.device_id, body.category
+    # The device's open ticket is found by (owner, device, fault) in the read model, not by
+    # deriving its id: tickets opened before the owner joined the digest keep the id their
+    # workflow runs under (sha256 of device, fault, episode), and their repeats still reach them.
+    # Only a new ticket gets a derived id, so concurrent first reports still meet on one id.
+    open_ticket = await queries.open_sensor_ticket(session=session, reporter_id=owner,
+                                                   device_id=device, category=fault)
+    episode = await queries.closed_sensor_tickets(session=session, reporter_id=owner,
+                                                  device_id=device, category=fault)
     now = datetime.now(UTC)
-    open_id = sensor_ticket_id(device_id=body.device_id, category=body.category, episode=episode)
-    last = await queries.last_sensor_reading(session=session, ticket_id=open_id)
     await session.commit()  # no pooled connection held while Temporal answers
-    if last is not None and now - last < timedelta(seconds=config.sensor_repeat_quiet_seconds):
+    if open_ticket is not None and now - open_ticket[1] < timedelta(
+            seconds=config.sensor_repeat_quiet_seconds):
         # Each reading sent costs the ticket's history a signal, a workflow task and a
         # projection: a device stuck alarming every second would fill it within hours.
-        log.info("sensor repeat folded", ticket_id=open_id, workflow_id=open_id,
-                 last_recorded=last.isoformat())
-        return open_id, True
-    reading = SensorReading(device_id=body.device_id, at=now)
-    for _ in range(5):  # a ticket that closed since the read model was asked: the next episode
-        ticket_id = sensor_ticket_id(device_id=body.device_id, category=body.category,
-                                     episode=episode)
+        log.info("sensor repeat folded", ticket_id=open_ticket[0], workflow_id=open_ticket[0],
+                 last_recorded=open_ticket[1].isoformat())
+        return open_ticket[0], True
+    reading = SensorReading(device_id=device, at=now)
+    # A ticket that closed since the read model was asked: the next episode.
+    candidates = ([open_ticket[0]] if open_ticket is not None else []) + [
+        sensor_ticket_id(owner_id=owner, device_id=device, category=fault, episode=n)
+        for n in range(episode, episode + 5)]
+    for ticket_id in candidates:
         incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat,
                             lon=body.lon, grid=grid, description=body.description,
                             reporter=reporter, submitted_at=now, urgency=body.urgency,
@@ -122,7 +134,6 @@ async def submit_sensor_report(
                 static_summary=f"ticket {ticket_id}: sensor {body.category} in grid {grid}",
             )
         except WorkflowAlreadyStartedError:
-            episode += 1
             continue
         # The memo is the starting reading's: another one means this reading joined a running ticket.
         attached = (await (await handle.describe()).memo()).get("reading_at") != now.isoformat()

@@ -168,11 +168,13 @@ async def duplicate_review(*, session: AsyncSession, limit: int, offset: int,
                        offset=offset)
 
 
-async def closed_sensor_tickets(*, session: AsyncSession, device_id: str, category: str) -> int:
-    """How many tickets this device already had for this fault that are closed: its episode."""
+async def closed_sensor_tickets(*, session: AsyncSession, reporter_id: str, device_id: str,
+                                category: str) -> int:
+    """How many tickets this owner's device already had for this fault that are closed: its
+    episode. A device is (owner, device id): two gateways may both have a "pump-1"."""
     return int((await session.exec(select(func.count()).select_from(TicketRow).where(
-        TicketRow.device_id == device_id, TicketRow.category == category,
-        col(TicketRow.is_open).is_(False))
+        TicketRow.reporter_id == reporter_id, TicketRow.device_id == device_id,
+        TicketRow.category == category, col(TicketRow.is_open).is_(False))
     )).one())
 
 
@@ -181,15 +183,20 @@ def as_utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-async def last_sensor_reading(*, session: AsyncSession, ticket_id: str) -> datetime | None:
-    """When an open sensor ticket last recorded a reading (its latest repeat, else its
-    submission); None when the read model does not hold it open. One query, two columns."""
+async def open_sensor_ticket(*, session: AsyncSession, reporter_id: str, device_id: str,
+                             category: str) -> tuple[str, datetime] | None:
+    """The open ticket of this owner's device for this fault, and when it last recorded a
+    reading (its latest repeat, else its submission); None when the read model holds none open.
+    One query."""
     latest_repeat = select(func.max(TicketEventRow.at)).where(
-        TicketEventRow.ticket_id == ticket_id,
+        TicketEventRow.ticket_id == TicketRow.ticket_id,
         TicketEventRow.action == Action.SENSOR_REPEAT.value).scalar_subquery()
-    row = (await session.exec(select(TicketRow.submitted_at, latest_repeat).where(
-        TicketRow.ticket_id == ticket_id, col(TicketRow.is_open)))).first()
-    return None if row is None else as_utc(row[1] or row[0])
+    row = (await session.exec(select(TicketRow.ticket_id, TicketRow.submitted_at, latest_repeat)
+                              .where(TicketRow.reporter_id == reporter_id,
+                                     TicketRow.device_id == device_id,
+                                     TicketRow.category == category, col(TicketRow.is_open))
+                              .order_by(col(TicketRow.submitted_at).desc()).limit(1))).first()
+    return None if row is None else (row[0], as_utc(row[2] or row[1]))
 
 
 async def reporter_tickets(*, session: AsyncSession, reporter_id: str, limit: int,
