@@ -1,18 +1,19 @@
 """Photos: upload (checked, upright, scaled, EXIF and GPS stripped) and read them back."""
-import asyncio
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
+from starlette.types import Message, Receive
 
 from api import tickets_service
 from api.access import ensure_can_read
 from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
 from api.errors import ApiError, invalid
+from api.photo_pool import photo_decoding
 from api.ratelimit import PhotoIntake
-from api.schemas import INTAKE_ERRORS, error_responses
+from api.schemas import INTAKE_ERRORS, ErrorBody, error_responses
 from domain.photos import PhotoKind, photo_url
 from domain.states import Role
 from readmodel import photo_store
@@ -21,6 +22,10 @@ from readmodel.photo_store import MAX_BYTES, PhotoRefused
 router = APIRouter(prefix="/photos", tags=["photos"])
 PhotoId = Annotated[str, Path(max_length=64)]
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the kind field
+POOL_FULL = {503: {"model": ErrorBody, "description": "too many photos are being processed in "
+                   "this process (docs/input.md), or the workflow service did not answer; retry",
+                   "headers": {"Retry-After": {"description": "whole seconds to wait",
+                                               "schema": {"type": "integer"}}}}}
 
 
 class PhotoPublic(BaseModel):
@@ -33,18 +38,27 @@ class PhotoPublic(BaseModel):
     url: str = Field(description="GET it with the same bearer token")
 
 
-async def _bounded_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it passes `limit` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
+def _too_large() -> ApiError:
+    return ApiError(413, f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """The request body as it streams in, refused with 413 as soon as it passes `limit`."""
+    size = 0
+
+    async def capped() -> Message:
+        nonlocal size
+        message = await receive()
+        size += len(message.get("body", b""))
         if size > limit:
-            raise ApiError(413, f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+            raise _too_large()
+        return message
+    return capped
+
+
+def _read_and_process(file: BinaryIO) -> photo_store.Processed:
+    """On a decoder thread: the photo's bytes are in memory only while it is decoded."""
+    return photo_store.process(file.read(MAX_BYTES + 1))
 
 
 _MULTIPART = {
@@ -64,7 +78,7 @@ _MULTIPART = {
 
 
 @router.post("", status_code=201, response_model=PhotoPublic, openapi_extra=_MULTIPART,
-             responses={**error_responses(413, 415), **INTAKE_ERRORS})
+             responses={**error_responses(413, 415), **INTAKE_ERRORS, **POOL_FULL})
 async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
                        config: SettingsDep, _intake: PhotoIntake) -> PhotoPublic:
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
@@ -73,27 +87,27 @@ async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
     and stored as a JPEG without EXIF (no GPS). For those whose reports and actions carry
     photos: grid workers, department staff, supervisors."""
     require_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
-    body = await _bounded_body(request, MAX_BYTES + MULTIPART_OVERHEAD)
-
-    async def replay() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    form = await Request(request.scope, replay).form(max_files=1, max_fields=4)
-    try:
-        kind_value, upload = form.get("kind"), form.get("file")
-        if not isinstance(kind_value, str) or kind_value not in {k.value for k in PhotoKind}:
-            raise invalid("kind", "must be one of report, rectification, write_off")
-        if not isinstance(upload, UploadFile):
-            raise invalid("file", "a photo file is required (multipart/form-data)")
-        data = await upload.read(MAX_BYTES + 1)
-    finally:
-        await form.close()
-    try:
-        processed = await asyncio.to_thread(photo_store.process, data)
-    except PhotoRefused as refused:
-        if refused.status == 422:
-            raise invalid("file", refused.message) from None
-        raise ApiError(refused.status, refused.message) from None
+    limit = MAX_BYTES + MULTIPART_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    with photo_decoding.place() as place:  # 503 past the bound, before the body is read
+        # The file part is spooled to disk past 1 MB (Starlette), not held in memory.
+        streamed = Request(request.scope, _capped(request.receive, limit))
+        form = await streamed.form(max_files=1, max_fields=4)
+        try:
+            kind_value, upload = form.get("kind"), form.get("file")
+            if not isinstance(kind_value, str) or kind_value not in {k.value for k in PhotoKind}:
+                raise invalid("kind", "must be one of report, rectification, write_off")
+            if not isinstance(upload, UploadFile):
+                raise invalid("file", "a photo file is required (multipart/form-data)")
+            processed = await place.decode(_read_and_process, upload.file)
+        except PhotoRefused as refused:
+            if refused.status == 422:
+                raise invalid("file", refused.message) from None
+            raise ApiError(refused.status, refused.message) from None
+        finally:
+            await form.close()
     photo = await photo_store.add_photo(session=session, data_dir=config.data_dir,
                                         processed=processed, kind=PhotoKind(kind_value),
                                         uploader_id=user.user_id)
