@@ -12,7 +12,7 @@ ended (it answered 5xx, or died), the ending is read later from the workflow's o
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DDL, DateTime, Index, Table, event, func
+from sqlalchemy import DDL, Column, DateTime, Index, Table, event, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession

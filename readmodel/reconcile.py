@@ -8,6 +8,7 @@ as a worker polls its task queue) and compares it with the ticket row, its timel
 once archived, its archive record. Rows whose workflow is on another queue are checked as well;
 rows with no workflow at all are reported. --repair rewrites a drifted ticket from the snapshot
 through readmodel/projection.py (seq-guarded) and checks it again. Exit code 0: no drift left.
+--repair also settles the audit's open calls from the workflows (readmodel/audit_resolve.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import TicketSnapshot
 from domain.states import TicketStatus
+from readmodel import audit
+from readmodel.audit_resolve import resolve
 from readmodel.db import Database
 from readmodel.projection import project_ticket, ticket_values
 from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
@@ -254,10 +257,21 @@ async def _main(repair: bool, task_queue: str | None) -> int:
     try:
         client = await connect(settings)
         report = await reconcile(client=client, db=db, repair=repair, task_queue=task_queue)
+        audit_line = await _audit_calls(client, db, repair, settings.audit_resolve_after_seconds)
     finally:
         await db.dispose()
-    print("\n".join(report.lines()))
+    print("\n".join([*report.lines(), audit_line]))
     return 0 if report.clean else 1
+
+
+async def _audit_calls(client: Client, db: Database, repair: bool, after: float) -> str:
+    """The audit's calls the API has not settled yet (it does so itself while it runs):
+    settled from the workflows with --repair (readmodel/audit_resolve.py), else counted."""
+    asked_before = audit.now() - timedelta(seconds=after)
+    settled = await resolve(client=client, db=db, asked_before=asked_before) if repair else 0
+    async with db.session() as session:
+        still = len(await audit.open_calls(session=session, asked_before=asked_before))
+    return f"audit: {settled} open calls settled from the workflows, {still} still open"
 
 
 def main(argv: list[str] | None = None) -> int:
