@@ -8,8 +8,7 @@ from api import photo_links, tickets_service
 from api.access import ensure_can_read
 from api.authz import area_scope, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
-from api.errors import invalid
-from api.ticket_path import TicketId
+from api.errors import ApiError, invalid
 from api.schemas import (
     MAX_OFFSET,
     CancelBody,
@@ -23,6 +22,7 @@ from api.schemas import (
     VerifyBody,
     page_of,
 )
+from api.ticket_path import TicketId
 from domain.actions import (
     CancelInput,
     ClaimInput,
@@ -35,7 +35,8 @@ from domain.actions import (
     WriteOffInput,
 )
 from domain.photos import PhotoKind
-from domain.states import Role
+from domain.states import CancelKind, Role
+from domain.ticket_ids import is_ticket_id
 from readmodel import queries
 from readmodel.queries import OverdueFilter
 from readmodel.tables import Department
@@ -161,6 +162,26 @@ async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, sessi
 @router.post("/{ticket_id}/cancel", response_model=TicketPublic)
 async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
-    """Cancel an invalid or duplicate report, with a reason (supervisors)."""
+    """Cancel an invalid or duplicate report, with a reason (supervisors); a duplicate names the
+    existing ticket it duplicates (`duplicate_of`)."""
+    require_role(user, Role.SUPERVISOR)
+    if body.kind == CancelKind.DUPLICATE and body.duplicate_of is None:
+        raise invalid("duplicate_of", "a duplicate names the ticket it duplicates")
+    if body.duplicate_of is not None:
+        # The workflow cannot look other tickets up: an unknown one would be recorded for good.
+        await ensure_ticket_exists(session, client, "duplicate_of", body.duplicate_of)
     return await act(session, client, ticket_id, "cancel",
                       CancelInput(actor=actor_of(user), **body.model_dump()))
+
+
+async def ensure_ticket_exists(session: SessionDep, client: TemporalClient, field: str,
+                               ticket_id: str) -> None:
+    """422 naming `field` unless `ticket_id` is a ticket's (projected, or just submitted)."""
+    if not is_ticket_id(ticket_id):
+        raise invalid(field, f"no ticket {ticket_id}")
+    try:
+        await tickets_service.read_ticket(session=session, client=client, ticket_id=ticket_id)
+    except ApiError as err:
+        if err.status == 404:
+            raise invalid(field, f"no ticket {ticket_id}") from None
+        raise
