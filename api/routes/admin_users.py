@@ -185,8 +185,8 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
 
 @router.post("/api-keys", response_model=NewApiKey, status_code=201)
 async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep) -> NewApiKey:
-    """A new API key acting as the given user, within its scopes and with the user's role of
-    now (admins): the key is in this answer only."""
+    """A new API key acting as the given user, within its scopes and with the role the user has
+    now, never a later one (admins): the key is in this answer only."""
     require_role(user, Role.ADMIN)
     owner = await session.get(User, body.user_id)
     if owner is None:
