@@ -212,6 +212,7 @@ def _entry(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail,
         if status else "pending",
         request_id=request_id, call_id=trail.call_id, call=trail.call,
         seq=trail.seq if 0 < status < 400 else None,
+        # After a call, a 4xx is the workflow's own refusal (the services map only those).
         settled=True if trail.call_id is not None and 0 < status < 500 else None)
 
 
