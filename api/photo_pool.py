@@ -1,11 +1,11 @@
 """Photo decoding, bounded per process (docs/input.md "Photo memory").
 
-A photo at the 40 MP cap needs up to ~360 MB while it is decoded and scaled (HEIC; PNG ~200 MB,
-JPEG ~60 MB), so this process decodes at most DECODERS photos at once, on threads of its own. At most WAITING more uploads
-wait for a decoder (their file spooled to disk, at most 1 MB of it in memory); an upload past
-that is answered 503 with Retry-After before its body is read. An upload holds its place until
-its decode has finished, even when the client has gone, so a closed connection cannot let more
-decodes in than the bound.
+A photo at the 40 MP cap needs up to ~360 MB while it is decoded and scaled (HEIC; PNG ~210 MB,
+JPEG ~60 MB), so this process decodes at most DECODERS photos at once, on threads of its own.
+At most WAITING more uploads wait for a decoder (their file spooled to disk, at most 1 MB of it
+in memory); an upload past that is answered 503 with Retry-After before its body is read. An
+upload holds its place until its decode has finished, even when the client has gone, so a
+closed connection cannot let more decodes in than the bound.
 """
 import asyncio
 import ctypes

@@ -38,7 +38,7 @@ JPEG_QUALITY = 82
 # Sniffed type → the Pillow decoder allowed for it.
 ALLOWED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF", "image/heif": "HEIF"}
 PHOTO_ID_PATTERN = r"^[0-9a-f]{32}$"
-STRIP_PIXELS = 2_000_000  # of the decoded image, scaled at a time (8 MB as RGBA)
+TILE_SIDE = 1448  # of the decoded image scaled at a time: ~2 MP, 8 MB as RGBA
 ORIENTATION = 0x0112  # EXIF (or XMP) Orientation → the turn that makes the photo upright
 UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
            4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
@@ -85,35 +85,50 @@ def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def _span(first: int, last: int, scale: float, factor: int, length: int
+          ) -> tuple[int, int, float, float]:
+    """Along one axis: the source pixels output pixels [first, last) are made from (with all
+    the filter reads beyond them, on the reduction's grid so a tile reduces the same blocks as
+    the whole image would), and where [first, last) falls in that crop once reduced."""
+    reach = math.ceil(2 * max(scale, 1)) + 2 * factor + 1  # BICUBIC: 2 pixels, scaled
+    low, high = first * scale, last * scale
+    crop_low = max(0, (math.floor(low) - reach) // factor * factor)
+    crop_high = min(length, -(-(math.ceil(high) + reach) // factor) * factor)
+    return crop_low, crop_high, (low - crop_low) / factor, (high - crop_low) / factor
+
+
+def _even(length: int, most: float) -> int:
+    """Output pixels per tile along an axis: at most `most` (at least 1), tiles alike."""
+    tiles = math.ceil(length / max(1, int(most)))
+    return math.ceil(length / tiles)
+
+
 def _scaled(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """The decoded image at `size`, RGB, transparent parts (PNG screenshots) on white.
 
-    Scaled a strip of rows at a time (each strip with the rows the filter reaches beyond it, so
-    the result is the same as in one go): converting or resampling the whole image would hold a
-    second full-size copy of it (RGBA is premultiplied into one), doubling a photo's memory."""
+    Scaled a tile at a time (the same result as in one go, up to rounding): converting or
+    resampling the whole image would hold a second full-size copy of it (RGBA is premultiplied
+    into one), doubling a photo's memory. As Image.thumbnail: box-reduced to at least twice the
+    size, then BICUBIC."""
     alpha = _has_alpha(image)
     (width, height), (out_width, out_height) = image.size, size
-    scale = height / out_height
-    # Box-reduced first to at least twice the size, then BICUBIC (as Image.thumbnail does).
-    fx, fy = (max(1, int(width / out_width / 2)), max(1, int(scale / 2)))
-    reach = math.ceil(2 * max(scale, 1)) + 2 * fy + 1  # rows the filter reads beyond a strip
-    rows = max(1, int(STRIP_PIXELS / width / scale))  # output rows per strip
+    sx, sy = width / out_width, height / out_height
+    fx, fy = max(1, int(sx / 2)), max(1, int(sy / 2))
+    cols, rows = _even(out_width, TILE_SIDE / sx), _even(out_height, TILE_SIDE / sy)
     out = Image.new("RGBa" if alpha else "RGB", size)
-    for first in range(0, out_height, rows):
-        last = min(out_height, first + rows)
-        top, bottom = first * scale, last * scale
-        # on the reduction's grid, so each strip reduces the same blocks as the whole would
-        crop_top = max(0, (math.floor(top) - reach) // fy * fy)
-        crop_bottom = min(height, -(-(math.ceil(bottom) + reach) // fy) * fy)
-        strip = image.crop((0, crop_top, width, crop_bottom)).convert(
-            "RGBA" if alpha else "RGB")
-        if alpha:
-            strip = strip.convert("RGBa")  # premultiplied: no dark fringes
-        reduced = strip.reduce((fx, fy)) if (fx, fy) != (1, 1) else strip
-        out.paste(reduced.resize((out_width, last - first), Image.Resampling.BICUBIC,
-                                 box=(0, (top - crop_top) / fy, width / fx,
-                                      (bottom - crop_top) / fy)), (0, first))
-        del strip, reduced
+    for top in range(0, out_height, rows):
+        bottom = min(out_height, top + rows)
+        y0, y1, box_top, box_bottom = _span(top, bottom, sy, fy, height)
+        for left in range(0, out_width, cols):
+            right = min(out_width, left + cols)
+            x0, x1, box_left, box_right = _span(left, right, sx, fx, width)
+            tile = image.crop((x0, y0, x1, y1)).convert("RGBA" if alpha else "RGB")
+            if alpha:
+                tile = tile.convert("RGBa")  # premultiplied: no dark fringes
+            if (fx, fy) != (1, 1):
+                tile = tile.reduce((fx, fy))
+            out.paste(tile.resize((right - left, bottom - top), Image.Resampling.BICUBIC,
+                                  box=(box_left, box_top, box_right, box_bottom)), (left, top))
     if not alpha:
         return out
     rgba = out.convert("RGBA")
