@@ -164,10 +164,10 @@ async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, sessi
                  client: TemporalClient) -> TicketPublic:
     """Cancel an invalid or duplicate report, with a reason (supervisors); a duplicate names the
     existing ticket it duplicates (`duplicate_of`)."""
-    require_role(user, Role.SUPERVISOR)
-    if body.kind == CancelKind.DUPLICATE and body.duplicate_of is None:
-        raise invalid("duplicate_of", "a duplicate names the ticket it duplicates")
-    if body.duplicate_of is not None:
+    if body.kind == CancelKind.DUPLICATE or body.duplicate_of is not None:
+        require_role(user, Role.SUPERVISOR)  # who before what, as the workflow's validator does
+        if body.duplicate_of is None:
+            raise invalid("duplicate_of", "a duplicate names the ticket it duplicates")
         # The workflow cannot look other tickets up: an unknown one would be recorded for good.
         await ensure_ticket_exists(session, client, "duplicate_of", body.duplicate_of)
     return await act(session, client, ticket_id, "cancel",
