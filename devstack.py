@@ -120,7 +120,7 @@ def temporal_command(*, db_file: Path, host: str, port: int, namespace: str = "d
     from workflows.search_attributes import dev_server_args
 
     # WAL: readers no longer wait for the writer; 2-3x the throughput of the rollback journal
-    # in the benchmark (bench/FINDINGS.md).
+    # in the benchmark (docs/benchmarks.md).
     argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(db_file),
             "--sqlite-pragma", "journal_mode=wal",
             "--ip", host, "--port", str(port), *dev_server_args(), *(extra or [])]

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     if args.report_only:
         results = json.loads(args.report_only.read_text())
-        path = report.write(results, out=args.out, findings_path=ROOT / "bench" / "FINDINGS.md")
+        path = report.write(results, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
         report.summary(results)
         say(f"\nwritten: {path}")
         return 0
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "benchmarks" / "results.partial.json").unlink()
     (args.out / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1,
                                                                       default=str))
-    path = report.write(results, out=args.out, findings_path=ROOT / "bench" / "FINDINGS.md")
+    path = report.write(results, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
     report.summary(results)
     say(f"\nwritten: {path}, {args.out / 'benchmarks'}/*.png")
     return 0

@@ -12,6 +12,20 @@ SECTIONS = ["1. Ceiling: bare Temporal", "2. Ticket lifecycles through the API",
             "6. Open tickets held on their deadlines", "7. Headroom"]
 
 
+FINDINGS = "Findings, profiles and fixes"
+ABOUT = """`bash scripts/bench.sh --full` starts its own stack in a temp dir on free ports and measures,
+on the machine it runs on and always next to bare Temporal's ceiling from the same run: ticket
+lifecycles/s through the API; open-loop submit and submit → inbox latency at 5, 10 and 20
+reports/s; the overdue view at 10k–1M rows (SQLite and PostgreSQL) and against Temporal
+visibility; a held backlog (memory, disk per ticket, worker restart, breach lag). It prints a
+table and writes this page with plots. `--full` holds 10k and then 100k open tickets (~3 h on 2
+cores; `--backlog 10000` for ~40 min); `--quick` (the default) and `--smoke` (the test suite's
+run) are smaller; `python -m bench --help` lists every option. Section 2 runs the ticket
+lifecycle twice, through the API and through the Temporal client without HTTP
+(`bench/direct.py`), so the domain's overhead and the HTTP layer's are measured apart, and
+splits CPU per lifecycle by process (server, worker, API, client). Targets and results come
+first, then what limits them and the profiles (hand-written), then how to run it.""".splitlines()
+
 HOW_TO_RUN = """## Running it
 
 ```bash
@@ -239,8 +253,10 @@ def markdown(r: dict[str, Any], findings: str) -> str:
     m, c = r["machine"], r["config"]
     lines = [
         "# Benchmarks", "",
-        "Written by `bash scripts/bench.sh` (`python -m bench`); regenerate rather than edit. "
-        "Hand-written findings come from `bench/FINDINGS.md`.", "",
+        "Written by `bash scripts/bench.sh` (`python -m bench`); regenerate rather than edit, "
+        f"except *{FINDINGS}*, which is hand-written here and kept as it is when the rest of the "
+        "page is written again.", "",
+        *ABOUT, "",
         "## Machine and conditions", "",
         f"- {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory; {m['os']}",
         f"- Python {m['python']}, temporalio {m['temporalio']}, {m['temporal_cli']}, "
@@ -260,7 +276,7 @@ def markdown(r: dict[str, Any], findings: str) -> str:
     for title, body in sections(r).items():
         source = next((v for k, v in sources.items() if title.startswith(k)), None)
         lines += [f"## {title}", "", *([f"*Source: {source}*", ""] if source else []), *body, ""]
-    lines += ["## Findings, profiles and fixes", "", findings.strip(), "", *HOW_TO_RUN]
+    lines += [f"## {FINDINGS}", "", findings.strip(), "", *HOW_TO_RUN]
     return "\n".join(lines)
 
 
@@ -322,9 +338,18 @@ def summary(r: dict[str, Any]) -> None:
                 say("  " + line)
 
 
+def findings_of(report: str) -> str:
+    """The hand-written section of a report this module wrote: what a new run keeps."""
+    start, end = f"\n## {FINDINGS}\n", f"\n{HOW_TO_RUN[0]}\n"
+    if start not in report:
+        return ""
+    return report.split(start, 1)[1].split(end, 1)[0]
+
+
 def write(r: dict[str, Any], *, out: Path, findings_path: Path) -> Path:
-    """docs/benchmarks.md (or out/benchmarks.md) and its plots in out/benchmarks/."""
-    findings = findings_path.read_text() if findings_path.exists() else ""
+    """docs/benchmarks.md (or out/benchmarks.md) and its plots in out/benchmarks/; the findings
+    are those of the report at findings_path (docs/benchmarks.md)."""
+    findings = findings_of(findings_path.read_text()) if findings_path.exists() else ""
     plots(r, out / "benchmarks")
     path = out / "benchmarks.md"
     path.write_text(markdown(r, findings))
