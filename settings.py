@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     audit_resolve_after_seconds: float = 60.0
     audit_resolve_every_seconds: float = 30.0
     # A sensor's repeat of a fault its open ticket recorded less than this long ago is
-    # acknowledged and audited but not sent to the workflow (README, Duplicates and sensors): a
-    # stuck device would otherwise grow the ticket's history without bound. 0: send every one.
+    # acknowledged and audited but not sent to the workflow (docs/lifecycle.md, Duplicates and
+    # sensors): a stuck device would otherwise grow the ticket's history without bound. 0: send
+    # every one.
     sensor_repeat_quiet_seconds: float = 600.0
     # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
     # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets

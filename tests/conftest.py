@@ -137,7 +137,7 @@ async def db(demo_db: Database) -> Database:
 async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
     """Test-only: tickets opened today must be datable whatever today's date is, so years the
     official schedule does not cover yet get weekdays only (a real deployment loads the
-    published schedule instead; see the README's "Working calendar")."""
+    published schedule instead; see docs/deadlines.md, "Working calendar")."""
     this_year = datetime.now(UTC).year
     for year in (this_year, this_year + 1, this_year + 2):
         if await year_schedule(session=session, year=year) is None:

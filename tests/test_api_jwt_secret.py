@@ -28,7 +28,7 @@ def _env_without_secret(**extra: str) -> dict[str, str]:
 
 
 def _start_api_by_hand(env: dict[str, str], tmp_path: os.PathLike[str]) -> tuple[int, str]:
-    """Run the API as the README starts it by hand; its exit code and output once it stops."""
+    """Run the API by hand as docs/operations.md says; its exit code and output once it stops."""
     env = env | {"GRIDFLOW_DATA_DIR": str(tmp_path),
                  "GRIDFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/gridflow.db",
                  "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}  # never reached: it stops first

@@ -30,7 +30,7 @@ async def categories(
                           Query(max_length=3, description="a big class, e.g. E01")] = None,
 ) -> list[Category]:
     """The sub-classes (小类) a report can name, with their big class, default department and
-    urgency, and duplicate detection settings; codes are explained in the README."""
+    urgency, and duplicate detection settings; codes are explained in docs/place-and-routing.md."""
     return await catalogue_store.search_categories(
         session=session, q=q, kind=kind.value if kind else None, class_code=class_code)
 
