@@ -75,12 +75,3 @@ async def ticket_in_area(request: Request, user: CurrentUser, session: SessionDe
     if grid is not None:
         ensure_in_area(user, grid=grid, what=f"ticket {ticket_id}")
 
-
-def ensure_admin(user: User) -> None:
-    """Configuration writes (calendar, deadline and routing rules, map, subjects) are admins'."""
-    require_role(user, Role.ADMIN)
-
-
-def ensure_config_reader(user: User) -> None:
-    """Supervisors read the configuration their desk pages show; admins manage it."""
-    require_role(user, Role.SUPERVISOR, Role.ADMIN)

@@ -30,9 +30,6 @@ class CategoryKind(StrEnum):
     EVENT = "event"  # 事件
 
 
-KIND_PREFIX = {CategoryKind.COMPONENT: "C", CategoryKind.EVENT: "E"}
-
-
 def class_of(code: str) -> str | None:
     """The big class code of a sub-class code (`E0101` → `E01`); None for any other string."""
     return code[:3] if SUBCLASS_CODE.match(code) else None
@@ -119,6 +116,3 @@ class Catalogue(BaseModel):
 
     def big_class(self, code: str) -> BigClass:
         return next(c for c in self.classes if c.code == code)
-
-    def subclass(self, code: str) -> SubClass | None:
-        return next((s for s in self.subclasses if s.code == code), None)

@@ -131,15 +131,6 @@ def to_wgs84(*, lat: float, lon: float, system: CoordSystem) -> tuple[float, flo
     return wgs.lat, wgs.lon
 
 
-def from_wgs84(*, lat: float, lon: float, system: CoordSystem) -> tuple[float, float]:
-    """(lat, lon) in `system` (what a phone's map SDK would show for this GPS point)."""
-    if system is CoordSystem.WGS84 or not prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
-        return lat, lon
-    forward = prcoords.wgs_gcj if system is CoordSystem.GCJ02 else prcoords.wgs_bd
-    shifted = forward(prcoords.Coords(lat, lon))
-    return shifted.lat, shifted.lon
-
-
 # --- GeoJSON --------------------------------------------------------------------------------
 
 def _ccw(ring: Ring) -> list[list[float]]:

@@ -20,7 +20,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.models import TicketSnapshot
-from readmodel.projection import archive_digest
 from readmodel.tables import ArchiveRecord
 
 GENESIS = "0" * 64  # the prev_sha256 of position 1
@@ -36,6 +35,12 @@ def instant(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds")
+
+
+def archive_digest(record: dict) -> str:
+    """The SHA-256 of an archived record's content (canonical JSON)."""
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def link_digest(*, position: int, ticket_id: str, archived_at: datetime, final_status: str,

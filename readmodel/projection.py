@@ -1,6 +1,4 @@
 """Idempotent projection writes: a stale or retried write never overwrites a newer one."""
-import hashlib
-import json
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -9,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.alarms import Notice
 from domain.models import TicketEvent, TicketSnapshot
 from domain.states import OPEN_STATUSES
-from readmodel.tables import ArchiveRecord, Notification, TicketEventRow, TicketRow
+from readmodel.tables import Notification, TicketEventRow, TicketRow
 
 
 def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]
@@ -101,29 +99,6 @@ async def project_ticket(
         ev = _insert(session, TicketEventRow.__table__).values(rows)
         await session.exec(ev.on_conflict_do_nothing(index_elements=["ticket_id", "seq"]))  # type: ignore[call-overload]
     await session.commit()
-
-
-def archive_digest(record: dict) -> str:
-    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def archive_ticket(
-    *, session: AsyncSession, snapshot: TicketSnapshot, archived_at: datetime
-) -> str:
-    """Write the immutable archive record once; a retry finds it there and changes nothing."""
-    record = snapshot.model_dump(mode="json")
-    digest = archive_digest(record)
-    stmt = _insert(session, ArchiveRecord.__table__).values(
-        ticket_id=snapshot.ticket_id,
-        archived_at=archived_at,
-        final_status=snapshot.status.value,
-        record=record,
-        content_sha256=digest,
-    )
-    await session.exec(stmt.on_conflict_do_nothing(index_elements=["ticket_id"]))  # type: ignore[call-overload]
-    await session.commit()
-    return digest
 
 
 async def add_notifications(

@@ -2,8 +2,11 @@
 import uuid
 from datetime import UTC, datetime
 
+import prcoords
+
 from domain import demo_city
 from domain.contracts import TicketInput
+from domain.geo import CoordSystem
 from domain.models import Actor, Incident
 from domain.states import Role, Urgency
 
@@ -57,3 +60,13 @@ def ticket_snapshot(*, status: str = "submitted", department: str | None = "cgj"
     snap.status = TicketStatus(status)
     snap.department = department
     return snap
+
+
+def from_wgs84(*, lat: float, lon: float, system: CoordSystem) -> tuple[float, float]:
+    """(lat, lon) in `system`: what a phone's map SDK shows for this GPS point (the inverse of
+    domain.geo.to_wgs84; the product only ever converts the other way)."""
+    if system is CoordSystem.WGS84 or not prcoords.sanity_in_china_p(prcoords.Coords(lat, lon)):
+        return lat, lon
+    forward = prcoords.wgs_gcj if system is CoordSystem.GCJ02 else prcoords.wgs_bd
+    shifted = forward(prcoords.Coords(lat, lon))
+    return shifted.lat, shifted.lon

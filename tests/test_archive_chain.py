@@ -9,9 +9,8 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from readmodel import archive_chain
-from readmodel.archive_chain import GENESIS
+from readmodel.archive_chain import GENESIS, archive_digest
 from readmodel.db import Database
-from readmodel.projection import archive_digest, archive_ticket as unchained_archive
 from readmodel.tables import ArchiveRecord
 from readmodel.verify_archive import main as verify_command
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
@@ -154,8 +153,12 @@ async def test_command_reports_intact_and_broken(empty_db: Database,
 async def test_records_from_before_the_chain_are_flagged_then_adopted(
         empty_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
     snap = snapshot_at("T-legacy", len(PATH))
-    async with empty_db.session() as session:
-        await unchained_archive(session=session, snapshot=snap, archived_at=snap.updated_at)
+    record = snap.model_dump(mode="json")
+    async with empty_db.session() as session:  # as archived before the chain: no position
+        session.add(ArchiveRecord(ticket_id=snap.ticket_id, archived_at=snap.updated_at,
+                                  final_status=snap.status.value, record=record,
+                                  content_sha256=archive_digest(record)))
+        await session.commit()
     await archive_several(empty_db, 2)
     report = await verify(empty_db)
     assert report.broken is not None and report.broken.ticket_id == "T-legacy"

@@ -16,12 +16,13 @@ from domain.geo import (
     GridIndex,
     Level,
     LonLat,
-    from_wgs84,
+    feature_collection,
     level_of,
     parent_of,
     read_feature_collection,
     to_wgs84,
 )
+from tests.factories import from_wgs84
 
 GRIDS = demo_city.GRIDS
 AREAS = {a.code: a for a in geography.AREAS}
@@ -145,11 +146,11 @@ def test_the_geojson_is_a_feature_collection_of_ccw_polygons_with_the_agreed_pro
         assert set(f["properties"]) == {"code", "level", "name", "parent"}
         assert f["geometry"]["type"] == "Polygon"
         assert Polygon(f["geometry"]["coordinates"][0]).exterior.is_ccw  # RFC 7946
-    assert geography.geojson() == doc
+    assert feature_collection(geography.AREAS, geography.GRIDS) == doc
 
 
 def test_reading_geojson_refuses_a_parent_that_is_not_the_code_prefix():
-    doc = geography.geojson()
+    doc = feature_collection(geography.AREAS, geography.GRIDS)
     doc["features"][-1]["properties"]["parent"] = "330106009009"
     with pytest.raises(ValueError, match="parent"):
         read_feature_collection(doc)

@@ -12,7 +12,8 @@ from sqlmodel import func, select
 from domain.models import Deadline, TicketEvent, TicketSnapshot
 from domain.states import Action, DeadlineStage, Role, TicketStatus
 from readmodel.db import Database, create_schema
-from readmodel.projection import LATE_ALREADY, archive_ticket, project_ticket
+from readmodel import archive_chain
+from readmodel.projection import LATE_ALREADY, project_ticket
 from readmodel.queries import OverdueFilter, overdue_tickets
 from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
 
@@ -199,7 +200,9 @@ async def test_archive_written_once(database: Database, ticket_id: str) -> None:
     snap = snapshot_at(ticket_id, 7)
     archived_at = T0 + timedelta(days=30)
     async with database.session() as session:
-        digest = await archive_ticket(session=session, snapshot=snap, archived_at=archived_at)
+        record = await archive_chain.append(session=session, snapshot=snap,
+                                            archived_at=archived_at)
+    digest = record.content_sha256
 
     [rec] = await archive_rows(database, ticket_id)
     assert rec.content_sha256 == digest
@@ -209,9 +212,9 @@ async def test_archive_written_once(database: Database, ticket_id: str) -> None:
 
     # A retry (even one carrying a different snapshot, later) leaves the first record untouched.
     async with database.session() as session:
-        await archive_ticket(session=session, snapshot=snap, archived_at=archived_at)
+        await archive_chain.append(session=session, snapshot=snap, archived_at=archived_at)
     async with database.session() as session:
-        await archive_ticket(
+        await archive_chain.append(
             session=session,
             snapshot=snapshot_at(ticket_id, 7, description="rewritten history"),
             archived_at=archived_at + timedelta(days=1),
@@ -227,10 +230,10 @@ async def test_archive_written_once(database: Database, ticket_id: str) -> None:
 async def test_archive_digest_is_stable(database: Database, ticket_id: str) -> None:
     snap = snapshot_at(ticket_id, 7)
     async with database.session() as session:
-        first = await archive_ticket(session=session, snapshot=snap, archived_at=T0)
+        first = await archive_chain.append(session=session, snapshot=snap, archived_at=T0)
     async with database.session() as session:
-        second = await archive_ticket(session=session, snapshot=snap, archived_at=T0)
-    assert first == second
+        second = await archive_chain.append(session=session, snapshot=snap, archived_at=T0)
+    assert first.content_sha256 == second.content_sha256
     async with database.session() as session:
         count = (await session.exec(
             select(func.count()).select_from(ArchiveRecord).where(ArchiveRecord.ticket_id == ticket_id)

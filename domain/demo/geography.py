@@ -7,7 +7,7 @@ GRIDS[0..3] are the four grids of 保俶塔社区 (北山街道), worked by wang
 import json
 from pathlib import Path
 
-from domain.geo import Area, GridCell, Level, feature_collection, read_feature_collection
+from domain.geo import Area, GridCell, Level, read_feature_collection
 
 GEOJSON_PATH = Path(__file__).with_name("geography.geojson")
 
@@ -20,7 +20,3 @@ STREETS = {a.code[6:]: a.name for a in AREAS if a.level is Level.STREET}  # "001
 COMMUNITIES = {(a.code[6:9], a.code[9:]): a.name  # ("001", "001") → 保俶塔社区
                for a in AREAS if a.level is Level.COMMUNITY}
 
-
-def geojson() -> dict:  # type: ignore[type-arg]
-    """The whole map as a GeoJSON FeatureCollection."""
-    return feature_collection(AREAS, GRIDS)
