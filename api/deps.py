@@ -9,7 +9,8 @@ from temporalio.client import Client
 
 from api.errors import ApiError
 from api.key_scopes import acting_user, check_scope, route_template
-from api.security import InvalidToken, api_key_hash, decode_access_token
+from api.security import InvalidToken, decode_access_token
+from credentials import api_key_hash
 from domain.models import Actor
 from domain.states import Role
 from readmodel.auth_store import key_holder, token_holder

@@ -1,7 +1,7 @@
 """Load reference data (departments, grids, categories, routing rules, users) into the read model."""
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.security import api_key_hash, demo_password_hash
+from credentials import api_key_hash, demo_password_hash
 from domain import demo_city
 from domain.demo import geography
 from domain.demo.people import API_KEYS as DEMO_API_KEYS

@@ -88,7 +88,7 @@ class User(SQLModel, table=True):
     department: str | None = None
     grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     area: str | None = None  # a supervisor's district or street code
-    password_hash: str | None = None  # argon2id (api/security.py); None: cannot log in
+    password_hash: str | None = None  # argon2id (credentials.py); None: cannot log in
     active: bool = True
     token_version: int = 0  # bumped on a change of rights: older access tokens stop working
 

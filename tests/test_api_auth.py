@@ -10,7 +10,8 @@ import jwt
 import jwt.warnings
 from sqlmodel import select
 
-from api.security import hash_password, issue_access_token, verify_password
+from api.security import issue_access_token
+from credentials import hash_password, verify_password
 from readmodel.auth_tables import ApiKey
 from readmodel.tables import User
 from tests.api_fixtures import ADMIN, SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401

@@ -14,7 +14,7 @@ from api.deps import CurrentUser, SessionDep, require_role
 from api.errors import ApiError, invalid
 from api.key_scopes import KeyScope, check_owner
 from api.schemas import ID_PATTERN, NOT_BLANK, Body
-from api.security import (
+from credentials import (
     API_KEY_PREFIX,
     MIN_PASSWORD_LENGTH,
     api_key_hash,

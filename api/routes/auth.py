@@ -10,7 +10,8 @@ from api.deps import CurrentUser, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.ratelimit import login_gate
 from api.schemas import LOGIN_ERRORS
-from api.security import issue_access_token, verify_password_async
+from api.security import issue_access_token
+from credentials import verify_password_async
 from readmodel.auth_store import revoke_token
 from readmodel.tables import User
 

@@ -26,7 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlmodel import select
 
-from api.security import demo_password_works
+from credentials import demo_password_works
 from domain.demo.people import USERS as DEMO_USERS
 from readmodel.tables import User
 

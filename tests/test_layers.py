@@ -1,0 +1,40 @@
+"""The layers import downwards only: domain ← workflows, readmodel ← activities, api.
+
+A module that reached back up (readmodel importing api, domain importing the read model) would
+drag the upper layer's dependencies and start-up into every tool and test of the lower one.
+"""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {"domain", "workflows", "readmodel", "activities", "api", "credentials", "settings",
+        "logging_setup", "temporal_client", "worker", "devstack", "bench", "tests"}
+MAY_IMPORT = {
+    "domain": {"domain"},
+    "workflows": {"workflows", "domain"},
+    "readmodel": {"readmodel", "domain", "credentials", "settings", "logging_setup",
+                  "temporal_client"},
+}
+
+
+def imported(package: str) -> dict[str, set[str]]:
+    """Our top-level modules each module of `package` imports, by file."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        found[str(path.relative_to(ROOT))] = names & OURS
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(MAY_IMPORT))
+def test_a_layer_imports_only_what_lies_below_it(package: str) -> None:
+    upward = {path: sorted(names - MAY_IMPORT[package])
+              for path, names in imported(package).items() if names - MAY_IMPORT[package]}
+    assert upward == {}
