@@ -2,7 +2,9 @@
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
@@ -182,8 +184,13 @@ async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) 
     return TicketPublic.of(snapshot, source=source, archive=info)
 
 
+# A TicketWorkflow update method (TicketWorkflow.claim, …): its name on the wire is the update's.
+TicketUpdate = Callable[[TicketWorkflow, Any], Awaitable[TicketSnapshot]]
+
+
 async def act(
-    *, session: AsyncSession, client: Client, ticket_id: str, update: str, request: ActionInput
+    *, session: AsyncSession, client: Client, ticket_id: str, update: TicketUpdate,
+    request: ActionInput,
 ) -> TicketPublic:
     """Run one human action as a workflow update; refusals come back as 403/409/422."""
     await session.commit()  # no pooled connection held through the update's round trip
@@ -191,7 +198,7 @@ async def act(
     handle = client.get_workflow_handle(ticket_id)
     try:
         snapshot = await asyncio.wait_for(  # the update's id names it in the ticket's history
-            handle.execute_update(update, request, id=call_id, result_type=TicketSnapshot),
+            handle.execute_update(update, request, id=call_id),
             timeout=UPDATE_TIMEOUT.total_seconds(),
         )
     except WorkflowUpdateFailedError as err:
@@ -215,7 +222,7 @@ async def act(
     except TimeoutError:
         raise ApiError(503, "the ticket did not answer in time; check its state before retrying",
                        ticket_id=ticket_id) from None
-    log.info("ticket action", ticket_id=ticket_id, workflow_id=ticket_id, action=update,
+    log.info("ticket action", ticket_id=ticket_id, workflow_id=ticket_id, action=request.action,
              status=snapshot.status.value)
     audit_trail.recorded(seq=audit.seq_of(snapshot, request.actor.user_id))
     return TicketPublic.of(snapshot, source="workflow")

@@ -13,6 +13,7 @@ from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, Role, TicketStatus
 from readmodel import queries
 from readmodel.tables import TicketRow
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
 
@@ -41,7 +42,7 @@ async def merge(ticket_id: TicketId, body: MergeBody, user: CurrentUser, session
         raise ApiError(409, f"ticket {body.into} is {target.status}: merge into an open ticket",
                        state=target.status)
     return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
-                                     update="merge",
+                                     update=TicketWorkflow.merge,
                                      request=MergeInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -50,5 +51,5 @@ async def keep_separate(ticket_id: TicketId, user: CurrentUser, session: Session
                         client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Not a duplicate after all: the report is routed as a ticket of its own."""
     return await tickets_service.act(
-        session=session, client=client, ticket_id=ticket_id, update="keep_separate",
+        session=session, client=client, ticket_id=ticket_id, update=TicketWorkflow.keep_separate,
         request=KeepSeparateInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))

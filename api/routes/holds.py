@@ -14,6 +14,7 @@ from domain.actions import (
     UnparkInput,
 )
 from domain.states import Action
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["extensions and parking"],
                    dependencies=[Depends(ticket_in_area)])
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/tickets", tags=["extensions and parking"],
 async def request_extension(ticket_id: TicketId, body: ExtensionBody, user: CurrentUser,
                             session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Ask for more working days on the department's running deadline, before it passes."""
-    return await _act(session, client, ticket_id, "request_extension",
+    return await _act(session, client, ticket_id, TicketWorkflow.request_extension,
                       RequestExtensionInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -31,7 +32,7 @@ async def request_extension(ticket_id: TicketId, body: ExtensionBody, user: Curr
 async def approve_extension(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                             client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Approve the pending extension: the running deadline moves (supervisors)."""
-    return await _act(session, client, ticket_id, "decide_extension", ExtensionDecisionInput(
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, ExtensionDecisionInput(
         actor=actor_of(user), action=Action.APPROVE_EXTENSION,
         **(body or DecisionBody()).model_dump()))
 
@@ -40,7 +41,7 @@ async def approve_extension(ticket_id: TicketId, user: CurrentUser, session: Ses
 async def refuse_extension(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                            client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Refuse the pending extension; the deadline stays (supervisors)."""
-    return await _act(session, client, ticket_id, "decide_extension", ExtensionDecisionInput(
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, ExtensionDecisionInput(
         actor=actor_of(user), action=Action.REFUSE_EXTENSION,
         **(body or DecisionBody()).model_dump()))
 
@@ -49,7 +50,7 @@ async def refuse_extension(ticket_id: TicketId, user: CurrentUser, session: Sess
 async def request_parking(ticket_id: TicketId, body: ParkingBody, user: CurrentUser,
                           session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Ask to park work that cannot be done now, until a review date."""
-    return await _act(session, client, ticket_id, "request_parking",
+    return await _act(session, client, ticket_id, TicketWorkflow.request_parking,
                       RequestParkingInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -57,7 +58,7 @@ async def request_parking(ticket_id: TicketId, body: ParkingBody, user: CurrentU
 async def approve_parking(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                           client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Park the ticket: its clocks stop until the review date (supervisors)."""
-    return await _act(session, client, ticket_id, "decide_parking", ParkingDecisionInput(
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, ParkingDecisionInput(
         actor=actor_of(user), action=Action.APPROVE_PARKING,
         **(body or DecisionBody()).model_dump()))
 
@@ -66,7 +67,7 @@ async def approve_parking(ticket_id: TicketId, user: CurrentUser, session: Sessi
 async def refuse_parking(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                          client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Refuse the parking request (supervisors)."""
-    return await _act(session, client, ticket_id, "decide_parking", ParkingDecisionInput(
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, ParkingDecisionInput(
         actor=actor_of(user), action=Action.REFUSE_PARKING,
         **(body or DecisionBody()).model_dump()))
 
@@ -75,5 +76,5 @@ async def refuse_parking(ticket_id: TicketId, user: CurrentUser, session: Sessio
 async def unpark(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                  client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Bring a parked ticket back before its review date; clocks restart (supervisors)."""
-    return await _act(session, client, ticket_id, "unpark",
+    return await _act(session, client, ticket_id, TicketWorkflow.unpark,
                       UnparkInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))

@@ -1,5 +1,6 @@
 """Subjects and their colour: registration, the re-check, shutting down, the public lookup."""
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,7 +105,8 @@ async def subject(code: Code, user: CurrentUser, session: SessionDep) -> Subject
                          state=SubjectState.model_validate(row.state) if row.state else None)
 
 
-async def _update(client, config, session, user, code: str, update: str,  # type: ignore[no-untyped-def]
+async def _update(client, config, session, user, code: str,  # type: ignore[no-untyped-def]
+                  update: Callable[[SubjectWorkflow, Any], Awaitable[SubjectState]],
                   request) -> SubjectDetail:
     row = await _row(session, code)
     ensure_in_area(user, grid=row.grid, what=f"subject {code}")
@@ -114,7 +116,7 @@ async def _update(client, config, session, user, code: str, update: str,  # type
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     try:
         state = await client.execute_update_with_start_workflow(
-            update, request, start_workflow_operation=start, result_type=SubjectState)
+            update, request, start_workflow_operation=start)
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
@@ -130,7 +132,7 @@ async def recheck(code: Code, body: RecheckBody, user: CurrentUser, session: Ses
     """Record the re-check after the observation period; only a clean one turns it white."""
     request = RecheckInput(actor_id=user.user_id, actor_role=user.role,
                            actor_grids=list(user.grids), **body.model_dump())
-    return await _update(client, config, session, user, code, "recheck", request)
+    return await _update(client, config, session, user, code, SubjectWorkflow.recheck, request)
 
 
 @router.post("/subjects/{code}/black", response_model=SubjectDetail)
@@ -138,7 +140,7 @@ async def blacken(code: Code, body: BlackBody, user: CurrentUser, session: Sessi
                   client: TemporalClient, config: SettingsDep) -> SubjectDetail:
     """Shut down, or found operating without permission: the subject turns black (supervisors)."""
     request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=body.reason)
-    return await _update(client, config, session, user, code, "set_black", request)
+    return await _update(client, config, session, user, code, SubjectWorkflow.set_black, request)
 
 
 @router.post("/subjects/{code}/reinstate", response_model=SubjectDetail)
@@ -146,4 +148,4 @@ async def reinstate(code: Code, user: CurrentUser, session: SessionDep, client: 
                     config: SettingsDep) -> SubjectDetail:
     """Allowed to operate again: back under observation, never straight to white (supervisors)."""
     request = BlackInput(actor_id=user.user_id, actor_role=user.role, reason=None)
-    return await _update(client, config, session, user, code, "set_black", request)
+    return await _update(client, config, session, user, code, SubjectWorkflow.set_black, request)

@@ -23,6 +23,7 @@ from api.schemas import (
     page_of,
 )
 from api.ticket_path import TicketId
+from api.tickets_service import TicketUpdate
 from domain.actions import (
     CancelInput,
     ClaimInput,
@@ -40,6 +41,7 @@ from domain.ticket_ids import is_ticket_id
 from readmodel import queries
 from readmodel.queries import OverdueFilter
 from readmodel.tables import Department
+from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -68,13 +70,13 @@ async def get_ticket(ticket_id: TicketId, user: CurrentUser, session: SessionDep
     return ticket
 
 
-async def act(session, client, ticket_id: str, update: str, request) -> TicketPublic:  # type: ignore[no-untyped-def]
+async def act(session, client, ticket_id: str, update: TicketUpdate, request) -> TicketPublic:  # type: ignore[no-untyped-def]
     """The shared path of every action route: one workflow update."""
     return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
                                      update=update, request=request)
 
 
-async def act_with_photos(session, client, ticket_id: str, update: str, request, user,  # type: ignore[no-untyped-def]
+async def act_with_photos(session, client, ticket_id: str, update: TicketUpdate, request, user,  # type: ignore[no-untyped-def]
                           kind: PhotoKind) -> TicketPublic:
     """An action that may carry photos: checked first, attached once the update succeeded."""
     await photo_links.check(session=session, photo_ids=request.photo_ids, user=user, kind=kind)
@@ -90,7 +92,7 @@ async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
     require_role(user, Role.SUPERVISOR)
     if await session.get(Department, body.department) is None:
         raise invalid("department", f"unknown department '{body.department}'")
-    return await act(session, client, ticket_id, "dispatch",
+    return await act(session, client, ticket_id, TicketWorkflow.dispatch,
                       DispatchInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -98,7 +100,7 @@ async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
 async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                 client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Claim a dispatched ticket for your department."""
-    return await act(session, client, ticket_id, "claim",
+    return await act(session, client, ticket_id, TicketWorkflow.claim,
                       ClaimInput(actor=actor_of(user), **(body or NoteBody()).model_dump()))
 
 
@@ -106,7 +108,7 @@ async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
 async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser,
                         session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Return a misrouted ticket to the manual dispatch queue, with a reason."""
-    return await act(session, client, ticket_id, "return",
+    return await act(session, client, ticket_id, TicketWorkflow.return_,
                       ReturnInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -114,7 +116,7 @@ async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser
 async def start_verification(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                              client: TemporalClient, body: NoteBody | None = None) -> TicketPublic:
     """Record that the department is on site verifying."""
-    return await act(session, client, ticket_id, "start_verification",
+    return await act(session, client, ticket_id, TicketWorkflow.start_verification,
                       StartVerificationInput(actor=actor_of(user),
                                              **(body or NoteBody()).model_dump()))
 
@@ -123,7 +125,7 @@ async def start_verification(ticket_id: TicketId, user: CurrentUser, session: Se
 async def verify(ticket_id: TicketId, body: VerifyBody, user: CurrentUser, session: SessionDep,
                  client: TemporalClient) -> TicketPublic:
     """Record the on-site finding: not found, fixed on site, or needs rectification."""
-    return await act(session, client, ticket_id, "verify",
+    return await act(session, client, ticket_id, TicketWorkflow.verify,
                       VerifyInput(actor=actor_of(user), **body.model_dump()))
 
 
@@ -133,7 +135,7 @@ async def rectified(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
     """Report the rectification done (`photo_ids`: photos of kind rectification); the ticket
     waits for the write-off check."""
     return await act_with_photos(
-        session, client, ticket_id, "rectified",
+        session, client, ticket_id, TicketWorkflow.rectified,
         RectifiedInput(actor=actor_of(user), **(body or PhotoNoteBody()).model_dump()),
         user, PhotoKind.RECTIFICATION)
 
@@ -144,7 +146,7 @@ async def write_off(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
     """Pass the on-site re-check and write the ticket off (`photo_ids`: photos of kind
     write_off); it is then archived."""
     return await act_with_photos(
-        session, client, ticket_id, "write_off",
+        session, client, ticket_id, TicketWorkflow.write_off,
         WriteOffInput(actor=actor_of(user), **(body or PhotoNoteBody()).model_dump()),
         user, PhotoKind.WRITE_OFF)
 
@@ -154,7 +156,7 @@ async def reject(ticket_id: TicketId, body: RejectBody, user: CurrentUser, sessi
                  client: TemporalClient) -> TicketPublic:
     """Refuse the write-off (`photo_ids`: photos of kind write_off): the work is sent back to
     the department as rework."""
-    return await act_with_photos(session, client, ticket_id, "reject",
+    return await act_with_photos(session, client, ticket_id, TicketWorkflow.reject,
                                  RejectInput(actor=actor_of(user), **body.model_dump()),
                                  user, PhotoKind.WRITE_OFF)
 
@@ -170,7 +172,7 @@ async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, sessi
             raise invalid("duplicate_of", "a duplicate names the ticket it duplicates")
         # The workflow cannot look other tickets up: an unknown one would be recorded for good.
         await ensure_ticket_exists(session, client, "duplicate_of", body.duplicate_of)
-    return await act(session, client, ticket_id, "cancel",
+    return await act(session, client, ticket_id, TicketWorkflow.cancel,
                       CancelInput(actor=actor_of(user), **body.model_dump()))
 
 
