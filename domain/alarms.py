@@ -98,7 +98,7 @@ def _warn(t: TicketSnapshot, alarm: Alarm, now: datetime) -> list[Notice]:
         return []
     warning.fired_at = now
     percent = round(warning.fraction * 100)
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_WARNING, to=t.status,
+    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_WARNING,
            reason=f"{percent}% of the {d.stage.value} deadline has passed",
            data={"stage": d.stage.value, "fraction": warning.fraction,
                  "due_at": d.due_at.isoformat()})
@@ -112,7 +112,7 @@ def _breach(t: TicketSnapshot, alarm: Alarm, now: datetime, *, chase: bool) -> l
     was_overdue = t.overdue
     d.breached_at = now
     t.breach_log.append(Breach(stage=d.stage, due_at=d.due_at, breached_at=now))
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_BREACHED, to=t.status,
+    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_BREACHED,
            reason=f"{d.stage.value} deadline passed",
            data={"stage": d.stage.value, "due_at": d.due_at.isoformat()})
     if not chase:
@@ -145,7 +145,7 @@ def resume(t: TicketSnapshot, now: datetime) -> None:
 def _raise_to(t: TicketSnapshot, level: EscalationLevel, now: datetime) -> list[Notice]:
     previous = EscalationLevel(t.escalation_level)
     t.escalation_level = level
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.ESCALATE, to=t.status,
+    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.ESCALATE,
            reason=f"overdue: escalated to the {level.name.lower()} level",
            data={"from_level": previous.name.lower(), "level": level.name.lower(),
                  "target": level_target(t, level)})
@@ -167,7 +167,7 @@ def _remind(t: TicketSnapshot, now: datetime) -> list[Notice]:
     t.reminder_count += 1
     t.next_reminder_at = now + t.alarm_policy.reminder_interval
     late = [d for d in t.open_deadlines if d.breached_at is not None]
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.REMIND, to=t.status,
+    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.REMIND,
            reason=f"催办 reminder {t.reminder_count}: still overdue",
            data={"stages": [d.stage.value for d in late], "count": t.reminder_count})
     return [Notice(kind="remind", target=owner(t, d.stage), stage=d.stage, due_at=d.due_at)

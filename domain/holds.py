@@ -130,26 +130,26 @@ def apply(ticket: TicketSnapshot, request: ActionInput, now: datetime) -> None:
             request_extension(ticket, request, now)
             pending = ticket.extension_request
             record(ticket, now=now, actor=actor, action=Action.REQUEST_EXTENSION,
-                   to=ticket.status, reason=request.reason,
+                   reason=request.reason,
                    data=data | {"stage": pending.stage.value, "working_days": request.working_days})
         case ExtensionDecisionInput(action=Action.REFUSE_EXTENSION):
             asked = ticket.extension_request
             ticket.extension_request = None
-            record(ticket, now=now, actor=actor, action=Action.REFUSE_EXTENSION, to=ticket.status,
+            record(ticket, now=now, actor=actor, action=Action.REFUSE_EXTENSION,
                    reason=request.reason, data=data | {"stage": asked.stage.value,
                                                        "working_days": asked.working_days})
         case RequestParkingInput():
             request_parking(ticket, request, now)
-            record(ticket, now=now, actor=actor, action=Action.REQUEST_PARKING, to=ticket.status,
+            record(ticket, now=now, actor=actor, action=Action.REQUEST_PARKING,
                    reason=request.reason, data=data | {"review_at": request.review_at.isoformat()})
         case ParkingDecisionInput(action=Action.APPROVE_PARKING):
             park(ticket, request, now)
-            record(ticket, now=now, actor=actor, action=Action.APPROVE_PARKING, to=ticket.status,
+            record(ticket, now=now, actor=actor, action=Action.APPROVE_PARKING,
                    reason=request.reason or ticket.parking.reason,
                    data=data | {"review_at": ticket.parking.review_at.isoformat()})
         case ParkingDecisionInput(action=Action.REFUSE_PARKING):
             ticket.parking_request = None
-            record(ticket, now=now, actor=actor, action=Action.REFUSE_PARKING, to=ticket.status,
+            record(ticket, now=now, actor=actor, action=Action.REFUSE_PARKING,
                    reason=request.reason, data=data)
         case _:
             raise ValueError(f"{request.action} needs the calendar: the workflow carries it out")
@@ -172,7 +172,7 @@ def approve_extension(ticket: TicketSnapshot, decision: ExtensionDecisionInput, 
             w for w in warnings if w.fraction not in fired]
         ticket.extension_count += 1
     record(ticket, now=now, actor=decision.actor, action=Action.APPROVE_EXTENSION,
-           to=ticket.status, reason=decision.reason, data=data)
+           reason=decision.reason, data=data)
 
 
 def unpark(ticket: TicketSnapshot, *, shifted: dict[DeadlineStage, Deadline], now: datetime,
@@ -188,6 +188,6 @@ def unpark(ticket: TicketSnapshot, *, shifted: dict[DeadlineStage, Deadline], no
     ticket.parking = None
     if ticket.overdue:  # parking cleared the chase; a deadline still late needs it again
         alarms.resume(ticket, now)
-    record(ticket, now=now, actor=actor, action=Action.UNPARK, to=ticket.status, reason=reason,
+    record(ticket, now=now, actor=actor, action=Action.UNPARK, reason=reason,
            data={"parked_at": parking.parked_at.isoformat(),
                  "dues": {s.value: d.due_at.isoformat() for s, d in shifted.items()}})

@@ -1,6 +1,7 @@
 """Who may take which action in which state: pure rules, shared by workflow validators and tests."""
 from datetime import datetime
 
+from domain import holds, state_machine
 from domain.actions import (
     ActionInput,
     CancelInput,
@@ -12,59 +13,22 @@ from domain.actions import (
     VerifyInput,
 )
 from domain.models import Actor, TicketSnapshot
-from domain import holds
 from domain.refusal import Refusal
-from domain.states import (
-    DEPARTMENT_STATUSES,
-    OPEN_STATUSES,
-    Action,
-    FindingOutcome,
-    Role,
-    TicketStatus,
-)
+from domain.state_machine import Owner
+from domain.states import Action, FindingOutcome, Role, TicketStatus
 
 S = TicketStatus
 
-ALLOWED_FROM: dict[Action, frozenset[TicketStatus]] = {
-    Action.DISPATCH: frozenset({S.MANUAL_DISPATCH}),
-    Action.CLAIM: frozenset({S.DISPATCHED}),
-    Action.RETURN: frozenset({S.DISPATCHED, S.CLAIMED, S.VERIFYING}),
-    Action.START_VERIFICATION: frozenset({S.CLAIMED}),
-    Action.VERIFY: frozenset({S.CLAIMED, S.VERIFYING}),
-    Action.RECTIFIED: frozenset({S.RECTIFYING}),
-    Action.WRITE_OFF: frozenset({S.RESOLVED}),
-    Action.REJECT: frozenset({S.RESOLVED}),
-    Action.CANCEL: OPEN_STATUSES,
-    Action.REQUEST_EXTENSION: DEPARTMENT_STATUSES,
-    Action.APPROVE_EXTENSION: DEPARTMENT_STATUSES,
-    Action.REFUSE_EXTENSION: DEPARTMENT_STATUSES,
-    Action.REQUEST_PARKING: DEPARTMENT_STATUSES,
-    Action.APPROVE_PARKING: DEPARTMENT_STATUSES,
-    Action.REFUSE_PARKING: DEPARTMENT_STATUSES,
-    Action.UNPARK: OPEN_STATUSES,
-    Action.MERGE: frozenset({S.DUPLICATE_REVIEW}),
-    Action.KEEP_SEPARATE: frozenset({S.DUPLICATE_REVIEW}),
-}
-
-DEPARTMENT_ACTIONS = frozenset(
-    {Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY, Action.RECTIFIED,
-     Action.REQUEST_EXTENSION, Action.REQUEST_PARKING}
-)
-WRITE_OFF_ACTIONS = frozenset({Action.WRITE_OFF, Action.REJECT})
-SUPERVISOR_ACTIONS = frozenset(
-    {Action.DISPATCH, Action.CANCEL, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION,
-     Action.APPROVE_PARKING, Action.REFUSE_PARKING, Action.UNPARK, Action.MERGE,
-     Action.KEEP_SEPARATE}
-)
+# Views of domain/state_machine.py's table: the states each action people take may start from,
+# and whose it is to take.
+ALLOWED_FROM = state_machine.ALLOWED_FROM
+DEPARTMENT_ACTIONS = frozenset(a for a, o in state_machine.OWNER.items() if o == Owner.DEPARTMENT)
+WRITE_OFF_ACTIONS = frozenset(a for a, o in state_machine.OWNER.items() if o == Owner.GRID)
+SUPERVISOR_ACTIONS = frozenset(a for a, o in state_machine.OWNER.items() if o == Owner.SUPERVISOR)
 # Actions a ticket started before deadline alarms knows (see workflows/core.py ALARMS_PATCH).
 V1_ACTIONS = frozenset(
     {Action.DISPATCH, Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY,
      Action.RECTIFIED, Action.WRITE_OFF, Action.REJECT, Action.CANCEL}
-)
-# Holds that change no dates (the approval of an extension and unparking do).
-HOLD_ACTIONS = frozenset(
-    {Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION, Action.REQUEST_PARKING,
-     Action.APPROVE_PARKING, Action.REFUSE_PARKING}
 )
 # What may still happen to a parked ticket: its clock stands still until it comes back.
 WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
@@ -76,29 +40,29 @@ NOT_ROUTED = frozenset({S.SUBMITTED, S.DUPLICATE_REVIEW})
 ROUTING_RETRY_AFTER_S = 1
 
 
+ONLY = {
+    Owner.DEPARTMENT: "department staff",
+    Owner.GRID: "the grid's worker or a supervisor",
+    Owner.SUPERVISOR: "a supervisor",
+}
+
+
 def check_actor(action: Action, ticket: TicketSnapshot, actor: Actor) -> None:
     """Refuse an actor whose role, department or grid does not own this action on this ticket."""
-    if action in DEPARTMENT_ACTIONS:
-        if actor.role != Role.DEPARTMENT_STAFF:
-            raise Refusal("forbidden", f"only department staff may {action}")
+    owner = state_machine.OWNER.get(action)
+    if owner is None:
+        raise Refusal("forbidden", f"{action} is not a human action")
+    if actor.role not in state_machine.ROLES[owner]:
+        raise Refusal("forbidden", f"only {ONLY[owner]} may {action}")
+    if owner == Owner.DEPARTMENT:
         if ticket.status in NOT_ROUTED:
             return  # whose it will be is not known yet: check_state says it must wait
         if ticket.department is None or actor.department != ticket.department:
             raise Refusal(
                 "forbidden", f"ticket {ticket.ticket_id} is not assigned to your department"
             )
-    elif action in WRITE_OFF_ACTIONS:
-        if actor.role == Role.SUPERVISOR:
-            return
-        if actor.role != Role.GRID_WORKER:
-            raise Refusal("forbidden", f"only the grid's worker or a supervisor may {action}")
-        if ticket.grid not in actor.grids:
-            raise Refusal("forbidden", f"ticket {ticket.ticket_id} is not in your grids")
-    elif action in SUPERVISOR_ACTIONS:
-        if actor.role != Role.SUPERVISOR:
-            raise Refusal("forbidden", f"only a supervisor may {action}")
-    else:
-        raise Refusal("forbidden", f"{action} is not a human action")
+    elif owner == Owner.GRID and actor.role == Role.GRID_WORKER and ticket.grid not in actor.grids:
+        raise Refusal("forbidden", f"ticket {ticket.ticket_id} is not in your grids")
 
 
 def check_state(action: Action, ticket: TicketSnapshot) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from domain import state_machine
 from domain.actions import (
     ActionInput,
     CancelInput,
@@ -17,9 +18,9 @@ from domain.actions import (
     VerifyInput,
 )
 from domain.models import Actor, Finding, RoutingDecision, TicketEvent, TicketSnapshot
+from domain.state_machine import When
 from domain.states import DEPARTMENT_STATUSES, Action, DeadlineStage, FindingOutcome, TicketStatus
 
-S = TicketStatus
 Stage = DeadlineStage
 
 
@@ -35,11 +36,15 @@ def record(
     now: datetime,
     actor: Actor,
     action: Action,
-    to: TicketStatus,
+    when: When | None = None,
+    to: TicketStatus | None = None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
-    """Append one timeline event and move the ticket to its new status."""
+    """Append one timeline event and move the ticket to its new status: where the state machine's
+    row for (action, when) leads, unless `to` says otherwise (tests building a timeline)."""
+    if to is None:
+        to = state_machine.next_status(action, ticket.status, when)
     ticket.seq += 1
     event = TicketEvent(
         seq=ticket.seq,
@@ -73,11 +78,10 @@ def apply_routing(
     ticket.routing = decision
     data = decision.model_dump(mode="json")
     if decision.department is None:
-        record(ticket, now=now, actor=actor, action=Action.ROUTE, to=S.MANUAL_DISPATCH,
-               reason=decision.reason, data=data)
-        return []
-    record(ticket, now=now, actor=actor, action=Action.ROUTE, to=S.ROUTED,
-           reason=decision.reason, data=data)
+        return _move(ticket, now=now, actor=actor, action=Action.ROUTE, when=When.NO_RULE,
+                     reason=decision.reason, data=data)
+    _move(ticket, now=now, actor=actor, action=Action.ROUTE, when=When.RULE_MATCHED,
+          reason=decision.reason, data=data)
     return _dispatch(ticket, decision.department, now=now, actor=actor, reason=None)
 
 
@@ -87,10 +91,19 @@ def _dispatch(
     close_deadlines(ticket, {Stage.DISPATCH}, now, met=True)
     ticket.department = department
     ticket.claimed_by = None
-    record(ticket, now=now, actor=actor, action=Action.DISPATCH, to=S.DISPATCHED,
-           reason=reason, data={"department": department})
-    return [DeadlineRequest(stage=Stage.CLAIM), DeadlineRequest(stage=Stage.VERIFY),
-            DeadlineRequest(stage=Stage.HANDLE)]
+    return _move(ticket, now=now, actor=actor, action=Action.DISPATCH, reason=reason,
+                 data={"department": department})
+
+
+def _move(
+    ticket: TicketSnapshot, *, now: datetime, actor: Actor, action: Action,
+    when: When | None = None, reason: str | None = None, data: dict[str, Any] | None = None,
+    **deadline: Any,
+) -> list[DeadlineRequest]:
+    """Record the event; the deadlines its row opens, each with the dates the input gave."""
+    record(ticket, now=now, actor=actor, action=action, when=when, reason=reason, data=data)
+    return [DeadlineRequest(stage=stage, **deadline)
+            for stage in state_machine.opens(action, when)]
 
 
 def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
@@ -116,26 +129,24 @@ def _apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> li
             data["returned_by_department"] = ticket.department
             ticket.department, ticket.claimed_by = None, None
             ticket.return_count += 1
-            record(ticket, now=now, actor=actor, action=Action.RETURN, to=S.MANUAL_DISPATCH,
-                   reason=request.reason, data=data)
-            return [DeadlineRequest(stage=Stage.DISPATCH)]
+            return _move(ticket, now=now, actor=actor, action=Action.RETURN,
+                         reason=request.reason, data=data)
         case VerifyInput():
             return _verify(ticket, request, now=now, data=data)
         case RejectInput():
             close_deadlines(ticket, {Stage.WRITE_OFF}, now, met=True)
             ticket.rework_count += 1
-            record(ticket, now=now, actor=actor, action=Action.REJECT, to=S.RECTIFYING,
-                   reason=request.reason, data=data)
-            return [DeadlineRequest(stage=Stage.RECTIFY, working_days=request.rework_working_days)]
+            return _move(ticket, now=now, actor=actor, action=Action.REJECT,
+                         reason=request.reason, data=data,
+                         working_days=request.rework_working_days)
         case CancelInput():
             close_deadlines(ticket, set(Stage), now, met=False)
             ticket.extension_request = ticket.parking_request = ticket.parking = None
             ticket.cancel_kind = request.kind
             ticket.closed_at = now
             data |= {"kind": request.kind.value, "duplicate_of": request.duplicate_of}
-            record(ticket, now=now, actor=actor, action=Action.CANCEL, to=S.CANCELLED,
-                   reason=request.reason, data=data)
-            return []
+            return _move(ticket, now=now, actor=actor, action=Action.CANCEL,
+                         reason=request.reason, data=data)
     return _simple(ticket, request, now=now, data=data)
 
 
@@ -147,22 +158,16 @@ def _simple(
         case Action.CLAIM:
             close_deadlines(ticket, {Stage.CLAIM}, now, met=True)
             ticket.claimed_by = actor.user_id
-            record(ticket, now=now, actor=actor, action=Action.CLAIM, to=S.CLAIMED, data=data)
         case Action.START_VERIFICATION:
-            record(ticket, now=now, actor=actor, action=Action.START_VERIFICATION,
-                   to=S.VERIFYING, data=data)
+            pass  # on site: no clock starts or stops until the finding
         case Action.RECTIFIED:
             close_deadlines(ticket, {Stage.RECTIFY}, now, met=True)
-            record(ticket, now=now, actor=actor, action=Action.RECTIFIED, to=S.RESOLVED, data=data)
-            return [DeadlineRequest(stage=Stage.WRITE_OFF)]
         case Action.WRITE_OFF:
             close_deadlines(ticket, {Stage.WRITE_OFF}, now, met=True)
             ticket.closed_at = now
-            record(ticket, now=now, actor=actor, action=Action.WRITE_OFF, to=S.WRITTEN_OFF,
-                   data=data)
         case _:
             raise ValueError(f"no transition for {request.action}")
-    return []
+    return _move(ticket, now=now, actor=actor, action=request.action, data=data)
 
 
 def _verify(
@@ -180,15 +185,10 @@ def _verify(
     data["finding"] = ticket.finding.model_dump(mode="json", exclude_none=True)
     if request.outcome != FindingOutcome.NEEDS_RECTIFICATION:
         close_deadlines(ticket, {Stage.HANDLE}, now, met=True)
-        record(ticket, now=now, actor=request.actor, action=Action.VERIFY, to=S.RESOLVED, data=data)
-        return [DeadlineRequest(stage=Stage.WRITE_OFF)]
+        return _move(ticket, now=now, actor=request.actor, action=Action.VERIFY,
+                     when=When.SETTLED, data=data)
     # From here the finding's rectification deadline governs, not the category's handling limit.
     close_deadlines(ticket, {Stage.HANDLE}, now, met=False)
-    record(ticket, now=now, actor=request.actor, action=Action.VERIFY, to=S.RECTIFYING, data=data)
-    return [
-        DeadlineRequest(
-            stage=Stage.RECTIFY,
-            due_at=request.rectify_due_at,
-            working_days=request.rectify_working_days,
-        )
-    ]
+    return _move(ticket, now=now, actor=request.actor, action=Action.VERIFY,
+                 when=When.NEEDS_RECTIFICATION, data=data, due_at=request.rectify_due_at,
+                 working_days=request.rectify_working_days)

@@ -1,6 +1,8 @@
 """The ticket's engine: its state, its clock (deadlines, alarms, parking) and the action path."""
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -8,12 +10,13 @@ from temporalio.exceptions import ApplicationError
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
-    from domain import alarms, duplicates, holds, lifecycle, transitions
+    from domain import alarms, duplicates, holds, lifecycle, state_machine, transitions
     from domain.actions import (
         ActionInput,
         ExtensionDecisionInput,
+        KeepSeparateInput,
         MergeInput,
-        ParkingDecisionInput,
+        UnparkInput,
     )
     from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
     from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
@@ -22,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.subjects import ProblemClosed, ProblemFound
     from domain.transitions import DeadlineRequest
 
-FINISHED = (TicketStatus.WRITTEN_OFF, TicketStatus.CANCELLED, TicketStatus.MERGED)
+FINISHED = state_machine.transition(Action.ARCHIVE).from_  # where the archive starts
 REPLAN_EVERY = timedelta(hours=1)
 # Tickets started before warnings, escalation, extensions and parking replay without them.
 ALARMS_PATCH = "deadline-alarms"
@@ -57,8 +60,9 @@ class TicketCore:
             if input.incident.photo_ids:
                 submitted["photo_ids"] = list(input.incident.photo_ids)
             transitions.record(t, now=now, actor=input.incident.reporter, action=Action.SUBMIT,
-                               to=TicketStatus.SUBMITTED, data=submitted)
-            await self._open_deadlines([DeadlineRequest(stage=DeadlineStage.DISPATCH)], now)
+                               data=submitted)
+            await self._open_deadlines(
+                [DeadlineRequest(stage=s) for s in state_machine.opens(Action.SUBMIT)], now)
             await self._project()
             if t.device_id is None and workflow.patched(DUPLICATES_PATCH):
                 await self._check_duplicates()
@@ -83,7 +87,6 @@ class TicketCore:
             archive = await steps.archive(t)  # as it stood when finished, before the archive event
             final = t.status
             transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ARCHIVE,
-                               to=TicketStatus.ARCHIVED,
                                data={"final_status": final.value,
                                      "content_sha256": archive.content_sha256})
             await self._project()
@@ -185,7 +188,7 @@ class TicketCore:
         t = self._ticket
         t.next_replan_at = now + REPLAN_EVERY
         transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
-                           to=t.status, reason=message,
+                           reason=message,
                            data={"stages": [u.stage.value for u in t.unplanned]})
         workflow.logger.error("deadline cannot be planned: calendar gap",
                               extra={"ticket_id": t.ticket_id})
@@ -203,7 +206,7 @@ class TicketCore:
         t.next_replan_at = now + REPLAN_EVERY if t.unplanned else None
         if result.deadlines:
             transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
-                               to=t.status, reason="calendar loaded: deadlines planned",
+                               reason="calendar loaded: deadlines planned",
                                data={"due": {d.stage.value: d.due_at.isoformat()
                                              for d in result.deadlines}})
 
@@ -250,23 +253,23 @@ class TicketCore:
     async def _act(self, request: ActionInput) -> TicketSnapshot:
         async with self._lock:
             self._validate(request)  # again: another action may have moved the ticket meanwhile
-            now = workflow.now()
-            if request.action == Action.APPROVE_EXTENSION:
-                await self._approve_extension(request, now)  # type: ignore[arg-type]
-            elif request.action == Action.UNPARK:
-                await self._unpark(request.actor, request.note or "unparked by a supervisor")
-            elif request.action in lifecycle.HOLD_ACTIONS:
-                holds.apply(self._ticket, request, now)
-            elif request.action == Action.MERGE:
-                await self._merge(request, now)  # type: ignore[arg-type]
-            elif request.action == Action.KEEP_SEPARATE:
-                duplicates.keep_separate(self._ticket, request, now)  # type: ignore[arg-type]
-            else:
-                opened = transitions.apply(self._ticket, request, now=now)
-                await self._open_deadlines(opened, now)
-                await self._after(request)
+            await HANDLERS[request.action](self, request, workflow.now())
             await self._project()
             return self._ticket
+
+    async def _transition(self, request: ActionInput, now: datetime) -> None:
+        opened = transitions.apply(self._ticket, request, now=now)
+        await self._open_deadlines(opened, now)
+        await self._after(request)
+
+    async def _hold(self, request: ActionInput, now: datetime) -> None:
+        holds.apply(self._ticket, request, now)
+
+    async def _unpark_now(self, request: UnparkInput, now: datetime) -> None:
+        await self._unpark(request.actor, request.note or "unparked by a supervisor")
+
+    async def _keep_separate(self, request: KeepSeparateInput, now: datetime) -> None:
+        duplicates.keep_separate(self._ticket, request, now)
 
     async def _after(self, request: ActionInput) -> None:
         """Who else must hear of this action: the subject the ticket concerns, the centre."""
@@ -283,7 +286,7 @@ class TicketCore:
                 and workflow.patched(SECOND_RETURN_PATCH)):
             # Returned twice: the routing is in doubt, a supervisor must look at it.
             transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ESCALATE,
-                               to=t.status, reason="returned twice: a supervisor decides",
+                               reason="returned twice: a supervisor decides",
                                data={"to": "command-centre", "return_count": t.return_count})
             await steps.notify(t, [alarms.Notice(kind="return", target="command-centre")])
 
@@ -316,3 +319,18 @@ class TicketCore:
             moved = result.deadlines[0]
         holds.approve_extension(t, decision, new_due=moved.due_at if moved else now,
                                 warnings=moved.warnings if moved else [], now=now)
+
+
+# Which of TicketCore's methods carries out each action people take; where the action leads is
+# domain/state_machine.py's.
+HANDLERS: dict[Action, Callable[[TicketCore, Any, datetime], Awaitable[None]]] = {
+    **dict.fromkeys((Action.DISPATCH, Action.CLAIM, Action.RETURN, Action.START_VERIFICATION,
+                     Action.VERIFY, Action.RECTIFIED, Action.WRITE_OFF, Action.REJECT,
+                     Action.CANCEL), TicketCore._transition),
+    **dict.fromkeys((Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION, Action.REQUEST_PARKING,
+                     Action.APPROVE_PARKING, Action.REFUSE_PARKING), TicketCore._hold),
+    Action.APPROVE_EXTENSION: TicketCore._approve_extension,
+    Action.UNPARK: TicketCore._unpark_now,
+    Action.MERGE: TicketCore._merge,
+    Action.KEEP_SEPARATE: TicketCore._keep_separate,
+}
