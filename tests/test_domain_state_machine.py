@@ -176,7 +176,8 @@ def test_writing_the_diagram_replaces_only_its_fenced_block(tmp_path: Path):
 def test_writing_into_a_missing_document_creates_the_section(tmp_path: Path):
     doc = tmp_path / "lifecycle.md"
     state_machine.main(["--write"], doc=doc)
-    assert doc.read_text(encoding="utf-8") == f"## Lifecycle\n\n```mermaid\n{state_machine.mermaid()}```\n"
+    expected = f"## Lifecycle\n\n```mermaid\n{state_machine.mermaid()}```\n"
+    assert doc.read_text(encoding="utf-8") == expected
 
 
 def test_the_module_prints_the_diagram():
