@@ -12,7 +12,7 @@ from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
 from activities.subjects import SubjectActivities
 from logging_setup import configure_logging
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
@@ -55,7 +55,6 @@ async def main() -> None:
     configure_logging(json=settings.log_json)
     await require_head(settings.database_url)  # SchemaBehind: migrate first
     db = Database(settings.database_url)
-    await create_schema(db.engine)
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

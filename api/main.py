@@ -37,7 +37,7 @@ from api.security_headers import SecurityHeaders
 from api.routes import admin_users, auth
 from logging_setup import configure_logging
 from readmodel.audit_resolve import keep_resolving
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
@@ -61,7 +61,6 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                     why="GRIDFLOW_DEV_MODE: tokens end when the process does and no other "
                         "process accepts them; production sets GRIDFLOW_JWT_SECRET")
             await require_head(config.database_url)  # SchemaBehind: migrate first
-            await create_schema(app.state.db.engine)
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process
         app.state.audit_db = Database(app.state.db.url)  # its own pool: api/audit.py

@@ -14,13 +14,15 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
 
 from bench.stats import say
 from domain import demo_city
-from readmodel.db import Database, create_schema
+from readmodel import migrate
+from readmodel.db import Database
 from readmodel.projection import late_from_of
 from readmodel.tables import TicketRow
 
@@ -170,9 +172,24 @@ async def statistics_for_planner(db: Database, analyze: bool) -> None:
             await conn.execute(text("DELETE FROM sqlite_stat1"))
 
 
+async def _migrated(db: Database) -> None:
+    """The read model's tables, made by the migrations; a SQLite file filled before they existed
+    (no alembic_version) is a stale cache: it starts afresh."""
+    try:
+        await migrate.upgrade(db.url)
+    except migrate.LegacySchema:
+        if db.engine.dialect.name != "sqlite":
+            raise
+        await db.dispose()
+        path = Path(db.url.split("///", 1)[1])
+        for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            stale.unlink(missing_ok=True)
+        await migrate.upgrade(db.url)
+
+
 async def fill(db: Database, n: int, refill: bool) -> float:
     """N tickets in `ticket` (reused when already there); the seconds the fill took."""
-    await create_schema(db.engine)
+    await _migrated(db)
     have = await _count(db)
     if have == n and not refill:
         say(f"{db.engine.dialect.name}: reusing {n:,} tickets")
@@ -181,10 +198,9 @@ async def fill(db: Database, n: int, refill: bool) -> float:
         return 0.0
     say(f"{db.engine.dialect.name}: filling {n:,} tickets")
     t0 = time.perf_counter()
-    async with db.engine.begin() as conn:
-        await conn.execute(text("DROP TABLE ticket"))
-    await create_schema(db.engine)
     await _drop_ticket_indexes(db)  # built after the fill: faster
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM ticket"))
     if db.engine.dialect.name == "sqlite":
         _fill_sqlite(db.url.split("///", 1)[1], n)
     else:

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from readmodel.calendar_store import CalendarLoadError, YearSchedule, load_year, year_schedule
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
+from readmodel.migrate import require_head
 
 
 def _dates(text: str) -> list[date]:
@@ -60,7 +61,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     db = Database(args.database_url)
     try:
-        await create_schema(db.engine)
+        await require_head(db.url)  # SchemaBehind: migrate first
         async with db.session() as session:
             if args.command == "load-year":
                 try:

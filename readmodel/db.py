@@ -1,11 +1,14 @@
-"""Async engine and sessions for SQLite (default) or PostgreSQL, from one URL."""
+"""Async engine and sessions for SQLite (default) or PostgreSQL, from one URL.
+
+The tables are made by migrations only (readmodel/migrate.py); this module registers them on
+SQLModel.metadata, which the migrations compare against.
+"""
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -30,34 +33,6 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)
-
-
-# Columns added to existing tables before migrations existed (create_all only creates missing
-# tables): (table, column, DDL). Later changes are Alembic revisions (readmodel/migrations/).
-ADDED_COLUMNS = [
-    ("ticket", "warned", "BOOLEAN NOT NULL DEFAULT false"),
-]
-
-
-def _add_missing_columns(conn) -> None:  # type: ignore[no-untyped-def]
-    inspector = inspect(conn)
-    for table, column, ddl in ADDED_COLUMNS:
-        if table in inspector.get_table_names() and \
-                column not in {c["name"] for c in inspector.get_columns(table)}:
-            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
-
-
-def _create_unless_migrated(conn) -> None:  # type: ignore[no-untyped-def]
-    if "alembic_version" in inspect(conn).get_table_names():
-        return  # migrations own this schema (readmodel/migrate.py): never create tables behind them
-    SQLModel.metadata.create_all(conn)
-    _add_missing_columns(conn)
-
-
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables (tests, a quick start); a migrated database is left to migrations."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_create_unless_migrated)
 
 
 class Database:

@@ -27,9 +27,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
-from readmodel.db import _add_missing_columns, make_engine
+from readmodel.db import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"  # the schema `create_all` made before migrations existed
@@ -75,8 +75,11 @@ def _baseline_columns() -> dict[str, set[str]]:
 
 def _adopt(conn: Connection) -> None:
     """Stamp a pre-migration database at the baseline if it has exactly the baseline's columns."""
-    _add_missing_columns(conn)  # the one column added before migrations existed
-    have, want = _columns(conn), _baseline_columns()
+    have = _columns(conn)
+    if "warned" not in have.get("ticket", {"warned"}):  # the one column added before migrations
+        conn.execute(text("ALTER TABLE ticket ADD COLUMN warned BOOLEAN NOT NULL DEFAULT false"))
+        have["ticket"].add("warned")
+    want = _baseline_columns()
     differences = [f"table {t} missing" for t in sorted(want.keys() - have.keys())]
     differences += [f"table {t} not in the first revision"
                     for t in sorted(have.keys() - want.keys())]
@@ -128,28 +131,23 @@ async def current(url: str) -> str | None:
 
 
 class SchemaBehind(RuntimeError):
-    """A migrated read model at another revision than the code that wants to use it."""
-
-
-def _revision_if_migrated(conn: Connection) -> tuple[bool, str | None]:
-    if "alembic_version" not in inspect(conn).get_table_names():
-        return False, None
-    return True, current_revision(conn)
+    """A read model at another revision than the code that wants to use it (or at none)."""
 
 
 async def require_head(url: str) -> None:
-    """Refuse to start a worker or an API on a migrated read model that is not at this code's
-    revision (its projections or requests would fail on every write until it is); databases
-    made by create_schema (tests, a quick start) are not under migrations and pass."""
+    """Refuse to start a worker, an API or an admin tool on a read model that is not at this
+    code's revision: its projections or requests would fail on every write until it is. Nothing
+    but the migrations makes tables, so an empty or pre-migration database is refused too."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            migrated, have = await conn.run_sync(_revision_if_migrated)
+            have = await conn.run_sync(current_revision)
     finally:
         await engine.dispose()
     want = head()
-    if migrated and have != want:
-        raise SchemaBehind(f"the read model is at revision {have}, this code needs {want}: run "
+    if have != want:
+        where = f"at revision {have}" if have else "not migrated"
+        raise SchemaBehind(f"the read model is {where}, this code needs {want}: run "
                            "`python -m readmodel.migrate` first (deploy/README.md)")
 
 

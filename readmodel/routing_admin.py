@@ -20,7 +20,8 @@ from datetime import date
 from pydantic import ValidationError
 
 from readmodel import routing_store
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
+from readmodel.migrate import require_head
 from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
 
 
@@ -134,7 +135,7 @@ async def run(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     db = Database(args.database_url)
     try:
-        await create_schema(db.engine)
+        await require_head(db.url)  # SchemaBehind: migrate first
         try:
             return await _run(args, db)
         except RuleNotFound as err:

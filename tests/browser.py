@@ -76,11 +76,12 @@ from temporalio.client import Client
 
 from api.main import create_app
 from api.serve import UVICORN_OPTIONS
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category
 from settings import Settings
 from tests.api_fixtures import DEMO_LOGIN, Gridflow
+from tests.schema import migrate_to_head
 from worker import build_worker
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ async def _seeded_db(directory: Path) -> Database:
     from tests.conftest import _plain_years_ahead
 
     database = Database(f"sqlite+aiosqlite:///{directory}/gridflow.db")
-    await create_schema(database.engine)
+    await migrate_to_head(database.url)
     async with database.session() as session:
         await seed_demo_city(session=session)
         await _plain_years_ahead(session)

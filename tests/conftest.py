@@ -16,12 +16,13 @@ from temporalio.testing import WorkflowEnvironment
 # processes they start inherit it (settings.py refuses to run without one: docs/auth.md).
 os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
 
-from readmodel.db import Database, create_schema  # noqa: E402
+from readmodel.db import Database  # noqa: E402
 from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category, DeadlineRuleRow
 from settings import settings
 from temporal_client import register_search_attributes
+from tests.schema import migrate_to_head
 from workflows import search_attributes
 
 BIN = Path(sys.executable).parent
@@ -92,8 +93,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 async def seed_for_tests(database: Database) -> None:
-    """The demo city exactly as `scripts/up.sh` seeds it, plus plain years ahead."""
-    await create_schema(database.engine)
+    """The demo city exactly as `scripts/up.sh` migrates and seeds it, plus plain years ahead."""
+    await migrate_to_head(database.url)
     async with database.session() as session:
         await seed_demo_city(session=session)
         await _plain_years_ahead(session)
@@ -205,8 +206,8 @@ async def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         from tests.pg import create_database
 
         url = await create_database(request.getfixturevalue("pg_url"))
+    await migrate_to_head(url)
     database = Database(url)
-    await create_schema(database.engine)
     yield database
     await database.dispose()
 

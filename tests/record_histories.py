@@ -11,13 +11,14 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
 from domain.subjects import OBSERVATION
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
 from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
+from tests.schema import migrate_to_head
 
 SENSOR = "demo-sensor-gateway"
 from tests.test_api_duplicates import across_the_edge
@@ -155,7 +156,7 @@ async def main() -> None:
     await register_search_attributes(env.client)
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite+aiosqlite:///{tmp}/gridflow.db")
-        await create_schema(db.engine)
+        await migrate_to_head(db.url)
         async with db.session() as session:
             await seed_demo_city(session=session)
         async with gridflow_on(env.client, db) as gf:

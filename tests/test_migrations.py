@@ -1,5 +1,6 @@
-"""Migrations: from an empty database to exactly the tables in code, back to nothing, and the
-adoption of a database made before migrations existed; on SQLite and PostgreSQL."""
+"""Migrations: from an empty database to exactly the tables in code, back to nothing, the
+adoption of a database made before migrations existed, and no process starting on a database
+not at head; on SQLite and PostgreSQL."""
 import asyncio
 import os
 import subprocess
@@ -13,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from readmodel import migrate
-from readmodel.db import create_schema, make_engine
+from readmodel import calendar_admin, migrate, routing_admin
+from readmodel.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,16 +145,6 @@ async def test_a_pre_migration_database_that_differs_is_refused_with_what_differ
     assert await migrate.current(empty_url) is None
 
 
-async def test_create_schema_leaves_a_migrated_database_to_migrations(empty_url: str) -> None:
-    await migrate.upgrade(empty_url, migrate.BASELINE)
-    before = await on(empty_url, tables)
-    engine = make_engine(empty_url)
-    await create_schema(engine)
-    await engine.dispose()
-    assert await on(empty_url, tables) == before
-    assert await migrate.current(empty_url) == migrate.BASELINE
-
-
 def test_the_command_upgrades_and_reports_the_revision(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
 
@@ -177,18 +168,30 @@ async def test_code_refuses_a_read_model_behind_its_revision(empty_url: str) -> 
     await migrate.require_head(empty_url)  # at head: fine
 
 
-async def test_a_database_made_by_create_schema_is_not_held_to_a_revision(empty_url: str) -> None:
-    engine = make_engine(empty_url)
-    await create_schema(engine)
-    await engine.dispose()
-    await migrate.require_head(empty_url)
+async def test_nothing_but_the_migrations_makes_tables(empty_url: str) -> None:
+    """The start-up check and the admin tools refuse a database never migrated, naming the
+    command to run, and leave it as empty as they found it."""
+    with pytest.raises(migrate.SchemaBehind, match=r"not migrated, .*readmodel\.migrate"):
+        await migrate.require_head(empty_url)
+    for tool, argv in ((calendar_admin, ["show-year", "2027"]), (routing_admin, ["list"])):
+        with pytest.raises(migrate.SchemaBehind):
+            await tool.run(["--database-url", empty_url, *argv])
+    assert await on(empty_url, tables) == set()
 
 
-def test_the_worker_does_not_start_on_a_read_model_behind(tmp_path: Path) -> None:
+@pytest.mark.parametrize("revision", ["0002", None], ids=["behind", "never migrated"])
+@pytest.mark.parametrize("process", [["worker.py"],
+                                     ["-m", "uvicorn", "api.main:app", "--port", "0"]],
+                         ids=["worker", "api"])
+def test_the_worker_and_the_api_do_not_start_on_a_read_model_not_at_head(
+        tmp_path: Path, revision: str | None, process: list[str]) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
-    asyncio.run(migrate.upgrade(url, "0002"))
-    done = subprocess.run([sys.executable, "worker.py"], cwd=ROOT, capture_output=True, text=True,
+    if revision:
+        asyncio.run(migrate.upgrade(url, revision))
+    before = asyncio.run(on(url, tables))
+    done = subprocess.run([sys.executable, *process], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "GRIDFLOW_DATABASE_URL": url,
                                             "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"})
     assert done.returncode != 0
     assert "SchemaBehind" in done.stderr and "python -m readmodel.migrate" in done.stderr
+    assert asyncio.run(on(url, tables)) == before  # no table made behind the migrations

@@ -8,9 +8,10 @@ from sqlmodel import col, delete
 
 from domain.models import Deadline, DeadlineWarning, TicketSnapshot
 from domain.states import DeadlineStage, TicketStatus
+from readmodel import migrate
 from readmodel.battle_map import Colour, battle_map, colour, is_late, open_per_grid, today_bounds
 from readmodel.daily_metrics import daily_counts, per_day
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.projection import ticket_values, warned
 from readmodel.tables import TicketEventRow, TicketRow
 
@@ -162,11 +163,12 @@ async def test_an_existing_ticket_table_gets_the_warned_column(tmp_path) -> None
     from sqlalchemy import inspect, text
 
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/old.db")
-    await create_schema(database.engine)
-    async with database.engine.begin() as conn:  # as created before the column existed
+    await migrate.upgrade(database.url, migrate.BASELINE)
+    async with database.engine.begin() as conn:  # as create_all made it before the column existed
+        await conn.execute(text("DROP TABLE alembic_version"))
         await conn.execute(text("ALTER TABLE ticket DROP COLUMN warned"))
-    await create_schema(database.engine)
-    await create_schema(database.engine)  # idempotent
+    await migrate.upgrade(database.url)  # adopted: the column added, then stamped and upgraded
+    await migrate.upgrade(database.url)  # idempotent
     async with database.engine.connect() as conn:
         columns = await conn.run_sync(lambda c: {x["name"] for x in inspect(c).get_columns("ticket")})
     assert "warned" in columns

@@ -22,7 +22,8 @@ from readmodel.calendar_store import (
     year_schedule,
 )
 from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
+from tests.schema import migrate_to_head
 
 # China's 2027 schedule is not published yet: these are made up for the tests.
 HOLIDAYS_2027 = [date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3), date(2027, 10, 1)]
@@ -35,8 +36,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         url = f"sqlite+aiosqlite:///{tmp_path}/readmodel.db"
     else:
         url = request.getfixturevalue("pg_url")
+    await migrate_to_head(url)
     db = Database(url)
-    await create_schema(db.engine)
     async with db.session() as session:  # the PostgreSQL database is shared by the session
         await session.exec(delete(WorkCalendarDay))
         await session.exec(delete(WorkCalendarYear))
@@ -155,6 +156,9 @@ async def test_cli_loads_and_shows_a_year(database: Database,
 def test_cli_as_a_program_uses_the_configured_database(tmp_path: Path) -> None:
     env = os.environ | {"GRIDFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
                         "GRIDFLOW_LOG_JSON": "false"}
+    migrated = subprocess.run([sys.executable, "-m", "readmodel.migrate"], env=env,
+                              capture_output=True, text=True, timeout=60)
+    assert migrated.returncode == 0, migrated.stderr
     cli = [sys.executable, "-m", "readmodel.calendar_admin"]
     loaded = subprocess.run([*cli, "load-year", "2027", "--holidays", "2027-01-01"], env=env,
                             capture_output=True, text=True, timeout=60)

@@ -11,11 +11,12 @@ from sqlmodel import func, select
 
 from domain.models import Deadline, TicketEvent, TicketSnapshot
 from domain.states import Action, DeadlineStage, Role, TicketStatus
-from readmodel.db import Database, create_schema
 from readmodel import archive_chain
+from readmodel.db import Database
 from readmodel.projection import LATE_ALREADY, project_ticket
 from readmodel.queries import OverdueFilter, overdue_tickets
 from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from tests.schema import migrate_to_head
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -76,8 +77,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         url = f"sqlite+aiosqlite:///{tmp_path}/readmodel.db"
     else:
         url = request.getfixturevalue("pg_url")
+    await migrate_to_head(url)
     db = Database(url)
-    await create_schema(db.engine)
     yield db
     await db.dispose()
 

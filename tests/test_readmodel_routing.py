@@ -10,10 +10,11 @@ from sqlmodel import col, delete, select, update
 from domain import demo_city
 from readmodel import routing_admin, routing_store
 from readmodel.catalogue_store import search_categories, seed_catalogue
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
 from readmodel.tables import Category, Department, Grid, RoutingRuleRow
 from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, OTHER
+from tests.schema import migrate_to_head
 
 GRIDS = demo_city.GRIDS
 BEISHAN_01, PLAIN = GRIDS[0].code, GRIDS[1].code
@@ -28,8 +29,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         url = f"sqlite+aiosqlite:///{tmp_path}/readmodel.db"
     else:
         url = request.getfixturevalue("pg_url")
+    await migrate_to_head(url)
     db = Database(url)
-    await create_schema(db.engine)
     async with db.session() as session:
         await session.exec(delete(RoutingRuleRow))  # type: ignore[call-overload]
         for code, name in demo_city.DEPARTMENTS.items():

@@ -20,11 +20,12 @@ import devstack
 from api.serve import UVICORN_FLAGS
 from devstack import Child
 from readmodel.calendar_store import load_year, year_schedule
-from readmodel.db import Database, create_schema
+from readmodel.db import Database
 from readmodel.seed import seed_demo_city
 from readmodel.tables import Category
 from settings import Settings
 from temporal_client import connect, register_search_attributes
+from tests.schema import migrate_to_head
 from workflows.search_attributes import dev_server_args
 
 START_TIMEOUT = 60.0
@@ -172,7 +173,7 @@ class Stack:
 
     # --- the demo city, as the tests' `db` fixture has it ---------------------------------
     async def _prepare(self) -> None:
-        """Search attributes, schema (create_all, as the tests have it) and the demo city.
+        """Search attributes, the migrated schema and the demo city.
         Reports at one spot stay separate tickets (no duplicate review: the load reuses spots),
         and years the official schedule lacks get weekdays so deadlines can be dated."""
         async def answers() -> bool:
@@ -186,7 +187,7 @@ class Stack:
 
         await wait_for("Temporal answering", answers, START_TIMEOUT,
                        child=self.children["temporal"])
-        await create_schema(self.db.engine)
+        await migrate_to_head(self.db.url)
         async with self.db.session() as session:
             await seed_demo_city(session=session)
             no_duplicates = update(Category).values(duplicate_radius_m=None)
