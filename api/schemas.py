@@ -1,10 +1,12 @@
 """Request bodies and public views of the HTTP API."""
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.paging import Page, Paging
 from domain.geo import CoordSystem
 from domain.photos import MAX_PHOTOS, TicketPhotos, photos_of
 from domain.models import (
@@ -60,9 +62,6 @@ def Required(max_length: int, **kw: Any) -> Any:  # noqa: N802
                                 json_schema_extra={"pattern": NOT_BLANK}, **kw),
                      AfterValidator(_not_blank)]
 
-
-# Paging: an offset past this is no page anyone reads (and no integer a database chokes on).
-MAX_OFFSET = 100_000
 
 # Limits (docs/input.md): a description 4000 characters, a reason or note 2000, codes and ids 64.
 DESCRIPTION_MAX, NOTE_MAX, CODE_MAX = 4000, 2000, 64
@@ -252,11 +251,13 @@ class TicketSummary(BaseModel):
     updated_at: datetime
 
 
-class TicketPage(BaseModel):
-    items: list[TicketSummary]
-    total: int
-    limit: int
-    offset: int
+class TicketPage(Page[TicketSummary]):
+    """A page of a ticket list (inbox, queues, overdue, your reports)."""
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Any], total: int, paging: Paging) -> "TicketPage":
+        """From read-model rows."""
+        return cls.of([TicketSummary.model_validate(r) for r in rows], total, paging)
 
 
 class Me(BaseModel):
@@ -265,11 +266,6 @@ class Me(BaseModel):
     role: str
     department: str | None
     grids: list[str]
-
-
-def page_of(items: list[Any], total: int, limit: int, offset: int) -> TicketPage:
-    return TicketPage(items=[TicketSummary.model_validate(r) for r in items], total=total,
-                      limit=limit, offset=offset)
 
 
 class MergeBody(Body):

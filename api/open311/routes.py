@@ -11,6 +11,7 @@ from api.errors import ApiError
 from api.intake import accept_report
 from api.open311 import docs, service
 from api.open311.format import PREFIX, Fmt, render
+from api.paging import Open311Paging
 from api.place import GridIndexDep
 from api.ratelimit import incident_intake, key_id_of
 from api.schemas import IncidentCreate
@@ -107,9 +108,7 @@ async def service_requests(
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    extensions: Extensions = False,
+    extensions: Extensions = False, *, paging: Open311Paging,
 ) -> Response:
     """Service requests, newest first: by id (overrides the rest), or by service, date, status."""
     _check_jurisdiction(config, jurisdiction_id)
@@ -119,8 +118,8 @@ async def service_requests(
     ids = _codes(service_request_id, "service_request_id")
     begin, until = (None, None) if ids else _dates(start_date, end_date)
     query = service.RequestQuery(ids=ids, service_codes=_codes(service_code, "service_code"),
-                                 start=begin, end=until, statuses=statuses, page=page,
-                                 page_size=page_size, extensions=extensions)
+                                 start=begin, end=until, statuses=statuses, paging=paging,
+                                 extensions=extensions)
     return render(fmt, "service_requests",
                   await service.service_requests(session=session, query=query))
 

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api import tickets_service
 from api.open311.format import iso
+from api.paging import Paging
 from domain.models import Deadline
 from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import TicketStatus, Urgency
@@ -126,8 +127,7 @@ class RequestQuery:
     start: datetime | None = None
     end: datetime | None = None
     statuses: list[str] | None = None  # open / closed
-    page: int = 1
-    page_size: int = 1000
+    paging: Paging = Paging(limit=1000, offset=0)
     extensions: bool = False  # each record's update history (`notes`)
 
 
@@ -147,7 +147,7 @@ async def service_requests(*, session: AsyncSession, query: RequestQuery) -> lis
             select_rows = select_rows.where(TicketRow.is_open == (query.statuses[0] == "open"))
     select_rows = (select_rows.order_by(col(TicketRow.submitted_at).desc(),
                                         col(TicketRow.ticket_id))
-                   .offset((query.page - 1) * query.page_size).limit(query.page_size))
+                   .offset(query.paging.offset).limit(query.paging.limit))
     rows = list((await session.exec(select_rows)).all())
     return await _records(session, rows, extensions=query.extensions)
 

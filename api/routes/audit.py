@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from api.deps import CurrentUser, SessionDep, require_role
 from api.errors import invalid
-from api.schemas import MAX_OFFSET
+from api.paging import AuditPaging, Page
 from domain.states import Role
 from readmodel import audit
 
@@ -34,11 +34,8 @@ class AuditItem(BaseModel):
     settled: bool | None
 
 
-class AuditPage(BaseModel):
-    items: list[AuditItem]
-    total: int
-    limit: int
-    offset: int
+class AuditPage(Page[AuditItem]):
+    pass
 
 
 def _utc(moment: datetime | None, field: str) -> datetime | None:
@@ -55,14 +52,12 @@ def _as_utc(moment: datetime) -> datetime:
 
 @router.get("/admin/audit", response_model=AuditPage)
 async def audit_log(
-    user: CurrentUser, session: SessionDep,
+    user: CurrentUser, session: SessionDep, paging: AuditPaging,
     ticket_id: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=200, description="a user id")] = None,
     since: Annotated[AwareDatetime | None, Query(description="from this moment on")] = None,
     until: Annotated[AwareDatetime | None, Query(description="before this moment")] = None,
     outcome: Literal["ok", "refused", "failed", "pending", "unknown"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditPage:
     """The audit log, the newest first: who did what through which route, on which ticket, with
     what outcome (admins)."""
@@ -71,6 +66,7 @@ async def audit_log(
         raise invalid("until", "must be after since")
     where = audit.AuditFilter(ticket_id=ticket_id, actor_id=actor, outcome=outcome,
                               since=_utc(since, "since"), until=_utc(until, "until"))
-    rows, total = await audit.search(session=session, where=where, limit=limit, offset=offset)
+    rows, total = await audit.search(session=session, where=where, limit=paging.limit,
+                                     offset=paging.offset)
     items = [AuditItem.model_validate(row.model_dump() | {"at": _as_utc(row.at)}) for row in rows]
-    return AuditPage(items=items, total=total, limit=limit, offset=offset)
+    return AuditPage.of(items, total, paging)

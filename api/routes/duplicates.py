@@ -1,13 +1,12 @@
 """Probable duplicates (并单): the review queue, merging a report into a ticket, or keeping it."""
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from api import tickets_service
 from api.authz import area_scope, ensure_in_area, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
-from api.schemas import MAX_OFFSET, MergeBody, NoteBody, TicketPage, TicketPublic, page_of
+from api.paging import PageParams
+from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic
 from api.ticket_path import TicketId
 from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, Role, TicketStatus
@@ -19,14 +18,13 @@ router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
 
 
 @router.get("/duplicates", response_model=TicketPage)
-async def review_queue(user: CurrentUser, session: SessionDep,
-                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> TicketPage:
+async def review_queue(user: CurrentUser, session: SessionDep, paging: PageParams) -> TicketPage:
     """Reports flagged as probable duplicates, waiting for a supervisor (oldest first; in their
     area)."""
     area = await area_scope(user, session)
-    page = await queries.duplicate_review(session=session, limit=limit, offset=offset, area=area)
-    return page_of(page.rows, page.total, limit, offset)
+    page = await queries.duplicate_review(session=session, limit=paging.limit,
+                                          offset=paging.offset, area=area)
+    return TicketPage.of_rows(page.rows, page.total, paging)
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=TicketPublic)

@@ -1,14 +1,13 @@
 """The notification outbox: who was told what about which ticket (warnings, breaches, climbs)."""
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, func, select
 
 from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep, require_role
-from api.schemas import MAX_OFFSET
+from api.paging import Page, PageParams
 from domain.states import Role
 from readmodel.queries import in_area
 from readmodel.tables import Notification, TicketRow
@@ -28,16 +27,13 @@ class NotificationPublic(BaseModel):
     created_at: datetime
 
 
-class NotificationPage(BaseModel):
-    items: list[NotificationPublic]
-    total: int
+class NotificationPage(Page[NotificationPublic]):
+    pass
 
 
 @router.get("/notifications", response_model=NotificationPage)
 async def notifications(
-    user: CurrentUser, session: SessionDep, ticket_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    user: CurrentUser, session: SessionDep, paging: PageParams, ticket_id: str | None = None,
 ) -> NotificationPage:
     """Newest first: supervisors their area's; staff their department's; grid workers their
     grids'."""
@@ -54,6 +50,6 @@ async def notifications(
         query = query.where(Notification.ticket_id == ticket_id)
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await session.exec(query.order_by(col(Notification.id).desc())
-                               .limit(limit).offset(offset))).all()
-    return NotificationPage(items=[NotificationPublic.model_validate(r) for r in rows],
-                            total=int(total))
+                               .limit(paging.limit).offset(paging.offset))).all()
+    return NotificationPage.of([NotificationPublic.model_validate(r) for r in rows], int(total),
+                               paging)

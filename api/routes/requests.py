@@ -5,16 +5,17 @@ query narrows to the open tickets whose timeline has such a request event, then 
 projected ticket still carries one: cheap, since few tickets ever ask, and exact, because the
 snapshot is what the workflow last projected (a decision, a return or a dispatch clears it).
 """
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.authz import area_scope
 from api.deps import CurrentUser, SessionDep
-from api.schemas import MAX_OFFSET, TicketSummary
+from api.paging import Page, PageParams
+from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
 from domain.states import Action
 from readmodel.queries import in_area
@@ -33,18 +34,12 @@ class ParkingRequestItem(BaseModel):
     parking_request: ParkingRequest
 
 
-class ExtensionRequestPage(BaseModel):
-    items: list[ExtensionRequestItem]
-    total: int
-    limit: int
-    offset: int
+class ExtensionRequestPage(Page[ExtensionRequestItem]):
+    pass
 
 
-class ParkingRequestPage(BaseModel):
-    items: list[ParkingRequestItem]
-    total: int
-    limit: int
-    offset: int
+class ParkingRequestPage(Page[ParkingRequestItem]):
+    pass
 
 
 async def pending_requests(*, session: AsyncSession, kind: Literal["extension", "parking"],
@@ -66,32 +61,26 @@ async def pending_requests(*, session: AsyncSession, kind: Literal["extension", 
     return found
 
 
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
-
-
 @router.get("/extension-requests", response_model=ExtensionRequestPage)
-async def extension_requests(user: CurrentUser, session: SessionDep, department: str | None = None,
-                             limit: Limit = 50, offset: Offset = 0) -> ExtensionRequestPage:
+async def extension_requests(user: CurrentUser, session: SessionDep, paging: PageParams,
+                             department: str | None = None) -> ExtensionRequestPage:
     """Extension requests waiting for a decision, the oldest first (supervisors): each ticket with
     the stage, the working days asked for, the reason, who asked and when."""
     found = await pending_requests(session=session, kind="extension", department=department,
                                    area=await area_scope(user, session))
-    return ExtensionRequestPage(
-        items=[ExtensionRequestItem(ticket=TicketSummary.model_validate(row),
-                                    extension_request=ExtensionRequest.model_validate(pending))
-               for row, pending in found[offset:offset + limit]],
-        total=len(found), limit=limit, offset=offset)
+    return ExtensionRequestPage.of(
+        [ExtensionRequestItem(ticket=TicketSummary.model_validate(row),
+                              extension_request=ExtensionRequest.model_validate(pending))
+         for row, pending in paging.window(found)], len(found), paging)
 
 
 @router.get("/parking-requests", response_model=ParkingRequestPage)
-async def parking_requests(user: CurrentUser, session: SessionDep, department: str | None = None,
-                           limit: Limit = 50, offset: Offset = 0) -> ParkingRequestPage:
+async def parking_requests(user: CurrentUser, session: SessionDep, paging: PageParams,
+                           department: str | None = None) -> ParkingRequestPage:
     """Parking requests waiting for a decision, the oldest first (supervisors)."""
     found = await pending_requests(session=session, kind="parking", department=department,
                                    area=await area_scope(user, session))
-    return ParkingRequestPage(
-        items=[ParkingRequestItem(ticket=TicketSummary.model_validate(row),
-                                  parking_request=ParkingRequest.model_validate(pending))
-               for row, pending in found[offset:offset + limit]],
-        total=len(found), limit=limit, offset=offset)
+    return ParkingRequestPage.of(
+        [ParkingRequestItem(ticket=TicketSummary.model_validate(row),
+                            parking_request=ParkingRequest.model_validate(pending))
+         for row, pending in paging.window(found)], len(found), paging)

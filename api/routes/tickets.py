@@ -9,8 +9,8 @@ from api.access import ensure_can_read
 from api.authz import area_scope, ticket_in_area
 from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
 from api.errors import ApiError, invalid
+from api.paging import PageParams
 from api.schemas import (
-    MAX_OFFSET,
     CancelBody,
     DispatchBody,
     NoteBody,
@@ -20,7 +20,6 @@ from api.schemas import (
     TicketPage,
     TicketPublic,
     VerifyBody,
-    page_of,
 )
 from api.ticket_path import TicketId
 from api.tickets_service import TicketUpdate
@@ -44,21 +43,19 @@ from readmodel.tables import Department
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
-Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @router.get("/overdue", response_model=TicketPage)
 async def list_overdue(
     user: CurrentUser, session: SessionDep, where: Annotated[OverdueFilter, Query()],
-    limit: Limit = 50, offset: Offset = 0,
+    paging: PageParams,
 ) -> TicketPage:
     """Open tickets past a deadline (or due within N hours), most overdue first (supervisors:
     in their area)."""
     area = await area_scope(user, session)
     page = await queries.overdue_tickets(session=session, now=datetime.now(UTC), where=where,
-                                         limit=limit, offset=offset, area=area)
-    return page_of(page.rows, page.total, limit, offset)
+                                         limit=paging.limit, offset=paging.offset, area=area)
+    return TicketPage.of_rows(page.rows, page.total, paging)
 
 
 @router.get("/{ticket_id}", response_model=TicketPublic)
