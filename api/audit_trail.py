@@ -34,10 +34,13 @@ class Trail:
 current: ContextVar[Trail | None] = ContextVar("audit_trail", default=None)
 
 
-async def before_temporal(*, call: str, ticket_id: str) -> str:
-    """Write the intent; the call's id (an update sends it as its own id). Raises ApiError 503
-    when the intent cannot be written."""
-    call_id = uuid.uuid4().hex
+async def before_temporal(*, call: str, ticket_id: str, call_id: str | None = None) -> str:
+    """Write the intent; the call's id (an update sends it as its own id, a signal in its
+    payload). `ticket_id` is the workflow asked (a subject's: `subject-<code>`). Given the id of
+    the request's call, the intent names another workflow the same call now goes to (a sensor's
+    reading tried on the device's next ticket): the latest intent of a call says where it went.
+    Raises ApiError 503 when the intent cannot be written."""
+    call_id = call_id or uuid.uuid4().hex
     trail = current.get()
     if trail is None:  # not under the API (a tool or a test calling the service itself)
         return call_id

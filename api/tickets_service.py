@@ -115,12 +115,17 @@ async def submit_sensor_report(
         log.info("sensor repeat folded", ticket_id=open_ticket[0], workflow_id=open_ticket[0],
                  last_recorded=open_ticket[1].isoformat())
         return open_ticket[0], True
-    reading = SensorReading(device_id=device, at=now)
     # A ticket that closed since the read model was asked: the next episode.
     candidates = ([open_ticket[0]] if open_ticket is not None else []) + [
         sensor_ticket_id(owner_id=owner, device_id=device, category=fault, episode=n)
         for n in range(episode, episode + 5)]
+    call_id: str | None = None
     for ticket_id in candidates:
+        # One call, an intent for each ticket it is tried on; the reading carries the call's id,
+        # so the ticket's history says whether it arrived (readmodel/audit_resolve.py).
+        call_id = await audit_trail.before_temporal(call="signal", ticket_id=ticket_id,
+                                                    call_id=call_id)
+        reading = SensorReading(device_id=device, at=now, call_id=call_id)
         incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat,
                             lon=body.lon, grid=grid, description=body.description,
                             reporter=reporter, submitted_at=now, urgency=body.urgency,
@@ -140,6 +145,7 @@ async def submit_sensor_report(
         # The memo is the starting reading's: another one means this reading joined a running ticket.
         attached = (await (await handle.describe()).memo()).get("reading_at") != now.isoformat()
         log.info("sensor report", ticket_id=ticket_id, workflow_id=ticket_id, attached=attached)
+        audit_trail.recorded(seq=None if attached else 1)  # a new ticket's submit event
         return ticket_id, attached
     raise ApiError(503, "the device's tickets are changing too fast; retry shortly")
 

@@ -120,6 +120,9 @@ class ReportLink(BaseModel):
 class SensorReading(BaseModel):
     device_id: str
     at: datetime
+    # The API's audit call id (readmodel/audit_resolve.py finds the reading in the ticket's
+    # history by it); readings sent before it had none.
+    call_id: str | None = None
 
 
 class UnplannedDeadline(BaseModel):

@@ -24,7 +24,9 @@ TABLE = "audit_log"
 # of; pending: Temporal is about to be asked; unknown: answered 5xx after asking (not known yet
 # whether it was done). pending and unknown are followed by a row with one of the first three.
 OUTCOMES = ("ok", "refused", "failed", "pending", "unknown")
-CALLS = ("start", "update")  # a report starts its ticket's workflow; an action is an update
+# A report starts its ticket's workflow; an action (a ticket's, a subject's) is an update; a
+# sensor's report is a signal (signal-with-start) carrying the call's id in its reading.
+CALLS = ("start", "update", "signal")
 
 
 class AuditEntry(SQLModel, table=True):
@@ -146,12 +148,17 @@ async def search(*, session: AsyncSession, where: AuditFilter, limit: int,
 async def open_calls(*, session: AsyncSession, asked_before: datetime,
                      limit: int = 200) -> list[tuple[AuditEntry, int]]:
     """Intents with no settled row yet, asked before the given moment, the oldest first; each
-    with the status its request answered (its `unknown` row's), 0 when it never answered."""
+    with the status its request answered (its `unknown` row's), 0 when it never answered. A call
+    with several intents (a sensor's reading tried on one ticket, then the next) is asked of the
+    workflow its latest intent names: the ones before it refused the call."""
     settled = select(AuditEntry.id).where(  # type: ignore[call-overload]
         AuditEntry.call_id == Intent.call_id, col(AuditEntry.settled).is_(True))
+    later = select(AuditEntry.id).where(  # type: ignore[call-overload]
+        AuditEntry.call_id == Intent.call_id, AuditEntry.outcome == "pending",
+        col(AuditEntry.id) > col(Intent.id))
     intents = (await session.exec(
         select(Intent).where(Intent.outcome == "pending", col(Intent.at) < asked_before,
-                             ~settled.exists())
+                             ~settled.exists(), ~later.exists())
         .order_by(col(Intent.id)).limit(limit))).all()
     answered = dict((await session.exec(
         select(AuditEntry.call_id, AuditEntry.status).where(
