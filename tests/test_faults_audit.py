@@ -1,6 +1,6 @@
 """The audit log keeps what was acknowledged and what was applied when the API is killed: the real
 stack as processes (tests/faults/stack.py), the API killed with kill -9 while people report and
-act, then started again. Select with `-m faults` (scripts/faults.sh runs it too)."""
+act and a sensor gateway's devices alarm, then started again. Select with `-m faults` (scripts/faults.sh runs it too)."""
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import text
+from temporalio.service import RPCError, RPCStatusCode
 
+from domain import demo_city
+from domain.models import SensorReading
+from tests.factories import MANHOLE
 from tests.faults import checks
 from tests.faults.client import Api
 from tests.faults.stack import Stack, wait_for
@@ -27,6 +32,7 @@ pytestmark = pytest.mark.faults
 
 TICKETS = 24
 PEOPLE = 12  # requests at once: most of them are waiting on Temporal when the API dies
+DEVICES = 4  # a gateway's devices, each sending a reading every half second through the kill
 INCIDENTS = "/api/v1/incidents"
 # Calls older than this are settled from the workflows by the API (every 2 s): past any update
 # the loaded stack is still working on, well short of the default 60 s the test would wait for.
@@ -45,7 +51,8 @@ async def stack(pg_url: str) -> AsyncIterator[Stack]:
     with tempfile.TemporaryDirectory(prefix="gridflow-faults-audit-") as root:
         running = Stack(root=Path(root), pg_url=f"{pg_url.rsplit('/', 1)[0]}/{name}")
         running.env |= {"GRIDFLOW_AUDIT_RESOLVE_AFTER_SECONDS": str(SETTLE_AFTER),
-                        "GRIDFLOW_AUDIT_RESOLVE_EVERY_SECONDS": "2"}
+                        "GRIDFLOW_AUDIT_RESOLVE_EVERY_SECONDS": "2",
+                        "GRIDFLOW_SENSOR_REPEAT_QUIET_SECONDS": "0"}  # every reading is sent
         await running.start()
         try:
             yield running
@@ -95,12 +102,59 @@ async def applied_updates(stack: Stack, ticket_ids: list[str]) -> dict[str, str]
     return done
 
 
+async def applied_readings(stack: Stack, ticket_ids: set[str]) -> dict[str | None, str]:
+    """call id → ticket, for every sensor reading the workflows' histories hold."""
+    assert stack.client is not None
+    held: dict[str | None, str] = {}
+    for ticket_id in ticket_ids:
+        try:
+            async for event in stack.client.get_workflow_handle(ticket_id).fetch_history_events():
+                signalled = event.workflow_execution_signaled_event_attributes
+                if event.HasField("workflow_execution_signaled_event_attributes") and \
+                        signalled.signal_name == "sensor_reading":
+                    (reading,) = await stack.client.data_converter.decode(
+                        signalled.input.payloads, [SensorReading])
+                    held[reading.call_id] = ticket_id
+        except RPCError as err:  # a reading tried on a ticket that never started
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+    return held
+
+
+async def gateway(api: Api, sent: list[tuple[str, int | str, str | None]],
+                  restarted: asyncio.Event, *, deadline: float) -> None:
+    """A sensor gateway's devices alarm until three rounds after the API came back; each reading
+    once (a gateway does not retry an alarm), with a request id of its own: (id, answer, ticket)."""
+    devices = [f"MH-FAULT-{uuid.uuid4().hex[:6]}" for _ in range(DEVICES)]
+    spot = demo_city.GRIDS[0].inside
+    after = 0
+
+    async def reading(device: str) -> None:
+        request_id = uuid.uuid4().hex
+        try:
+            response = await api.call(
+                "POST", "/incidents", "gateway", timeout=15, headers={"X-Request-ID": request_id},
+                json={"category": MANHOLE, "lat": spot.lat, "lon": spot.lon,
+                      "description": "井盖位移报警 fault-test", "device_id": device})
+        except (httpx.TimeoutException, httpx.TransportError) as err:
+            sent.append((request_id, type(err).__name__, None))
+            return
+        ok = response.status_code < 300
+        sent.append((request_id, response.status_code, response.json()["ticket_id"] if ok else None))
+
+    while after < 3 and time.monotonic() < deadline:
+        after += restarted.is_set()
+        await asyncio.gather(*(reading(d) for d in devices), asyncio.sleep(0.5))
+
+
 @pytest.mark.timeout(300)
 async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: Stack) -> None:
     api = Api(stack.base_url, timeout=30)
     deadline = time.monotonic() + 180
     reports = [new_report("wang" if i % 2 else "li") for i in range(TICKETS)]
     gate = asyncio.Semaphore(PEOPLE)
+    readings: list[tuple[str, int | str, str | None]] = []
+    restarted = asyncio.Event()
 
     async def person(i: int, report: Report) -> None:
         await asyncio.sleep(i * 0.5)  # reports keep coming in while earlier tickets are worked
@@ -115,10 +169,11 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
         kill_api(stack)
         await asyncio.sleep(1)
         await stack.start_api()
+        restarted.set()
 
     try:
         await asyncio.gather(bounded(TICKETS, [person(i, r) for i, r in enumerate(reports)]),
-                             kill_when_busy())
+                             kill_when_busy(), gateway(api, readings, restarted, deadline=deadline))
     finally:
         print(api.figures.report("HTTP, the API killed once"))
         await api.close()
@@ -175,6 +230,25 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
         outcomes = [r["outcome"] for r in by_call[update_id]]
         assert "ok" in outcomes and "failed" not in outcomes and "refused" not in outcomes, \
             f"update {update_id} on {ticket_id} was applied; its audit rows say {outcomes}"
+    # 4. Sensors: every acknowledged reading has its row with the answer the gateway got; every
+    #    reading a ticket's history holds has its call settled ok, and a call settled ok is one
+    #    the history holds (the others, cut off before Temporal had them, are failed).
+    for request_id, answer, ticket_id in readings:
+        if isinstance(answer, int) and answer < 300:
+            assert any(r["request_id"] == request_id and r["status"] == answer
+                       and r["outcome"] == "ok" and r["ticket_id"] == ticket_id for r in rows), \
+                f"reading {request_id} acknowledged {answer}, no such audit row"
+    held = await applied_readings(stack, {r["ticket_id"] for r in rows if r["call"] == "signal"})
+    assert held and None not in held, "readings the histories hold carry no call id"
+    assert any(not isinstance(a, int) for _i, a, _t in readings), "no reading was cut off"
+    for call_id, ticket_id in held.items():
+        outcomes = [r["outcome"] for r in by_call[call_id]]
+        assert "ok" in outcomes and "failed" not in outcomes, \
+            f"reading {call_id} on {ticket_id} was received; its audit rows say {outcomes}"
+    for r in rows:
+        if r["call"] == "signal" and r["settled"]:
+            assert (r["outcome"] == "ok") == (r["call_id"] in held), r
+
     resolved = [r for r in rows if r["settled"] and r["status"] in (0, 503)]
     print(f"{len(applied)} updates applied; {len(resolved)} calls settled from the workflows "
           f"after their API died or answered 503: "
