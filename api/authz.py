@@ -5,11 +5,13 @@ or one street (9 digits). A ticket lies in the area its grid code starts with. A
 is otherwise checked by the workflow's update validators, which know nothing of areas: the
 street check happens here, before the update is sent.
 """
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from sqlmodel import select
 
 from api import tickets_service
-from api.deps import CurrentUser, SessionDep, TemporalClient, require_role
+from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, require_role
 from api.errors import ApiError
 from api.ticket_path import ensure_ticket_id
 from domain.states import Role
@@ -32,11 +34,25 @@ async def area_scope(user: User, session) -> str | None:  # type: ignore[no-unty
     return None if list(districts) == [user.area] else user.area
 
 
+async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
+    return await area_scope(user, session)
+
+
+# A supervisor's list or aggregate: the area it is restricted to (None: the whole map).
+SupervisorArea = Annotated[str | None, Depends(supervisor_area)]
+
+
 def ensure_in_area(user: User, *, grid: str, what: str) -> None:
     """Refuse a supervisor acting on something (a ticket, a subject) outside their area."""
     if user.role == Role.SUPERVISOR and not in_area(user.area or "", grid):
         raise ApiError(403, f"{what} lies in street {grid[:9]}, outside your area "
                             f"{user.area or '(none)'}", code="outside_area", grid=grid)
+
+
+def ensure_may_name_duplicate(user: User) -> None:
+    """Cancelling a report as a duplicate is a supervisor's; checked before `duplicate_of` is
+    looked up (who before what, as the workflow's validator does)."""
+    require_role(user, Role.SUPERVISOR)
 
 
 def ensure_can_read_subject(user: User, *, code: str, grid: str) -> None:

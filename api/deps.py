@@ -1,5 +1,6 @@
-"""Dependencies as Annotated aliases: the database session, the Temporal client, the caller."""
-from collections.abc import AsyncIterator
+"""Dependencies as Annotated aliases: the database session, the Temporal client, the caller and
+the caller by role."""
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -104,3 +105,25 @@ def require_role(user: User, *roles: Role) -> None:
     if user.role not in roles:
         allowed = " or ".join(r.value for r in roles)
         raise ApiError(403, f"this needs the role {allowed}; you are {user.role}")
+
+
+def role_is(*roles: Role) -> Callable[[User], Awaitable[User]]:
+    """A dependency: the caller, when their role is one of `roles`; else 403 naming them. Checked
+    before the route reads its parameters and body: who before what."""
+    async def caller_in_role(user: CurrentUser) -> User:
+        require_role(user, *roles)
+        return user
+    return caller_in_role
+
+
+# The caller, by the roles a route is for (a route that any signed-in caller may use takes
+# CurrentUser; whose ticket, grid or area it is is api/authz.py's to check).
+SupervisorUser = Annotated[User, Depends(role_is(Role.SUPERVISOR))]
+AdminUser = Annotated[User, Depends(role_is(Role.ADMIN))]
+StaffUser = Annotated[User, Depends(role_is(Role.DEPARTMENT_STAFF))]
+GridWorkerUser = Annotated[User, Depends(role_is(Role.GRID_WORKER))]
+ReporterUser = Annotated[User, Depends(role_is(Role.GRID_WORKER, Role.SENSOR))]
+ConfigReaderUser = Annotated[User, Depends(role_is(Role.SUPERVISOR, Role.ADMIN))]
+# Those who work tickets in the field or at a desk: photos, notices.
+FieldUser = Annotated[User, Depends(role_is(Role.GRID_WORKER, Role.DEPARTMENT_STAFF,
+                                            Role.SUPERVISOR))]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import CurrentUser, SessionDep, require_role
+from api.deps import AdminUser, SessionDep
 from api.errors import ApiError, invalid
 from api.key_scopes import KeyScope, check_owner
 from api.schemas import ID_PATTERN, NOT_BLANK, Body
@@ -126,16 +126,14 @@ async def _check_references(session: AsyncSession, *, role: str, department: str
 
 
 @router.get("/users", response_model=list[UserOut])
-async def list_users(user: CurrentUser, session: SessionDep) -> list[UserOut]:
+async def list_users(user: AdminUser, session: SessionDep) -> list[UserOut]:
     """Every user with role, department, grids, area and active flag (admins); no passwords."""
-    require_role(user, Role.ADMIN)
     return [_out(u) for u in await auth_store.list_users(session=session)]
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-async def create_user(body: UserIn, user: CurrentUser, session: SessionDep) -> UserOut:
+async def create_user(body: UserIn, user: AdminUser, session: SessionDep) -> UserOut:
     """Add a user with a password (admins)."""
-    require_role(user, Role.ADMIN)
     if await session.get(User, body.user_id) is not None:
         raise ApiError(409, f"user {body.user_id} exists already")
     await _check_references(session, role=body.role, department=body.department,
@@ -150,10 +148,9 @@ async def create_user(body: UserIn, user: CurrentUser, session: SessionDep) -> U
 
 @router.patch("/users/{user_id}", response_model=UserOut)
 async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserChange,
-                      user: CurrentUser, session: SessionDep) -> UserOut:
+                      user: AdminUser, session: SessionDep) -> UserOut:
     """Change a user's rights, name, active flag or password (admins); new rights or a new
     password end the user's older access tokens at once."""
-    require_role(user, Role.ADMIN)
     target = await session.get(User, user_id)
     if target is None:
         raise ApiError(404, f"no user {user_id}")
@@ -184,10 +181,9 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
 
 
 @router.post("/api-keys", response_model=NewApiKey, status_code=201)
-async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep) -> NewApiKey:
+async def create_api_key(body: ApiKeyIn, user: AdminUser, session: SessionDep) -> NewApiKey:
     """A new API key acting as the given user, within its scopes and with the role the user has
     now, never a later one (admins): the key is in this answer only."""
-    require_role(user, Role.ADMIN)
     owner = await session.get(User, body.user_id)
     if owner is None:
         raise invalid("user_id", f"unknown user {body.user_id}")
@@ -204,17 +200,15 @@ async def create_api_key(body: ApiKeyIn, user: CurrentUser, session: SessionDep)
 
 
 @router.get("/api-keys", response_model=list[ApiKeyOut])
-async def list_api_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
+async def list_api_keys(user: AdminUser, session: SessionDep) -> list[ApiKeyOut]:
     """Every API key, revoked ones too, oldest first (admins); never the keys themselves."""
-    require_role(user, Role.ADMIN)
     return [_key_out(k) for k in await auth_store.list_api_keys(session=session)]
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(key_id: Annotated[str, Path(max_length=64)], user: CurrentUser,
+async def revoke_api_key(key_id: Annotated[str, Path(max_length=64)], user: AdminUser,
                          session: SessionDep) -> ApiKeyOut:
     """Revoke an API key (admins): it stops working at once."""
-    require_role(user, Role.ADMIN)
     key = await session.get(ApiKey, key_id)
     if key is None:
         raise ApiError(404, f"no API key {key_id}")

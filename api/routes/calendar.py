@@ -5,11 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, require_role
+from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep
 from api.errors import ApiError, invalid
 from api.schemas import Required
 from domain.calendar import SHANGHAI, CalendarUnknownYear, Unit
-from domain.states import Role
 from readmodel import calendar_store
 from readmodel.calendar_store import CalendarLoadError, YearSchedule
 
@@ -35,7 +34,7 @@ class CalendarYearBody(BaseModel):
 
 @router.get("/calendar/deadline", response_model=DeadlinePreview)
 async def deadline_preview(
-    user: CurrentUser, session: SessionDep, config: SettingsDep,
+    user: ConfigReaderUser, session: SessionDep, config: SettingsDep,
     start: Annotated[AwareDatetime, Query(description="ISO instant with offset, e.g. "
                                                       "2025-09-30T16:00:00+08:00")],
     amount: Annotated[float, Query(ge=0, le=100_000, allow_inf_nan=False)],
@@ -43,7 +42,6 @@ async def deadline_preview(
 ) -> DeadlinePreview:
     """When a deadline of `amount` `unit` from `start` falls due on China's working calendar
     (supervisors and admins)."""
-    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     if unit is Unit.WORKING_DAYS and amount != int(amount):
         raise invalid("amount", "working_days must be a whole number")
     calendar = await calendar_store.load_calendar(session=session,
@@ -59,9 +57,8 @@ async def deadline_preview(
 
 
 @router.get("/admin/calendar/{year}", response_model=YearSchedule)
-async def get_calendar_year(year: Year, user: CurrentUser, session: SessionDep) -> YearSchedule:
+async def get_calendar_year(year: Year, user: ConfigReaderUser, session: SessionDep) -> YearSchedule:
     """A loaded year's holidays and make-up workdays (supervisors and admins)."""
-    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     schedule = await calendar_store.year_schedule(session=session, year=year)
     if schedule is None:
         raise ApiError(404, f"calendar has no data for {year}; load it with "
@@ -70,10 +67,9 @@ async def get_calendar_year(year: Year, user: CurrentUser, session: SessionDep) 
 
 
 @router.put("/admin/calendar/{year}", response_model=YearSchedule)
-async def put_calendar_year(year: Year, body: CalendarYearBody, user: CurrentUser,
+async def put_calendar_year(year: Year, body: CalendarYearBody, user: AdminUser,
                             session: SessionDep) -> YearSchedule:
     """Load or replace a year's official schedule, no redeploy needed (admins)."""
-    require_role(user, Role.ADMIN)
     try:
         return await calendar_store.load_year(session=session, year=year, holidays=body.holidays,
                                               workdays=body.workdays, source=body.source)

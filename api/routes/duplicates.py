@@ -2,14 +2,14 @@
 from fastapi import APIRouter, Depends
 
 from api import tickets_service
-from api.authz import area_scope, ensure_in_area, ticket_in_area
-from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
+from api.authz import SupervisorArea, ensure_in_area, ticket_in_area
+from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, actor_of
 from api.errors import ApiError, invalid
 from api.paging import PageParams
 from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic
 from api.ticket_path import TicketId
 from domain.actions import KeepSeparateInput, MergeInput
-from domain.states import OPEN_STATUSES, Role, TicketStatus
+from domain.states import OPEN_STATUSES, TicketStatus
 from readmodel import queries
 from readmodel.tables import TicketRow
 from workflows.ticket import TicketWorkflow
@@ -18,20 +18,19 @@ router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
 
 
 @router.get("/duplicates", response_model=TicketPage)
-async def review_queue(user: CurrentUser, session: SessionDep, paging: PageParams) -> TicketPage:
+async def review_queue(area: SupervisorArea, session: SessionDep,
+                       paging: PageParams) -> TicketPage:
     """Reports flagged as probable duplicates, waiting for a supervisor (oldest first; in their
     area)."""
-    area = await area_scope(user, session)
     page = await queries.duplicate_review(session=session, limit=paging.limit,
                                           offset=paging.offset, area=area)
     return TicketPage.of_rows(page.rows, page.total, paging)
 
 
 @router.post("/tickets/{ticket_id}/merge", response_model=TicketPublic)
-async def merge(ticket_id: TicketId, body: MergeBody, user: CurrentUser, session: SessionDep,
+async def merge(ticket_id: TicketId, body: MergeBody, user: SupervisorUser, session: SessionDep,
                 client: TemporalClient) -> TicketPublic:
     """Merge this report into an open ticket: it follows that ticket and does no work of its own."""
-    require_role(user, Role.SUPERVISOR)
     target = await session.get(TicketRow, body.into)
     if target is None:
         raise invalid("into", f"no ticket {body.into}")

@@ -32,18 +32,18 @@ async def request_extension(ticket_id: TicketId, body: ExtensionBody, user: Curr
 async def approve_extension(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                             client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Approve the pending extension: the running deadline moves (supervisors)."""
-    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, ExtensionDecisionInput(
-        actor=actor_of(user), action=Action.APPROVE_EXTENSION,
-        **(body or DecisionBody()).model_dump()))
+    decision = ExtensionDecisionInput(actor=actor_of(user), action=Action.APPROVE_EXTENSION,
+                                      **(body or DecisionBody()).model_dump())
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, decision)
 
 
 @router.post("/{ticket_id}/refuse-extension", response_model=TicketPublic)
 async def refuse_extension(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                            client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Refuse the pending extension; the deadline stays (supervisors)."""
-    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, ExtensionDecisionInput(
-        actor=actor_of(user), action=Action.REFUSE_EXTENSION,
-        **(body or DecisionBody()).model_dump()))
+    decision = ExtensionDecisionInput(actor=actor_of(user), action=Action.REFUSE_EXTENSION,
+                                      **(body or DecisionBody()).model_dump())
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_extension, decision)
 
 
 @router.post("/{ticket_id}/request-parking", response_model=TicketPublic)
@@ -58,18 +58,18 @@ async def request_parking(ticket_id: TicketId, body: ParkingBody, user: CurrentU
 async def approve_parking(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                           client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Park the ticket: its clocks stop until the review date (supervisors)."""
-    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, ParkingDecisionInput(
-        actor=actor_of(user), action=Action.APPROVE_PARKING,
-        **(body or DecisionBody()).model_dump()))
+    decision = ParkingDecisionInput(actor=actor_of(user), action=Action.APPROVE_PARKING,
+                                    **(body or DecisionBody()).model_dump())
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, decision)
 
 
 @router.post("/{ticket_id}/refuse-parking", response_model=TicketPublic)
 async def refuse_parking(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
                          client: TemporalClient, body: DecisionBody | None = None) -> TicketPublic:
     """Refuse the parking request (supervisors)."""
-    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, ParkingDecisionInput(
-        actor=actor_of(user), action=Action.REFUSE_PARKING,
-        **(body or DecisionBody()).model_dump()))
+    decision = ParkingDecisionInput(actor=actor_of(user), action=Action.REFUSE_PARKING,
+                                    **(body or DecisionBody()).model_dump())
+    return await _act(session, client, ticket_id, TicketWorkflow.decide_parking, decision)
 
 
 @router.post("/{ticket_id}/unpark", response_model=TicketPublic)

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
+from api.deps import ReporterUser, SessionDep, SettingsDep, TemporalClient
 from api.intake import accept_report
 from api.place import GridIndexDep
 from api.ratelimit import IncidentIntake
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
 )
 async def submit_incident(
     body: IncidentCreate,
-    user: CurrentUser,
+    user: ReporterUser,
     session: SessionDep,
     client: TemporalClient,
     config: SettingsDep,
@@ -36,7 +36,6 @@ async def submit_incident(
 
     Sensors (machine clients) name their device instead: a repeat of the same device and fault
     while its ticket is open attaches to that ticket (200, replayed) instead of opening another."""
-    require_role(user, Role.GRID_WORKER, Role.SENSOR)
     accepted = await accept_report(body=body, user=user, idempotency_key=idempotency_key,
                                    session=session, client=client, config=config, grids=grids)
     if accepted.replayed:

@@ -5,9 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api import place
-from api.deps import CurrentUser, SessionDep, require_role
+from api.deps import AdminUser, CurrentUser, SessionDep
 from domain.geo import Level
-from domain.states import Role
 from readmodel.map_store import map_features
 
 router = APIRouter(prefix="/map", tags=["map"])
@@ -27,9 +26,8 @@ async def get_map(_: CurrentUser, session: SessionDep, level: Level | None = Non
 
 
 @router.post("/reload")
-async def reload_map(user: CurrentUser, request: Request) -> dict[str, int]:
+async def reload_map(user: AdminUser, request: Request) -> dict[str, int]:
     """Rebuild this API process's point → grid index from the read model's grid table (after
     the grid table has changed; with several API replicas, restart them instead; admins)."""
-    require_role(user, Role.ADMIN)
     index = await place.load(request.app)
     return {"grids": len(index)}

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, func, select
 
 from api.authz import area_scope
-from api.deps import CurrentUser, SessionDep, require_role
+from api.deps import FieldUser, SessionDep
 from api.paging import Page, PageParams
 from domain.states import Role
 from readmodel.queries import in_area
@@ -33,11 +33,10 @@ class NotificationPage(Page[NotificationPublic]):
 
 @router.get("/notifications", response_model=NotificationPage)
 async def notifications(
-    user: CurrentUser, session: SessionDep, paging: PageParams, ticket_id: str | None = None,
+    user: FieldUser, session: SessionDep, paging: PageParams, ticket_id: str | None = None,
 ) -> NotificationPage:
     """Newest first: supervisors their area's; staff their department's; grid workers their
     grids'."""
-    require_role(user, Role.SUPERVISOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER)
     query = select(Notification)
     if user.role == Role.SUPERVISOR and (area := await area_scope(user, session)) is not None:
         query = query.where(col(Notification.ticket_id).in_(

@@ -9,13 +9,12 @@ from starlette.types import Message, Receive
 
 from api import tickets_service
 from api.access import ensure_can_read
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalClient, require_role
+from api.deps import CurrentUser, FieldUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
 from api.photo_pool import photo_decoding
 from api.ratelimit import PhotoIntake
 from api.schemas import INTAKE_ERRORS, ErrorBody, error_responses
 from domain.photos import PhotoKind, photo_url
-from domain.states import Role
 from readmodel import photo_store
 from readmodel.photo_store import MAX_BYTES, PhotoRefused
 
@@ -79,14 +78,13 @@ _MULTIPART = {
 
 @router.post("", status_code=201, response_model=PhotoPublic, openapi_extra=_MULTIPART,
              responses={**error_responses(413, 415), **INTAKE_ERRORS, **POOL_FULL})
-async def upload_photo(request: Request, user: CurrentUser, session: SessionDep,
+async def upload_photo(request: Request, user: FieldUser, session: SessionDep,
                        config: SettingsDep, _intake: PhotoIntake) -> PhotoPublic:
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
     write_off), before the report or action that names it in `photo_ids`. The type is sniffed
     from the bytes; the photo is turned upright, scaled to at most 1600 px on its longest side
     and stored as a JPEG without EXIF (no GPS). For those whose reports and actions carry
     photos: grid workers, department staff, supervisors."""
-    require_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
     limit = MAX_BYTES + MULTIPART_OVERHEAD
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:

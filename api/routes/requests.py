@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.authz import area_scope
-from api.deps import CurrentUser, SessionDep
+from api.authz import SupervisorArea
+from api.deps import SessionDep
 from api.paging import Page, PageParams
 from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
@@ -62,12 +62,12 @@ async def pending_requests(*, session: AsyncSession, kind: Literal["extension", 
 
 
 @router.get("/extension-requests", response_model=ExtensionRequestPage)
-async def extension_requests(user: CurrentUser, session: SessionDep, paging: PageParams,
+async def extension_requests(area: SupervisorArea, session: SessionDep, paging: PageParams,
                              department: str | None = None) -> ExtensionRequestPage:
     """Extension requests waiting for a decision, the oldest first (supervisors): each ticket with
     the stage, the working days asked for, the reason, who asked and when."""
     found = await pending_requests(session=session, kind="extension", department=department,
-                                   area=await area_scope(user, session))
+                                   area=area)
     return ExtensionRequestPage.of(
         [ExtensionRequestItem(ticket=TicketSummary.model_validate(row),
                               extension_request=ExtensionRequest.model_validate(pending))
@@ -75,11 +75,11 @@ async def extension_requests(user: CurrentUser, session: SessionDep, paging: Pag
 
 
 @router.get("/parking-requests", response_model=ParkingRequestPage)
-async def parking_requests(user: CurrentUser, session: SessionDep, paging: PageParams,
+async def parking_requests(area: SupervisorArea, session: SessionDep, paging: PageParams,
                            department: str | None = None) -> ParkingRequestPage:
     """Parking requests waiting for a decision, the oldest first (supervisors)."""
     found = await pending_requests(session=session, kind="parking", department=department,
-                                   area=await area_scope(user, session))
+                                   area=area)
     return ParkingRequestPage.of(
         [ParkingRequestItem(ticket=TicketSummary.model_validate(row),
                             parking_request=ParkingRequest.model_validate(pending))

@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, SessionDep, require_role
+from api.deps import AdminUser, ConfigReaderUser, CurrentUser, SessionDep
 from api.errors import ApiError, invalid
 from api.schemas import Text
 from domain.models import RoutingDecision
 from domain.routing import area_level
-from domain.states import Role
 from readmodel import routing_store
 from readmodel.routing_store import (
     RULE_ID_PATTERN,
@@ -91,7 +90,7 @@ def _refused(err: Exception) -> ApiError:
 
 @router.get("/admin/routing-rules", response_model=list[RulePublic])
 async def list_rules(
-    user: CurrentUser, session: SessionDep,
+    user: ConfigReaderUser, session: SessionDep,
     history: Annotated[bool, Query(description="also the ended versions")] = False,
     category: Annotated[str | None, Query(max_length=16)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
@@ -99,7 +98,6 @@ async def list_rules(
 ) -> list[RulePublic]:
     """The rules in force or scheduled (supervisors and admins); `history=true` adds every ended
     version."""
-    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     on = routing_store.today()
     rows = await routing_store.list_rules(session=session, on=on, history=history,
                                           category=category, area=area, department=department)
@@ -107,9 +105,9 @@ async def list_rules(
 
 
 @router.get("/admin/routing-rules/{rule_id}", response_model=list[RulePublic])
-async def rule_versions(rule_id: RuleId, user: CurrentUser, session: SessionDep) -> list[RulePublic]:
+async def rule_versions(rule_id: RuleId, user: ConfigReaderUser,
+                        session: SessionDep) -> list[RulePublic]:
     """Every version of one rule, oldest first (supervisors and admins)."""
-    require_role(user, Role.SUPERVISOR, Role.ADMIN)
     on = routing_store.today()
     try:
         rows = await routing_store.versions(session=session, rule_id=rule_id)
@@ -119,9 +117,8 @@ async def rule_versions(rule_id: RuleId, user: CurrentUser, session: SessionDep)
 
 
 @router.post("/admin/routing-rules", response_model=RulePublic, status_code=201)
-async def add_rule(body: RuleCreate, user: CurrentUser, session: SessionDep) -> RulePublic:
+async def add_rule(body: RuleCreate, user: AdminUser, session: SessionDep) -> RulePublic:
     """A new rule, version 1, in force from `effective_from` (default today; admins)."""
-    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         row = await routing_store.add_rule(
@@ -133,11 +130,10 @@ async def add_rule(body: RuleCreate, user: CurrentUser, session: SessionDep) -> 
 
 
 @router.put("/admin/routing-rules/{rule_id}", response_model=RulePublic)
-async def change_rule(rule_id: RuleId, body: RuleChange, user: CurrentUser,
+async def change_rule(rule_id: RuleId, body: RuleChange, user: AdminUser,
                       session: SessionDep) -> RulePublic:
     """A new version of the rule from `effective_from` (default today); the current version
     stays on record, ended that day. Fields left out keep their values (admins)."""
-    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         latest = (await routing_store.versions(session=session, rule_id=rule_id))[-1]
@@ -157,10 +153,9 @@ async def change_rule(rule_id: RuleId, body: RuleChange, user: CurrentUser,
 
 
 @router.delete("/admin/routing-rules/{rule_id}", response_model=RulePublic)
-async def end_rule(rule_id: RuleId, user: CurrentUser, session: SessionDep) -> RulePublic:
+async def end_rule(rule_id: RuleId, user: AdminUser, session: SessionDep) -> RulePublic:
     """End the rule today: from today it routes nothing, and the next most specific rule (or
     the manual dispatch queue) takes over. The ended version stays on record (admins)."""
-    require_role(user, Role.ADMIN)
     on = routing_store.today()
     try:
         row = await routing_store.end_rule(session=session, rule_id=rule_id, actor=user.user_id,

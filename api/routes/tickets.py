@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api import photo_links, tickets_service
 from api.access import ensure_can_read
-from api.authz import area_scope, ticket_in_area
-from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, require_role
+from api.authz import SupervisorArea, ensure_may_name_duplicate, ticket_in_area
+from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, actor_of
 from api.errors import ApiError, invalid
 from api.paging import PageParams
 from api.schemas import (
@@ -35,7 +35,7 @@ from domain.actions import (
     WriteOffInput,
 )
 from domain.photos import PhotoKind
-from domain.states import CancelKind, Role
+from domain.states import CancelKind
 from domain.ticket_ids import is_ticket_id
 from readmodel import queries
 from readmodel.queries import OverdueFilter
@@ -47,12 +47,11 @@ router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ti
 
 @router.get("/overdue", response_model=TicketPage)
 async def list_overdue(
-    user: CurrentUser, session: SessionDep, where: Annotated[OverdueFilter, Query()],
+    area: SupervisorArea, session: SessionDep, where: Annotated[OverdueFilter, Query()],
     paging: PageParams,
 ) -> TicketPage:
     """Open tickets past a deadline (or due within N hours), most overdue first (supervisors:
     in their area)."""
-    area = await area_scope(user, session)
     page = await queries.overdue_tickets(session=session, now=datetime.now(UTC), where=where,
                                          limit=paging.limit, offset=paging.offset, area=area)
     return TicketPage.of_rows(page.rows, page.total, paging)
@@ -83,10 +82,9 @@ async def act_with_photos(session, client, ticket_id: str, update: TicketUpdate,
 
 
 @router.post("/{ticket_id}/dispatch", response_model=TicketPublic)
-async def dispatch(ticket_id: TicketId, body: DispatchBody, user: CurrentUser,
+async def dispatch(ticket_id: TicketId, body: DispatchBody, user: SupervisorUser,
                    session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Dispatch a ticket from the manual queue to a department (supervisors)."""
-    require_role(user, Role.SUPERVISOR)
     if await session.get(Department, body.department) is None:
         raise invalid("department", f"unknown department '{body.department}'")
     return await act(session, client, ticket_id, TicketWorkflow.dispatch,
@@ -164,7 +162,7 @@ async def cancel(ticket_id: TicketId, body: CancelBody, user: CurrentUser, sessi
     """Cancel an invalid or duplicate report, with a reason (supervisors); a duplicate names the
     existing ticket it duplicates (`duplicate_of`)."""
     if body.kind == CancelKind.DUPLICATE or body.duplicate_of is not None:
-        require_role(user, Role.SUPERVISOR)  # who before what, as the workflow's validator does
+        ensure_may_name_duplicate(user)
         if body.duplicate_of is None:
             raise invalid("duplicate_of", "a duplicate names the ticket it duplicates")
         # The workflow cannot look other tickets up: an unknown one would be recorded for good.
