@@ -1,4 +1,5 @@
 """Subjects and their colour: registration, the re-check, shutting down, the public lookup."""
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -9,11 +10,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.subjects import subject_input, subject_workflow_id
+from api import audit_trail
 from api.authz import ensure_can_read_subject, ensure_in_area
 from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
 from api.schemas import Note, Required
-from api.tickets_service import REFUSAL_STATUS
+from api.tickets_service import REFUSAL_STATUS, UPDATE_TIMEOUT
 from domain.subjects import BlackInput, RecheckInput, SubjectState
 from readmodel import subject_store
 from readmodel.tables import Grid, SubjectRow
@@ -108,18 +110,26 @@ async def _update(client, config, session, user, code: str,  # type: ignore[no-u
                   request) -> SubjectDetail:
     row = await _row(session, code)
     ensure_in_area(user, grid=row.grid, what=f"subject {code}")
+    workflow_id = subject_workflow_id(code)
     start = WithStartWorkflowOperation(
         SubjectWorkflow.run, await subject_input(session=session, code=code),
-        id=subject_workflow_id(code), task_queue=config.task_queue,
+        id=workflow_id, task_queue=config.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
+    await session.commit()  # no pooled connection held through the update's round trip
+    # The intent names the subject's workflow; the update's id names it in its history.
+    call_id = await audit_trail.before_temporal(call="update", ticket_id=workflow_id)
     try:
-        state = await client.execute_update_with_start_workflow(
-            update, request, start_workflow_operation=start)
+        state = await asyncio.wait_for(client.execute_update_with_start_workflow(
+            update, request, id=call_id, start_workflow_operation=start),
+            timeout=UPDATE_TIMEOUT.total_seconds())
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         if isinstance(cause, ApplicationError) and cause.type in REFUSAL_STATUS:
             raise ApiError(REFUSAL_STATUS[cause.type], cause.message, code=cause.type) from None
         raise
+    except TimeoutError:
+        raise ApiError(503, f"subject {code} did not answer in time; check it before "
+                            "retrying") from None
     return SubjectDetail(code=code, name=row.name, colour=state.colour.value, kind=row.kind,
                          grid=row.grid, open_problems=len(state.open_problems), state=state)
 
