@@ -2,7 +2,7 @@
 
 Append-only is enforced by the database, not by convention: triggers refuse UPDATE and DELETE
 (and TRUNCATE on PostgreSQL) on `audit_log`. They are created by a DDL event on every `Table`
-named audit_log, so `create_schema` (create_all) and Alembic's `op.create_table` both get them.
+named audit_log, so Alembic's `op.create_table` (the one way tables are made) gets them.
 
 A request that asks Temporal to act writes two rows, both appended: first its intent (`pending`,
 with the call's id) before Temporal is asked, then how it ended. When the API cannot tell how it
