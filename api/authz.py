@@ -5,6 +5,7 @@ or one street (9 digits). A ticket lies in the area its grid code starts with. A
 is otherwise checked by the workflow's update validators, which know nothing of areas: the
 street check happens here, before the update is sent.
 """
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,6 +41,22 @@ async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | No
 
 # A supervisor's list or aggregate: the area it is restricted to (None: the whole map).
 SupervisorArea = Annotated[str | None, Depends(supervisor_area)]
+
+
+@dataclass(frozen=True)
+class NoticeScope:
+    area: str | None = None  # about tickets in this area (None: anywhere)
+    targets: list[str] | None = None  # addressed to one of these (None: to anyone)
+
+
+async def notice_scope(user: User, session) -> NoticeScope:  # type: ignore[no-untyped-def]
+    """Whose notices a caller reads: a supervisor those about their area's tickets, department
+    staff those addressed to their department, a grid worker those addressed to their grids."""
+    if user.role == Role.SUPERVISOR:
+        return NoticeScope(area=await area_scope(user, session))
+    if user.role == Role.DEPARTMENT_STAFF:
+        return NoticeScope(targets=[user.department or ""])
+    return NoticeScope(targets=list(user.grids))
 
 
 def ensure_in_area(user: User, *, grid: str, what: str) -> None:

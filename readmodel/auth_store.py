@@ -31,6 +31,15 @@ async def token_holder(*, session: AsyncSession, user_id: str, jti: str) -> User
     return row[0] if row is not None and not row[1] else None
 
 
+async def get_user(*, session: AsyncSession, user_id: str) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def users_by_id(*, session: AsyncSession, user_ids: list[str]) -> dict[str, User]:
+    rows = (await session.exec(select(User).where(col(User.user_id).in_(user_ids)))).all()
+    return {u.user_id: u for u in rows}
+
+
 async def list_users(*, session: AsyncSession) -> Sequence[User]:
     return (await session.exec(select(User).order_by(col(User.user_id)))).all()
 
@@ -71,6 +80,10 @@ async def create_api_key(*, session: AsyncSession, key_id: str, user_id: str, la
     session.add(row)
     await session.commit()
     return row
+
+
+async def get_api_key(*, session: AsyncSession, key_id: str) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)
 
 
 async def list_api_keys(*, session: AsyncSession) -> Sequence[ApiKey]:

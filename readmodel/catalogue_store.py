@@ -1,9 +1,10 @@
-"""The category catalogue in the read model: load it, search it."""
+"""The category catalogue in the read model, and the departments tickets go to: load, look up,
+search."""
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.categories import Catalogue
-from readmodel.tables import Category, CategoryClass
+from readmodel.tables import Category, CategoryClass, Department
 
 
 async def seed_catalogue(*, session: AsyncSession, catalogue: Catalogue) -> None:
@@ -42,3 +43,15 @@ async def search_categories(*, session: AsyncSession, q: str | None = None,
 
 async def big_classes(*, session: AsyncSession) -> list[CategoryClass]:
     return list((await session.exec(select(CategoryClass).order_by(col(CategoryClass.code)))).all())
+
+
+async def category(*, session: AsyncSession, code: str) -> Category | None:
+    return await session.get(Category, code)
+
+
+async def department(*, session: AsyncSession, code: str) -> Department | None:
+    return await session.get(Department, code)
+
+
+async def departments(*, session: AsyncSession) -> list[Department]:
+    return list((await session.exec(select(Department).order_by(col(Department.code)))).all())

@@ -24,6 +24,24 @@ async def seed_map(*, session: AsyncSession, areas: list[Area], cells: list[Grid
         col(Grid.code).not_in([c.code for c in cells])))
 
 
+async def grid(*, session: AsyncSession, code: str) -> Grid | None:
+    return await session.get(Grid, code)
+
+
+async def unknown_grids(*, session: AsyncSession, codes: list[str]) -> list[str]:
+    """Those of `codes` that name no grid of the map, sorted."""
+    known = set((await session.exec(select(Grid.code).where(col(Grid.code).in_(codes)))).all())
+    return sorted(set(codes) - known)
+
+
+async def area(*, session: AsyncSession, code: str) -> AreaRow | None:
+    return await session.get(AreaRow, code)
+
+
+async def district_codes(*, session: AsyncSession) -> list[str]:
+    return list((await session.exec(select(AreaRow.code).where(AreaRow.level == "district"))).all())
+
+
 async def grid_cells(*, session: AsyncSession) -> list[GridCell]:
     rows = (await session.exec(select(Grid).order_by(Grid.code))).all()
     return [GridCell.model_validate(r, from_attributes=True) for r in rows]

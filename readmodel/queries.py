@@ -1,6 +1,8 @@
-"""Reads for the API: one ticket, inboxes, queues and the overdue list, all from the projection."""
+"""Reads for the API: one ticket, inboxes, queues, the overdue list, pending requests and
+notices, all from the projection."""
 import math
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.duplicates import distance_m
 from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
 from domain.states import DEPARTMENT_STATUSES, Action, TicketStatus
-from readmodel.tables import ArchiveRecord, Category, TicketEventRow, TicketRow
+from readmodel.tables import ArchiveRecord, Category, Notification, TicketEventRow, TicketRow
 
 
 async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot | None:
@@ -25,6 +27,11 @@ async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot
     return TicketSnapshot.model_validate(
         {**row.snapshot, "events": [TicketEvent.model_validate(e, from_attributes=True) for e in events]}
     )
+
+
+async def ticket_row(*, session: AsyncSession, ticket_id: str) -> TicketRow | None:
+    """The projected ticket's row (its list columns and snapshot, no timeline)."""
+    return await session.get(TicketRow, ticket_id)
 
 
 async def get_archive(*, session: AsyncSession, ticket_id: str) -> ArchiveRecord | None:
@@ -214,3 +221,47 @@ async def write_off_checks(*, session: AsyncSession, grids: list[str], limit: in
     query = select(TicketRow).where(
         TicketRow.status == TicketStatus.RESOLVED.value, col(TicketRow.grid).in_(grids))
     return await _page(session, _soonest_first(query), limit=limit, offset=offset)
+
+
+async def pending_requests(*, session: AsyncSession, kind: Literal["extension", "parking"],
+                           department: str | None = None, area: str | None = None,
+                           ) -> list[tuple[TicketRow, dict[str, Any]]]:
+    """Open tickets with a pending request of this kind, the oldest request first (in `area`).
+
+    The read model has no column for a pending request (it lives in the ticket's snapshot): the
+    query narrows to the open tickets whose timeline has such a request event, then keeps those
+    whose projected snapshot still carries one. Cheap, since few tickets ever ask, and exact,
+    because the snapshot is what the workflow last projected (a decision, a return or a
+    dispatch clears it)."""
+    action = Action.REQUEST_EXTENSION if kind == "extension" else Action.REQUEST_PARKING
+    asked = select(TicketEventRow.ticket_id).where(TicketEventRow.action == action.value)
+    query = select(TicketRow).where(col(TicketRow.is_open), col(TicketRow.ticket_id).in_(asked),
+                                    *in_area(area))
+    if department:
+        query = query.where(TicketRow.department == department)
+    found = []
+    for row in (await session.exec(query)).all():
+        pending = (row.snapshot or {}).get(f"{kind}_request")
+        if pending:
+            found.append((row, pending))
+    found.sort(key=lambda item: (str(item[1].get("requested_at")), item[0].ticket_id))
+    return found
+
+
+async def notifications(*, session: AsyncSession, area: str | None = None,
+                        targets: list[str] | None = None, ticket_id: str | None = None,
+                        limit: int, offset: int) -> tuple[list[Notification], int]:
+    """Notices, newest first, and how many match: about tickets in `area` (None: anywhere),
+    addressed to one of `targets` (None: to anyone), about one ticket if given."""
+    query = select(Notification)
+    if area is not None:
+        query = query.where(col(Notification.ticket_id).in_(
+            select(TicketRow.ticket_id).where(*in_area(area))))
+    if targets is not None:
+        query = query.where(col(Notification.target).in_(targets))
+    if ticket_id:
+        query = query.where(Notification.ticket_id == ticket_id)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    rows = (await session.exec(query.order_by(col(Notification.id).desc())
+                               .limit(limit).offset(offset))).all()
+    return list(rows), int(total)

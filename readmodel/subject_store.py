@@ -10,6 +10,14 @@ async def get(*, session: AsyncSession, code: str) -> SubjectRow | None:
     return await session.get(SubjectRow, code)
 
 
+async def register(*, session: AsyncSession, code: str, name: str, kind: str,
+                   grid: str) -> SubjectRow:
+    row = SubjectRow(code=code, name=name, kind=kind, grid=grid)
+    session.add(row)
+    await session.commit()
+    return row
+
+
 async def project(*, session: AsyncSession, state: SubjectState) -> None:
     """Newer state wins: the row is only updated from a higher sequence number."""
     await session.exec(  # type: ignore[call-overload]

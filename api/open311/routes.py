@@ -16,7 +16,8 @@ from api.place import GridIndexDep
 from api.ratelimit import incident_intake, key_id_of
 from api.schemas import IncidentCreate
 from domain.states import Role
-from readmodel.tables import Category, User
+from readmodel import catalogue_store
+from readmodel.tables import User
 
 router = APIRouter(prefix=PREFIX, tags=["open311"])
 Jurisdiction = Annotated[str | None, Query(max_length=200, description="optional: one city")]
@@ -58,7 +59,7 @@ async def service_definition(service_code: str, fmt: Fmt, session: SessionDep,
                              config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
     """A service's definition: the attributes a report of it may carry."""
     _check_jurisdiction(config, jurisdiction_id)
-    row = await session.get(Category, service_code)
+    row = await catalogue_store.category(session=session, code=service_code)
     if row is None:
         raise ApiError(404, f"unknown service_code '{service_code}'")
     return render(fmt, "service_definition", service.definition(row))
@@ -187,7 +188,7 @@ async def create_service_request(fmt: Fmt, request: Request, session: SessionDep
     code = _form_value(form, "service_code")
     if code is None:
         raise ApiError(400, "service_code is required")
-    category = await session.get(Category, code)
+    category = await catalogue_store.category(session=session, code=code)
     if category is None:
         raise ApiError(404, f"unknown service_code '{code}'")
     lat, lon = _float(form, "lat"), _float(form, "long")

@@ -7,7 +7,6 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import AdminUser, SessionDep
@@ -22,9 +21,9 @@ from credentials import (
     new_api_key,
 )
 from domain.states import Role
-from readmodel import auth_store
+from readmodel import auth_store, catalogue_store, map_store
 from readmodel.auth_tables import ApiKey
-from readmodel.tables import AreaRow, Department, Grid, User
+from readmodel.tables import User
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 log = structlog.get_logger()
@@ -110,14 +109,12 @@ async def _check_references(session: AsyncSession, *, role: str, department: str
     """The user's department, grids and area exist, and the role has what it needs."""
     if role == Role.SYSTEM:
         raise invalid("role", "system is the workflows' own role")
-    if department is not None and await session.get(Department, department) is None:
+    if department is not None and await catalogue_store.department(
+            session=session, code=department) is None:
         raise invalid("department", f"unknown department {department}")
-    if grids:
-        known = set((await session.exec(select(Grid.code).where(col(Grid.code).in_(grids)))).all())
-        unknown = sorted(set(grids) - known)
-        if unknown:
-            raise invalid("grids", f"unknown grids {', '.join(unknown)}")
-    if area is not None and await session.get(AreaRow, area) is None:
+    if grids and (unknown := await map_store.unknown_grids(session=session, codes=grids)):
+        raise invalid("grids", f"unknown grids {', '.join(unknown)}")
+    if area is not None and await map_store.area(session=session, code=area) is None:
         raise invalid("area", f"unknown area {area}")
     if role == Role.DEPARTMENT_STAFF and department is None:
         raise invalid("department", "department staff need a department")
@@ -134,7 +131,7 @@ async def list_users(user: AdminUser, session: SessionDep) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201)
 async def create_user(body: UserIn, user: AdminUser, session: SessionDep) -> UserOut:
     """Add a user with a password (admins)."""
-    if await session.get(User, body.user_id) is not None:
+    if await auth_store.get_user(session=session, user_id=body.user_id) is not None:
         raise ApiError(409, f"user {body.user_id} exists already")
     await _check_references(session, role=body.role, department=body.department,
                             grids=body.grids, area=body.area)
@@ -151,7 +148,7 @@ async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserCh
                       user: AdminUser, session: SessionDep) -> UserOut:
     """Change a user's rights, name, active flag or password (admins); new rights or a new
     password end the user's older access tokens at once."""
-    target = await session.get(User, user_id)
+    target = await auth_store.get_user(session=session, user_id=user_id)
     if target is None:
         raise ApiError(404, f"no user {user_id}")
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
@@ -184,7 +181,7 @@ def _key_out(key: ApiKey) -> ApiKeyOut:
 async def create_api_key(body: ApiKeyIn, user: AdminUser, session: SessionDep) -> NewApiKey:
     """A new API key acting as the given user, within its scopes and with the role the user has
     now, never a later one (admins): the key is in this answer only."""
-    owner = await session.get(User, body.user_id)
+    owner = await auth_store.get_user(session=session, user_id=body.user_id)
     if owner is None:
         raise invalid("user_id", f"unknown user {body.user_id}")
     check_owner(owner, body.scopes)
@@ -209,7 +206,7 @@ async def list_api_keys(user: AdminUser, session: SessionDep) -> list[ApiKeyOut]
 async def revoke_api_key(key_id: Annotated[str, Path(max_length=64)], user: AdminUser,
                          session: SessionDep) -> ApiKeyOut:
     """Revoke an API key (admins): it stops working at once."""
-    key = await session.get(ApiKey, key_id)
+    key = await auth_store.get_api_key(session=session, key_id=key_id)
     if key is None:
         raise ApiError(404, f"no API key {key_id}")
     revoked = await auth_store.revoke_api_key(session=session, key=key)

@@ -12,8 +12,7 @@ from api.ratelimit import login_gate
 from api.schemas import LOGIN_ERRORS
 from api.security import issue_access_token
 from credentials import verify_password_async
-from readmodel.auth_store import revoke_token
-from readmodel.tables import User
+from readmodel.auth_store import get_user, revoke_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 log = structlog.get_logger()
@@ -32,7 +31,7 @@ async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session:
     gate = login_gate(request, form.username)
     gate.check()  # before any hashing: a guesser gets 429 cheaply
     known_shape = 0 < len(form.username) <= 64  # user ids are short; anything else is unknown
-    user = await session.get(User, form.username) if known_shape else None
+    user = await get_user(session=session, user_id=form.username) if known_shape else None
     password_ok = await verify_password_async(form.password,
                                               user.password_hash if user else None)
     if user is None or not password_ok or not user.active:

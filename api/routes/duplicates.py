@@ -11,7 +11,6 @@ from api.ticket_path import TicketId
 from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, TicketStatus
 from readmodel import queries
-from readmodel.tables import TicketRow
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])
@@ -31,7 +30,7 @@ async def review_queue(area: SupervisorArea, session: SessionDep,
 async def merge(ticket_id: TicketId, body: MergeBody, user: SupervisorUser, session: SessionDep,
                 client: TemporalClient) -> TicketPublic:
     """Merge this report into an open ticket: it follows that ticket and does no work of its own."""
-    target = await session.get(TicketRow, body.into)
+    target = await queries.ticket_row(session=session, ticket_id=body.into)
     if target is None:
         raise invalid("into", f"no ticket {body.into}")
     ensure_in_area(user, grid=target.grid, what=f"ticket {body.into}")

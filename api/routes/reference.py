@@ -2,7 +2,6 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlmodel import select
 
 from api.deps import CurrentUser, SessionDep
 from api.schemas import Me
@@ -44,4 +43,4 @@ async def category_classes(_: CurrentUser, session: SessionDep) -> list[Category
 @router.get("/departments", response_model=list[Department])
 async def departments(_: CurrentUser, session: SessionDep) -> list[Department]:
     """The departments tickets can be dispatched to."""
-    return list((await session.exec(select(Department).order_by(Department.code))).all())
+    return await catalogue_store.departments(session=session)

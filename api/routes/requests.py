@@ -1,25 +1,14 @@
-"""Requests waiting for a supervisor: extensions (延期申请) and parking (挂账) asked for by departments.
-
-The read model has no column for a pending request (it lives in the ticket's snapshot), so the
-query narrows to the open tickets whose timeline has such a request event, then keeps those whose
-projected ticket still carries one: cheap, since few tickets ever ask, and exact, because the
-snapshot is what the workflow last projected (a decision, a return or a dispatch clears it).
-"""
-from typing import Any, Literal
-
+"""Requests waiting for a supervisor: extensions (延期申请) and parking (挂账) asked for by departments
+(found by readmodel/queries.pending_requests)."""
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.authz import SupervisorArea
 from api.deps import SessionDep
 from api.paging import Page, PageParams
 from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
-from domain.states import Action
-from readmodel.queries import in_area
-from readmodel.tables import TicketEventRow, TicketRow
+from readmodel.queries import pending_requests
 
 router = APIRouter(tags=["extensions and parking"])
 
@@ -40,25 +29,6 @@ class ExtensionRequestPage(Page[ExtensionRequestItem]):
 
 class ParkingRequestPage(Page[ParkingRequestItem]):
     pass
-
-
-async def pending_requests(*, session: AsyncSession, kind: Literal["extension", "parking"],
-                           department: str | None = None, area: str | None = None,
-                           ) -> list[tuple[TicketRow, dict[str, Any]]]:
-    """Open tickets with a pending request of this kind, the oldest request first (in `area`)."""
-    action = Action.REQUEST_EXTENSION if kind == "extension" else Action.REQUEST_PARKING
-    asked = select(TicketEventRow.ticket_id).where(TicketEventRow.action == action.value)
-    query = select(TicketRow).where(col(TicketRow.is_open), col(TicketRow.ticket_id).in_(asked),
-                                    *in_area(area))
-    if department:
-        query = query.where(TicketRow.department == department)
-    found = []
-    for row in (await session.exec(query)).all():
-        pending = (row.snapshot or {}).get(f"{kind}_request")
-        if pending:
-            found.append((row, pending))
-    found.sort(key=lambda item: (str(item[1].get("requested_at")), item[0].ticket_id))
-    return found
 
 
 @router.get("/extension-requests", response_model=ExtensionRequestPage)

@@ -14,7 +14,7 @@ from api.errors import ApiError, invalid
 from api.schemas import Text
 from domain.models import RoutingDecision
 from domain.routing import area_level
-from readmodel import routing_store
+from readmodel import catalogue_store, map_store, routing_store
 from readmodel.routing_store import (
     RULE_ID_PATTERN,
     RoutingRuleError,
@@ -22,7 +22,7 @@ from readmodel.routing_store import (
     RuleNotFound,
     RuleSpec,
 )
-from readmodel.tables import Category, Grid, RoutingRuleRow
+from readmodel.tables import RoutingRuleRow
 
 router = APIRouter(tags=["routing rules"])
 RuleId = Annotated[str, Path(pattern=RULE_ID_PATTERN)]
@@ -174,9 +174,9 @@ async def preview(
 ) -> RoutingPreview:
     """Where a ticket of this category in this grid would go, by which rule, and which others
     cover it (any signed-in user)."""
-    if await session.get(Category, category) is None:
+    if await catalogue_store.category(session=session, code=category) is None:
         raise invalid("category", f"unknown category '{category}'")
-    if await session.get(Grid, grid) is None:
+    if await map_store.grid(session=session, code=grid) is None:
         raise invalid("grid", f"unknown grid '{grid}'")
     day = on or routing_store.today()
     decision = await routing_store.decide(session=session, category=category, grid=grid, on=day)

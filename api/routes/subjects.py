@@ -17,8 +17,8 @@ from api.errors import ApiError, invalid
 from api.schemas import Note, Required
 from api.tickets_service import REFUSAL_STATUS, UPDATE_TIMEOUT
 from domain.subjects import BlackInput, RecheckInput, SubjectState
-from readmodel import subject_store
-from readmodel.tables import Grid, SubjectRow
+from readmodel import map_store, subject_store
+from readmodel.tables import SubjectRow
 from workflows.subject import SubjectWorkflow
 
 router = APIRouter(tags=["subjects"])
@@ -77,13 +77,11 @@ async def _readable(session, user, code: str) -> SubjectRow:  # type: ignore[no-
 async def register_subject(body: SubjectCreate, user: AdminUser,
                            session: SessionDep) -> SubjectDetail:
     """Register a subject tickets may concern (admins)."""
-    if await session.get(Grid, body.grid) is None:
+    if await map_store.grid(session=session, code=body.grid) is None:
         raise invalid("grid", f"unknown grid '{body.grid}'")
     if await subject_store.get(session=session, code=body.code) is not None:
         raise ApiError(409, f"subject {body.code} exists already", code="conflict")
-    row = SubjectRow(**body.model_dump())
-    session.add(row)
-    await session.commit()
+    row = await subject_store.register(session=session, **body.model_dump())
     return SubjectDetail(**body.model_dump(), colour=row.colour, open_problems=0, state=None)
 
 

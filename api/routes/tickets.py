@@ -37,9 +37,8 @@ from domain.actions import (
 from domain.photos import PhotoKind
 from domain.states import CancelKind
 from domain.ticket_ids import is_ticket_id
-from readmodel import queries
+from readmodel import catalogue_store, queries
 from readmodel.queries import OverdueFilter
-from readmodel.tables import Department
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])
@@ -85,7 +84,7 @@ async def act_with_photos(session, client, ticket_id: str, update: TicketUpdate,
 async def dispatch(ticket_id: TicketId, body: DispatchBody, user: SupervisorUser,
                    session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Dispatch a ticket from the manual queue to a department (supervisors)."""
-    if await session.get(Department, body.department) is None:
+    if await catalogue_store.department(session=session, code=body.department) is None:
         raise invalid("department", f"unknown department '{body.department}'")
     return await act(session, client, ticket_id, TicketWorkflow.dispatch,
                       DispatchInput(actor=actor_of(user), **body.model_dump()))

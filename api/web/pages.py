@@ -24,11 +24,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlmodel import select
 
 from credentials import demo_password_works
 from domain.demo.people import USERS as DEMO_USERS
-from readmodel.tables import User
+from readmodel.auth_store import users_by_id
 
 WEB = Path(__file__).resolve().parent
 STATIC = WEB / "static"
@@ -105,8 +104,7 @@ async def _demo_users(request: Request) -> list[dict[str, str]]:
     """The demo users whose demo password works here (none once the demo users are gone)."""
     people = [p for p in DEMO_USERS if p[2] in HOME_OF_ROLE]
     async with request.app.state.db.session() as session:
-        rows = {u.user_id: u for u in (await session.exec(select(User).where(
-            User.user_id.in_([p[0] for p in people])))).all()}  # type: ignore[attr-defined]
+        rows = await users_by_id(session=session, user_ids=[p[0] for p in people])
     return [{"user_id": user_id, "name": name, "role": role, "department": dept or "",
              "password": password, "on_duty": user_id.startswith("staff-")}  # other departments
             for user_id, name, role, dept, _grids, password in people
