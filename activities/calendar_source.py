@@ -1,5 +1,7 @@
 """The working calendar as loaded from the read model, reloaded when an admin loads a year."""
 import asyncio
+from collections.abc import Sequence
+from datetime import time
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -11,10 +13,10 @@ from readmodel.db import Database
 
 
 class CalendarSource:
-    def __init__(self, *, db: Database, working_hours) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *, db: Database, working_hours: Sequence[tuple[time, time]]) -> None:
         self.db, self.working_hours = db, working_hours
         self._calendar: ChinaWorkingCalendar | None = None
-        self._version: tuple | None = None  # type: ignore[type-arg]
+        self._version: tuple[object, ...] | None = None  # (years loaded, last loaded_at)
         self._lock = asyncio.Lock()
 
     async def get(self) -> ChinaWorkingCalendar:

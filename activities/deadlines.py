@@ -3,6 +3,8 @@
 The activities load (the calendar, the table's rules) and hand over to domain.deadlines, which
 does the dating; see docs/deadlines.md.
 """
+from collections.abc import Awaitable, Callable
+
 import structlog
 from temporalio import activity
 
@@ -56,5 +58,5 @@ class DeadlineActivities:
             calendar, policy=self.policy, category=input.category, start=input.start,
             stages=input.stages, working_days=input.working_days))
 
-    def all(self) -> list:  # type: ignore[type-arg]
+    def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [self.schedule_deadlines, self.plan_deadlines]

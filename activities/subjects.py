@@ -1,4 +1,6 @@
 """Subject activities: tell a subject's workflow what its tickets found, and project its colour."""
+from collections.abc import Awaitable, Callable
+
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
@@ -52,5 +54,5 @@ class SubjectActivities:
         async with self.db.session() as session:
             await subject_store.project(session=session, state=input.state)
 
-    def all(self) -> list:  # type: ignore[type-arg]
+    def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [self.tell_subject, self.project_subject]

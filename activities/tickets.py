@@ -1,5 +1,8 @@
 """Ticket activities: route, plan deadlines, project to the read model, archive. All the I/O."""
+from collections.abc import Awaitable, Callable
+
 import structlog
+from structlog.typing import FilteringBoundLogger
 from temporalio import activity
 
 from domain.contracts import (
@@ -21,10 +24,11 @@ from domain.models import RoutingDecision
 from readmodel import archive_chain, projection, queries, routing_store
 from readmodel.db import Database
 
-log = structlog.get_logger("gridflow.activities")
+# The wrapper class logging_setup.py configures (and structlog's default).
+log: FilteringBoundLogger = structlog.get_logger("gridflow.activities")
 
 
-def _bound(ticket_id: str) -> structlog.stdlib.BoundLogger:
+def _bound(ticket_id: str) -> FilteringBoundLogger:
     info = activity.info()
     return log.bind(ticket_id=ticket_id, workflow_id=info.workflow_id, activity=info.activity_type,
                     attempt=info.attempt)
@@ -90,6 +94,6 @@ class TicketActivities:
             _bound(input.ticket_id).info("notified", kind=notice.kind, target=notice.target,
                                          level=notice.level)
 
-    def all(self) -> list:  # type: ignore[type-arg]
+    def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [self.route_ticket, self.project_ticket, self.archive_ticket, self.notify,
                 self.find_duplicates]

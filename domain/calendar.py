@@ -98,13 +98,14 @@ class ChinaWorkingCalendar:
     def add(self, start: datetime, amount: float, unit: Unit) -> datetime:
         unit = Unit(unit)
         if unit is Unit.WORKING_DAYS:
-            return self.add_working_days(start, amount)  # type: ignore[arg-type]
+            return self.add_working_days(start, amount)
         if unit is Unit.WORKING_HOURS:
             return self.add_working_hours(start, amount)
         due = _utc(start, "start") + timedelta(hours=_amount(amount))
         return due.astimezone(start.tzinfo)
 
-    def add_working_days(self, start: datetime, days: int) -> datetime:
+    def add_working_days(self, start: datetime, days: float) -> datetime:
+        """`days` may be a float (a policy's amount) but must be whole."""
         s = _utc(start, "start")
         if _amount(days) != int(days):
             raise ValueError(f"working days must be a whole number (got {days})")

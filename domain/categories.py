@@ -39,7 +39,11 @@ def kind_of(code: str) -> CategoryKind | None:
     """The kind of a big class or sub-class code, from its prefix letter."""
     if not (CLASS_CODE.match(code) or SUBCLASS_CODE.match(code)):
         return None
-    return CategoryKind.COMPONENT if code[0] == "C" else CategoryKind.EVENT
+    return _kind(code)
+
+
+def _kind(valid_code: str) -> CategoryKind:
+    return CategoryKind.COMPONENT if valid_code[0] == "C" else CategoryKind.EVENT
 
 
 class BigClass(BaseModel):
@@ -58,7 +62,7 @@ class BigClass(BaseModel):
 
     @property
     def kind(self) -> CategoryKind:
-        return kind_of(self.code)  # type: ignore[return-value]
+        return _kind(self.code)  # validated
 
 
 class SubClass(BaseModel):
@@ -92,7 +96,7 @@ class SubClass(BaseModel):
 
     @property
     def kind(self) -> CategoryKind:
-        return kind_of(self.code)  # type: ignore[return-value]
+        return _kind(self.code)  # validated
 
 
 class Catalogue(BaseModel):

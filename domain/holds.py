@@ -86,13 +86,15 @@ def _check_extension_request(
         )
 
 
-def request_extension(ticket: TicketSnapshot, request: RequestExtensionInput, now: datetime) -> None:
+def request_extension(ticket: TicketSnapshot, request: RequestExtensionInput,
+                      now: datetime) -> ExtensionRequest:
     target = department_deadline(ticket)
     assert target is not None  # checked
     ticket.extension_request = ExtensionRequest(
         stage=target.stage, working_days=request.working_days, reason=request.reason,
         requested_by=request.actor.user_id, requested_at=now,
     )
+    return ticket.extension_request
 
 
 def extension_target(ticket: TicketSnapshot) -> Deadline | None:
@@ -110,16 +112,17 @@ def request_parking(ticket: TicketSnapshot, request: RequestParkingInput, now: d
     )
 
 
-def park(ticket: TicketSnapshot, decision: ParkingDecisionInput, now: datetime) -> None:
+def park(ticket: TicketSnapshot, decision: ParkingDecisionInput, now: datetime) -> Parking:
     """Stop every running clock until the review date."""
     pending = ticket.parking_request
     assert pending is not None and decision.action == Action.APPROVE_PARKING
-    ticket.parking = Parking(parked_at=now, review_at=pending.review_at, reason=pending.reason,
-                             approved_by=decision.actor.user_id)
+    ticket.parking = parking = Parking(parked_at=now, review_at=pending.review_at,
+                                       reason=pending.reason, approved_by=decision.actor.user_id)
     ticket.parking_request = None
     for d in ticket.open_deadlines:
         d.paused_at = now
     ticket.next_escalation_at = ticket.next_reminder_at = None
+    return parking
 
 
 def apply(ticket: TicketSnapshot, request: ActionInput, now: datetime) -> None:
@@ -127,13 +130,13 @@ def apply(ticket: TicketSnapshot, request: ActionInput, now: datetime) -> None:
     actor, data = request.actor, {"note": request.note} if request.note else {}
     match request:
         case RequestExtensionInput():
-            request_extension(ticket, request, now)
-            pending = ticket.extension_request
+            pending = request_extension(ticket, request, now)
             record(ticket, now=now, actor=actor, action=Action.REQUEST_EXTENSION,
                    reason=request.reason,
                    data=data | {"stage": pending.stage.value, "working_days": request.working_days})
         case ExtensionDecisionInput(action=Action.REFUSE_EXTENSION):
             asked = ticket.extension_request
+            assert asked is not None  # checked
             ticket.extension_request = None
             record(ticket, now=now, actor=actor, action=Action.REFUSE_EXTENSION,
                    reason=request.reason, data=data | {"stage": asked.stage.value,
@@ -143,10 +146,10 @@ def apply(ticket: TicketSnapshot, request: ActionInput, now: datetime) -> None:
             record(ticket, now=now, actor=actor, action=Action.REQUEST_PARKING,
                    reason=request.reason, data=data | {"review_at": request.review_at.isoformat()})
         case ParkingDecisionInput(action=Action.APPROVE_PARKING):
-            park(ticket, request, now)
+            parking = park(ticket, request, now)
             record(ticket, now=now, actor=actor, action=Action.APPROVE_PARKING,
-                   reason=request.reason or ticket.parking.reason,
-                   data=data | {"review_at": ticket.parking.review_at.isoformat()})
+                   reason=request.reason or parking.reason,
+                   data=data | {"review_at": parking.review_at.isoformat()})
         case ParkingDecisionInput(action=Action.REFUSE_PARKING):
             ticket.parking_request = None
             record(ticket, now=now, actor=actor, action=Action.REFUSE_PARKING,

@@ -1,4 +1,5 @@
 """Deadline policy as data: per stage, per category and urgency, with overridable defaults."""
+from collections.abc import Sequence
 from datetime import timedelta
 
 from pydantic import BaseModel, Field
@@ -28,8 +29,8 @@ class PolicyRule(BaseModel):
         return (self.category is not None) * 2 + (self.urgency is not None)
 
 
-def _rule(stage: Stage, amount: float, unit: Unit, **scope: str) -> PolicyRule:
-    return PolicyRule(stage=stage, amount=amount, unit=unit, **scope)  # type: ignore[arg-type]
+def _rule(stage: Stage, amount: float, unit: Unit, urgency: Urgency | None = None) -> PolicyRule:
+    return PolicyRule(stage=stage, amount=amount, unit=unit, urgency=urgency)
 
 
 WD, WH, H = Unit.WORKING_DAYS, Unit.WORKING_HOURS, Unit.HOURS
@@ -60,7 +61,7 @@ class DeadlinePolicy(BaseModel):
     max_extension_working_days: int = Field(default=10, ge=0)
 
     def limit_for(self, stage: DeadlineStage, *, category: str, urgency: Urgency,
-                  extra_rules: list[PolicyRule] = ()) -> StageLimit:  # type: ignore[assignment]
+                  extra_rules: Sequence[PolicyRule] = ()) -> StageLimit:
         """The most specific rule wins: category+urgency, category, urgency, default."""
         candidates = [
             r for r in [*self.rules, *extra_rules]

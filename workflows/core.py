@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
     from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
     from domain.models import ReportLink, initial_snapshot
+    from domain.refusal import Refusal
     from domain.states import Action, DeadlineStage, TicketStatus, Unit
     from domain.subjects import ProblemClosed, ProblemFound
     from domain.transitions import DeadlineRequest
@@ -56,7 +57,7 @@ class TicketCore:
         async with self._lock:
             # The clock starts when the report was acknowledged, not when the worker got to it.
             now = t.submitted_at
-            submitted = {"category": t.category, "grid": t.grid}
+            submitted: dict[str, str | list[str]] = {"category": t.category, "grid": t.grid}
             if input.incident.photo_ids:
                 submitted["photo_ids"] = list(input.incident.photo_ids)
             transitions.record(t, now=now, actor=input.incident.reporter, action=Action.SUBMIT,
@@ -212,7 +213,9 @@ class TicketCore:
 
     async def _unpark(self, actor: Actor, reason: str) -> None:
         t, now = self._ticket, workflow.now()
-        parked_at = t.parking.parked_at
+        parking = t.parking
+        assert parking is not None  # only a parked ticket has a review alarm or takes unpark
+        parked_at = parking.parked_at
         paused = [d for d in t.open_deadlines if d.paused_at is not None]
         asks = [ScheduleRequest(kind="shift", stage=d.stage, start=d.started_at, due_at=d.due_at,
                                 unit=d.unit, paused_from=parked_at, paused_to=now,
@@ -225,7 +228,7 @@ class TicketCore:
             if actor is not SYSTEM_ACTOR:
                 raise ApplicationError(message, {"field": "calendar"}, type="invalid",
                                        non_retryable=True)
-            t.parking.review_at = now + REPLAN_EVERY  # stay parked; never guess the dates
+            parking.review_at = now + REPLAN_EVERY  # stay parked; never guess the dates
             await self._calendar_alert(message, now)
             return
         shifted = {d.stage: d for d in result.deadlines} if result else {}
@@ -246,7 +249,7 @@ class TicketCore:
                                    non_retryable=True)
         try:
             lifecycle.check(request, self._ticket, workflow.now())
-        except lifecycle.Refusal as refusal:
+        except Refusal as refusal:
             raise ApplicationError(refusal.message, refusal.details, type=refusal.kind,
                                    non_retryable=True) from None
 
@@ -274,11 +277,10 @@ class TicketCore:
     async def _after(self, request: ActionInput) -> None:
         """Who else must hear of this action: the subject the ticket concerns, the centre."""
         t = self._ticket
-        rectification = t.finding is not None and t.finding.severity is not None
-        if t.subject_code and rectification:
+        severity = t.finding.severity if t.finding is not None else None
+        if t.subject_code and severity is not None:  # a finding that asks for rectification
             if request.action == Action.VERIFY:
-                await steps.tell_subject(t, ProblemFound(ticket_id=t.ticket_id,
-                                                         severity=t.finding.severity))
+                await steps.tell_subject(t, ProblemFound(ticket_id=t.ticket_id, severity=severity))
             elif request.action in (Action.WRITE_OFF, Action.CANCEL):
                 await steps.tell_subject(t, ProblemClosed(
                     ticket_id=t.ticket_id, rectified=request.action == Action.WRITE_OFF))

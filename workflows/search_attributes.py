@@ -1,4 +1,6 @@
 """Typed search attributes, defined once; no personal data ever goes in here."""
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
@@ -9,8 +11,9 @@ TICKET_OVERDUE = SearchAttributeKey.for_bool("TicketOverdue")
 TICKET_DUE_AT = SearchAttributeKey.for_datetime("TicketDueAt")
 TICKET_ESCALATION = SearchAttributeKey.for_int("TicketEscalationLevel")
 
-ALL = [TICKET_STATUS, TICKET_DEPARTMENT, TICKET_GRID, TICKET_CATEGORY, TICKET_OVERDUE, TICKET_DUE_AT,
-       TICKET_ESCALATION]
+ALL: list[SearchAttributeKey[Any]] = [
+    TICKET_STATUS, TICKET_DEPARTMENT, TICKET_GRID, TICKET_CATEGORY, TICKET_OVERDUE, TICKET_DUE_AT,
+    TICKET_ESCALATION]
 
 
 def dev_server_args() -> list[str]:

@@ -1,8 +1,9 @@
 """The ticket workflow's calls to its activities, each with its timeout, retries and summary."""
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from domain.alarms import Notice
@@ -43,15 +44,23 @@ TIMEOUT = timedelta(seconds=30)
 # attributes that changed (workflows/core.py).
 LOCAL_READS_PATCH = "local-reads"
 
+Result = TypeVar("Result")
 
-async def _read(name: str, arg: object, *, result_type: type, local: bool, summary: str):  # type: ignore[no-untyped-def]
+
+async def _read(name: str, arg: object, *, result_type: type[Result], local: bool,
+                summary: str) -> Result:
+    # Activities are called by name (workflows do not import them), so temporalio types the
+    # answer Any; the data converter decodes it into result_type.
+    result: Result
     if local:
-        return await workflow.execute_local_activity(
+        result = await workflow.execute_local_activity(
             name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT,
             retry_policy=PATIENT, summary=summary)
-    return await workflow.execute_activity(
-        name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
-        summary=summary)
+    else:
+        result = await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT,
+            retry_policy=PATIENT, summary=summary)
+    return result
 
 
 async def route(t: TicketSnapshot, *, local: bool) -> RoutingDecision:
@@ -75,7 +84,7 @@ async def schedule(t: TicketSnapshot, requests: list[ScheduleRequest], *,
 async def plan_v1(t: TicketSnapshot, stage: DeadlineStage, start: datetime,
                   working_days: int | None) -> datetime:
     """How tickets started before deadline alarms date their deadlines (kept for their replay)."""
-    planned = await workflow.execute_activity(
+    planned: PlanDeadlinesResult = await workflow.execute_activity(
         PLAN_DEADLINES,
         PlanDeadlinesInput(ticket_id=t.ticket_id, category=t.category, start=start,
                            stages=[stage], working_days=working_days),
@@ -97,7 +106,7 @@ async def notify(t: TicketSnapshot, notices: list[Notice]) -> None:
 
 async def project(t: TicketSnapshot, *, since_seq: int, chase: bool, only_changed: bool) -> None:
     current = t.current_deadline
-    attributes = [
+    attributes: list[SearchAttributeUpdate[Any]] = [
         sa.TICKET_STATUS.value_set(t.status.value),
         sa.TICKET_DEPARTMENT.value_set(t.department) if t.department
         else sa.TICKET_DEPARTMENT.value_unset(),
@@ -123,11 +132,12 @@ async def project(t: TicketSnapshot, *, since_seq: int, chase: bool, only_change
 
 
 async def archive(t: TicketSnapshot) -> ArchiveResult:
-    return await workflow.execute_activity(
+    archived: ArchiveResult = await workflow.execute_activity(
         ARCHIVE_TICKET, ArchiveInput(snapshot=t.model_copy(deep=True)),
         result_type=ArchiveResult, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT,
         summary="write the archive record",
     )
+    return archived
 
 
 async def tell_subject(t: TicketSnapshot, event: ProblemFound | ProblemClosed) -> None:
