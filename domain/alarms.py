@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from domain.models import SYSTEM_ACTOR, Breach, TicketSnapshot
+from domain.models import SYSTEM_ACTOR, Breach, Deadline, TicketSnapshot
 from domain.states import Action, DeadlineStage, EscalationLevel
 from domain.transitions import record
 
@@ -87,7 +87,7 @@ def fire(t: TicketSnapshot, alarm: Alarm, now: datetime, *, chase: bool = True) 
     raise ValueError(f"{alarm.kind} alarms are carried out by the workflow")
 
 
-def _deadline(t: TicketSnapshot, stage: DeadlineStage | None):  # type: ignore[no-untyped-def]
+def _deadline(t: TicketSnapshot, stage: DeadlineStage | None) -> Deadline | None:
     return next((d for d in t.open_deadlines if d.stage == stage), None)
 
 

@@ -139,6 +139,7 @@ def _ccw(ring: Ring) -> list[list[float]]:
 
 def feature(unit: Area | GridCell) -> dict[str, Any]:
     """A GeoJSON Feature with properties code, level, name, parent."""
+    parent: str | None
     if isinstance(unit, GridCell):
         level, parent = Level.GRID, unit.community
     else:

@@ -67,7 +67,7 @@ class RoutingRule(BaseModel):
         return f"{what} {self.category} in {where}"
 
 
-def precedence(rule: RoutingRule, category: str) -> tuple:  # type: ignore[type-arg]
+def precedence(rule: RoutingRule, category: str) -> tuple[bool, int, int, int, int, str]:
     """Sort key, best first (see the module docstring)."""
     return (
         rule.category != category,  # a sub-class rule first

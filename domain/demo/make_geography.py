@@ -27,6 +27,10 @@ CORNER_JITTER = 0.18  # of a step, in each axis
 BEND_ALONG, BEND_ACROSS = 0.12, 0.10  # where an edge bends: along it (± from the middle), across
 DIGITS = 6  # ~0.1 m
 
+Point2 = tuple[float, float]  # (lon, lat)
+Corners = dict[tuple[int, int], Point2]  # lattice vertex (i, j)
+Bends = dict[tuple[str, int, int], Point2]  # ("h" or "v", i, j): the edge east or north of (i, j)
+
 # Rows from north (top) to south; columns from west to east; "." is not mapped (West Lake).
 MAP = """
 A A B B B F F G G G
@@ -76,8 +80,8 @@ def _layout() -> dict[tuple[int, int], str]:
             for col, letter in enumerate(line) if letter != "."}
 
 
-def _lattice(rng: random.Random):  # type: ignore[no-untyped-def]
-    corners = {}
+def _lattice(rng: random.Random) -> tuple[Corners, Bends]:
+    corners: Corners = {}
     for i in range(COLS + 1):
         for j in range(ROWS + 1):
             corners[i, j] = (WEST + (i + rng.uniform(-CORNER_JITTER, CORNER_JITTER)) * DX,
@@ -91,7 +95,7 @@ def _lattice(rng: random.Random):  # type: ignore[no-untyped-def]
         ux, uy = (x1 - x0) / DX, (y1 - y0) / DY
         return (x0 + t * (x1 - x0) - s * uy * DX, y0 + t * (y1 - y0) + s * ux * DY)
 
-    bends = {}
+    bends: Bends = {}
     for i in range(COLS + 1):
         for j in range(ROWS + 1):
             if i < COLS:
@@ -105,7 +109,7 @@ def _lattice(rng: random.Random):  # type: ignore[no-untyped-def]
     return ({k: r(p) for k, p in corners.items()}, {k: r(p) for k, p in bends.items()})
 
 
-def _cell_ring(corners, bends, i: int, j: int) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+def _cell_ring(corners: Corners, bends: Bends, i: int, j: int) -> list[Point2]:
     """Counter-clockwise from the south-west corner, each edge through its bend."""
     return [corners[i, j], bends["h", i, j], corners[i + 1, j], bends["v", i + 1, j],
             corners[i + 1, j + 1], bends["h", i, j + 1], corners[i, j + 1], bends["v", i, j],
