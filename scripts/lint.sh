@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Static checks: bash scripts/lint.sh
+# ruff (lint rules and formatting, the whole tree) and mypy (the packages [tool.mypy] names, strict;
+# see pyproject.toml). Every check runs even when one fails, so one run shows every finding.
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+gridflow_root
+ensure_venv
+failed=()
+check() {
+    echo ">> $*" >&2
+    "$@" || failed+=("$*")
+}
+check .venv/bin/ruff check .
+check .venv/bin/ruff format --check .
+check .venv/bin/mypy
+if [ "${#failed[@]}" -gt 0 ]; then
+    printf 'failed: %s\n' "${failed[@]}" >&2
+    exit 1
+fi
