@@ -5,7 +5,7 @@
 (`bash scripts/up.sh` creates the virtualenv first and then runs this.)
 
 Starts `temporal server start-dev` with a SQLite file (data/temporal.db), waits until it answers,
-registers the ticket search attributes, migrates the read model (`python -m readmodel.migrate`)
+registers the ticket search attributes, migrates the read model (`python -m gridflow_admin migrate`)
 and seeds the demo city (data/gridflow.db unless GRIDFLOW_DATABASE_URL says otherwise), then
 starts `worker.py` and uvicorn. Logs go to data/logs/{temporal,worker,api}.log. Ctrl-C or
 SIGTERM stops the API, the worker and then Temporal, in that order; if one of them dies, the rest

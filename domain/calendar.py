@@ -22,7 +22,7 @@ class CalendarUnknownYear(Exception):
     def __init__(self, year: int) -> None:
         self.year = year
         super().__init__(
-            f"calendar has no data for {year}; load it with `python -m readmodel.calendar_admin "
+            f"calendar has no data for {year}; load it with `python -m gridflow_admin calendar "
             f"load-year {year} --holidays ... --workdays ...` or PUT /api/v1/admin/calendar/{year}"
         )
 

@@ -23,7 +23,7 @@ cannot settle one call twice. Only intents older than `asked_before` are looked 
 one may belong to a request still waiting for Temporal in a live API process.
 
 Run by the API at start-up and then periodically (api/main.py), and by
-`python -m readmodel.reconcile`.
+`python -m gridflow_admin reconcile --repair`.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Stored are the published days only (holidays off, make-up workdays on, see calendar_tables); a
 year counts as known once its row in work_calendar_year exists, written in the same transaction
 as its days. Seeding uses chinesecalendar, which covers 2004-2026; later years are loaded by an
-admin (`python -m readmodel.calendar_admin load-year`, or PUT /api/v1/admin/calendar/{year}).
+admin (`python -m gridflow_admin calendar load-year`, or PUT /api/v1/admin/calendar/{year}).
 """
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta

@@ -1,13 +1,8 @@
-"""Schema migrations of the read model (Alembic scripts in readmodel/migrations/versions/).
+"""Schema migrations of the read model (Alembic scripts in readmodel/migrations/versions/); the
+command is `python -m gridflow_admin migrate` (gridflow_admin/migrate.py).
 
-    python -m readmodel.migrate                      # upgrade GRIDFLOW_DATABASE_URL to head
-    python -m readmodel.migrate --revision "msg"     # autogenerate the next revision
-    python -m readmodel.migrate --current            # the revision the database is at
-    python -m readmodel.migrate --downgrade base     # back to a revision (base: empty)
-
-`--database-url URL` overrides GRIDFLOW_DATABASE_URL. `--revision` compares the tables in code
-with a scratch SQLite database upgraded to head (not with your data), so it always diffs the
-code against the migration chain; read and edit what it writes before committing it.
+`autogenerate` compares the tables in code with a scratch SQLite database upgraded to head (not
+with your data), so it always diffs the code against the migration chain.
 
 A database made before migrations existed (tables but no alembic_version, as `create_all`
 left data/gridflow.db) is adopted: if its tables and columns are those of the first revision
@@ -16,10 +11,7 @@ differs and what to do.
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
-import sys
 import tempfile
 from pathlib import Path
 
@@ -91,7 +83,7 @@ def _adopt(conn: Connection) -> None:
             "this read-model database predates migrations and does not match their first "
             f"revision ({'; '.join(differences)}). Move it aside (e.g. mv data/gridflow.db "
             "data/gridflow.db.old), start again, then rebuild the tickets from Temporal with "
-            "`python -m readmodel.reconcile --repair` (docs/operations.md).")
+            "`python -m gridflow_admin reconcile --repair` (docs/operations.md).")
     command.stamp(alembic_config(conn), BASELINE)
 
 
@@ -148,7 +140,7 @@ async def require_head(url: str) -> None:
     if have != want:
         where = f"at revision {have}" if have else "not migrated"
         raise SchemaBehind(f"the read model is {where}, this code needs {want}: run "
-                           "`python -m readmodel.migrate` first (deploy/README.md)")
+                           "`python -m gridflow_admin migrate` first (deploy/README.md)")
 
 
 def _next_rev_id() -> str:
@@ -171,37 +163,3 @@ async def autogenerate(message: str, url: str | None = None) -> str | None:
         finally:
             await engine.dispose()
     return str(script.path) if script else None  # type: ignore[union-attr]
-
-
-def main(argv: list[str] | None = None) -> int:
-    from settings import settings
-
-    parser = argparse.ArgumentParser(prog="python -m readmodel.migrate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=None, help="default: GRIDFLOW_DATABASE_URL")
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--revision", metavar="MESSAGE", help="autogenerate the next revision")
-    what.add_argument("--current", action="store_true", help="print the database's revision")
-    what.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION (or base)")
-    args = parser.parse_args(argv)
-    url = args.database_url or settings.database_url
-    if args.revision:
-        written = asyncio.run(autogenerate(args.revision, args.database_url))
-        print(f"wrote {written}" if written else "no changes: the migrations match the tables")
-    elif args.current:
-        print(asyncio.run(current(url)) or "(none: empty or pre-migration database)")
-    elif args.downgrade:
-        asyncio.run(downgrade(url, args.downgrade))
-        print(f"downgraded to {args.downgrade}")
-    else:
-        try:
-            asyncio.run(upgrade(url))
-        except LegacySchema as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 1
-        print(f"read model at revision {head()}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,20 +1,16 @@
 """Reconciliation: every ticket workflow (the source of truth) against its read-model projection.
 
-    python -m readmodel.reconcile [--repair] [--task-queue Q]
-
 Lists the ticket workflows on the task queue (Temporal visibility), asks each for its snapshot
 (the `snapshot` query: what the workflow last projected; a finished workflow answers too, as long
 as a worker polls its task queue) and compares it with the ticket row, its timeline events and,
 once archived, its archive record. Rows whose workflow is on another queue are checked as well;
-rows with no workflow at all are reported. --repair rewrites a drifted ticket from the snapshot
-through readmodel/projection.py (seq-guarded) and checks it again. Exit code 0: no drift left.
---repair also settles the audit's open calls from the workflows (readmodel/audit_resolve.py).
+rows with no workflow at all are reported. With `repair` a drifted ticket is rewritten from the
+snapshot through readmodel/projection.py (seq-guarded) and checked again. The command:
+`python -m gridflow_admin reconcile [--repair]` (gridflow_admin/reconcile.py).
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,14 +18,11 @@ from typing import Any
 
 import structlog
 from sqlmodel import col, delete, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import TicketSnapshot
 from domain.states import TicketStatus
-from readmodel import audit
-from readmodel.audit_resolve import resolve
 from readmodel.db import Database
 from readmodel.projection import project_ticket, ticket_values
 from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
@@ -245,44 +238,3 @@ async def reconcile(*, client: Client, db: Database, repair: bool, task_queue: s
     log.info("reconciled", checked=report.checked, drifts=len(report.drifts),
              repaired=len(report.repaired), remaining=len(report.remaining))
     return report
-
-
-async def _main(repair: bool, task_queue: str | None) -> int:
-    from logging_setup import configure_logging
-    from settings import settings
-    from temporal_client import connect
-
-    configure_logging(json=settings.log_json)
-    db = Database(settings.database_url)
-    try:
-        client = await connect(settings)
-        report = await reconcile(client=client, db=db, repair=repair, task_queue=task_queue)
-        audit_line = await _audit_calls(client, db, repair, settings.audit_resolve_after_seconds)
-    finally:
-        await db.dispose()
-    print("\n".join([*report.lines(), audit_line]))
-    return 0 if report.clean else 1
-
-
-async def _audit_calls(client: Client, db: Database, repair: bool, after: float) -> str:
-    """The audit's calls the API has not settled yet (it does so itself while it runs):
-    settled from the workflows with --repair (readmodel/audit_resolve.py), else counted."""
-    asked_before = audit.now() - timedelta(seconds=after)
-    settled = await resolve(client=client, db=db, asked_before=asked_before) if repair else 0
-    async with db.session() as session:
-        still = len(await audit.open_calls(session=session, asked_before=asked_before))
-    return f"audit: {settled} open calls settled from the workflows, {still} still open"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m readmodel.reconcile", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repair", action="store_true",
-                        help="rewrite drifted tickets from their workflows")
-    parser.add_argument("--task-queue", default=None, help="default: GRIDFLOW_TASK_QUEUE")
-    args = parser.parse_args(argv)
-    return asyncio.run(_main(args.repair, args.task_queue))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Routing rules in the read model: decide, list, add, change (a new version), end.
 
-Shared by the route_ticket activity, the admin API and `python -m readmodel.routing_admin`.
+Shared by the route_ticket activity, the admin API and `python -m gridflow_admin routing`.
 Rules change from today on (Asia/Shanghai calendar days): a new rule or version may not start in
 the past, so a rule's dates never claim it applied on a day it did not.
 """

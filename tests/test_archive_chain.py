@@ -8,16 +8,19 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from gridflow_admin.cli import main as admin
 from readmodel import archive_chain
 from readmodel.archive_chain import GENESIS, archive_digest
 from readmodel.db import Database
 from readmodel.tables import ArchiveRecord
-from readmodel.verify_archive import main as verify_command
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_readmodel_projection import PATH, snapshot_at
 
 
+def verify_command(argv: list[str]) -> int:
+    """`gridflow-admin verify-archive …` in this process."""
+    return admin(["verify-archive", *argv])
 
 
 async def archive(db: Database, ticket_id: str) -> ArchiveRecord:

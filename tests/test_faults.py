@@ -212,11 +212,11 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     await checks.timelines_exact(stack, {lost: DISPATCHED})
     # The command an operator runs reports zero drift now (exit 0).
     command = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "readmodel.reconcile"], cwd=devstack.ROOT,
+        subprocess.run, [sys.executable, "-m", "gridflow_admin", "reconcile"], cwd=devstack.ROOT,
         env=stack.env | {"GRIDFLOW_DATABASE_URL": stack.pg_url}, capture_output=True, text=True,
         timeout=120)
     assert command.returncode == 0, f"reconcile reports drift:\n{command.stdout}{command.stderr}"
-    print("python -m readmodel.reconcile:", command.stdout.strip())
+    print("python -m gridflow_admin reconcile:", command.stdout.strip())
     assert await checks.drift(stack, everyone) == []
     await checks.row_count_matches_ledger(stack)
 

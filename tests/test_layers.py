@@ -1,4 +1,5 @@
-"""The layers import downwards only: domain ← workflows, readmodel ← activities, api.
+"""The layers import downwards only: domain ← workflows, readmodel ← activities, api, and the
+admin commands (gridflow_admin), which no process that serves tickets imports.
 
 A module that reached back up (readmodel importing api, domain importing the read model) would
 drag the upper layer's dependencies and start-up into every tool and test of the lower one.
@@ -10,12 +11,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = {"domain", "workflows", "readmodel", "activities", "api", "credentials", "settings",
-        "logging_setup", "temporal_client", "worker", "devstack", "bench", "tests"}
+        "logging_setup", "temporal_client", "worker", "devstack", "bench", "tests",
+        "gridflow_admin"}
 MAY_IMPORT = {
     "domain": {"domain"},
     "workflows": {"workflows", "domain"},
-    "readmodel": {"readmodel", "domain", "credentials", "settings", "logging_setup",
-                  "temporal_client"},
+    "readmodel": {"readmodel", "domain", "credentials", "settings"},
+    "gridflow_admin": {"gridflow_admin", "readmodel", "domain", "settings", "logging_setup",
+                       "temporal_client"},
 }
 
 
@@ -38,3 +41,10 @@ def test_a_layer_imports_only_what_lies_below_it(package: str) -> None:
     upward = {path: sorted(names - MAY_IMPORT[package])
               for path, names in imported(package).items() if names - MAY_IMPORT[package]}
     assert upward == {}
+
+
+def test_no_layer_imports_the_admin_commands() -> None:
+    importers = sorted(path for package in ("domain", "workflows", "readmodel", "activities", "api",
+                                            "bench")
+                       for path, names in imported(package).items() if "gridflow_admin" in names)
+    assert importers == []

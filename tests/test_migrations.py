@@ -14,7 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from readmodel import calendar_admin, migrate, routing_admin
+from gridflow_admin.cli import main as admin
+from readmodel import migrate
 from readmodel.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,8 +150,8 @@ def test_the_command_upgrades_and_reports_the_revision(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/gridflow.db"
 
     def run(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "readmodel.migrate", "--database-url", url,
-                               *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run([sys.executable, "-m", "gridflow_admin", "migrate", "--database-url",
+                               url, *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
@@ -162,7 +163,7 @@ async def test_code_refuses_a_read_model_behind_its_revision(empty_url: str) -> 
     """A worker or API started on a migrated database one revision behind would fail every write
     (a column it projects is missing): it refuses to start, saying what to run."""
     await migrate.upgrade(empty_url, "0002")
-    with pytest.raises(migrate.SchemaBehind, match=r"revision 0002, this code needs .*readmodel\.migrate"):
+    with pytest.raises(migrate.SchemaBehind, match=r"revision 0002, this code needs .*gridflow_admin migrate"):
         await migrate.require_head(empty_url)
     await migrate.upgrade(empty_url)
     await migrate.require_head(empty_url)  # at head: fine
@@ -171,11 +172,11 @@ async def test_code_refuses_a_read_model_behind_its_revision(empty_url: str) -> 
 async def test_nothing_but_the_migrations_makes_tables(empty_url: str) -> None:
     """The start-up check and the admin tools refuse a database never migrated, naming the
     command to run, and leave it as empty as they found it."""
-    with pytest.raises(migrate.SchemaBehind, match=r"not migrated, .*readmodel\.migrate"):
+    with pytest.raises(migrate.SchemaBehind, match=r"not migrated, .*gridflow_admin migrate"):
         await migrate.require_head(empty_url)
-    for tool, argv in ((calendar_admin, ["show-year", "2027"]), (routing_admin, ["list"])):
+    for argv in (["calendar", "show-year", "2027"], ["routing", "list"]):
         with pytest.raises(migrate.SchemaBehind):
-            await tool.run(["--database-url", empty_url, *argv])
+            await asyncio.to_thread(admin, [*argv, "--database-url", empty_url])
     assert await on(empty_url, tables) == set()
 
 
@@ -193,5 +194,5 @@ def test_the_worker_and_the_api_do_not_start_on_a_read_model_not_at_head(
                           timeout=120, env={**os.environ, "GRIDFLOW_DATABASE_URL": url,
                                             "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"})
     assert done.returncode != 0
-    assert "SchemaBehind" in done.stderr and "python -m readmodel.migrate" in done.stderr
+    assert "SchemaBehind" in done.stderr and "python -m gridflow_admin migrate" in done.stderr
     assert asyncio.run(on(url, tables)) == before  # no table made behind the migrations

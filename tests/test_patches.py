@@ -1,5 +1,5 @@
 """The patch table (docs/patches.md) names exactly the workflows' patches, and
-`python -m readmodel.patches` counts the running tickets that started before a patch, on the
+`python -m gridflow_admin patches` counts the running tickets that started before a patch, on the
 real dev server."""
 import ast
 import asyncio
@@ -14,7 +14,8 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from readmodel.patches import TABLE, Patch, check, main, read_table, running_before
+from gridflow_admin.cli import main
+from gridflow_admin.patches import TABLE, Patch, check, read_table, running_before
 from tests.factories import incident_input
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -91,7 +92,7 @@ async def test_running_tickets_started_before_a_patch_are_counted(
         target = client.service_client.config.target_host
         monkeypatch.setenv("GRIDFLOW_TEMPORAL_ADDRESS", target)
         monkeypatch.setenv("GRIDFLOW_TEMPORAL_NAMESPACE", client.namespace)
-        assert await asyncio.to_thread(main, ["--task-queue", task_queue]) == 0
+        assert await asyncio.to_thread(main, ["patches", "--task-queue", task_queue]) == 0
         lines = capsys.readouterr().out.splitlines()
         table = read_table(TABLE.read_text(encoding="utf-8"))
         assert [line.split(":")[0] for line in lines] == [p.id for p in table]

@@ -1,4 +1,5 @@
 """The working calendar in the read model: seeding, loading a year, the admin CLI (SQLite, PG)."""
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 
 from domain.calendar import DEFAULT_WORKING_HOURS, SHANGHAI, CalendarUnknownYear, Unit
-from readmodel import calendar_admin
+from gridflow_admin.cli import main as admin
 from readmodel.calendar_store import (
     CalendarLoadError,
     load_calendar,
@@ -134,21 +135,26 @@ async def test_a_bad_schedule_is_refused_and_nothing_changes(  # type: ignore[no
 
 # --- the admin CLI ---------------------------------------------------------------------------
 
+async def calendar_cli(*argv: str) -> int:
+    """`gridflow-admin calendar …` in this process (in a thread: it runs its own event loop)."""
+    return await asyncio.to_thread(admin, ["calendar", *argv])
+
+
 async def test_cli_loads_and_shows_a_year(database: Database,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     url = ["--database-url", database.url]
-    assert await calendar_admin.run([*url, "show-year", "2027"]) == 1
+    assert await calendar_cli("show-year", "2027", *url) == 1
     assert "2027 is not loaded" in capsys.readouterr().err
-    status = await calendar_admin.run([
+    status = await calendar_cli(
         "load-year", "2027", *url, "--source", "国务院办公厅",
         "--holidays", ",".join(d.isoformat() for d in HOLIDAYS_2027),
-        "--workdays", "2027-02-06"])
+        "--workdays", "2027-02-06")
     assert status == 0
-    assert await calendar_admin.run([*url, "show-year", "2027"]) == 0
+    assert await calendar_cli("show-year", "2027", *url) == 0
     out = capsys.readouterr().out
     assert "2027: 260 working days; source 国务院办公厅" in out
     assert "make-up workdays (1): 2027-02-06" in out and "holidays (4): 2027-01-01" in out
-    assert await calendar_admin.run([*url, "load-year", "2027", "--workdays", "2026-10-10"]) == 2
+    assert await calendar_cli("load-year", "2027", *url, "--workdays", "2026-10-10") == 2
     assert "refused: workdays: dates outside 2027: 2026-10-10" in capsys.readouterr().err
     assert (await calendar(database)).is_working_day(date(2027, 2, 6))  # unchanged
 
@@ -156,10 +162,10 @@ async def test_cli_loads_and_shows_a_year(database: Database,
 def test_cli_as_a_program_uses_the_configured_database(tmp_path: Path) -> None:
     env = os.environ | {"GRIDFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
                         "GRIDFLOW_LOG_JSON": "false"}
-    migrated = subprocess.run([sys.executable, "-m", "readmodel.migrate"], env=env,
+    migrated = subprocess.run([sys.executable, "-m", "gridflow_admin", "migrate"], env=env,
                               capture_output=True, text=True, timeout=60)
     assert migrated.returncode == 0, migrated.stderr
-    cli = [sys.executable, "-m", "readmodel.calendar_admin"]
+    cli = [sys.executable, "-m", "gridflow_admin", "calendar"]
     loaded = subprocess.run([*cli, "load-year", "2027", "--holidays", "2027-01-01"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert loaded.returncode == 0, loaded.stderr

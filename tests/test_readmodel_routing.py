@@ -1,5 +1,6 @@
 """Routing rules in the read model: seeding, deciding, adding, versions, ending, the admin CLI
 (SQLite and PostgreSQL)."""
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -8,7 +9,8 @@ import pytest
 from sqlmodel import col, delete, select, update
 
 from domain import demo_city
-from readmodel import routing_admin, routing_store
+from gridflow_admin.cli import main as admin
+from readmodel import routing_store
 from readmodel.catalogue_store import search_categories, seed_catalogue
 from readmodel.db import Database
 from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
@@ -200,7 +202,8 @@ async def test_the_admin_cli(database: Database, capsys: pytest.CaptureFixture[s
     url = ["--database-url", database.url]
 
     async def cli(*argv: str) -> tuple[int, str, str]:
-        status = await routing_admin.run([*url, *argv])
+        # In a thread: the command runs its own event loop.
+        status = await asyncio.to_thread(admin, ["routing", *argv, *url])
         out, err = capsys.readouterr()
         return status, out, err
 

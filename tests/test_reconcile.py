@@ -143,7 +143,7 @@ async def test_the_command_reports_drift_repairs_it_and_then_exits_zero(gf: Grid
     async def run(*args: str) -> tuple[int, str]:
         # Not subprocess.run: the worker answering the command's queries runs on this loop.
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "readmodel.reconcile", *args, cwd=ROOT, env=env,
+            sys.executable, "-m", "gridflow_admin", "reconcile", *args, cwd=ROOT, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
         return proc.returncode or 0, out.decode()

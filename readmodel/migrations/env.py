@@ -11,7 +11,7 @@ import readmodel.db  # noqa: F401  (registers every read-model table on SQLModel
 config = context.config
 connection = config.attributes.get("connection")
 if connection is None:
-    raise SystemExit("run migrations with `python -m readmodel.migrate`, not the alembic CLI")
+    raise SystemExit("run migrations with `python -m gridflow_admin migrate`, not the alembic CLI")
 
 
 

@@ -1,4 +1,4 @@
-"""`python -m readmodel.verify_archive`: check the archive's hash chain.
+"""`verify-archive`: check the archive's hash chain (readmodel/archive_chain.py).
 
 Exit 0 with a summary when every link holds; exit 1 naming the first broken link (position,
 ticket, what no longer matches); exit 2 when there is no archive to read. --expect-head compares
@@ -6,17 +6,15 @@ the chain's last hash with one noted earlier (a chain cut short at its end, or r
 some point on, is only detectable against such an outside copy); --adopt first chains records
 archived before the chain existed.
 """
-import argparse
-import asyncio
-import sys
 from pathlib import Path
 
+import click
 from sqlalchemy.exc import DBAPIError
 
+from gridflow_admin.options import database_url, exit_with
 from readmodel import archive_chain
 from readmodel.archive_chain import ChainReport
 from readmodel.db import Database
-from settings import settings
 
 
 async def check(*, db: Database, adopt: bool = False) -> tuple[ChainReport, int]:
@@ -45,39 +43,34 @@ def summary(report: ChainReport, *, expect_head: str | None = None) -> tuple[int
                f"head {report.head_sha256} (position {report.records})")
 
 
-async def _main(args: argparse.Namespace) -> int:
-    url: str = args.database_url
+async def _main(url: str, *, expect_head: str | None, adopt: bool) -> int:
     path = url.split("///", 1)[-1]
     if url.startswith("sqlite") and path != ":memory:" and not Path(path).exists():
-        print(f"no read model at {url}", file=sys.stderr)
+        click.echo(f"no read model at {url}", err=True)
         return 2
     db = Database(url)
     try:
-        report, adopted = await check(db=db, adopt=args.adopt)
+        report, adopted = await check(db=db, adopt=adopt)
     except DBAPIError as err:
-        print(f"cannot read the archive ({type(err.orig).__name__}: {str(err.orig)[:200]}); "
-              "is the read model migrated? python -m readmodel.migrate", file=sys.stderr)
+        click.echo(f"cannot read the archive ({type(err.orig).__name__}: {str(err.orig)[:200]}); "
+                   "is the read model migrated? python -m gridflow_admin migrate", err=True)
         return 2
     finally:
         await db.dispose()
     if adopted:
-        print(f"chained {adopted} records archived before the chain existed")
-    code, text = summary(report, expect_head=args.expect_head)
-    print(text, file=sys.stderr if code else sys.stdout)
+        click.echo(f"chained {adopted} records archived before the chain existed")
+    code, text = summary(report, expect_head=expect_head)
+    click.echo(text, err=bool(code))
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m readmodel.verify_archive",
-                                     description="Check the archive's hash chain.")
-    parser.add_argument("--database-url", default=settings.database_url,
-                        help="the read model (default: GRIDFLOW_DATABASE_URL)")
-    parser.add_argument("--expect-head", metavar="SHA256",
-                        help="the head hash noted from an earlier run or log line")
-    parser.add_argument("--adopt", action="store_true",
-                        help="first chain the records archived before the chain existed")
-    return asyncio.run(_main(parser.parse_args(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+@click.command("verify-archive", short_help="Check the archive's hash chain.")
+@database_url
+@click.option("--expect-head", metavar="SHA256",
+              help="the head hash noted from an earlier run or log line")
+@click.option("--adopt", is_flag=True,
+              help="first chain the records archived before the chain existed")
+def verify_archive(database_url: str, expect_head: str | None, adopt: bool) -> None:
+    """Check the archive's hash chain: exit 0 when every link holds, 1 naming the first broken
+    link, 2 when there is no archive to read."""
+    exit_with(_main(database_url, expect_head=expect_head, adopt=adopt))

@@ -1,7 +1,5 @@
-"""Can a `workflow.patched` gate of the ticket workflow be retired yet? (docs/patches.md)
-
-    python -m readmodel.patches                    # every patch in docs/patches.md
-    python -m readmodel.patches --task-queue Q     # only tickets on task queue Q
+"""`patches`: can a `workflow.patched` gate of the ticket workflow be retired yet?
+(docs/patches.md)
 
 A gate keeps the old branch for tickets that started before the patch: the branch can go once
 no such ticket is running. For each patch this counts, in Temporal's visibility, the running
@@ -11,15 +9,17 @@ instants are written in one place, the table in docs/patches.md, which this read
 """
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from temporalio.client import Client
+
+from gridflow_admin.options import exit_with
+from settings import Settings
+from temporal_client import connect
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "patches.md"
 _HEADER = re.compile(r"^\|\s*patch\s*\|\s*introduced")
@@ -98,24 +98,17 @@ async def check(client: Client, patches: list[Patch], *,
 
 
 async def _main(task_queue: str | None) -> int:
-    from settings import Settings
-    from temporal_client import connect
-
     client = await connect(Settings())
     for status in await check(client, read_table(TABLE.read_text(encoding="utf-8")),
                               task_queue=task_queue):
-        print(status.line())
+        click.echo(status.line())
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m readmodel.patches", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task-queue", default=None,
-                        help="count only tickets on this task queue (default: all)")
-    args = parser.parse_args(argv)
-    return asyncio.run(_main(args.task_queue))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+@click.command(short_help="Which workflow.patched gates can be retired yet.")
+@click.option("--task-queue", default=None,
+              help="count only tickets on this task queue (default: all)")
+def patches(task_queue: str | None) -> None:
+    """For each patch of docs/patches.md's table, the running tickets started before it (in
+    Temporal's visibility) and the next step: keep it, deprecate it or remove it."""
+    exit_with(_main(task_queue))
