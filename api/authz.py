@@ -1,46 +1,130 @@
-"""Object-level authorization beyond a ticket's read rule: supervisors' areas, admin-only writes.
+"""Who may read and act on what, as the API decides it: every rule the routes apply beyond the
+caller's role (the role types are api/deps.py's: SupervisorUser, AdminUser, …).
 
-A supervisor oversees an area (`User.area`, a CJ/T 349 code): the district (the command centre)
-or one street (9 digits). A ticket lies in the area its grid code starts with. Acting on tickets
-is otherwise checked by the workflow's update validators, which know nothing of areas: the
-street check happens here, before the update is sent.
+* **Tickets**: who may read one (`ensure_can_read`); a supervisor acts only on tickets in their
+  area (`ensure_in_area`, applied to every {ticket_id} route by deps.ticket_in_area).
+  Whether an actor may take an action in the ticket's state, department and grid is the
+  workflow's own check (domain/lifecycle.py, run by its update validators): the API does not
+  repeat it, and those rules know nothing of areas, hence the area check here.
+* **Areas**: a supervisor oversees an area (`User.area`, a CJ/T 349 code): the district (the
+  command centre) or one street; their lists and aggregates are restricted to it (`area_scope`).
+* **Reports, notices, subjects, photos**: where a grid worker may report, whose notices a caller
+  reads, who reads a subject's details, who sees a photo.
+
+What an API key may do (its scopes, the role it was made for) is api/key_scopes.py: it narrows
+the credential while the caller is being authenticated, by route template, before any of these
+rules runs, and it applies to every route alike.
 """
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import Depends, Request
-from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from api import tickets_service
-from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, require_role
 from api.errors import ApiError
-from api.ticket_path import ensure_ticket_id
 from domain.states import Role
-from readmodel.tables import AreaRow, TicketRow, User
+from readmodel import map_store, queries
+from readmodel.tables import Photo, User
 
 
-def in_area(area: str, grid: str) -> bool:
+def contains(area: str, grid: str) -> bool:
     """A grid (or a street, community) lies in an area when its code starts with the area's."""
     return bool(area) and grid.startswith(area)
 
 
-async def area_scope(user: User, session) -> str | None:  # type: ignore[no-untyped-def]
+def ensure_role(user: User, *roles: Role) -> None:
+    if user.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise ApiError(403, f"this needs the role {allowed}; you are {user.role}")
+
+
+# Tickets
+
+
+def can_read(user: User, *, reporters: set[str], grid: str, department: str | None,
+             history_departments: set[str]) -> bool:
+    match user.role:
+        case Role.SUPERVISOR:
+            # Their area: the district (command centre) or one street; none assigned, nothing.
+            return contains(user.area or "", grid)
+        case Role.GRID_WORKER:
+            return user.user_id in reporters or grid in user.grids
+        case Role.SENSOR:
+            return user.user_id in reporters
+        case Role.DEPARTMENT_STAFF:
+            # A department that returned a ticket keeps read access to what it handled.
+            return user.department is not None and (
+                user.department == department or user.department in history_departments
+            )
+    return False  # admins manage configuration, not tickets
+
+
+def ensure_can_read(user: User, ticket) -> None:  # type: ignore[no-untyped-def]
+    handled = {str(e.data.get("department")) for e in ticket.timeline if e.data.get("department")}
+    # Reporters of merged reports follow the surviving ticket.
+    reporters = {ticket.reporter_id} | {r.reporter_id for r in ticket.merged_reports}
+    if not can_read(user, reporters=reporters, grid=ticket.grid,
+                    department=ticket.department, history_departments=handled):
+        raise ApiError(403, f"ticket {ticket.ticket_id} is not in your grids, department or area")
+
+
+def ensure_may_name_duplicate(user: User) -> None:
+    """Cancelling a report as a duplicate is a supervisor's; checked before `duplicate_of` is
+    looked up (who before what, as the workflow's validator does)."""
+    ensure_role(user, Role.SUPERVISOR)
+
+
+# Areas
+
+
+async def area_scope(user: User, session: AsyncSession) -> str | None:
     """The area a supervisor's lists and aggregates are restricted to; None when it is the whole
     map (the command centre), so those queries keep their unfiltered plans."""
-    require_role(user, Role.SUPERVISOR)
+    ensure_role(user, Role.SUPERVISOR)
     if not user.area:  # fail closed: a supervisor without an area oversees nothing
         raise ApiError(403, "you have no area assigned; ask an admin to set one")
-    districts = (await session.exec(
-        select(AreaRow.code).where(AreaRow.level == "district"))).all()
-    return None if list(districts) == [user.area] else user.area
+    districts = await map_store.district_codes(session=session)
+    return None if districts == [user.area] else user.area
 
 
-async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
-    return await area_scope(user, session)
+def ensure_in_area(user: User, *, grid: str, what: str) -> None:
+    """Refuse a supervisor acting on something (a ticket, a subject) outside their area."""
+    if user.role == Role.SUPERVISOR and not contains(user.area or "", grid):
+        raise ApiError(403, f"{what} lies in street {grid[:9]}, outside your area "
+                            f"{user.area or '(none)'}", code="outside_area", grid=grid)
 
 
-# A supervisor's list or aggregate: the area it is restricted to (None: the whole map).
-SupervisorArea = Annotated[str | None, Depends(supervisor_area)]
+async def ensure_ticket_in_area(user: User, *, session: AsyncSession, client: Client,
+                                ticket_id: str) -> None:
+    """A supervisor may only touch tickets in their area; an unknown ticket is left to the
+    route (404)."""
+    if user.role != Role.SUPERVISOR:
+        return
+    grid = await _ticket_grid(session=session, client=client, ticket_id=ticket_id)
+    if grid is not None:
+        ensure_in_area(user, grid=grid, what=f"ticket {ticket_id}")
+
+
+async def _ticket_grid(*, session: AsyncSession, client: Client, ticket_id: str) -> str | None:
+    """The ticket's grid: from the projection, else from the workflow; None if there is none."""
+    row = await queries.ticket_row(session=session, ticket_id=ticket_id)
+    if row is not None:
+        return row.grid
+    try:
+        return (await tickets_service.read_ticket(session=session, client=client,
+                                                  ticket_id=ticket_id)).grid
+    except ApiError:
+        return None
+
+
+# Reports, notices, subjects, photos
+
+
+def ensure_may_report_in(user: User, grid: str) -> None:
+    """A grid worker reports in their own grids; sensors wherever their devices are."""
+    if user.role != Role.SENSOR and grid not in user.grids:
+        raise ApiError(403, f"the location lies in grid {grid}, which is not one of yours",
+                       code="outside_your_grids", grid=grid)
 
 
 @dataclass(frozen=True)
@@ -49,7 +133,7 @@ class NoticeScope:
     targets: list[str] | None = None  # addressed to one of these (None: to anyone)
 
 
-async def notice_scope(user: User, session) -> NoticeScope:  # type: ignore[no-untyped-def]
+async def notice_scope(user: User, session: AsyncSession) -> NoticeScope:
     """Whose notices a caller reads: a supervisor those about their area's tickets, department
     staff those addressed to their department, a grid worker those addressed to their grids."""
     if user.role == Role.SUPERVISOR:
@@ -59,52 +143,28 @@ async def notice_scope(user: User, session) -> NoticeScope:  # type: ignore[no-u
     return NoticeScope(targets=list(user.grids))
 
 
-def ensure_in_area(user: User, *, grid: str, what: str) -> None:
-    """Refuse a supervisor acting on something (a ticket, a subject) outside their area."""
-    if user.role == Role.SUPERVISOR and not in_area(user.area or "", grid):
-        raise ApiError(403, f"{what} lies in street {grid[:9]}, outside your area "
-                            f"{user.area or '(none)'}", code="outside_area", grid=grid)
-
-
-def ensure_may_name_duplicate(user: User) -> None:
-    """Cancelling a report as a duplicate is a supervisor's; checked before `duplicate_of` is
-    looked up (who before what, as the workflow's validator does)."""
-    require_role(user, Role.SUPERVISOR)
-
-
 def ensure_can_read_subject(user: User, *, code: str, grid: str) -> None:
     """A subject's details (its state, history, who acted) are for those who may see its grid:
     the grid's workers, supervisors of its area, and admins, who keep the register. Everyone
     else has the sunshine lookup (/public/subjects/{code})."""
-    require_role(user, Role.GRID_WORKER, Role.SUPERVISOR, Role.ADMIN)
+    ensure_role(user, Role.GRID_WORKER, Role.SUPERVISOR, Role.ADMIN)
     ensure_in_area(user, grid=grid, what=f"subject {code}")
     if user.role == Role.GRID_WORKER and grid not in user.grids:
         raise ApiError(403, f"subject {code} lies in grid {grid}, not in your grids",
                        code="outside_your_grids", grid=grid)
 
 
-async def ticket_grid(*, session, client, ticket_id: str) -> str | None:  # type: ignore[no-untyped-def]
-    """The ticket's grid: from the projection, else from the workflow; None if there is none."""
-    row = await session.get(TicketRow, ticket_id)
-    if row is not None:
-        return row.grid
+async def may_see_photo(user: User, photo: Photo, *, session: AsyncSession,
+                        client: Client) -> bool:
+    """Its uploader, and whoever may read the ticket it is attached to."""
+    if photo.uploader_id == user.user_id:
+        return True
+    if photo.ticket_id is None:
+        return False
     try:
-        return (await tickets_service.read_ticket(session=session, client=client,
-                                                  ticket_id=ticket_id)).grid
+        ticket = await tickets_service.read_ticket(session=session, client=client,
+                                                   ticket_id=photo.ticket_id)
+        ensure_can_read(user, ticket)
     except ApiError:
-        return None  # the route answers 404 for it
-
-
-async def ticket_in_area(request: Request, user: CurrentUser, session: SessionDep,
-                         client: TemporalClient) -> None:
-    """Router dependency: a supervisor may only touch tickets in their area ({ticket_id} routes)."""
-    ticket_id = request.path_params.get("ticket_id")
-    if ticket_id is None:
-        return
-    ensure_ticket_id(ticket_id)  # before the area check asks any workflow for the grid
-    if user.role != Role.SUPERVISOR:
-        return
-    grid = await ticket_grid(session=session, client=client, ticket_id=ticket_id)
-    if grid is not None:
-        ensure_in_area(user, grid=grid, what=f"ticket {ticket_id}")
-
+        return False
+    return True

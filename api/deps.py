@@ -1,5 +1,5 @@
-"""Dependencies as Annotated aliases: the database session, the Temporal client, the caller and
-the caller by role."""
+"""Dependencies as Annotated aliases: the database session, the Temporal client, the caller, the
+caller by role, a supervisor's area. The rules they apply are api/authz.py's."""
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -8,9 +8,11 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api import authz
 from api.errors import ApiError
 from api.key_scopes import acting_user, check_scope, route_template
 from api.security import InvalidToken, decode_access_token
+from api.ticket_path import ensure_ticket_id
 from credentials import api_key_hash
 from domain.models import Actor
 from domain.states import Role
@@ -101,17 +103,11 @@ def actor_of(user: User) -> Actor:
                  grids=list(user.grids))
 
 
-def require_role(user: User, *roles: Role) -> None:
-    if user.role not in roles:
-        allowed = " or ".join(r.value for r in roles)
-        raise ApiError(403, f"this needs the role {allowed}; you are {user.role}")
-
-
 def role_is(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency: the caller, when their role is one of `roles`; else 403 naming them. Checked
     before the route reads its parameters and body: who before what."""
     async def caller_in_role(user: CurrentUser) -> User:
-        require_role(user, *roles)
+        authz.ensure_role(user, *roles)
         return user
     return caller_in_role
 
@@ -127,3 +123,22 @@ ConfigReaderUser = Annotated[User, Depends(role_is(Role.SUPERVISOR, Role.ADMIN))
 # Those who work tickets in the field or at a desk: photos, notices.
 FieldUser = Annotated[User, Depends(role_is(Role.GRID_WORKER, Role.DEPARTMENT_STAFF,
                                             Role.SUPERVISOR))]
+
+
+async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
+    return await authz.area_scope(user, session)
+
+
+# A supervisor's list or aggregate: the area it is restricted to (None: the whole map).
+SupervisorArea = Annotated[str | None, Depends(supervisor_area)]
+
+
+async def ticket_in_area(request: Request, user: CurrentUser, session: SessionDep,
+                         client: TemporalClient) -> None:
+    """Router dependency of the {ticket_id} routes: a ticket's id (else 404 before any workflow
+    is asked), in a supervisor's area."""
+    ticket_id = request.path_params.get("ticket_id")
+    if ticket_id is None:
+        return
+    ensure_ticket_id(ticket_id)
+    await authz.ensure_ticket_in_area(user, session=session, client=client, ticket_id=ticket_id)

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api import photo_links, tickets_service
+from api.authz import ensure_may_report_in
 from api.deps import actor_of
 from api.errors import ApiError, invalid
 from api.schemas import IncidentCreate
@@ -61,9 +62,7 @@ async def accept_report(*, body: IncidentCreate, user: User, idempotency_key: st
         raise ApiError(422, "the location lies outside every grid of the city",
                        fields=[{"field": "lat", "message": "outside every grid"},
                                {"field": "lon", "message": "outside every grid"}])
-    if not sensor and cell.code not in user.grids:  # sensors report wherever their devices are
-        raise ApiError(403, f"the location lies in grid {cell.code}, which is not one of yours",
-                       code="outside_your_grids", grid=cell.code)
+    ensure_may_report_in(user, cell.code)
     body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
     await session.commit()  # no pooled connection held while Temporal acknowledges the start
     if sensor:

@@ -23,7 +23,7 @@ SENSOR_SCOPES = frozenset({KeyScope.SENSOR_INTAKE, KeyScope.OPEN311_REPORT})
 ROUTES: dict[str, frozenset[tuple[str, str]]] = {
     KeyScope.SENSOR_INTAKE: frozenset({
         ("POST", "/api/v1/incidents"),
-        ("GET", "/api/v1/tickets/{ticket_id}"),  # api/access.py: a sensor reads its own reports
+        ("GET", "/api/v1/tickets/{ticket_id}"),  # api/authz.py: a sensor reads its own reports
         ("GET", "/api/v1/my/tickets"),
         ("GET", "/api/v1/me"),
     }),

@@ -3,8 +3,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.authz import SupervisorArea
-from api.deps import SessionDep
+from api.deps import SessionDep, SupervisorArea
 from readmodel.battle_map import BattleMap, battle_map, open_per_grid
 
 router = APIRouter(prefix="/map", tags=["map"])

@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.authz import SupervisorArea
-from api.deps import SessionDep
+from api.deps import SessionDep, SupervisorArea
 from api.errors import invalid
 from readmodel.daily_metrics import DayCount, daily_counts
 from readmodel.metrics import MAX_PERIOD_DAYS

@@ -2,8 +2,16 @@
 from fastapi import APIRouter, Depends
 
 from api import tickets_service
-from api.authz import SupervisorArea, ensure_in_area, ticket_in_area
-from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, actor_of
+from api.authz import ensure_in_area
+from api.deps import (
+    CurrentUser,
+    SessionDep,
+    SupervisorArea,
+    SupervisorUser,
+    TemporalClient,
+    actor_of,
+    ticket_in_area,
+)
 from api.errors import ApiError, invalid
 from api.paging import PageParams
 from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic

@@ -1,8 +1,7 @@
 """Extensions (延期申请) and parking (挂账): asked for by the department, decided by a supervisor."""
 from fastapi import APIRouter, Depends
 
-from api.authz import ticket_in_area
-from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of
+from api.deps import CurrentUser, SessionDep, TemporalClient, actor_of, ticket_in_area
 from api.routes.tickets import act as _act
 from api.schemas import DecisionBody, ExtensionBody, NoteBody, ParkingBody, TicketPublic
 from api.ticket_path import TicketId

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.authz import SupervisorArea
-from api.deps import SessionDep
+from api.deps import SessionDep, SupervisorArea
 from api.errors import invalid
 from readmodel.metrics import (
     CSV_COLUMNS,

@@ -7,8 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
-from api import tickets_service
-from api.access import ensure_can_read
+from api.authz import may_see_photo
 from api.deps import CurrentUser, FieldUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
 from api.photo_pool import photo_decoding
@@ -123,17 +122,8 @@ async def get_photo(photo_id: PhotoId, user: CurrentUser, session: SessionDep,
     Anyone else gets 404, as for a photo that does not exist."""
     missing = ApiError(404, f"no photo {photo_id}")
     photo = await photo_store.get_photo(session=session, photo_id=photo_id)
-    if photo is None:
+    if photo is None or not await may_see_photo(user, photo, session=session, client=client):
         raise missing
-    if photo.uploader_id != user.user_id:
-        if photo.ticket_id is None:
-            raise missing
-        try:
-            ticket = await tickets_service.read_ticket(session=session, client=client,
-                                                       ticket_id=photo.ticket_id)
-            ensure_can_read(user, ticket)
-        except ApiError:
-            raise missing from None
     path = photo_store.path_of(config.data_dir, photo.photo_id)
     if not path.is_file():
         raise missing

@@ -3,8 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.authz import SupervisorArea
-from api.deps import SessionDep
+from api.deps import SessionDep, SupervisorArea
 from api.paging import Page, PageParams
 from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest

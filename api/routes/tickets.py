@@ -5,9 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api import photo_links, tickets_service
-from api.access import ensure_can_read
-from api.authz import SupervisorArea, ensure_may_name_duplicate, ticket_in_area
-from api.deps import CurrentUser, SessionDep, SupervisorUser, TemporalClient, actor_of
+from api.authz import ensure_can_read, ensure_may_name_duplicate
+from api.deps import (
+    CurrentUser,
+    SessionDep,
+    SupervisorArea,
+    SupervisorUser,
+    TemporalClient,
+    actor_of,
+    ticket_in_area,
+)
 from api.errors import ApiError, invalid
 from api.paging import PageParams
 from api.schemas import (

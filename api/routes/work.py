@@ -1,8 +1,7 @@
 """Work lists: a department's inbox and the supervisors' manual dispatch queue."""
 from fastapi import APIRouter
 
-from api.authz import SupervisorArea
-from api.deps import SessionDep, StaffUser
+from api.deps import SessionDep, StaffUser, SupervisorArea
 from api.paging import PageParams
 from api.schemas import TicketPage
 from readmodel import queries
