@@ -16,13 +16,33 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from bench import arrivals, backlog, direct, lifecycle, overdue, report
 from bench.client import Api
 from bench.stack import ROOT, Stack, StartupFailed
 from bench.stats import machine, say
 
-PRESETS: dict[str, dict[str, object]] = {
+
+
+class Preset(TypedDict):
+    """A run's sizes: a preset's, each overridable by its option."""
+    concurrency: int
+    lifecycle_seconds: float
+    rates: list[float]
+    arrival_seconds: float
+    overdue_sizes: list[int]
+    overdue_runs: int
+    postgres: bool
+    backlog: list[int]
+    backlog_concurrency: int
+    probes: int
+    probe_spread: float
+    probe_seconds: float
+    visibility_runs: int
+
+
+PRESETS: dict[str, Preset] = {
     # The test suite's run (tests/test_bench_smoke.py): every section, tiny sizes.
     "smoke": {"concurrency": 2, "lifecycle_seconds": 2, "rates": [4], "arrival_seconds": 2,
               "overdue_sizes": [1000, 3000], "overdue_runs": 3, "postgres": False,
@@ -48,7 +68,7 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x]
 
 
-def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]]:
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     size = parser.add_mutually_exclusive_group()
     for name in PRESETS:
@@ -87,15 +107,12 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, dict[str, object]
                              "the report needs all)")
     args = parser.parse_args(argv)
     args.preset = args.preset or "quick"
-    config = dict(PRESETS[args.preset])
-    for key in config:
-        value = getattr(args, key, None)
-        if value is not None:
-            config[key] = value
-    return args, config
+    preset = PRESETS[args.preset]
+    given = {key: getattr(args, key) for key in preset if getattr(args, key, None) is not None}
+    return args, cast(Preset, {**preset, **given})  # each option has its key's type
 
 
-async def measure(stack: Stack, config: dict[str, object], results: dict[str, object],
+async def measure(stack: Stack, config: Preset, results: dict[str, Any],
                   cache_dir: Path, only: set[str]) -> None:
     from temporal_client import connect
 
@@ -125,7 +142,7 @@ async def measure(stack: Stack, config: dict[str, object], results: dict[str, ob
         await api.close()
 
 
-async def measure_overdue(config: dict[str, object], results: dict[str, object],
+async def measure_overdue(config: Preset, results: dict[str, Any],
                           cache_dir: Path) -> None:
     """Section 5 on its own databases, after the stack has stopped: a Temporal server and a
     worker holding the backlog would otherwise take the core now and then (100 ms outliers)."""
@@ -139,13 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     args, config = parse(argv)
     os.chdir(ROOT)
     if args.report_only:
-        results = json.loads(args.report_only.read_text())
-        path = report.write(results, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
-        report.summary(results)
+        saved = json.loads(args.report_only.read_text())
+        path = report.write(saved, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
+        report.summary(saved)
         say(f"\nwritten: {path}")
         return 0
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
-    results: dict[str, object] = {
+    results: dict[str, Any] = {
         "preset": args.preset, "config": config, "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     extra = dict(e.split("=", 1) for e in args.env)

@@ -12,6 +12,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+from temporalio.client import Client
 
 from bench import bare
 from bench.client import Api
@@ -19,10 +22,12 @@ from bench.stats import say, summary_ms
 
 POLL = 0.05  # how often the read model is looked at for submissions reaching the inbox
 
+Answer = TypeVar("Answer")
 
-async def open_loop(send: Callable[[int], Awaitable[object]], *, rate: float, seconds: float,
-                    on_done: Callable[[int, object, float], None] | None = None,
-                    ) -> dict[str, object]:
+
+async def open_loop(send: Callable[[int], Awaitable[Answer]], *, rate: float, seconds: float,
+                    on_done: Callable[[int, Answer, float], None] | None = None,
+                    ) -> dict[str, Any]:
     """Send rate × seconds requests at fixed times; latency from due time to answer."""
     n = max(1, round(rate * seconds))
     latencies: list[float] = []
@@ -90,13 +95,13 @@ class InboxWatch:
             await self.step()
             await asyncio.sleep(POLL)
 
-    def latencies(self) -> dict[str, object]:
+    def latencies(self) -> dict[str, Any]:
         result = summary_ms([self.seen[t] - self.due[t] for t in self.seen])
         return {**result, "missing": len(self.due) - len(self.seen)}
 
 
-async def measure(*, api: Api, client, readmodel_db: Path, rates: list[float], seconds: float,  # type: ignore[no-untyped-def]
-                  plan: list[str]) -> list[dict[str, object]]:
+async def measure(*, api: Api, client: Client, readmodel_db: Path, rates: list[float],
+                  seconds: float, plan: list[str]) -> list[dict[str, Any]]:
     """Sections 3 and 4: at each rate, bare starts, then reports through the API with the time
     each reached its inbox. The bare workflow started is the lifecycle's shape without the
     people: the activities before and after, no updates."""
@@ -123,8 +128,8 @@ async def measure(*, api: Api, client, readmodel_db: Path, rates: list[float], s
         stop.set()
         await watcher
         await inbox.until_all(timeout=120)
-        row = {"rate": rate, "bare_start": starts, "submit": submits,
-               "inbox": inbox.latencies()}
+        row: dict[str, Any] = {"rate": rate, "bare_start": starts, "submit": submits,
+                               "inbox": inbox.latencies()}
         for key in ("p50", "p99"):
             b, s = starts[key], submits[key]
             row[f"submit_over_start_{key}"] = s / b if b and s else None

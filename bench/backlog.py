@@ -14,6 +14,10 @@ import json
 import sqlite3
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client
 
 from bench.client import Api
 from bench.stack import Stack
@@ -24,7 +28,7 @@ from readmodel.queries import OverdueFilter, overdue_tickets
 POLL = 0.1
 
 
-def _rows(db_path, sql: str, args: tuple = ()) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _rows(db_path: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
     try:
         return con.execute(sql, args).fetchall()
@@ -42,7 +46,7 @@ def memory(stack: Stack) -> dict[str, int | None]:
     return {name: stack.rss(name) for name in ("worker", "temporal", "api")}
 
 
-async def create(api: Api, stack: Stack, n: int, concurrency: int) -> dict[str, object]:
+async def create(api: Api, stack: Stack, n: int, concurrency: int) -> dict[str, Any]:
     """N reports, `concurrency` at a time; then until every one is routed in the read model."""
     counter = iter(range(n))
     ids: list[str] = []
@@ -81,7 +85,7 @@ async def create(api: Api, stack: Stack, n: int, concurrency: int) -> dict[str, 
             "routed_per_second": len(ids) / routed}
 
 
-async def visibility(stack: Stack, client, runs: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+async def visibility(stack: Stack, client: Client, runs: int) -> dict[str, Any]:
     """The overdue view's question (open, overdue or past due; first page of 50 and the count)
     of the live read model and of Temporal visibility, which cannot sort by due date."""
     now = datetime.now(UTC)
@@ -116,7 +120,7 @@ async def visibility(stack: Stack, client, runs: int) -> dict[str, object]:  # t
             "temporal_visibility": {**summary_ms(temporal), "total": total_t}, "query": query}
 
 
-async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[str, object]:
+async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[str, Any]:
     """`count` urgent probe reports spread over `spread` s; breach lag once all have breached."""
     ids: list[str] = []
     for i in range(count):
@@ -156,7 +160,7 @@ async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[s
             "lag_read_model_ms": summary_ms(in_read_model)}
 
 
-async def restart(api: Api, stack: Stack) -> dict[str, object]:
+async def restart(api: Api, stack: Stack) -> dict[str, Any]:
     """Stop the ticket worker with the backlog open and start it again: until it polls, and
     until a new report is routed."""
     stopped = stack.stop_worker()
@@ -169,9 +173,9 @@ async def restart(api: Api, stack: Stack) -> dict[str, object]:
             "first_report_routed_seconds": round(time.perf_counter() - t0, 2)}
 
 
-async def measure(*, api: Api, client, stack: Stack, sizes: list[int], concurrency: int,  # type: ignore[no-untyped-def]
+async def measure(*, api: Api, client: Client, stack: Stack, sizes: list[int], concurrency: int,
                   probe_count: int, probe_spread: float, visibility_runs: int
-                  ) -> list[dict[str, object]]:
+                  ) -> list[dict[str, Any]]:
     """For each backlog size (cumulative: 10k, then up to 100k), everything above."""
     results = []
     have = 0

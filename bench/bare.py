@@ -13,6 +13,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
 PATIENT = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -59,7 +60,7 @@ class BareLifecycle:
         return self.updates
 
 
-async def lifecycle(client, plan: list[str], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
+async def lifecycle(client: Client, plan: list[str], workflow_id: str) -> None:
     """One bare lifecycle driven as the API drives a ticket: start, the updates, the result."""
     from bench.stack import BARE_QUEUE
 
@@ -70,7 +71,7 @@ async def lifecycle(client, plan: list[str], workflow_id: str) -> None:  # type:
     await handle.result()
 
 
-async def start(client, plan: list[str], workflow_id: str) -> None:  # type: ignore[no-untyped-def]
+async def start(client: Client, plan: list[str], workflow_id: str) -> None:
     """A bare start, as POST /incidents starts a ticket: acknowledged when the server has it."""
     from bench.stack import BARE_QUEUE
 

@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from bench.client import SPOT
@@ -49,7 +50,7 @@ async def wait_status(readmodel_db: Path, ticket_id: str, status: str, *,
         await asyncio.sleep(POLL)
 
 
-async def lifecycle(client, *, task_queue: str, readmodel_db: Path) -> str:  # type: ignore[no-untyped-def]
+async def lifecycle(client: Client, *, task_queue: str, readmodel_db: Path) -> str:
     """One ticket from report to archive through the Temporal client; its id."""
     ticket_id = f"GF-D{uuid.uuid4().hex[:11].upper()}"
     incident = Incident(ticket_id=ticket_id, category="E0101", lat=SPOT.lat, lon=SPOT.lon,

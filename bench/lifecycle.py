@@ -10,8 +10,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
 
 from bench import bare
 from bench.client import Api
@@ -37,7 +39,7 @@ async def http_lifecycle(api: Api) -> str:
     return ticket_id
 
 
-async def shape_of(client, workflow_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+async def shape_of(client: Client, workflow_id: str) -> dict[str, Any]:
     """A finished workflow's shape: activities before the first update, inside each update,
     after the last; its number of updates and history events."""
     history = await client.get_workflow_handle(workflow_id).fetch_history()
@@ -67,7 +69,7 @@ async def shape_of(client, workflow_id: str) -> dict[str, object]:  # type: igno
 
 
 async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: int,
-                      seconds: float) -> dict[str, object]:
+                      seconds: float) -> dict[str, Any]:
     """`concurrency` drivers run `one` back to back for `seconds`; the completed rate."""
     durations: list[float] = []
     errors: list[str] = []
@@ -91,7 +93,7 @@ async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: i
             "concurrency": concurrency, "latency_ms": summary_ms(durations)}
 
 
-def _merge(rounds: list[dict[str, object]]) -> dict[str, object]:
+def _merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Rounds of one closed loop added up: completed over the rounds' summed time."""
     completed = sum(r["completed"] for r in rounds)
     seconds = sum(r["seconds"] for r in rounds)
@@ -112,9 +114,9 @@ def _cpu_per_lifecycle(spent: dict[str, float], completed: int) -> dict[str, flo
             if completed}
 
 
-async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type: ignore[no-untyped-def]
+async def measure(*, api: Api, client: Client, concurrency: int, seconds: float,
                   rounds: int = 3, cpu: Callable[[], dict[str, float]] | None = None,
-                  direct: Callable[[], Awaitable[object]] | None = None) -> dict[str, object]:
+                  direct: Callable[[], Awaitable[object]] | None = None) -> dict[str, Any]:
     """Section 1 (ceiling) and 2 (lifecycles): the shape from one real lifecycle, then the bare
     workflow, the ticket through the Temporal client (`direct`, bench/direct.py) and the ticket
     through the API, each closed-loop at the same concurrency, alternating in `rounds` rounds
@@ -126,12 +128,14 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
     await bare.lifecycle(client, plan, f"bare-warm-{uuid.uuid4().hex[:8]}")
     run = uuid.uuid4().hex[:8]
     step = seconds / rounds
-    bare_rounds, direct_rounds, ticket_rounds = [], [], []
+    bare_rounds: list[dict[str, Any]] = []
+    direct_rounds: list[dict[str, Any]] = []
+    ticket_rounds: list[dict[str, Any]] = []
     spent: dict[str, dict[str, float]] = {"bare": {}, "direct": {}, "tickets": {}}
     if direct:
         await direct()  # warm
 
-    async def metered(kind: str, loop: Awaitable[dict[str, object]]) -> dict[str, object]:
+    async def metered(kind: str, loop: Awaitable[dict[str, Any]]) -> dict[str, Any]:
         """The closed loop, with the CPU each process of the stack spent while it ran."""
         before = cpu() if cpu else {}
         result = await loop
@@ -140,12 +144,14 @@ async def measure(*, api: Api, client, concurrency: int, seconds: float,  # type
             spent[kind][name] = spent[kind].get(name, 0.0) + after[name] - before[name]
         return result
 
+    def bare_in_round(k: int) -> Callable[[int], Awaitable[None]]:
+        return lambda i: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}")
+
     for k in range(rounds):
         say(f"   round {k + 1}/{rounds}: bare, then tickets through the API, {concurrency} at a "
             f"time, {step:.0f} s each")
         bare_rounds.append(await metered("bare", closed_loop(
-            lambda i, k=k: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}"),
-            concurrency=concurrency, seconds=step)))
+            bare_in_round(k), concurrency=concurrency, seconds=step)))
         if direct:
             direct_rounds.append(await metered("direct", closed_loop(
                 lambda _i: direct(), concurrency=concurrency, seconds=step)))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, text
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from bench.stats import say
 from domain import demo_city
@@ -36,10 +37,11 @@ CATEGORIES = list(demo_city.CATEGORIES)[:9]
 STAGES = ["dispatch", "claim", "verify", "rectify", "write_off", "handle"]
 OPEN_STATUSES = ["dispatched", "claimed", "verifying", "rectifying", "resolved"]
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # fixed, so a filled database can be reused
-COLUMNS = [c.name for c in TicketRow.__table__.columns]
+TICKET = TicketRow.metadata.tables[TicketRow.__tablename__]
+COLUMNS = [c.name for c in TICKET.columns]
 # Columns the generator does not know (added to the table since) get their model default.
-DEFAULTS = {c.name: c.default.arg if c.default is not None and not callable(c.default.arg)
-            else None for c in TicketRow.__table__.columns}
+DEFAULTS = {c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
+            for c in TICKET.columns}
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -117,7 +119,7 @@ def _naive(value: Any) -> Any:
 
 async def _drop_ticket_indexes(db: Database) -> None:
     async with db.engine.begin() as conn:
-        for index in TicketRow.__table__.indexes:
+        for index in TICKET.indexes:
             await conn.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
 
 
@@ -126,7 +128,7 @@ async def _create_ticket_indexes(db: Database) -> None:
     async with db.engine.begin() as conn:
         have = set(await conn.run_sync(
             lambda c: [i["name"] for i in inspect(c).get_indexes("ticket")]))
-        for index in sorted(TicketRow.__table__.indexes, key=lambda i: i.name or ""):
+        for index in sorted(TICKET.indexes, key=lambda i: i.name or ""):
             if index.name in have:
                 continue
             t0 = time.perf_counter()
@@ -136,7 +138,8 @@ async def _create_ticket_indexes(db: Database) -> None:
 
 async def _drop_stale_indexes(db: Database) -> None:
     """Indexes on `ticket` that readmodel/tables.py no longer declares, or declares otherwise."""
-    declared = {i.name: [c.name for c in i.columns] for i in TicketRow.__table__.indexes}
+    declared: dict[str | None, list[str]] = {i.name: [c.name for c in i.columns]
+                                             for i in TICKET.indexes}
     async with db.engine.begin() as conn:
         found = await conn.run_sync(lambda c: inspect(c).get_indexes("ticket"))
         for index in found:

@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.serve import UVICORN_FLAGS
 from bench.stats import files_bytes, say, tree_cpu_seconds, tree_rss_bytes
@@ -17,6 +18,9 @@ from devstack import (ROOT, Child, StartupFailed, http_answers, prepare, tempora
                       wait_until)
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 BARE_QUEUE = "bench-bare"
 PROBE_CATEGORY = "E0101"  # 暴露垃圾: routed to cgj in GRIDS[1]
@@ -66,7 +70,7 @@ class Stack:
         )
         self.env.update(self.worker_env)
 
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         from settings import Settings
 
         keys = [k for k in self.env if k.startswith("GRIDFLOW_")]
@@ -170,7 +174,7 @@ async def _bench_city(url: str) -> None:
     db = Database(url)
     try:
         async with db.session() as session:
-            await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
+            await session.exec(update(Category).values(duplicate_radius_m=None))
             await session.commit()
             this_year = datetime.now(UTC).year
             for year in (this_year, this_year + 1, this_year + 2):
