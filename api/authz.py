@@ -22,14 +22,10 @@ from temporalio.client import Client
 
 from api import tickets_service
 from api.errors import ApiError
+from domain.areas import contains, street_of
 from domain.states import Role
 from readmodel import map_store, queries
 from readmodel.tables import Photo, User
-
-
-def contains(area: str, grid: str) -> bool:
-    """A grid (or a street, community) lies in an area when its code starts with the area's."""
-    return bool(area) and grid.startswith(area)
 
 
 def ensure_role(user: User, *roles: Role) -> None:
@@ -46,7 +42,7 @@ def can_read(user: User, *, reporters: set[str], grid: str, department: str | No
     match user.role:
         case Role.SUPERVISOR:
             # Their area: the district (command centre) or one street; none assigned, nothing.
-            return contains(user.area or "", grid)
+            return contains(user.area, grid)
         case Role.GRID_WORKER:
             return user.user_id in reporters or grid in user.grids
         case Role.SENSOR:
@@ -89,8 +85,8 @@ async def area_scope(user: User, session: AsyncSession) -> str | None:
 
 def ensure_in_area(user: User, *, grid: str, what: str) -> None:
     """Refuse a supervisor acting on something (a ticket, a subject) outside their area."""
-    if user.role == Role.SUPERVISOR and not contains(user.area or "", grid):
-        raise ApiError(403, f"{what} lies in street {grid[:9]}, outside your area "
+    if user.role == Role.SUPERVISOR and not contains(user.area, grid):
+        raise ApiError(403, f"{what} lies in street {street_of(grid)}, outside your area "
                             f"{user.area or '(none)'}", code="outside_area", grid=grid)
 
 

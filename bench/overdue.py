@@ -9,16 +9,18 @@ from pathlib import Path
 from bench import overdue_data
 from bench.overdue_data import GRIDS, NOW
 from bench.stats import percentile, say
+from domain.areas import community_of, street_of
 from readmodel.db import Database
 from readmodel.queries import OverdueFilter, overdue_tickets
 
 CASES: list[tuple[str, OverdueFilter, int]] = [
     ("first page", OverdueFilter(), 0),
     ("department=cgj", OverdueFilter(department="cgj"), 0),
-    (f"street={GRIDS[0][:9]}", OverdueFilter(street=GRIDS[0][:9]), 0),
+    (f"street={street_of(GRIDS[0])}", OverdueFilter(street=street_of(GRIDS[0])), 0),
     ("due_within_hours=24", OverdueFilter(due_within_hours=24), 0),
     ("deep page (offset 20000)", OverdueFilter(), 20_000),
-    ("community, escalation>=3", OverdueFilter(community=GRIDS[2][:12], escalation_level=3), 0),
+    ("community, escalation>=3",
+     OverdueFilter(community=community_of(GRIDS[2]), escalation_level=3), 0),
     ("department=zjj, due_within_hours=72",
      OverdueFilter(department="zjj", due_within_hours=72), 0),
 ]

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from domain.areas import district_of
 from domain.models import SYSTEM_ACTOR, Breach, Deadline, TicketSnapshot
 from domain.states import Action, DeadlineStage, EscalationLevel
 from domain.transitions import record
@@ -61,7 +62,7 @@ def next_alarm(t: TicketSnapshot, *, chase: bool = True) -> Alarm | None:
 
 def level_target(t: TicketSnapshot, level: EscalationLevel) -> str:
     return {EscalationLevel.GRID: t.grid, EscalationLevel.COMMUNITY: t.community,
-            EscalationLevel.STREET: t.street, EscalationLevel.DISTRICT: t.grid[:6]}[level]
+            EscalationLevel.STREET: t.street, EscalationLevel.DISTRICT: district_of(t.grid)}[level]
 
 
 def owner(t: TicketSnapshot, stage: DeadlineStage | None) -> str:

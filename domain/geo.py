@@ -1,7 +1,7 @@
 """Place: the grid map as data, point → grid with an R-tree, coordinate systems at the edge.
 
-Codes follow CJ/T 349: county (6 digits) + street (3) + community (3) + grid (2), so a grid's
-community is code[:12], its street code[:9], its district code[:6]. Polygons are WGS-84
+Codes follow CJ/T 349: county (6 digits) + street (3) + community (3) + grid (2); a code's
+parents are its prefixes (domain/areas.py). Polygons are WGS-84
 (lon, lat) outer rings; GeoJSON is the exchange format (RFC 7946: exterior rings counter-clockwise).
 Pure: no I/O (shapely and prcoords compute only).
 """
@@ -16,6 +16,16 @@ from pydantic import BaseModel
 from shapely.geometry import Point, Polygon
 from shapely.geometry.polygon import orient
 
+from domain.areas import (
+    COMMUNITY_DIGITS,
+    DISTRICT_DIGITS,
+    GRID_DIGITS,
+    STREET_DIGITS,
+    community_of,
+    district_of,
+    street_of,
+)
+
 Ring = list[tuple[float, float]]  # (lon, lat) vertices of an outer ring, first == last, WGS-84
 
 
@@ -26,7 +36,8 @@ class Level(StrEnum):
     GRID = "grid"
 
 
-CODE_LENGTH = {Level.DISTRICT: 6, Level.STREET: 9, Level.COMMUNITY: 12, Level.GRID: 14}
+CODE_LENGTH = {Level.DISTRICT: DISTRICT_DIGITS, Level.STREET: STREET_DIGITS,
+               Level.COMMUNITY: COMMUNITY_DIGITS, Level.GRID: GRID_DIGITS}
 PARENT_LEVEL = {Level.STREET: Level.DISTRICT, Level.COMMUNITY: Level.STREET,
                 Level.GRID: Level.COMMUNITY}
 
@@ -174,8 +185,8 @@ def read_feature_collection(doc: dict[str, Any]) -> tuple[list[Area], list[GridC
             raise ValueError(f"{code}: level {level} or parent {props.get('parent')} does not "
                              "match its code")
         if level is Level.GRID:
-            cells.append(GridCell(code=code, name=props["name"], community=code[:12],
-                                  street=code[:9], district=code[:6], ring=ring))
+            cells.append(GridCell(code=code, name=props["name"], community=community_of(code),
+                                  street=street_of(code), district=district_of(code), ring=ring))
         else:
             areas.append(Area(code=code, level=level, name=props["name"],
                               parent=props.get("parent"), ring=ring))

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.areas import community_of, street_of
 from domain.states import (
     Action,
     CancelKind,
@@ -212,11 +213,11 @@ class TicketSnapshot(BaseModel):
 
     @property
     def community(self) -> str:
-        return self.grid[:12]
+        return community_of(self.grid)
 
     @property
     def street(self) -> str:
-        return self.grid[:9]
+        return street_of(self.grid)
 
     @property
     def open_deadlines(self) -> list[Deadline]:

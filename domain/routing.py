@@ -23,11 +23,10 @@ from datetime import date
 
 from pydantic import BaseModel, Field, model_validator
 
+from domain.areas import contains, level_name
 from domain.categories import CLASS_CODE, class_of
 from domain.models import RoutingDecision
 
-# Area code lengths (CJ/T 349): county 6, + street 3, + community 3, + grid 2.
-AREA_LEVELS = {6: "district", 9: "street", 12: "community", 14: "grid"}
 BEGINNING = date(2000, 1, 1)
 
 
@@ -35,7 +34,7 @@ def area_level(area: str | None) -> str:
     """district / street / community / grid for a code of that length; "any" for None."""
     if area is None:
         return "any"
-    return AREA_LEVELS.get(len(area), f"area of {len(area)} digits")
+    return level_name(area) or f"area of {len(area)} digits"
 
 
 class RoutingRule(BaseModel):
@@ -59,7 +58,7 @@ class RoutingRule(BaseModel):
 
     def covers(self, category: str, grid: str) -> bool:
         category_matches = self.category == category or self.category == class_of(category)
-        return category_matches and (self.area is None or grid.startswith(self.area))
+        return category_matches and (self.area is None or contains(self.area, grid))
 
     def describe(self) -> str:
         where = "anywhere" if self.area is None else f"{area_level(self.area)} {self.area}"

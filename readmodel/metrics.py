@@ -6,7 +6,7 @@ Which tickets: submitted in [date_from, date_to) — whole days in Asia/Shanghai
 * ``department``: the ticket's current department, else the last one it was dispatched to (a
   ticket returned and waiting for manual dispatch stays with the department that had it); a
   ticket never dispatched goes under ``unassigned``;
-* ``street``: the street code, grid[:9].
+* ``street``: the street code (the grid's first 9 digits).
 
 Figures per group (and for all groups together, the total row):
 
@@ -53,6 +53,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.areas import street_of
 from readmodel.queries import in_area
 from readmodel.tables import Department, TicketEventRow, TicketRow
 
@@ -189,7 +190,7 @@ def ticket_facts(
     return TicketFacts(
         ticket_id=ticket_id,
         department=department,
-        street=street or grid[:9],
+        street=street or street_of(grid),
         closed=closed,
         closed_on_time=closed and breach_count == 0,
         reworked=closed and rework_count > 0,

@@ -10,6 +10,7 @@ from sqlalchemy import false, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.areas import level_name
 from domain.duplicates import distance_m
 from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
 from domain.states import DEPARTMENT_STATUSES, Action, TicketStatus
@@ -43,9 +44,9 @@ def in_area(area: str | None) -> list:  # type: ignore[type-arg]
     restriction), on the indexed street/community columns where the level allows."""
     if area is None:
         return []
-    if len(area) == 9:
+    if level_name(area) == "street":
         return [TicketRow.street == area]
-    if len(area) == 12:
+    if level_name(area) == "community":
         return [TicketRow.community == area]
     return [col(TicketRow.grid).startswith(area, autoescape=True)]
 

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api import tickets_service
 from api.open311.format import iso
 from api.paging import Paging
+from domain.areas import units_of
 from domain.models import Deadline
 from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import TicketStatus, Urgency
@@ -66,8 +67,7 @@ class Names:
 
     def address(self, grid: str) -> str:
         """Most specific part first, as the spec asks: grid, community, street, district."""
-        codes = (grid, grid[:12], grid[:9], grid[:6])
-        return ", ".join(self.places[c] for c in codes if c in self.places)
+        return ", ".join(self.places[c] for c in units_of(grid) if c in self.places)
 
 
 def request_record(row: TicketRow, names: Names) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import Polygon
 
+from domain.areas import community_of, street_of
 from domain.geo import Area, GridCell, Level, feature_collection
 
 SEED = 20250930
@@ -134,8 +135,8 @@ def build() -> tuple[list[Area], list[GridCell]]:
                       key=lambda p: (-p[1], p[0]))
         for n, (i, j) in enumerate(mine, start=1):
             code = f"{DISTRICT}{street}{community}{n:02d}"
-            cells.append(GridCell(code=code, name=f"{name}第{n}网格", community=code[:12],
-                                  street=code[:9], district=DISTRICT,
+            cells.append(GridCell(code=code, name=f"{name}第{n}网格", community=community_of(code),
+                                  street=street_of(code), district=DISTRICT,
                                   ring=_cell_ring(corners, bends, i, j)))
     cells.sort(key=lambda c: c.code)
 
@@ -147,7 +148,7 @@ def build() -> tuple[list[Area], list[GridCell]]:
                           ring=_union([c.ring for c in cells if c.street == code])))
     for street, community, name in COMMUNITIES.values():
         code = DISTRICT + street + community
-        areas.append(Area(code=code, level=Level.COMMUNITY, name=name, parent=code[:9],
+        areas.append(Area(code=code, level=Level.COMMUNITY, name=name, parent=street_of(code),
                           ring=_union([c.ring for c in cells if c.community == code])))
     return sorted(areas, key=lambda a: a.code), cells
 
