@@ -112,7 +112,7 @@ async def gridflow_on(client: Client, db: Database) -> AsyncIterator[Gridflow]:
 
 
 @pytest.fixture
-async def gf(temporal_client, db) -> AsyncIterator[Gridflow]:  # type: ignore[no-untyped-def]
+async def gf(temporal_client: Client, db: Database) -> AsyncIterator[Gridflow]:
     """gridflow against the real dev server, with the worker in-process (conftest's
     temporal_client: a namespace per database backend)."""
     async with gridflow_on(temporal_client, db) as running:

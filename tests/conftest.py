@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import delete, update
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -16,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 # processes they start inherit it (settings.py refuses to run without one: docs/auth.md).
 os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
 
+from domain.calendar import ChinaWorkingCalendar  # noqa: E402
 from readmodel.db import Database  # noqa: E402
 from readmodel.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.seed import seed_demo_city
@@ -129,13 +131,13 @@ async def db(demo_db: Database) -> Database:
     test's clock runs on the stage defaults alone and its reports at one spot stay separate
     (tests/test_workflow_policy.py and tests/test_api_duplicates.py cover those)."""
     async with demo_db.session() as session:
-        await session.exec(delete(DeadlineRuleRow))  # type: ignore[call-overload]
-        await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
+        await session.exec(delete(DeadlineRuleRow))
+        await session.exec(update(Category).values(duplicate_radius_m=None))
         await session.commit()
     return demo_db
 
 
-async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
+async def _plain_years_ahead(session: AsyncSession) -> None:
     """Test-only: tickets opened today must be datable whatever today's date is, so years the
     official schedule does not cover yet get weekdays only (a real deployment loads the
     published schedule instead; see docs/deadlines.md, "Working calendar")."""
@@ -147,7 +149,7 @@ async def _plain_years_ahead(session) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-async def calendar(demo_db: Database):  # type: ignore[no-untyped-def]
+async def calendar(demo_db: Database) -> ChinaWorkingCalendar:
     """The working calendar the worker uses, as loaded from the test's read model."""
     async with demo_db.session() as session:
         return await load_calendar(session=session, working_hours=settings.working_hours)

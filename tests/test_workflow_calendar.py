@@ -9,12 +9,13 @@ from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit
 from readmodel.calendar_store import load_year
 from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
+from readmodel.db import Database
 from tests.workflow_helpers import actions, deadline, sleep_until, snapshot, ticket_running, routed
 
 Stage = DeadlineStage
 
 
-async def load_days(db, holidays: list[date], workdays: list[date]) -> None:  # type: ignore[no-untyped-def]
+async def load_days(db: Database, holidays: list[date], workdays: list[date]) -> None:
     years = {d.year for d in holidays + workdays}
     async with db.session() as session:
         for year in years:
@@ -62,7 +63,7 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
         for table in (WorkCalendarDay, WorkCalendarYear):
             column = WorkCalendarDay.day if table is WorkCalendarDay else WorkCalendarYear.year
             bound = date(this_year + 3, 1, 1) if table is WorkCalendarDay else this_year + 3
-            await session.exec(delete(table).where(col(column) >= bound))  # type: ignore[call-overload]
+            await session.exec(delete(table).where(col(column) >= bound))
         await session.commit()
 
     async with ticket_running(ts_env, db, policy=far) as handle:
@@ -72,7 +73,8 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
         assert [u.stage for u in t.unplanned] == [Stage.HANDLE]
         assert f"no data for {this_year + 3}" in t.unplanned[0].error
         alert = [e for e in t.events if e.action == "calendar_alert"]
-        assert len(alert) == 1 and "load it with" in alert[0].reason
+        assert len(alert) == 1 and alert[0].reason is not None
+        assert "load it with" in alert[0].reason
 
         await ts_env.sleep(timedelta(hours=3))  # retried every hour, still unknown: no guess
         t = await snapshot(handle)

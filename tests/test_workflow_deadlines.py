@@ -1,14 +1,18 @@
 """Every deadline is a durable timer: on the time-skipping server days pass in milliseconds."""
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.actions import ClaimInput, RectifiedInput, VerifyInput
+from domain.contracts import TicketResult
 from domain.models import TicketSnapshot
 from domain.states import DeadlineStage, FindingOutcome, Severity, TicketStatus
+from readmodel.db import Database
 from settings import settings
 from tests.factories import CGJ, OTHER, incident_input
 from worker import build_worker
@@ -18,7 +22,9 @@ from workflows.ticket import TicketWorkflow
 
 
 @asynccontextmanager
-async def ticket_running(env: WorkflowEnvironment, db, **kwargs):  # type: ignore[no-untyped-def]
+async def ticket_running(
+        env: WorkflowEnvironment, db: Database,
+        **kwargs: Any) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
     queue = f"q-{uuid.uuid4()}"
     async with build_worker(env.client, db=db, config=settings, task_queue=queue):
         inp = incident_input(now=await env.get_current_time(), **kwargs)
@@ -42,6 +48,7 @@ async def test_dispatch_deadline_breaches_after_one_working_day(ts_env, db, cale
         await ts_env.sleep(timedelta(hours=1))
         t = await snapshot(handle)
         assert t.status == TicketStatus.MANUAL_DISPATCH and not t.overdue
+        assert t.current_deadline is not None
         due = t.current_deadline.due_at
         assert due == calendar.add_working_days(t.submitted_at, 1)
         await ts_env.sleep(due - await ts_env.get_current_time() + timedelta(minutes=1))
@@ -93,6 +100,7 @@ async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db, cale
         await ts_env.sleep(timedelta(days=9, hours=23))
         t = await snapshot(handle)
         assert t.status == TicketStatus.RECTIFYING and not t.overdue
+        assert t.current_deadline is not None
         assert t.current_deadline.stage == DeadlineStage.RECTIFY
         assert t.current_deadline.due_at == due
         await ts_env.sleep(timedelta(hours=2))
@@ -112,6 +120,7 @@ async def test_write_off_check_deadline_is_one_working_day(ts_env, db, calendar)
         t = await handle.execute_update(TicketWorkflow.rectified, RectifiedInput(actor=CGJ))
         assert t.status == TicketStatus.RESOLVED
         resolved_at = t.events[-1].at
+        assert t.current_deadline is not None
         assert t.current_deadline.stage == DeadlineStage.WRITE_OFF
         assert t.current_deadline.due_at == calendar.add_working_days(resolved_at, 1)
         await ts_env.sleep(t.current_deadline.due_at - await ts_env.get_current_time()

@@ -1,8 +1,11 @@
 """Extensions move the running timer; parking stops the clock until the review date."""
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.actions import (
     ClaimInput,
@@ -34,10 +37,17 @@ APPROVE = ExtensionDecisionInput(actor=CHEN, action=Action.APPROVE_EXTENSION, re
 REFUSE = ExtensionDecisionInput(actor=CHEN, action=Action.REFUSE_EXTENSION, reason="no")
 
 
-async def refused(handle, update, request) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+Request = TypeVar("Request")
+
+
+async def refused(handle: WorkflowHandle[TicketWorkflow, Any],
+                  update: UpdateMethodMultiParam[[TicketWorkflow, Request], Any],
+                  request: Request) -> tuple[str | None, str]:
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(update, request)
-    return info.value.cause.type, info.value.cause.message
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause.type, cause.message
 
 
 async def test_approved_extension_moves_the_running_deadline(ts_env, db, calendar) -> None:
@@ -47,6 +57,7 @@ async def test_approved_extension_moves_the_running_deadline(ts_env, db, calenda
         verify = deadline(await snapshot(handle), Stage.VERIFY)
         ask = RequestExtensionInput(actor=CGJ, working_days=5, reason="需要吊车 needs a crane")
         t = await handle.execute_update(TicketWorkflow.request_extension, ask)
+        assert t.extension_request is not None
         assert t.extension_request.stage == Stage.VERIFY and t.extension_request.working_days == 5
         assert (await refused(handle, TicketWorkflow.request_extension, ask))[0] == "conflict"
         t = await handle.execute_update(TicketWorkflow.decide_extension, APPROVE)
@@ -97,6 +108,7 @@ async def test_parking_stops_the_clock_until_the_review_date(ts_env, db, calenda
         t = await handle.execute_update(
             TicketWorkflow.decide_parking,
             ParkingDecisionInput(actor=CHEN, action=Action.APPROVE_PARKING))
+        assert t.parking is not None
         parked_at = t.parking.parked_at
         assert t.parking.review_at == review_at and deadline(t, Stage.CLAIM).paused_at == parked_at
         kind, _ = await refused(handle, TicketWorkflow.claim, ClaimInput(actor=CGJ))
@@ -108,6 +120,7 @@ async def test_parking_stops_the_clock_until_the_review_date(ts_env, db, calenda
         t = await snapshot(handle)
     assert t.parking is None and actions(t)[-1] == "unpark"
     unparked = t.events[-1]
+    assert unparked.reason is not None
     assert unparked.actor_id == "system" and "review date" in unparked.reason
     back = deadline(t, Stage.CLAIM)
     assert back.paused_at is None

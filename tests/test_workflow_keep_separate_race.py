@@ -3,15 +3,18 @@ queues for the ticket while the workflow still holds it (telling the centre, pro
 The ticket must still be routed at once, not sit `submitted` until its next alarm (13 h)."""
 import asyncio
 import uuid
+from typing import Any
 
 from temporalio import activity
 from temporalio.client import WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.tickets import TicketActivities
-from domain.actions import CancelInput, CancelKind, KeepSeparateInput
+from domain.actions import CancelInput, KeepSeparateInput
 from domain.contracts import NOTIFY, NotifyInput
-from domain.states import TicketStatus
+from domain.states import CancelKind, TicketStatus
+from readmodel.db import Database
 from settings import Settings
 from tests.api_fixtures import SUPERVISOR, Gridflow, gridflow_on
 from tests.factories import CHEN, LAT, incident_input
@@ -28,7 +31,7 @@ ROUTED = {"dispatched", "manual_dispatch"}
 
 
 async def test_a_keep_separate_queued_while_the_flag_is_recorded_routes_the_ticket(
-        dev_env, demo_db) -> None:  # type: ignore[no-untyped-def]
+        dev_env: WorkflowEnvironment, demo_db: Database) -> None:
     """Deterministic: the centre's duplicate notice is held until the supervisor's keep-separate
     has been accepted (so it waits for the ticket behind the flag); the ticket is then routed
     within seconds."""
@@ -75,7 +78,7 @@ async def test_a_keep_separate_queued_while_the_flag_is_recorded_routes_the_tick
 
 
 async def test_keep_separate_at_the_instant_of_flagging_never_leaves_a_ticket_unrouted(
-        dev_env, demo_db) -> None:  # type: ignore[no-untyped-def]
+        dev_env: WorkflowEnvironment, demo_db: Database) -> None:
     """Through the API, many times: a report lands next to an open one while a supervisor
     presses keep-separate as fast as the API answers; the first press that is accepted comes
     as the ticket is flagged. Each report must end dispatched within seconds."""
@@ -102,7 +105,7 @@ async def keep_separate_as_soon_as_flagged(city: Gridflow, ticket_id: str) -> No
 
 
 async def routed_within(city: Gridflow, ticket_id: str, *,
-                        seconds: float) -> dict:  # type: ignore[type-arg]
+                        seconds: float) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
     while True:

@@ -2,15 +2,21 @@
 import asyncio
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from temporalio import activity
-from temporalio.client import WorkflowUpdateStage
+from temporalio.client import WorkflowHistory, WorkflowUpdateStage
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.tickets import FIND_DUPLICATES, ROUTE_TICKET, TicketActivities
-from domain.actions import CancelInput, CancelKind
-from domain.states import TicketStatus
+from activities.tickets import TicketActivities
+from domain.actions import CancelInput
+from domain.contracts import FIND_DUPLICATES, ROUTE_TICKET, TicketResult
+from domain.models import TicketSnapshot
+from domain.states import CancelKind, TicketStatus
+from readmodel.db import Database
 from settings import Settings
 from tests.factories import CHEN, incident_input
 from tests.test_replay import patches
@@ -19,14 +25,17 @@ from workflows.core import FINISHED_RECHECK_PATCH, ROUTE_RECHECK_PATCH
 from workflows.ticket import TicketWorkflow
 
 
-async def cancel_while_held(dev_env, db, name: str, real_method):  # type: ignore[no-untyped-def]
+async def cancel_while_held(
+        dev_env: WorkflowEnvironment, db: Database, name: str,
+        real_method: Callable[[Any], Awaitable[Any]],
+) -> tuple[TicketResult, TicketSnapshot, WorkflowHistory]:
     """Run a ticket on the real worker, except that activity `name` holds the ticket until a
     supervisor's cancel has been accepted (and so queues for the ticket); return the ticket's
     result, final snapshot and history."""
     config = Settings(task_queue=f"race-{uuid.uuid4()}", database_url=db.url)
     holding, release = asyncio.Event(), asyncio.Event()
 
-    async def held(input):  # type: ignore[no-untyped-def]
+    async def held(input: Any) -> Any:
         holding.set()
         await release.wait()
         return await real_method(input)
@@ -52,13 +61,13 @@ async def cancel_while_held(dev_env, db, name: str, real_method):  # type: ignor
     return result, snapshot, await handle.fetch_history()
 
 
-def save_history(history, name: str) -> None:  # type: ignore[no-untyped-def]
+def save_history(history: WorkflowHistory, name: str) -> None:
     if os.environ.get("GRIDFLOW_RECORD_RACE_HISTORY"):  # tests/histories/v4_*, v5_*: replayed forever
         (Path(__file__).parent / "histories" / name).write_text(history.to_json())
 
 
 async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_by_routing(
-        dev_env, db) -> None:  # type: ignore[no-untyped-def]
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     """A supervisor cancels a report in the instant the workflow is still recording it (its
     duplicate check held): the cancel waits for the ticket, and routing (which used to run next
     regardless) must not dispatch the cancelled ticket; it is archived as cancelled."""
@@ -74,7 +83,7 @@ async def test_a_cancel_waiting_while_the_report_is_recorded_is_not_overwritten_
 
 
 async def test_a_cancel_waiting_while_the_ticket_is_routed_ends_it_and_it_is_archived(
-        dev_env, db) -> None:  # type: ignore[no-untyped-def]
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     """The cancel queues while routing holds the ticket: routing dispatches it, the cancel then
     ends it, and the clock, which had queued behind the cancel, must see that it is finished
     (it used to wait forever for a change that never came: cancelled, never archived)."""

@@ -1,16 +1,20 @@
 """Running one ticket on the time-skipping server with the real worker, activities and read model."""
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from domain.contracts import TicketResult
 from domain.models import Deadline, TicketSnapshot
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, TicketStatus, Unit
+from readmodel.db import Database
 from readmodel.tables import Notification
 from settings import Settings
 from tests.factories import incident_input
@@ -27,14 +31,15 @@ CLAIM_ONLY = DeadlinePolicy(rules=[
 ])
 
 
-def config_for(db, policy: DeadlinePolicy | None = None) -> Settings:  # type: ignore[no-untyped-def]
+def config_for(db: Database, policy: DeadlinePolicy | None = None) -> Settings:
     return Settings(task_queue=f"q-{uuid.uuid4()}", database_url=db.url,
                     deadline_policy=policy or DeadlinePolicy())
 
 
 @asynccontextmanager
-async def ticket_running(env: WorkflowEnvironment, db, *, policy: DeadlinePolicy | None = None,
-                         **kwargs):  # type: ignore[no-untyped-def]
+async def ticket_running(
+        env: WorkflowEnvironment, db: Database, *, policy: DeadlinePolicy | None = None,
+        **kwargs: Any) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
     config = config_for(db, policy)
     async with build_worker(env.client, db=db, config=config):
         inp = incident_input(now=await env.get_current_time(), **kwargs)
@@ -63,10 +68,10 @@ def actions(t: TicketSnapshot) -> list[str]:
     return [e.action.value for e in t.events]
 
 
-async def notifications(db, ticket_id: str) -> list[Notification]:  # type: ignore[no-untyped-def]
+async def notifications(db: Database, ticket_id: str) -> list[Notification]:
     async with db.session() as session:
         rows = await session.exec(select(Notification).where(Notification.ticket_id == ticket_id)
-                                  .order_by(Notification.seq))
+                                  .order_by(col(Notification.seq)))
         return list(rows.all())
 
 
