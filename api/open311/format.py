@@ -1,12 +1,14 @@
 """Open311 GeoReport v2 wire formats: XML (the spec's required format) and JSON, by the path's
 extension; errors as the spec's list of {code, description}. No FastAPI routing here."""
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from fastapi.responses import JSONResponse, Response
+
+from readmodel.timestamps import as_utc
 
 PREFIX = "/open311/v2"
 
@@ -35,9 +37,7 @@ def iso(value: datetime | None) -> str | None:
     """W3C date-time with its zone, as the spec requires (naive read-model times are UTC)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _text(value: Any) -> str:

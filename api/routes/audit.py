@@ -9,6 +9,7 @@ from api.deps import AdminUser, SessionDep
 from api.errors import invalid
 from api.paging import AuditPaging, Page
 from readmodel import audit
+from readmodel.timestamps import as_utc
 
 router = APIRouter(tags=["audit"])
 
@@ -45,10 +46,6 @@ def _utc(moment: datetime | None, field: str) -> datetime | None:
         raise invalid(field, "out of range in UTC") from None
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @router.get("/admin/audit", response_model=AuditPage)
 async def audit_log(
     user: AdminUser, session: SessionDep, paging: AuditPaging,
@@ -66,5 +63,5 @@ async def audit_log(
                               since=_utc(since, "since"), until=_utc(until, "until"))
     rows, total = await audit.search(session=session, where=where, limit=paging.limit,
                                      offset=paging.offset)
-    items = [AuditItem.model_validate(row.model_dump() | {"at": _as_utc(row.at)}) for row in rows]
+    items = [AuditItem.model_validate(row.model_dump() | {"at": as_utc(row.at)}) for row in rows]
     return AuditPage.of(items, total, paging)
