@@ -7,7 +7,7 @@ import prcoords
 from domain import demo_city
 from domain.contracts import TicketInput
 from domain.geo import CoordSystem
-from domain.models import Actor, Incident
+from domain.models import Actor, Incident, TicketSnapshot
 from domain.states import Role, Urgency
 
 GRID = demo_city.GRIDS[1]  # a grid without local routing overrides for the categories below
@@ -51,7 +51,7 @@ def incident_input(*, category: str = GARBAGE, now: datetime | None = None,
 
 
 def ticket_snapshot(*, status: str = "submitted", department: str | None = "cgj",
-                    now: datetime | None = None, ticket_id: str = "T-unit-0001"):
+                    now: datetime | None = None, ticket_id: str = "T-unit-0001") -> TicketSnapshot:
     """A bare TicketSnapshot in GRID for pure domain tests: no events, no deadlines."""
     from domain.models import initial_snapshot
     from domain.states import TicketStatus

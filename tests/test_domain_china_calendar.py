@@ -9,7 +9,8 @@ from chinese_calendar import constants
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.calendar import SHANGHAI, CalendarUnknownYear, ChinaWorkingCalendar, Unit
+from domain.calendar import SHANGHAI, CalendarUnknownYear, ChinaWorkingCalendar
+from domain.states import Unit
 
 DAYS = {**{d: False for d in constants.holidays}, **{d: True for d in constants.workdays}}
 CAL = ChinaWorkingCalendar(days=DAYS, known_years=range(2004, 2027))
@@ -17,8 +18,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 H = timedelta(hours=1)
 
 
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def sh(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_working_time_between():
     (lambda: CAL.add_working_hours(sh(2025, 9, 29, 10), -1), "negative"),
     (lambda: CAL.add(sh(2025, 9, 29, 10), 1.5, Unit.WORKING_DAYS), "whole number"),
     (lambda: CAL.add(sh(2025, 9, 29, 10), float("nan"), Unit.HOURS), "finite"),
-    (lambda: CAL.add(sh(2025, 9, 29, 10), 1, "weeks"), "weeks"),
+    (lambda: CAL.add(sh(2025, 9, 29, 10), 1, "weeks"), "weeks"),  # type: ignore[arg-type]
     (lambda: CAL.fraction_point(sh(2025, 9, 29), sh(2025, 9, 30), 1.5, Unit.HOURS), "fraction"),
     (lambda: ChinaWorkingCalendar(days={}, known_years=[], working_hours=[(time(12), time(9))]),
      "end after"),

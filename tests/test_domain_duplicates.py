@@ -4,16 +4,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain import duplicates, lifecycle
-from domain.actions import KeepSeparateInput, MergeInput
-from domain.lifecycle import Refusal
-from domain.models import Deadline, DuplicateCandidate, ReportLink, SensorReading
+from domain.actions import ActionInput, KeepSeparateInput, MergeInput
+from domain.models import Deadline, DuplicateCandidate, ReportLink, SensorReading, TicketSnapshot
+from domain.refusal import Refusal
 from domain.states import Action, DeadlineStage, TicketStatus
 from tests.factories import CGJ, CHEN, WANG, ticket_snapshot
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def flagged():  # type: ignore[no-untyped-def]
+def flagged() -> TicketSnapshot:
     t = ticket_snapshot(status=TicketStatus.SUBMITTED)
     duplicates.flag(t, [DuplicateCandidate(ticket_id="GF-A", distance_m=12.5)], NOW)
     return t
@@ -31,12 +31,13 @@ def test_flagging_puts_the_report_in_review_and_names_the_nearest() -> None:
     t = flagged()
     assert t.status == TicketStatus.DUPLICATE_REVIEW
     assert t.events[-1].action == Action.FLAG_DUPLICATE
+    assert t.events[-1].reason is not None
     assert "GF-A" in t.events[-1].reason and "12 m" in t.events[-1].reason
 
 
 @pytest.mark.parametrize("request_", [MergeInput(actor=CHEN, into="GF-A"),
                                       KeepSeparateInput(actor=CHEN)])
-def test_only_a_supervisor_decides_and_only_in_review(request_) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_supervisor_decides_and_only_in_review(request_: ActionInput) -> None:
     lifecycle.check(request_, flagged(), NOW)
     for actor in (WANG, CGJ):
         with pytest.raises(Refusal) as refused:

@@ -11,6 +11,7 @@ from shapely.geometry import LineString, Point, Polygon
 from domain import demo_city
 from domain.demo import geography, make_geography
 from domain.geo import (
+    Area,
     CoordSystem,
     GridCell,
     GridIndex,
@@ -30,7 +31,7 @@ INDEX = GridIndex(GRIDS)
 DISTRICT = AREAS[demo_city.DISTRICT]
 
 
-def of_level(level: Level) -> list:  # type: ignore[type-arg]
+def of_level(level: Level) -> list[Area]:
     return [a for a in geography.AREAS if a.level is level]
 
 
@@ -278,7 +279,7 @@ def test_a_gcj02_point_near_a_grid_edge_lands_in_the_right_grid_once_converted()
     assert (lat, lon) == pytest.approx((point.lat, point.lon), abs=1e-8)
 
 
-def point_near_shared_edge():  # type: ignore[no-untyped-def]
+def point_near_shared_edge() -> tuple[GridCell, GridCell, LonLat]:
     """(cell a, its neighbour b, a WGS-84 point in a about 5 m from their shared edge)."""
     a = GRIDS[0]
     b = next(c for c in GRIDS[1:] if a.polygon.intersection(c.polygon).length)

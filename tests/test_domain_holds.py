@@ -1,11 +1,13 @@
 """Extensions and parking on plain snapshots: who, when, what (domain.lifecycle) and the changes."""
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 import pytest
 from pydantic import ValidationError
 
 from domain import alarms, holds, lifecycle
 from domain.actions import (
+    ActionInput,
     ExtensionDecisionInput,
     ParkingDecisionInput,
     RequestExtensionInput,
@@ -57,8 +59,9 @@ WHO = {a: SUPERVISOR_ONLY for a in REQUESTS} | {
     Action.REQUEST_EXTENSION: DEPARTMENT_ONLY, Action.REQUEST_PARKING: DEPARTMENT_ONLY}
 
 
-def held(status: str = "claimed", *, extension=False, parking_request=False, parked=False,
-         verify_due: datetime = NOW + 2 * DAY, extended: int = 0) -> TicketSnapshot:
+def held(status: str = "claimed", *, extension: bool = False, parking_request: bool = False,
+         parked: bool = False, verify_due: datetime = NOW + 2 * DAY,
+         extended: int = 0) -> TicketSnapshot:
     """A ticket held by cgj: verify due in 2 days (warned at half, 80%), handling limit in 9."""
     t = ticket_snapshot(status=status, department="cgj", now=NOW - DAY)
     start = NOW - DAY
@@ -83,17 +86,23 @@ def held(status: str = "claimed", *, extension=False, parking_request=False, par
     return t
 
 
-NEEDS = {  # what must be waiting for the action to make sense
+class Waiting(TypedDict, total=False):
+    extension: bool
+    parking_request: bool
+    parked: bool
+
+
+NEEDS: dict[Action, Waiting] = {  # what must be waiting for the action to make sense
     Action.APPROVE_EXTENSION: {"extension": True}, Action.REFUSE_EXTENSION: {"extension": True},
     Action.APPROVE_PARKING: {"parking_request": True},
     Action.REFUSE_PARKING: {"parking_request": True}, Action.UNPARK: {"parked": True}}
 
 
 def ticket_for(action: Action, status: TicketStatus = S.CLAIMED) -> TicketSnapshot:
-    return held(status, **NEEDS.get(action, {}))
+    return held(status, **NEEDS.get(action, Waiting()))
 
 
-def refusal(request, ticket, now: datetime = NOW) -> Refusal:
+def refusal(request: ActionInput, ticket: TicketSnapshot, now: datetime = NOW) -> Refusal:
     with pytest.raises(Refusal) as caught:
         lifecycle.check(request, ticket, now)
     return caught.value

@@ -16,8 +16,8 @@ from domain.actions import (
     VerifyInput,
     WriteOffInput,
 )
-from domain.lifecycle import Refusal
 from domain.models import SYSTEM_ACTOR, Actor
+from domain.refusal import Refusal
 from domain.states import Action, CancelKind, FindingOutcome, Role, Severity, TicketStatus
 from tests.factories import CGJ, CHEN, LI, WANG, ZJJ, ticket_snapshot
 

@@ -1,5 +1,6 @@
 """What Open311 shows of a ticket (domain/open311.py) and how it is written (api/open311/format)."""
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -12,7 +13,7 @@ from domain.states import OPEN_STATUSES, DeadlineStage, TicketStatus, Unit
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
-def deadline(stage: DeadlineStage, days: int, **kw) -> Deadline:  # type: ignore[no-untyped-def]
+def deadline(stage: DeadlineStage, days: int, **kw: Any) -> Deadline:
     return Deadline(stage=stage, started_at=T0, due_at=T0 + timedelta(days=days),
                     unit=Unit.WORKING_DAYS, amount=days, **kw)
 

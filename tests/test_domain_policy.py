@@ -1,4 +1,5 @@
 """Deadline policy as data: domain.policy.DeadlinePolicy.limit_for, the most specific rule wins."""
+from collections.abc import Sequence
 from datetime import timedelta
 from itertools import permutations
 
@@ -19,7 +20,7 @@ def rule(amount: float, unit: Unit = WD, stage: Stage = Stage.HANDLE, **scope) -
 
 
 def limit(policy: DeadlinePolicy, category: str = "garbage", urgency: Urgency = NORMAL,
-          stage: Stage = Stage.HANDLE, extra: list[PolicyRule] = ()) -> tuple[float, Unit]:
+          stage: Stage = Stage.HANDLE, extra: Sequence[PolicyRule] = ()) -> tuple[float, Unit]:
     got = policy.limit_for(stage, category=category, urgency=urgency, extra_rules=list(extra))
     return got.amount, got.unit
 

@@ -6,6 +6,7 @@ import pytest
 
 from domain import demo_city
 from domain.categories import CLASS_CODE, CategoryKind
+from domain.models import RoutingDecision
 from domain.routing import area_level, route
 from tests.factories import (
     FIRE_PASSAGE,
@@ -27,7 +28,7 @@ TODAY = date(2025, 6, 2)
 OTHER_STREET = next(g for g in GRIDS if g.street != GRIDS[0].street)
 
 
-def decide(category: str, grid: str):  # type: ignore[no-untyped-def]
+def decide(category: str, grid: str) -> RoutingDecision:
     return route(rules=demo_city.RULES, category=category, grid=grid, on=TODAY)
 
 
