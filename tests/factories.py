@@ -51,7 +51,8 @@ def incident_input(*, category: str = GARBAGE, now: datetime | None = None,
 
 
 def ticket_snapshot(*, status: str = "submitted", department: str | None = "cgj",
-                    now: datetime | None = None, ticket_id: str = "T-unit-0001") -> TicketSnapshot:
+                    now: datetime | None = None,
+                    ticket_id: str = "T-unit-0001") -> TicketSnapshot:
     """A bare TicketSnapshot in GRID for pure domain tests: no events, no deadlines."""
     from domain.models import initial_snapshot
     from domain.states import TicketStatus

@@ -89,6 +89,7 @@ async def test_edited_content_is_found(empty_db: Database) -> None:
                   r=json.dumps(record), t=ids[2])
     report = await verify(empty_db)
     assert not report.intact and report.records == 2
+    assert report.broken is not None
     assert (report.broken.position, report.broken.ticket_id) == (3, ids[2])
     assert "content changed" in report.broken.problem
 

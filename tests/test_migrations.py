@@ -5,13 +5,14 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlmodel import SQLModel
 
 from gridflow_admin.cli import main as admin
@@ -19,6 +20,7 @@ from readmodel import migrate
 from readmodel.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+Found = TypeVar("Found")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,7 +36,7 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     await drop_database(url)
 
 
-async def on(url: str, work):  # type: ignore[no-untyped-def]
+async def on(url: str, work: Callable[[Connection], Found]) -> Found:
     """Run a synchronous inspection on a connection to `url`."""
     engine = make_engine(url)
     try:
@@ -44,17 +46,17 @@ async def on(url: str, work):  # type: ignore[no-untyped-def]
         await engine.dispose()
 
 
-def drift(conn) -> list:  # type: ignore[no-untyped-def]
+def drift(conn: Connection) -> list[Any]:
     """What autogenerate would write: the differences between the database and the code."""
     context = MigrationContext.configure(conn, opts={"compare_type": True})
     return compare_metadata(context, SQLModel.metadata)
 
 
-def tables(conn) -> set[str]:  # type: ignore[no-untyped-def]
+def tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names()) - {"alembic_version"}
 
 
-def index_sql(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def index_sql(conn: Connection) -> dict[str, str]:
     if conn.dialect.name == "sqlite":
         rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
                                  "AND sql IS NOT NULL"))
@@ -79,6 +81,7 @@ async def test_the_open_ticket_indexes_are_partial(empty_url: str) -> None:
                if ix.dialect_options[dialect]["where"] is not None]
     assert len(partial) >= 6
     for index in partial:
+        assert index.name is not None  # every index in the tables is named
         where = str(index.dialect_options[dialect]["where"])
         assert f"WHERE {where}" in indexes[index.name].replace("(", "").replace(")", ""), \
             (index.name, indexes[index.name])
@@ -97,7 +100,7 @@ async def test_a_database_from_before_migrations_is_adopted_with_its_rows(empty_
     # As create_all left it before `warned` existed: the baseline's tables, no alembic_version.
     await migrate.upgrade(empty_url, migrate.BASELINE)
 
-    def make_legacy(conn) -> None:  # type: ignore[no-untyped-def]
+    def make_legacy(conn: Connection) -> None:
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(text("ALTER TABLE ticket DROP COLUMN warned"))
         conn.execute(text("INSERT INTO department (code, name) VALUES ('cgj', '城管局')"))
@@ -132,7 +135,7 @@ async def test_a_pre_migration_database_that_differs_is_refused_with_what_differ
         empty_url: str) -> None:
     await migrate.upgrade(empty_url, migrate.BASELINE)
 
-    def make_odd(conn) -> None:  # type: ignore[no-untyped-def]
+    def make_odd(conn: Connection) -> None:
         conn.execute(text("DROP TABLE alembic_version"))
         conn.execute(text("DROP TABLE photo"))
         conn.execute(text("CREATE TABLE scratch (id INTEGER PRIMARY KEY)"))

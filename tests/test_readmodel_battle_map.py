@@ -2,6 +2,8 @@
 queries on SQLite and PostgreSQL."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, delete
@@ -22,10 +24,10 @@ NOW = datetime(2031, 3, 12, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 # --- pure ------------------------------------------------------------------------------------
 
 def test_colour_first_that_applies() -> None:
-    def shade(**kw: object) -> Colour:
-        args = {"written_off_today": False, "escalation_level": 0, "late": False,
-                "warned": False} | kw
-        return colour(**args)  # type: ignore[arg-type]
+    def shade(*, written_off_today: bool = False, escalation_level: int = 0, late: bool = False,
+              warned: bool = False) -> Colour:
+        return colour(written_off_today=written_off_today, escalation_level=escalation_level,
+                      late=late, warned=warned)
 
     assert shade() == Colour.BLUE
     assert shade(warned=True) == Colour.YELLOW
@@ -95,9 +97,9 @@ def test_per_day_lists_every_day_in_shanghai() -> None:
 # --- the queries on both databases -----------------------------------------------------------
 
 def row(tid: str, status: str, *, submitted: datetime, closed: datetime | None = None,
-        **kw: object) -> TicketRow:
+        **kw: Any) -> TicketRow:
     return TicketRow(ticket_id=tid, seq=3, status=status, is_open=closed is None,
-                     category="E0101", grid=kw.pop("grid", GRID), street=GRID[:9],  # type: ignore[arg-type]
+                     category="E0101", grid=kw.pop("grid", GRID), street=GRID[:9],
                      community=GRID[:12], lat=30.25, lon=120.1, description="x",
                      reporter_id="wang", submitted_at=submitted, updated_at=submitted,
                      closed_at=closed, snapshot={}, **kw)
@@ -153,13 +155,13 @@ async def test_map_and_daily_queries(database: Database) -> None:
     finally:
         async with database.session() as session:
             ids = [t.ticket_id for t in tickets]
-            await session.exec(delete(TicketEventRow).where(  # type: ignore[call-overload]
+            await session.exec(delete(TicketEventRow).where(
                 col(TicketEventRow.ticket_id).in_(ids)))
-            await session.exec(delete(TicketRow).where(col(TicketRow.ticket_id).in_(ids)))  # type: ignore[call-overload]
+            await session.exec(delete(TicketRow).where(col(TicketRow.ticket_id).in_(ids)))
             await session.commit()
 
 
-async def test_an_existing_ticket_table_gets_the_warned_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_an_existing_ticket_table_gets_the_warned_column(tmp_path: Path) -> None:
     from sqlalchemy import inspect, text
 
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/old.db")
@@ -175,5 +177,7 @@ async def test_an_existing_ticket_table_gets_the_warned_column(tmp_path) -> None
     async with database.session() as session:
         session.add(row("T-OLD", "claimed", submitted=NOW))
         await session.commit()
-        assert (await session.get(TicketRow, "T-OLD")).warned is False
+        old = await session.get(TicketRow, "T-OLD")
+        assert old is not None
+        assert old.warned is False
     await database.dispose()

@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import delete, func
 from sqlmodel import select
 
-from domain.calendar import DEFAULT_WORKING_HOURS, SHANGHAI, CalendarUnknownYear, Unit
+from domain.calendar import (
+    DEFAULT_WORKING_HOURS,
+    SHANGHAI,
+    CalendarUnknownYear,
+    ChinaWorkingCalendar,
+)
+from domain.states import Unit
 from gridflow_admin.cli import main as admin
 from readmodel.calendar_store import (
     CalendarLoadError,
@@ -47,7 +53,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await db.dispose()
 
 
-async def calendar(db: Database):  # type: ignore[no-untyped-def]
+async def calendar(db: Database) -> ChinaWorkingCalendar:
     async with db.session() as session:
         return await load_calendar(session=session, working_hours=DEFAULT_WORKING_HOURS)
 
@@ -101,7 +107,9 @@ async def test_loading_a_year_makes_it_known_and_replaces_it_whole(database: Dat
     assert cal.is_working_day(date(2027, 1, 1)) and not cal.is_working_day(date(2027, 2, 6))
     assert not cal.is_working_day(date(2027, 5, 3))
     async with database.session() as session:
-        assert (await year_schedule(session=session, year=2027)).source == "corrected"
+        corrected = await year_schedule(session=session, year=2027)
+        assert corrected is not None
+        assert corrected.source == "corrected"
         assert await year_schedule(session=session, year=2028) is None
         assert await seed_china_calendar(session=session, years=[2025]) == [2025]
     assert await count(database, WorkCalendarYear) == 2
@@ -121,8 +129,9 @@ async def test_seeding_never_overwrites_a_year_an_admin_loaded(database: Databas
     ([date(2027, 2, 6)], [date(2027, 2, 6)], "x", "workdays", "holidays too: 2027-02-06"),
     ([], [], " ", "source", "where"),
 ])
-async def test_a_bad_schedule_is_refused_and_nothing_changes(  # type: ignore[no-untyped-def]
-        database: Database, holidays, workdays, source, field, words) -> None:
+async def test_a_bad_schedule_is_refused_and_nothing_changes(
+        database: Database, holidays: list[date], workdays: list[date], source: str, field: str,
+        words: str) -> None:
     async with database.session() as session:
         with pytest.raises(CalendarLoadError, match=words) as err:
             await load_year(session=session, year=2027, holidays=holidays, workdays=workdays,

@@ -36,6 +36,7 @@ from readmodel.db import Database
 from readmodel.metrics import (
     Event,
     GroupBy,
+    MetricsRow,
     aggregate,
     final_status,
     p90,
@@ -138,7 +139,7 @@ async def period(database: Database) -> AsyncIterator[tuple[date, date]]:
         await session.commit()
 
 
-def figures(row) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def figures(row: MetricsRow) -> dict[str, Any]:
     out = row.model_dump(exclude={"stages", "name", "group"})
     for stage, f in row.stages.items():
         out[stage] = (f.count, f.mean_hours, f.p90_hours)
@@ -273,8 +274,8 @@ def test_stage_samples_two_rework_rounds_and_a_return() -> None:
 
 
 def test_ticket_facts() -> None:
-    base = dict(ticket_id="X", grid=GRID_2, street="", breach_count=0, rework_count=0,
-                extension_count=0)
+    base: dict[str, Any] = dict(ticket_id="X", grid=GRID_2, street="", breach_count=0,
+                                rework_count=0, extension_count=0)
     cancelled = [ev(1, 0, "submit", "submitted"), ev(2, 1, "cancel", "cancelled"),
                  ev(3, 1, "archive", "archived", {"final_status": "cancelled"})]
     assert ticket_facts(status="archived", department=None, events=cancelled, **base) is None

@@ -101,6 +101,6 @@ async def test_overdue_query_matches_its_definition(database: Database) -> None:
                         assert {r.ticket_id for r in page.rows} == {r.ticket_id for r in want}
     finally:
         async with database.session() as session:
-            await session.exec(delete(TicketRow).where(  # type: ignore[call-overload]
+            await session.exec(delete(TicketRow).where(
                 col(TicketRow.ticket_id).startswith(prefix)))
             await session.commit()

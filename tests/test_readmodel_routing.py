@@ -2,13 +2,15 @@
 (SQLite and PostgreSQL)."""
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import col, delete, select, update
 
 from domain import demo_city
+from domain.models import RoutingDecision
 from gridflow_admin.cli import main as admin
 from readmodel import routing_store
 from readmodel.catalogue_store import search_categories, seed_catalogue
@@ -34,7 +36,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await migrate_to_head(url)
     db = Database(url)
     async with db.session() as session:
-        await session.exec(delete(RoutingRuleRow))  # type: ignore[call-overload]
+        await session.exec(delete(RoutingRuleRow))
         for code, name in demo_city.DEPARTMENTS.items():
             await session.merge(Department(code=code, name=name))
         await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
@@ -48,12 +50,13 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     await db.dispose()
 
 
-async def decide(db: Database, category: str = GARBAGE, grid: str = PLAIN, on=TODAY):  # type: ignore[no-untyped-def]
+async def decide(db: Database, category: str = GARBAGE, grid: str = PLAIN,
+                 on: date = TODAY) -> RoutingDecision:
     async with db.session() as session:
         return await routing_store.decide(session=session, category=category, grid=grid, on=on)
 
 
-def spec(**kwargs) -> RuleSpec:  # type: ignore[no-untyped-def]
+def spec(**kwargs: Any) -> RuleSpec:
     return RuleSpec(**({"category": GARBAGE, "department": "zjj"} | kwargs))
 
 
@@ -187,13 +190,15 @@ async def test_the_catalogue_is_stored_as_it_says(empty_db: Database) -> None:
     # A database first loaded before this was fixed holds 50; the next load (every start of
     # scripts/up.sh seeds) puts the catalogue's NULL back.
     async with empty_db.session() as session:
-        await session.exec(update(Category).where(col(Category.code) == OTHER)  # type: ignore[call-overload]
+        await session.exec(update(Category).where(col(Category.code) == OTHER)
                            .values(duplicate_radius_m=50))
         await session.commit()
         await seed_catalogue(session=session, catalogue=demo_city.CATALOGUE)
         await session.commit()
     async with empty_db.session() as session:
-        assert (await session.get(Category, OTHER)).duplicate_radius_m is None  # type: ignore[union-attr]
+        other = await session.get(Category, OTHER)
+        assert other is not None
+        assert other.duplicate_radius_m is None
 
 
 # --- the CLI -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import col, delete, select, update
 
 from readmodel.reconcile import reconcile
@@ -27,7 +28,7 @@ async def settled(gf: Gridflow, ticket_id: str, status: str, timeout: float = 30
         await asyncio.sleep(0.1)
 
 
-async def write(gf: Gridflow, *statements) -> None:  # type: ignore[no-untyped-def]
+async def write(gf: Gridflow, *statements: UpdateBase) -> None:
     async with gf.db.session() as session:
         for statement in statements:
             await session.exec(statement)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from domain import demo_city
 from domain.subjects import OBSERVATION, Colour, RecheckInput
 from readmodel import subject_store
+from readmodel.tables import SubjectRow
 from tests.api_fixtures import WANG, Gridflow, gridflow_on
 from tests.test_api_lifecycle import wait_for_status
 from workflows.subject import SubjectWorkflow
@@ -13,19 +14,21 @@ from workflows.subject import SubjectWorkflow
 SHOP = "SS-0001"  # in wang's grid, GRIDS[1]
 
 
-async def subject_row(gf: Gridflow, colour: str | None = None, timeout: float = 15):  # type: ignore[no-untyped-def]
+async def subject_row(gf: Gridflow, colour: str | None = None,
+                      timeout: float = 15) -> SubjectRow:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + timeout
     while True:
         async with gf.db.session() as session:
             row = await subject_store.get(session=session, code=SHOP)
+        assert row is not None  # the demo city registers SHOP
         if colour is None or row.colour == colour:
             return row
         assert loop.time() < give_up, f"subject still {row.colour}"
         await asyncio.sleep(0.05)
 
 
-async def finding(gf: Gridflow, severity: str) -> str:
+async def finding(gf: Gridflow, severity: str) -> tuple[str, str]:
     ticket_id = await gf.new_ticket(subject_code=SHOP)
     await wait_for_status(gf, ticket_id, "dispatched")
     department = (await gf.ticket(ticket_id))["department"]
