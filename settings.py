@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     open311_contact: str = "the city's command centre (城市运行管理中心)"
     # The audit's open calls (an action whose outcome its API did not see: answered 5xx, or the
     # API died) are settled from the workflow's record once this old, every so often
-    # (readmodel/audit_resolve.py). Older than the API's wait for an update (30 s), so that no
-    # live request's call is settled under it.
+    # (readmodel/access/audit_resolve.py). Older than the API's wait for an update (30 s), so
+    # that no live request's call is settled under it.
     audit_resolve_after_seconds: float = 60.0
     audit_resolve_every_seconds: float = 30.0
     # A sensor's repeat of a fault its open ticket recorded less than this long ago is

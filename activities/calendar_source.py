@@ -7,9 +7,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from domain.calendar import ChinaWorkingCalendar
-from readmodel.calendar_store import load_calendar
-from readmodel.calendar_tables import WorkCalendarYear
 from readmodel.db import Database
+from readmodel.reference.calendar_store import load_calendar
+from readmodel.reference.calendar_tables import WorkCalendarYear
 
 
 class CalendarSource:

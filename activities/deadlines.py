@@ -21,8 +21,8 @@ from domain.contracts import (
 )
 from domain.deadlines import date_deadline, plan_due
 from domain.policy import DeadlinePolicy
-from readmodel import policy_store
 from readmodel.db import Database
+from readmodel.reference import policy_store
 
 log = structlog.get_logger("gridflow.deadlines")
 

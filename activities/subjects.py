@@ -9,8 +9,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from domain.contracts import PROJECT_SUBJECT, TELL_SUBJECT, ProjectSubjectInput
 from domain.subjects import SubjectInput, SubjectNews, SubjectState
-from readmodel import subject_store
 from readmodel.db import Database
+from readmodel.reference import subject_store
 from workflows.subject import SubjectWorkflow
 
 log = structlog.get_logger("gridflow.subjects")

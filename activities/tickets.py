@@ -21,8 +21,9 @@ from domain.contracts import (
 )
 from domain.calendar import SHANGHAI
 from domain.models import RoutingDecision
-from readmodel import archive_chain, projection, queries, routing_store
 from readmodel.db import Database
+from readmodel.reference import routing_store
+from readmodel.tickets import archive_chain, projection, queries
 
 # The wrapper class logging_setup.py configures (and structlog's default).
 log: FilteringBoundLogger = structlog.get_logger("gridflow.activities")

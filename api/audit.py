@@ -14,7 +14,7 @@ holding one and waiting for a second deadlocked the shared pool.
 
 A request that asks Temporal to act has written its intent first (api/audit_trail.py); when it
 answers 5xx the row says `unknown`, and the workflow's record settles it later
-(readmodel/audit_resolve.py). A failed final write never changes the response: the action has
+(readmodel/access/audit_resolve.py). A failed final write never changes the response: the action has
 happened, and answering 500 would only make the client retry something that was done. It is
 logged with structlog as an error carrying the whole row (`audit write failed`); an action's
 intent is already in the table and gets settled like one whose API died.
@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 import structlog
 
 from api import audit_trail
-from readmodel import audit
+from readmodel.access import audit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

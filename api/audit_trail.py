@@ -3,7 +3,7 @@
 The service that asks Temporal to act calls `before_temporal` first: the intent row (outcome
 `pending`, with the call's id) is written and committed before anything is asked, so whatever
 happens next — a 503, a dropped connection, the API killed — the audit holds the attempt, and
-readmodel/audit_resolve.py settles it from the workflow's own record. An intent that cannot be
+readmodel/access/audit_resolve.py settles it from the workflow's record. An intent that cannot be
 written stops the action (503, nothing asked): an action the audit cannot hold is not taken.
 
 A context variable rather than a parameter: the middleware sets it around each request, and the
@@ -25,7 +25,7 @@ class Trail:
 
     def __init__(self, write_intent: Callable[["Trail"], Awaitable[None]]) -> None:
         self._write_intent = write_intent
-        self.call: str | None = None  # readmodel.audit.CALLS
+        self.call: str | None = None  # readmodel.access.audit.CALLS
         self.call_id: str | None = None
         self.ticket_id: str | None = None
         self.seq: int | None = None

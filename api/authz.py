@@ -24,8 +24,10 @@ from api import tickets_service
 from api.errors import ApiError
 from domain.areas import contains, street_of
 from domain.states import Role
-from readmodel import map_store, queries
-from readmodel.tables import Photo, User
+from readmodel.access.tables import User
+from readmodel.reference import map_store
+from readmodel.tickets import queries
+from readmodel.tickets.tables import Photo
 
 
 def ensure_role(user: User, *roles: Role) -> None:

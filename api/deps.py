@@ -16,8 +16,8 @@ from api.ticket_path import ensure_ticket_id
 from credentials import api_key_hash
 from domain.models import Actor
 from domain.states import Role
-from readmodel.auth_store import key_holder, token_holder
-from readmodel.tables import User
+from readmodel.access.auth_store import key_holder, token_holder
+from readmodel.access.tables import User
 from settings import Settings
 
 

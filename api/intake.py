@@ -14,7 +14,9 @@ from api.schemas import IncidentCreate
 from domain.geo import CoordSystem, GridIndex, to_wgs84
 from domain.photos import PhotoKind
 from domain.states import Role, TicketStatus, Urgency
-from readmodel.tables import Category, SubjectRow, TicketRow, User
+from readmodel.access.tables import User
+from readmodel.reference.tables import Category, SubjectRow
+from readmodel.tickets.tables import TicketRow
 from settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")

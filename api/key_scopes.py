@@ -7,8 +7,7 @@ from fastapi.routing import iter_route_contexts
 
 from api.errors import ApiError, invalid
 from domain.states import Role
-from readmodel.auth_tables import ApiKey
-from readmodel.tables import User
+from readmodel.access.tables import ApiKey, User
 
 
 class KeyScope(StrEnum):

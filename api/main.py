@@ -36,7 +36,7 @@ from api.audit import AuditMiddleware
 from api.security_headers import SecurityHeaders
 from api.routes import admin_users, auth
 from logging_setup import configure_logging
-from readmodel.audit_resolve import keep_resolving
+from readmodel.access.audit_resolve import keep_resolving
 from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings

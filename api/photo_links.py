@@ -6,8 +6,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.errors import ApiError
 from domain.photos import PhotoKind
-from readmodel import photo_store
-from readmodel.tables import User
+from readmodel.access.tables import User
+from readmodel.tickets import photo_store
 
 log = structlog.get_logger("gridflow.api")
 

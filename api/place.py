@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from domain.geo import GridIndex
-from readmodel.map_store import load_grid_index
+from readmodel.reference.map_store import load_grid_index
 
 
 async def load(app: FastAPI) -> GridIndex:

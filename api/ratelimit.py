@@ -14,7 +14,7 @@ from api.deps import CurrentUser
 from api.errors import ApiError
 from api.tickets_service import ticket_id_for
 from domain.states import Role
-from readmodel.tables import User
+from readmodel.access.tables import User
 
 MAX_BUCKETS = 10_000  # principals tracked per scope before full buckets are forgotten
 

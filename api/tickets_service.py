@@ -20,7 +20,8 @@ from domain.actions import ActionInput
 from domain.contracts import TicketInput
 from domain.models import Actor, Incident, SensorReading, TicketSnapshot, initial_snapshot
 from domain.ticket_ids import is_ticket_id
-from readmodel import audit, queries
+from readmodel.access import audit
+from readmodel.tickets import queries
 from settings import Settings
 from workflows.ticket import TicketWorkflow
 
@@ -122,7 +123,7 @@ async def submit_sensor_report(
     call_id: str | None = None
     for ticket_id in candidates:
         # One call, an intent for each ticket it is tried on; the reading carries the call's id,
-        # so the ticket's history says whether it arrived (readmodel/audit_resolve.py).
+        # so the ticket's history says whether it arrived (readmodel/access/audit_resolve.py).
         call_id = await audit_trail.before_temporal(call="signal", ticket_id=ticket_id,
                                                     call_id=call_id)
         reading = SensorReading(device_id=device, at=now, call_id=call_id)

@@ -23,7 +23,7 @@ from bench.client import Api
 from bench.stack import Stack
 from bench.stats import percentile, say, summary_ms
 from readmodel.db import Database
-from readmodel.queries import OverdueFilter, overdue_tickets
+from readmodel.tickets.queries import OverdueFilter, overdue_tickets
 
 POLL = 0.1
 

@@ -1,6 +1,7 @@
-"""Section 5: the supervisors' overdue view (readmodel.queries.overdue_tickets, its COUNT and
-its page, through the async session as GET /tickets/overdue calls it) at N rows of synthetic
-tickets (bench/overdue_data.py), on SQLite and, where PostgreSQL binaries exist, PostgreSQL."""
+"""Section 5: the supervisors' overdue view (readmodel.tickets.queries.overdue_tickets, its
+COUNT and its page, through the async session as GET /tickets/overdue calls it) at N rows of
+synthetic tickets (bench/overdue_data.py), on SQLite and, where PostgreSQL binaries exist,
+PostgreSQL."""
 from __future__ import annotations
 
 import time
@@ -11,7 +12,7 @@ from bench.overdue_data import GRIDS, NOW
 from bench.stats import percentile, say
 from domain.areas import community_of, street_of
 from readmodel.db import Database
-from readmodel.queries import OverdueFilter, overdue_tickets
+from readmodel.tickets.queries import OverdueFilter, overdue_tickets
 
 CASES: list[tuple[str, OverdueFilter, int]] = [
     ("first page", OverdueFilter(), 0),

@@ -24,8 +24,8 @@ from bench.stats import say
 from domain import demo_city
 from readmodel import migrate
 from readmodel.db import Database
-from readmodel.projection import late_from_of
-from readmodel.tables import TicketRow
+from readmodel.tickets.projection import late_from_of
+from readmodel.tickets.tables import TicketRow
 
 # 8 grid cells: 2 streets x 2 communities x 2 cells (codes as in the demo city), 6 departments,
 # 9 categories; fixed here so that the data stays the same when the demo city grows.
@@ -124,7 +124,7 @@ async def _drop_ticket_indexes(db: Database) -> None:
 
 
 async def _create_ticket_indexes(db: Database) -> None:
-    """The indexes readmodel/tables.py declares on `ticket` that the database lacks."""
+    """The indexes readmodel/tickets/tables.py declares on `ticket` that the database lacks."""
     async with db.engine.begin() as conn:
         have = set(await conn.run_sync(
             lambda c: [i["name"] for i in inspect(c).get_indexes("ticket")]))
@@ -137,7 +137,7 @@ async def _create_ticket_indexes(db: Database) -> None:
 
 
 async def _drop_stale_indexes(db: Database) -> None:
-    """Indexes on `ticket` that readmodel/tables.py no longer declares, or declares otherwise."""
+    """Indexes on `ticket` readmodel/tickets/tables.py no longer declares, or declares otherwise."""
     declared: dict[str | None, list[str]] = {i.name: [c.name for c in i.columns]
                                              for i in TICKET.indexes}
     async with db.engine.begin() as conn:

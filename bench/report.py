@@ -197,7 +197,8 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
                  f"{b['visibility']['temporal_visibility']['total']}"]
                 for b in r.get("backlog", [])]
     out[SECTIONS[4]] = [
-        f"`readmodel.queries.overdue_tickets` (COUNT + page of {ov.get('limit')}) as the API "
+        "`readmodel.tickets.queries.overdue_tickets` "
+        f"(COUNT + page of {ov.get('limit')}) as the API "
         f"calls it, {ov.get('runs')} runs per case after 2 warm-ups, on synthetic tickets "
         f"(~12% open, ~5% overdue; bench/overdue_data.py); PostgreSQL: {ov.get('postgres')}. "
         "0 s fill: a filled database was reused.", "",

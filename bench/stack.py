@@ -167,9 +167,9 @@ async def _bench_city(url: str) -> None:
 
     from sqlmodel import update
 
-    from readmodel.calendar_store import load_year, year_schedule
     from readmodel.db import Database
-    from readmodel.tables import Category
+    from readmodel.reference.calendar_store import load_year, year_schedule
+    from readmodel.reference.tables import Category
 
     db = Database(url)
     try:

@@ -121,7 +121,7 @@ class ReportLink(BaseModel):
 class SensorReading(BaseModel):
     device_id: str
     at: datetime
-    # The API's audit call id (readmodel/audit_resolve.py finds the reading in the ticket's
+    # The API's audit call id (readmodel/access/audit_resolve.py finds the reading in the ticket's
     # history by it); readings sent before it had none.
     call_id: str | None = None
 

@@ -1,4 +1,4 @@
-"""`verify-archive`: check the archive's hash chain (readmodel/archive_chain.py).
+"""`verify-archive`: check the archive's hash chain (readmodel/tickets/archive_chain.py).
 
 Exit 0 with a summary when every link holds; exit 1 naming the first broken link (position,
 ticket, what no longer matches); exit 2 when there is no archive to read. --expect-head compares
@@ -12,9 +12,9 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from gridflow_admin.options import database_url, exit_with
-from readmodel import archive_chain
-from readmodel.archive_chain import ChainReport
 from readmodel.db import Database
+from readmodel.tickets import archive_chain
+from readmodel.tickets.archive_chain import ChainReport
 
 
 async def check(*, db: Database, adopt: bool = False) -> tuple[ChainReport, int]:

@@ -14,9 +14,14 @@ import click
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gridflow_admin.options import database_url, exit_with
-from readmodel.calendar_store import CalendarLoadError, YearSchedule, load_year, year_schedule
 from readmodel.db import Database
 from readmodel.migrate import require_head
+from readmodel.reference.calendar_store import (
+    CalendarLoadError,
+    YearSchedule,
+    load_year,
+    year_schedule,
+)
 
 
 def _dates(_ctx: click.Context, _param: click.Parameter, text: str | None) -> list[date]:

@@ -1,5 +1,6 @@
-"""`reconcile`: every ticket workflow against its read-model projection (readmodel/reconcile.py),
-and the audit's calls the API left open (readmodel/audit_resolve.py)."""
+"""`reconcile`: every ticket workflow against its read-model projection
+(readmodel/tickets/reconcile.py), and the audit's calls the API left open
+(readmodel/access/audit_resolve.py)."""
 from datetime import timedelta
 
 import click
@@ -7,10 +8,10 @@ from temporalio.client import Client
 
 from gridflow_admin.options import exit_with
 from logging_setup import configure_logging
-from readmodel import audit
-from readmodel.audit_resolve import resolve
+from readmodel.access import audit
+from readmodel.access.audit_resolve import resolve
 from readmodel.db import Database
-from readmodel.reconcile import reconcile as reconcile_tickets
+from readmodel.tickets.reconcile import reconcile as reconcile_tickets
 from settings import settings
 from temporal_client import connect
 

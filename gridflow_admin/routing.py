@@ -20,10 +20,10 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from gridflow_admin.options import database_url, exit_with
-from readmodel import routing_store
 from readmodel.db import Database
 from readmodel.migrate import require_head
-from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
+from readmodel.reference import routing_store
+from readmodel.reference.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
 
 Work = Callable[[AsyncSession, date], Awaitable[None]]  # (session, today) → prints what it did
 

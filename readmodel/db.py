@@ -11,10 +11,12 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from readmodel import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
-from readmodel import calendar_tables  # noqa: F401  (work_calendar_day, work_calendar_year)
-from readmodel import audit  # noqa: F401  (audit_log and its append-only triggers)
-from readmodel import auth_tables  # noqa: F401  (revoked_token, api_key)
+# Importing a table module registers its tables on SQLModel.metadata.
+from readmodel.access import audit  # noqa: F401  (audit_log and its append-only triggers)
+from readmodel.access import tables as access_tables  # noqa: F401  (user, revoked_token, api_key)
+from readmodel.reference import calendar_tables  # noqa: F401  (work_calendar_day, …_year)
+from readmodel.reference import tables as reference_tables  # noqa: F401
+from readmodel.tickets import tables as ticket_tables  # noqa: F401
 
 
 def make_engine(url: str) -> AsyncEngine:

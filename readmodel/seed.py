@@ -6,13 +6,14 @@ from domain import demo_city
 from domain.demo import geography
 from domain.demo.people import API_KEYS as DEMO_API_KEYS
 from domain.demo.subjects import SUBJECTS
-from readmodel.auth_store import seed_api_key
-from readmodel.calendar_store import seed_china_calendar
-from readmodel.catalogue_store import seed_catalogue
-from readmodel.map_store import seed_map
-from readmodel.policy_store import seed_rules as seed_deadline_rules
-from readmodel.routing_store import seed_rules
-from readmodel.tables import Department, SubjectRow, User
+from readmodel.access.auth_store import seed_api_key
+from readmodel.access.tables import User
+from readmodel.reference.calendar_store import seed_china_calendar
+from readmodel.reference.catalogue_store import seed_catalogue
+from readmodel.reference.map_store import seed_map
+from readmodel.reference.policy_store import seed_rules as seed_deadline_rules
+from readmodel.reference.routing_store import seed_rules
+from readmodel.reference.tables import Department, SubjectRow
 
 
 async def seed_demo_city(*, session: AsyncSession) -> None:

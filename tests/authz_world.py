@@ -15,9 +15,9 @@ from sqlmodel import update
 
 from domain import demo_city
 from domain.subjects import SubjectState
-from readmodel import photo_store
 from readmodel.db import Database
-from readmodel.tables import Category, SubjectRow
+from readmodel.reference.tables import Category, SubjectRow
+from readmodel.tickets import photo_store
 from settings import Settings
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, running_app
 from tests.conftest import seed_for_tests

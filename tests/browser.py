@@ -77,8 +77,8 @@ from temporalio.client import Client
 from api.main import create_app
 from api.serve import UVICORN_OPTIONS
 from readmodel.db import Database
+from readmodel.reference.tables import Category
 from readmodel.seed import seed_demo_city
-from readmodel.tables import Category
 from settings import Settings
 from tests.api_fixtures import DEMO_LOGIN, Gridflow
 from tests.schema import migrate_to_head

@@ -19,9 +19,9 @@ os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
 
 from domain.calendar import ChinaWorkingCalendar  # noqa: E402
 from readmodel.db import Database  # noqa: E402
-from readmodel.calendar_store import load_calendar, load_year, year_schedule
+from readmodel.reference.calendar_store import load_calendar, load_year, year_schedule
+from readmodel.reference.tables import Category, DeadlineRuleRow
 from readmodel.seed import seed_demo_city
-from readmodel.tables import Category, DeadlineRuleRow
 from settings import settings
 from temporal_client import register_search_attributes
 from tests.schema import migrate_to_head

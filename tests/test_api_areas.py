@@ -10,10 +10,10 @@ from sqlmodel import update
 from domain import demo_city
 from domain.alarms import Notice
 from domain.demo_city import DISTRICT, STREETS
-from readmodel.projection import add_notifications
-from readmodel.metrics import TZ
-from readmodel.queries import in_area
-from readmodel.tables import Category
+from readmodel.reference.tables import Category
+from readmodel.tickets.metrics import TZ
+from readmodel.tickets.projection import add_notifications
+from readmodel.tickets.queries import in_area
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import GARBAGE, OTHER, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status

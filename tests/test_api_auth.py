@@ -12,8 +12,7 @@ from sqlmodel import select
 
 from api.security import issue_access_token
 from credentials import hash_password, verify_password
-from readmodel.auth_tables import ApiKey
-from readmodel.tables import User
+from readmodel.access.tables import ApiKey, User
 from tests.api_fixtures import ADMIN, SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 
 NEW_PASSWORD = "a-long-new-password-42"

@@ -12,7 +12,7 @@ import httpx
 from domain.contracts import TicketInput
 from domain.models import Actor, Incident, SensorReading
 from domain.states import Role
-from readmodel.tables import TicketRow
+from readmodel.tickets.tables import TicketRow
 from tests.api_fixtures import ADMIN, SENSOR, Gridflow, gf  # noqa: F401
 from tests.factories import GRID, LAT, LON, MANHOLE
 from workflows.ticket import TicketWorkflow

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import Point
 
 from domain import demo_city
-from readmodel import audit
+from readmodel.access import audit
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
 from tests.factories import LAT, LON, MANHOLE, OTHER, STREETLIGHT

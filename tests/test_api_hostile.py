@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from api.schemas import IncidentCreate
-from readmodel.photo_store import PhotoRefused, process
+from readmodel.tickets.photo_store import PhotoRefused, process
 from tests.api_fixtures import ADMIN, CGJ, SUPERVISOR, WANG, Gridflow
 from tests.factories import GARBAGE
 from tests.test_api_lifecycle import wait_for_status

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from readmodel.metrics import CSV_COLUMNS, period_bounds
+from readmodel.tickets.metrics import CSV_COLUMNS, period_bounds
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_readmodel_metrics import rows_for

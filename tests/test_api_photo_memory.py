@@ -19,8 +19,8 @@ from sqlmodel import select
 import devstack
 from api.errors import ApiError
 from api.photo_pool import DECODERS, WAITING, DecodePool
-from readmodel.photo_store import MAX_BYTES, MAX_PIXELS
-from readmodel.tables import Photo
+from readmodel.tickets.photo_store import MAX_BYTES, MAX_PIXELS
+from readmodel.tickets.tables import Photo
 from tests.api_fixtures import WANG, Gridflow, gf  # noqa: F401
 from tests.faults.stack import free_port, wait_for
 

@@ -8,8 +8,8 @@ import pillow_heif
 from PIL import Image
 from sqlmodel import select
 
-from readmodel.photo_store import MAX_BYTES
-from readmodel.tables import Photo
+from readmodel.tickets.photo_store import MAX_BYTES
+from readmodel.tickets.tables import Photo
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 

@@ -5,7 +5,7 @@ from sqlmodel import delete
 
 from domain import demo_city
 from domain.geo import CoordSystem, GridIndex
-from readmodel.tables import Grid
+from readmodel.reference.tables import Grid
 from tests.api_fixtures import SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import from_wgs84
 from tests.test_api_errors import error

@@ -45,7 +45,7 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
 
 
 async def test_notifications_are_scoped_to_who_reads_them(gf: Gridflow) -> None:
-    from readmodel.projection import add_notifications
+    from readmodel.tickets.projection import add_notifications
     from domain.alarms import Notice
     from tests.factories import GRID
 

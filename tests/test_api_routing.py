@@ -3,7 +3,7 @@ preview, intake's default urgency, and a rule change while tickets are in flight
 from datetime import timedelta
 
 from domain import demo_city
-from readmodel.routing_store import today
+from readmodel.reference.routing_store import today
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
 from tests.factories import (
     FIRE_PASSAGE,

@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from domain import demo_city
-from readmodel.tables import TicketRow
+from readmodel.tickets.tables import TicketRow
 from tests.api_fixtures import LI, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 

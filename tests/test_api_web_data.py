@@ -2,7 +2,7 @@
 from datetime import UTC, datetime, timedelta
 
 from domain import demo_city
-from readmodel.battle_map import today_bounds
+from readmodel.tickets.battle_map import today_bounds
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import MANHOLE
 from tests.test_api_lifecycle import wait_for_status

@@ -9,10 +9,10 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from gridflow_admin.cli import main as admin
-from readmodel import archive_chain
-from readmodel.archive_chain import GENESIS, archive_digest
 from readmodel.db import Database
-from readmodel.tables import ArchiveRecord
+from readmodel.tickets import archive_chain
+from readmodel.tickets.archive_chain import GENESIS, archive_digest
+from readmodel.tickets.tables import ArchiveRecord
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_readmodel_projection import PATH, snapshot_at

@@ -14,8 +14,8 @@ from temporalio.client import Client
 from api import tickets_service
 from api.main import create_app
 from domain.calendar import SHANGHAI
-from readmodel import audit
-from readmodel.audit_resolve import resolve
+from readmodel.access import audit
+from readmodel.access.audit_resolve import resolve
 from readmodel.db import Database
 from settings import Settings
 from tests.api_fixtures import (  # noqa: F401

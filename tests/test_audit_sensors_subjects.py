@@ -18,9 +18,10 @@ from temporalio.service import RetryConfig
 from api.routes import subjects as subject_routes
 from domain import demo_city
 from domain.subjects import Colour, SubjectState
-from readmodel import audit, queries
+from readmodel.access import audit
 from readmodel.db import Database
-from readmodel.tables import SubjectRow
+from readmodel.reference.tables import SubjectRow
+from readmodel.tickets import queries
 from settings import Settings
 from tests.api_fixtures import (  # noqa: F401
     ADMIN, SENSOR, SUPERVISOR, WANG, Gridflow, gf, running_app)

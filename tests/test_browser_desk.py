@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import update
 
-from readmodel.tables import Category
+from readmodel.reference.tables import Category
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG
 from tests.browser import *  # noqa: F403  (fixtures)
 from tests.browser import (

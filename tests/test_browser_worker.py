@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from api.tickets_service import ticket_id_for
 from domain import demo_city
-from readmodel.tables import TicketRow
+from readmodel.tickets.tables import TicketRow
 from tests.api_fixtures import BS, SENSOR, WANG
 from tests.browser import *  # noqa: F403
 from tests.browser import (

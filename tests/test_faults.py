@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 import devstack
-from readmodel.reconcile import reconcile
+from readmodel.tickets.reconcile import reconcile
 from tests.faults import checks
 from tests.faults.client import Api
 from tests.faults.load import LoadPlan, run_load
@@ -277,7 +277,7 @@ async def test_load_loses_and_repeats_nothing(stack: Stack, api: Api):
 async def _delete_ticket_row(stack: Stack, ticket_id: str) -> None:
     from sqlmodel import delete
 
-    from readmodel.tables import TicketEventRow, TicketRow
+    from readmodel.tickets.tables import TicketEventRow, TicketRow
 
     async with stack.db.session() as session:
         for table in (TicketEventRow, TicketRow):

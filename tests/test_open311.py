@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import select
 
-from readmodel.audit import AuditEntry
-from readmodel.tables import TicketRow
+from readmodel.access.audit import AuditEntry
+from readmodel.tickets.tables import TicketRow
 from tests.api_fixtures import SENSOR, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import GARBAGE, LAT, LON, MANHOLE
 from tests.test_api_lifecycle import wait_for_status

@@ -11,11 +11,18 @@ from sqlmodel import col, delete
 from domain.models import Deadline, DeadlineWarning, TicketSnapshot
 from domain.states import DeadlineStage, TicketStatus
 from readmodel import migrate
-from readmodel.battle_map import Colour, battle_map, colour, is_late, open_per_grid, today_bounds
-from readmodel.daily_metrics import daily_counts, per_day
 from readmodel.db import Database
-from readmodel.projection import ticket_values, warned
-from readmodel.tables import TicketEventRow, TicketRow
+from readmodel.tickets.battle_map import (
+    Colour,
+    battle_map,
+    colour,
+    is_late,
+    open_per_grid,
+    today_bounds,
+)
+from readmodel.tickets.daily_metrics import daily_counts, per_day
+from readmodel.tickets.projection import ticket_values, warned
+from readmodel.tickets.tables import TicketEventRow, TicketRow
 
 GRID = "33010600100101"
 NOW = datetime(2031, 3, 12, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai

@@ -21,15 +21,15 @@ from domain.calendar import (
 )
 from domain.states import Unit
 from gridflow_admin.cli import main as admin
-from readmodel.calendar_store import (
+from readmodel.db import Database
+from readmodel.reference.calendar_store import (
     CalendarLoadError,
     load_calendar,
     load_year,
     seed_china_calendar,
     year_schedule,
 )
-from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
-from readmodel.db import Database
+from readmodel.reference.calendar_tables import WorkCalendarDay, WorkCalendarYear
 from tests.schema import migrate_to_head
 
 # China's 2027 schedule is not published yet: these are made up for the tests.

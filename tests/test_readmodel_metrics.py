@@ -33,7 +33,8 @@ from sqlmodel import col, delete
 
 from domain import demo_city
 from readmodel.db import Database
-from readmodel.metrics import (
+from readmodel.reference.tables import Department
+from readmodel.tickets.metrics import (
     Event,
     GroupBy,
     MetricsRow,
@@ -45,7 +46,7 @@ from readmodel.metrics import (
     ticket_facts,
     ticket_metrics,
 )
-from readmodel.tables import Department, TicketEventRow, TicketRow
+from readmodel.tickets.tables import TicketEventRow, TicketRow
 
 GRID_1 = "33010600100101"  # street 330106001
 GRID_2 = "33010600200201"  # street 330106002

@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import col, delete, select
 
 from readmodel.db import Database
-from readmodel.projection import late_from_of
-from readmodel.queries import OverdueFilter, overdue_tickets
-from readmodel.tables import TicketRow
+from readmodel.tickets.projection import late_from_of
+from readmodel.tickets.queries import OverdueFilter, overdue_tickets
+from readmodel.tickets.tables import TicketRow
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 GRIDS = ["33010600100101", "33010600100202", "33010600200101"]

@@ -1,13 +1,13 @@
-"""Deadline rules in the read model (readmodel.policy_store): which rows apply to a category,
-adding, deleting, seeding (SQLite and PostgreSQL)."""
+"""Deadline rules in the read model (readmodel.reference.policy_store): which rows apply to a
+category, adding, deleting, seeding (SQLite and PostgreSQL)."""
 import pytest
 
 from domain import demo_city
 from domain.policy import PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
-from readmodel import policy_store
 from readmodel.db import Database
-from readmodel.policy_store import DeadlineRuleError, DeadlineRuleNotFound
+from readmodel.reference import policy_store
+from readmodel.reference.policy_store import DeadlineRuleError, DeadlineRuleNotFound
 from tests.factories import GARBAGE, MANHOLE, STREETLIGHT
 
 Stage = DeadlineStage

@@ -11,11 +11,11 @@ from sqlmodel import func, select
 
 from domain.models import Deadline, TicketEvent, TicketSnapshot
 from domain.states import Action, DeadlineStage, Role, TicketStatus
-from readmodel import archive_chain
 from readmodel.db import Database
-from readmodel.projection import LATE_ALREADY, project_ticket
-from readmodel.queries import OverdueFilter, overdue_tickets
-from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from readmodel.tickets import archive_chain
+from readmodel.tickets.projection import LATE_ALREADY, project_ticket
+from readmodel.tickets.queries import OverdueFilter, overdue_tickets
+from readmodel.tickets.tables import ArchiveRecord, TicketEventRow, TicketRow
 from tests.schema import migrate_to_head
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

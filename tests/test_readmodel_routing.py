@@ -12,11 +12,11 @@ from sqlmodel import col, delete, select, update
 from domain import demo_city
 from domain.models import RoutingDecision
 from gridflow_admin.cli import main as admin
-from readmodel import routing_store
-from readmodel.catalogue_store import search_categories, seed_catalogue
 from readmodel.db import Database
-from readmodel.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
-from readmodel.tables import Category, Department, Grid, RoutingRuleRow
+from readmodel.reference import routing_store
+from readmodel.reference.catalogue_store import search_categories, seed_catalogue
+from readmodel.reference.routing_store import RoutingRuleError, RuleConflict, RuleNotFound, RuleSpec
+from readmodel.reference.tables import Category, Department, Grid, RoutingRuleRow
 from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, OTHER
 from tests.schema import migrate_to_head
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import col, delete, select, update
 
-from readmodel.reconcile import reconcile
-from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from readmodel.tickets.reconcile import reconcile
+from readmodel.tickets.tables import ArchiveRecord, TicketEventRow, TicketRow
 from tests.api_fixtures import CGJ, SUPERVISOR, Gridflow, gf, gridflow_on  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

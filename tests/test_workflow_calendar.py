@@ -7,9 +7,9 @@ from sqlmodel import col, delete
 from domain.calendar import SHANGHAI
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit
-from readmodel.calendar_store import load_year
-from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
 from readmodel.db import Database
+from readmodel.reference.calendar_store import load_year
+from readmodel.reference.calendar_tables import WorkCalendarDay, WorkCalendarYear
 from tests.workflow_helpers import actions, deadline, sleep_until, snapshot, ticket_running, routed
 
 Stage = DeadlineStage

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from domain.policy import PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
-from readmodel import policy_store
+from readmodel.reference import policy_store
 from tests.factories import FIRE_PASSAGE, GARBAGE, ILLEGAL_CONSTRUCTION, MANHOLE
 from tests.workflow_helpers import deadline, snapshot, ticket_running, routed
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from domain import demo_city
 from domain.subjects import OBSERVATION, Colour, RecheckInput
-from readmodel import subject_store
-from readmodel.tables import SubjectRow
+from readmodel.reference import subject_store
+from readmodel.reference.tables import SubjectRow
 from tests.api_fixtures import WANG, Gridflow, gridflow_on
 from tests.test_api_lifecycle import wait_for_status
 from workflows.subject import SubjectWorkflow

@@ -15,7 +15,7 @@ from domain.models import Deadline, TicketSnapshot
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, TicketStatus, Unit
 from readmodel.db import Database
-from readmodel.tables import Notification
+from readmodel.tickets.tables import Notification
 from settings import Settings
 from tests.factories import incident_input
 from worker import build_worker

@@ -16,8 +16,8 @@ from api.place import GridIndexDep
 from api.ratelimit import incident_intake, key_id_of
 from api.schemas import IncidentCreate
 from domain.states import Role
-from readmodel import catalogue_store
-from readmodel.tables import User
+from readmodel.access.tables import User
+from readmodel.reference import catalogue_store
 
 router = APIRouter(prefix=PREFIX, tags=["open311"])
 Jurisdiction = Annotated[str | None, Query(max_length=200, description="optional: one city")]

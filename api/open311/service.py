@@ -16,8 +16,9 @@ from domain.areas import units_of
 from domain.models import Deadline
 from domain.open311 import expected_at, progress, public_status, status_note
 from domain.states import TicketStatus, Urgency
-from readmodel.projection import ticket_values
-from readmodel.tables import AreaRow, Category, Department, Grid, TicketEventRow, TicketRow
+from readmodel.reference.tables import AreaRow, Category, Department, Grid
+from readmodel.tickets.projection import ticket_values
+from readmodel.tickets.tables import TicketEventRow, TicketRow
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 _DEADLINES = TypeAdapter(list[Deadline])

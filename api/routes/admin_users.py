@@ -21,9 +21,9 @@ from credentials import (
     new_api_key,
 )
 from domain.states import Role
-from readmodel import auth_store, catalogue_store, map_store
-from readmodel.auth_tables import ApiKey
-from readmodel.tables import User
+from readmodel.access import auth_store
+from readmodel.access.tables import ApiKey, User
+from readmodel.reference import catalogue_store, map_store
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 log = structlog.get_logger()

@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel
 from api.deps import AdminUser, SessionDep
 from api.errors import invalid
 from api.paging import AuditPaging, Page
-from readmodel import audit
+from readmodel.access import audit
 from readmodel.timestamps import as_utc
 
 router = APIRouter(tags=["audit"])

@@ -12,7 +12,7 @@ from api.ratelimit import login_gate
 from api.schemas import LOGIN_ERRORS
 from api.security import issue_access_token
 from credentials import verify_password_async
-from readmodel.auth_store import get_user, revoke_token
+from readmodel.access.auth_store import get_user, revoke_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 log = structlog.get_logger()

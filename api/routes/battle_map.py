@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter
 
 from api.deps import SessionDep, SupervisorArea
-from readmodel.battle_map import BattleMap, battle_map, open_per_grid
+from readmodel.tickets.battle_map import BattleMap, battle_map, open_per_grid
 
 router = APIRouter(prefix="/map", tags=["map"])
 

@@ -9,8 +9,8 @@ from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep
 from api.errors import ApiError, invalid
 from api.schemas import Required
 from domain.calendar import SHANGHAI, CalendarUnknownYear, Unit
-from readmodel import calendar_store
-from readmodel.calendar_store import CalendarLoadError, YearSchedule
+from readmodel.reference import calendar_store
+from readmodel.reference.calendar_store import CalendarLoadError, YearSchedule
 
 router = APIRouter(tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2200)]

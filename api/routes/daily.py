@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, SupervisorArea
 from api.errors import invalid
-from readmodel.daily_metrics import DayCount, daily_counts
-from readmodel.metrics import MAX_PERIOD_DAYS
+from readmodel.tickets.daily_metrics import DayCount, daily_counts
+from readmodel.tickets.metrics import MAX_PERIOD_DAYS
 
 router = APIRouter(tags=["metrics"])
 

@@ -18,7 +18,7 @@ from api.schemas import MergeBody, NoteBody, TicketPage, TicketPublic
 from api.ticket_path import TicketId
 from domain.actions import KeepSeparateInput, MergeInput
 from domain.states import OPEN_STATUSES, TicketStatus
-from readmodel import queries
+from readmodel.tickets import queries
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(tags=["duplicates"], dependencies=[Depends(ticket_in_area)])

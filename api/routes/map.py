@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from api import place
 from api.deps import AdminUser, CurrentUser, SessionDep
 from domain.geo import Level
-from readmodel.map_store import map_features
+from readmodel.reference.map_store import map_features
 
 router = APIRouter(prefix="/map", tags=["map"])
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import SessionDep, SupervisorArea
 from api.errors import invalid
-from readmodel.metrics import (
+from readmodel.tickets.metrics import (
     CSV_COLUMNS,
     MAX_PERIOD_DAYS,
     GroupBy,

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from api.deps import GridWorkerUser, ReporterUser, SessionDep
 from api.paging import PageParams
 from api.schemas import TicketPage
-from readmodel import queries
+from readmodel.tickets import queries
 
 router = APIRouter(prefix="/my", tags=["work"])
 

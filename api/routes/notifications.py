@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 from api.authz import notice_scope
 from api.deps import FieldUser, SessionDep
 from api.paging import Page, PageParams
-from readmodel import queries
+from readmodel.tickets import queries
 
 router = APIRouter(tags=["notifications"])
 

@@ -14,8 +14,8 @@ from api.photo_pool import photo_decoding
 from api.ratelimit import PhotoIntake
 from api.schemas import INTAKE_ERRORS, ErrorBody, error_responses
 from domain.photos import PhotoKind, photo_url
-from readmodel import photo_store
-from readmodel.photo_store import MAX_BYTES, PhotoRefused
+from readmodel.tickets import photo_store
+from readmodel.tickets.photo_store import MAX_BYTES, PhotoRefused
 
 router = APIRouter(prefix="/photos", tags=["photos"])
 PhotoId = Annotated[str, Path(max_length=64)]

@@ -8,8 +8,8 @@ from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep
 from api.errors import ApiError, invalid
 from domain.policy import PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
-from readmodel import policy_store
-from readmodel.policy_store import DeadlineRuleError, DeadlineRuleNotFound
+from readmodel.reference import policy_store
+from readmodel.reference.policy_store import DeadlineRuleError, DeadlineRuleNotFound
 
 router = APIRouter(prefix="/admin/deadline-rules", tags=["deadline policy"])
 

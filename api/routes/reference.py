@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 from api.deps import CurrentUser, SessionDep
 from api.schemas import Me
 from domain.categories import CategoryKind
-from readmodel import catalogue_store
-from readmodel.tables import Category, CategoryClass, Department
+from readmodel.reference import catalogue_store
+from readmodel.reference.tables import Category, CategoryClass, Department
 
 router = APIRouter(tags=["reference"])
 

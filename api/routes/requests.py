@@ -1,5 +1,5 @@
 """Requests waiting for a supervisor: extensions (延期申请) and parking (挂账) asked for by departments
-(found by readmodel/queries.pending_requests)."""
+(found by readmodel/tickets/queries.pending_requests)."""
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -7,7 +7,7 @@ from api.deps import SessionDep, SupervisorArea
 from api.paging import Page, PageParams
 from api.schemas import TicketSummary
 from domain.models import ExtensionRequest, ParkingRequest
-from readmodel.queries import pending_requests
+from readmodel.tickets.queries import pending_requests
 
 router = APIRouter(tags=["extensions and parking"])
 

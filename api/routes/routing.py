@@ -14,15 +14,15 @@ from api.errors import ApiError, invalid
 from api.schemas import Text
 from domain.models import RoutingDecision
 from domain.routing import area_level
-from readmodel import catalogue_store, map_store, routing_store
-from readmodel.routing_store import (
+from readmodel.reference import catalogue_store, map_store, routing_store
+from readmodel.reference.routing_store import (
     RULE_ID_PATTERN,
     RoutingRuleError,
     RuleConflict,
     RuleNotFound,
     RuleSpec,
 )
-from readmodel.tables import RoutingRuleRow
+from readmodel.reference.tables import RoutingRuleRow
 
 router = APIRouter(tags=["routing rules"])
 RuleId = Annotated[str, Path(pattern=RULE_ID_PATTERN)]

@@ -17,8 +17,8 @@ from api.errors import ApiError, invalid
 from api.schemas import Note, Required
 from api.tickets_service import REFUSAL_STATUS, UPDATE_TIMEOUT
 from domain.subjects import BlackInput, RecheckInput, SubjectState
-from readmodel import map_store, subject_store
-from readmodel.tables import SubjectRow
+from readmodel.reference import map_store, subject_store
+from readmodel.reference.tables import SubjectRow
 from workflows.subject import SubjectWorkflow
 
 router = APIRouter(tags=["subjects"])

@@ -44,8 +44,9 @@ from domain.actions import (
 from domain.photos import PhotoKind
 from domain.states import CancelKind
 from domain.ticket_ids import is_ticket_id
-from readmodel import catalogue_store, queries
-from readmodel.queries import OverdueFilter
+from readmodel.reference import catalogue_store
+from readmodel.tickets import queries
+from readmodel.tickets.queries import OverdueFilter
 from workflows.ticket import TicketWorkflow
 
 router = APIRouter(prefix="/tickets", tags=["tickets"], dependencies=[Depends(ticket_in_area)])

@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 
 from credentials import demo_password_works
 from domain.demo.people import USERS as DEMO_USERS
-from readmodel.auth_store import users_by_id
+from readmodel.access.auth_store import users_by_id
 
 WEB = Path(__file__).resolve().parent
 STATIC = WEB / "static"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from sqlmodel import col, func, select
 from temporalio.client import WorkflowExecutionStatus
 
-from readmodel.tables import Notification, TicketEventRow, TicketRow
+from readmodel.tickets.tables import Notification, TicketEventRow, TicketRow
 from tests.faults.stack import Stack, wait_for
 from workflows.ticket import TicketWorkflow
 

@@ -19,10 +19,10 @@ from temporalio.client import Client
 import devstack
 from api.serve import UVICORN_FLAGS
 from devstack import Child
-from readmodel.calendar_store import load_year, year_schedule
 from readmodel.db import Database
+from readmodel.reference.calendar_store import load_year, year_schedule
+from readmodel.reference.tables import Category
 from readmodel.seed import seed_demo_city
-from readmodel.tables import Category
 from settings import Settings
 from temporal_client import connect, register_search_attributes
 from tests.schema import migrate_to_head

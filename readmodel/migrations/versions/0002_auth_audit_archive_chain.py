@@ -1,6 +1,6 @@
 """Auth (passwords, token versions, revoked tokens, API keys), the audit log, the archive's chain.
 
-The audit log's append-only triggers are made by readmodel/audit.py's after_create listener,
+The audit log's append-only triggers are made by readmodel/access/audit.py's after_create listener,
 which fires on op.create_table too. Existing users get no password (they log in once seeded).
 
 Revision ID: 0002

@@ -1,6 +1,6 @@
 """The overdue list's count reads one index range: ticket.late_from and its six partial indexes.
 
-Backfilled from the columns the projection derives it from (readmodel/projection.late_from):
+Backfilled from the columns the projection derives it from (readmodel/tickets/projection.late_from):
 1970-01-01 for a ticket marked overdue, else its current deadline.
 
 Revision ID: 0003
@@ -20,7 +20,8 @@ down_revision: str | Sequence[str] | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-LATE_ALREADY = datetime(1970, 1, 1, tzinfo=UTC)  # readmodel/projection.LATE_ALREADY, frozen here
+# readmodel/tickets/projection.LATE_ALREADY, frozen here
+LATE_ALREADY = datetime(1970, 1, 1, tzinfo=UTC)
 INDEXES = {
     'ix_ticket_open_late': [],
     'ix_ticket_open_department_late': ['department'],

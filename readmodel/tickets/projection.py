@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.alarms import Notice
 from domain.models import TicketEvent, TicketSnapshot
 from domain.states import OPEN_STATUSES
-from readmodel.tables import Notification, TicketEventRow, TicketRow
+from readmodel.tickets.tables import Notification, TicketEventRow, TicketRow
 
 
 def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ from sqlmodel import col, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.subjects import SubjectState
-from readmodel.tables import SubjectRow
+from readmodel.reference.tables import SubjectRow
 
 
 async def get(*, session: AsyncSession, code: str) -> SubjectRow | None:

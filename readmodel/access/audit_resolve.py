@@ -43,7 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.models import SensorReading, TicketSnapshot
 from domain.subjects import SubjectState
 from domain.ticket_ids import is_ticket_id
-from readmodel import audit
+from readmodel.access import audit
 from readmodel.db import Database
 
 log = structlog.get_logger("gridflow.audit")

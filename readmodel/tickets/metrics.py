@@ -54,8 +54,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.areas import street_of
-from readmodel.queries import in_area
-from readmodel.tables import Department, TicketEventRow, TicketRow
+from readmodel.reference.tables import Department
+from readmodel.tickets.queries import in_area
+from readmodel.tickets.tables import TicketEventRow, TicketRow
 
 TZ = ZoneInfo("Asia/Shanghai")
 UNASSIGNED = "unassigned"

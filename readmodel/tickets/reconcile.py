@@ -5,7 +5,7 @@ Lists the ticket workflows on the task queue (Temporal visibility), asks each fo
 as a worker polls its task queue) and compares it with the ticket row, its timeline events and,
 once archived, its archive record. Rows whose workflow is on another queue are checked as well;
 rows with no workflow at all are reported. With `repair` a drifted ticket is rewritten from the
-snapshot through readmodel/projection.py (seq-guarded) and checked again. The command:
+snapshot through readmodel/tickets/projection.py (seq-guarded) and checked again. The command:
 `python -m gridflow_admin reconcile [--repair]` (gridflow_admin/reconcile.py).
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.models import TicketSnapshot
 from domain.states import TicketStatus
 from readmodel.db import Database
-from readmodel.projection import project_ticket, ticket_values
-from readmodel.tables import ArchiveRecord, TicketEventRow, TicketRow
+from readmodel.tickets.projection import project_ticket, ticket_values
+from readmodel.tickets.tables import ArchiveRecord, TicketEventRow, TicketRow
 
 log = structlog.get_logger()
 

@@ -27,7 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.photos import PhotoKind
-from readmodel.tables import Photo
+from readmodel.tickets.tables import Photo
 
 pillow_heif.register_heif_opener()
 

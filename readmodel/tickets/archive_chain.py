@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.models import TicketSnapshot
-from readmodel.tables import ArchiveRecord
+from readmodel.tickets.tables import ArchiveRecord
 
 GENESIS = "0" * 64  # the prev_sha256 of position 1
 ATTEMPTS = 20  # losing the race this often in a row means something else is wrong

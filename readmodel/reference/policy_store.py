@@ -10,7 +10,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.policy import PolicyRule
-from readmodel.tables import Category, DeadlineRuleRow
+from readmodel.reference.tables import Category, DeadlineRuleRow
 
 
 class DeadlineRuleError(ValueError):

@@ -7,7 +7,7 @@ named audit_log, so Alembic's `op.create_table` (the one way tables are made) ge
 A request that asks Temporal to act writes two rows, both appended: first its intent (`pending`,
 with the call's id) before Temporal is asked, then how it ended. When the API cannot tell how it
 ended (it answered 5xx, or died), the ending is read later from the workflow's own record
-(readmodel/audit_resolve.py). docs/audit.md.
+(readmodel/access/audit_resolve.py). docs/audit.md.
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime

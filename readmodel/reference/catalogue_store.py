@@ -4,7 +4,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.categories import Catalogue
-from readmodel.tables import Category, CategoryClass, Department
+from readmodel.reference.tables import Category, CategoryClass, Department
 
 
 async def seed_catalogue(*, session: AsyncSession, catalogue: Catalogue) -> None:

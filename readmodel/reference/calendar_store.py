@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import SHANGHAI, ChinaWorkingCalendar
-from readmodel.calendar_tables import WorkCalendarDay, WorkCalendarYear
+from readmodel.reference.calendar_tables import WorkCalendarDay, WorkCalendarYear
 
 CHINA_YEARS = range(2004, 2027)
 

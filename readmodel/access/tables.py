@@ -1,8 +1,21 @@
-"""Authentication state besides the user row: revoked access tokens and API keys (docs/auth.md)."""
+"""Who may call the API: users, revoked access tokens and API keys (docs/auth.md). The
+audit log's table is in audit.py, with its append-only triggers."""
 from datetime import datetime
 
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
+
+
+class User(SQLModel, table=True):
+    user_id: str = Field(primary_key=True)
+    name: str
+    role: str
+    department: str | None = None
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    area: str | None = None  # a supervisor's district or street code
+    password_hash: str | None = None  # argon2id (credentials.py); None: cannot log in
+    active: bool = True
+    token_version: int = 0  # bumped on a change of rights: older access tokens stop working
 
 
 class RevokedToken(SQLModel, table=True):

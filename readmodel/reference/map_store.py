@@ -5,7 +5,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.geo import Area, GridCell, GridIndex, Level, feature_collection
-from readmodel.tables import AreaRow, Grid
+from readmodel.reference.tables import AreaRow, Grid
 
 
 async def seed_map(*, session: AsyncSession, areas: list[Area], cells: list[GridCell]) -> None:

@@ -15,7 +15,7 @@ from domain.calendar import SHANGHAI
 from domain.categories import class_of
 from domain.models import RoutingDecision
 from domain.routing import RoutingRule, area_level, candidates, route
-from readmodel.tables import Category, CategoryClass, Department, Grid, RoutingRuleRow
+from readmodel.reference.tables import Category, CategoryClass, Department, Grid, RoutingRuleRow
 
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 

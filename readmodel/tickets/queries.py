@@ -14,7 +14,8 @@ from domain.areas import level_name
 from domain.duplicates import distance_m
 from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
 from domain.states import DEPARTMENT_STATUSES, Action, TicketStatus
-from readmodel.tables import ArchiveRecord, Category, Notification, TicketEventRow, TicketRow
+from readmodel.reference.tables import Category
+from readmodel.tickets.tables import ArchiveRecord, Notification, TicketEventRow, TicketRow
 
 
 async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot | None:

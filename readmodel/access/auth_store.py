@@ -7,8 +7,7 @@ from typing import Any
 from sqlmodel import col, delete, exists, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from readmodel.auth_tables import ApiKey, RevokedToken
-from readmodel.tables import User
+from readmodel.access.tables import ApiKey, RevokedToken, User
 
 # A change of any of these takes effect at once: the user's older access tokens stop working.
 RIGHTS = ("role", "department", "grids", "area", "active")

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from readmodel.metrics import TZ, period_bounds
-from readmodel.queries import as_utc, in_area
-from readmodel.tables import TicketEventRow, TicketRow
+from readmodel.tickets.metrics import TZ, period_bounds
+from readmodel.tickets.queries import as_utc, in_area
+from readmodel.tickets.tables import TicketEventRow, TicketRow
 
 
 class DayCount(BaseModel):

@@ -16,10 +16,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from readmodel.daily_metrics import as_utc, written_off_query
-from readmodel.metrics import TZ
-from readmodel.queries import in_area
-from readmodel.tables import Grid, TicketRow
+from readmodel.reference.tables import Grid
+from readmodel.tickets.daily_metrics import as_utc, written_off_query
+from readmodel.tickets.metrics import TZ
+from readmodel.tickets.queries import in_area
+from readmodel.tickets.tables import TicketRow
 
 DISTRICT_LEVEL = 4
 
