@@ -15,6 +15,10 @@ import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncpg
 
 DB_USER = "gridflow"
 DB_NAME = "gridflow_test"
@@ -154,7 +158,7 @@ class PgCluster:
 
 # --- databases on a running server (any PostgreSQL URL: the cluster's or GRIDFLOW_TEST_PG_URL) ---
 
-async def _admin(url: str):  # type: ignore[no-untyped-def]
+async def _admin(url: str) -> asyncpg.Connection:
     """A plain asyncpg connection to the server's `postgres` database, for CREATE/DROP DATABASE
     (never to the template: PostgreSQL copies a database only while nobody is connected to it)."""
     import asyncpg

@@ -28,6 +28,7 @@ from tests.faults.tickets import (
     FIXED_ON_SITE,
     RECTIFY,
     RETURNED_TWICE,
+    Report,
     bounded,
     drive,
     new_report,
@@ -96,7 +97,7 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
         # Mid-lifecycle: about a third of all the people's actions taken.
         await wait_for("a third of the actions", lambda: actions_done(api) >= TICKETS * 1.5, 400)
         in_flight = Counter(r.status for r in
-                            (await checks.rows(stack, [r.ticket_id for r in reports])).values())
+                            (await checks.rows(stack, [r.ticket for r in reports])).values())
         stack.kill_worker()
         print(f"worker killed with tickets at {dict(in_flight)}")
         between = ("claimed", "verifying", "rectifying", "resolved", "written_off")
@@ -106,7 +107,7 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
         finished = await drivers
     finally:
         drivers.cancel()
-    paths = {r.ticket_id: r.path for r in reports}
+    paths = {r.ticket: r.path for r in reports}
     assert [f["ticket_id"] for f in finished] == list(paths)
     assert {tuple(p) for p in paths.values()} == {tuple(RECTIFY), tuple(FIXED_ON_SITE),
                                                   tuple(RETURNED_TWICE)}
@@ -117,7 +118,7 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
     await checks.timelines_exact(stack, paths)
     await checks.row_count_matches_ledger(stack)
     # The escalation's notice: in the outbox once, whatever the worker went through.
-    escalated = [r.ticket_id for r in reports if r.returned]
+    escalated = [r.ticket for r in reports if r.returned]
     outbox = await checks.notices(stack, escalated)
     assert {t: outbox[t] for t in escalated} == {t: [("return", "command-centre")]
                                                 for t in escalated}
@@ -129,7 +130,7 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
     reports = [new_report(r) for r in reporters(120)]
     acknowledged: list[str] = []
 
-    async def reporter(share: list) -> None:  # type: ignore[type-arg]
+    async def reporter(share: list[Report]) -> None:
         for report in share:
             acknowledged.append(await submit(api, stack, report, deadline=deadline,
                                              timeouts=[10.0]))
@@ -154,7 +155,7 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
     print(f"Temporal down {up - down:.1f} s: {len(met)} reports were in flight or sent meanwhile, "
           f"{len(refused)} of all saw an error and were retried with their key")
     assert len(met) >= PEOPLE // 2, "the restart did not happen under load"
-    tickets = [r.ticket_id for r in reports]
+    tickets = [r.ticket for r in reports]
     assert len(set(tickets)) == len(reports)
     await checks.workflows_match_ledger(stack)
     await checks.each_workflow_started(stack, tickets)
@@ -169,7 +170,7 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     idle = [new_report("wang") for _ in range(3)]
     driven = [new_report(r) for r in reporters(20)]
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in idle + driven])
-    await checks.projection_converged(stack, {r.ticket_id: "dispatched" for r in idle + driven})
+    await checks.projection_converged(stack, {r.ticket: "dispatched" for r in idle + driven})
     drivers = asyncio.ensure_future(bounded(PEOPLE, [drive(api, r, deadline=deadline)
                                                      for r in driven]))
     late = [new_report(r) for r in reporters(6)]
@@ -178,7 +179,7 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
         stack.cut_database()
         cut_at = time.monotonic()
         # The row of a quiet ticket goes while the database is away from the stack.
-        lost = idle[0].ticket_id
+        lost = idle[0].ticket
         await _delete_ticket_row(stack, lost)
         # Reports made during the outage: refused or slow, never hanging, kept after it.
         during = asyncio.ensure_future(bounded(3, [submit(api, stack, r, deadline=deadline,
@@ -192,20 +193,21 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
         drivers.cancel()
     print("answers to reports made during the outage:", [r.statuses for r in late])
     stack.check_alive()
-    ids = [r.ticket_id for r in driven + late]
-    await checks.projection_converged(stack, {r.ticket_id: "archived" for r in driven}
-                                      | {r.ticket_id: "dispatched" for r in late}, timeout=240)
+    ids = [r.ticket for r in driven + late]
+    await checks.projection_converged(stack, {r.ticket: "archived" for r in driven}
+                                      | {r.ticket: "dispatched" for r in late}, timeout=240)
     print(f"read model down {restored_at - cut_at:.0f} s; converged "
           f"{time.monotonic() - restored_at:.0f} s after it came back")
-    await checks.timelines_exact(stack, {r.ticket_id: r.path for r in driven}
-                                 | {r.ticket_id: DISPATCHED for r in late})
-    assert await _max_activity_attempt(stack, [r.ticket_id for r in driven]) >= 2, \
+    await checks.timelines_exact(stack, {r.ticket: r.path for r in driven}
+                                 | {r.ticket: DISPATCHED for r in late})
+    assert await _max_activity_attempt(stack, [r.ticket for r in driven]) >= 2, \
         "no activity was retried: the outage did not reach the worker"
     # The lost row is drift nothing else would repair; reconciliation finds and repairs it.
-    everyone = ids + [r.ticket_id for r in idle]
+    everyone = ids + [r.ticket for r in idle]
     assert await checks.drift(stack, everyone) == [f"{lost}: no row (workflow at seq 3, "
                                                    f"dispatched)"]
     queue = stack.config.task_queue
+    assert stack.client is not None
     found = await reconcile(client=stack.client, db=stack.db, repair=True, task_queue=queue)
     assert {d.ticket_id for d in found.drifts} == {lost}, [str(d) for d in found.drifts]
     assert found.repaired == [lost]
@@ -230,7 +232,7 @@ async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack,
     # Fewer clients than elsewhere: the server keeps working on every abandoned try.
     clients = PEOPLE // 2
 
-    async def client(share: list) -> None:  # type: ignore[type-arg]
+    async def client(share: list[Report]) -> None:
         for report in share:
             await submit(api, stack, report, deadline=deadline, timeouts=timeouts)
 
@@ -240,7 +242,7 @@ async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack,
     print(f"{len(retried)} keys retried after a client timeout, {len(replayed)} answered "
           "200 (the ticket their lost attempt had started)")
     assert retried and replayed
-    tickets = [r.ticket_id for r in reports]
+    tickets = [r.ticket for r in reports]
     await checks.workflows_match_ledger(stack)
     await checks.each_workflow_started(stack, tickets)
     await checks.projection_converged(stack, {t: "dispatched" for t in tickets})
@@ -264,25 +266,24 @@ async def test_load_loses_and_repeats_nothing(stack: Stack, api: Api):
     (artifacts / "load.txt").write_text(result.summary() + "\n" + api.figures.report("HTTP"))
     assert not api.figures.server_errors(), f"5xx under load: {api.figures.server_errors()}"
     assert result.reports, "no report was made"
-    tickets = [r.ticket_id for r in result.reports]
+    tickets = [r.ticket for r in result.reports]
     assert result.archived == set(tickets), f"{len(set(tickets) - result.archived)} not archived"
     await checks.workflows_match_ledger(stack)
     await checks.each_workflow_started(stack, tickets)
     await checks.all_finished(stack, tickets)
     await checks.projection_converged(stack, {t: "archived" for t in tickets})
-    await checks.timelines_exact(stack, {r.ticket_id: r.path for r in result.reports})
+    await checks.timelines_exact(stack, {r.ticket: r.path for r in result.reports})
     await checks.row_count_matches_ledger(stack)
 
 
 async def _delete_ticket_row(stack: Stack, ticket_id: str) -> None:
-    from sqlmodel import delete
+    from sqlmodel import col, delete
 
     from readmodel.tickets.tables import TicketEventRow, TicketRow
 
     async with stack.db.session() as session:
-        for table in (TicketEventRow, TicketRow):
-            gone = delete(table).where(table.ticket_id == ticket_id)  # type: ignore[attr-defined]
-            await session.exec(gone)  # type: ignore[call-overload]
+        await session.exec(delete(TicketEventRow).where(col(TicketEventRow.ticket_id) == ticket_id))
+        await session.exec(delete(TicketRow).where(col(TicketRow.ticket_id) == ticket_id))
         await session.commit()
 
 

@@ -81,7 +81,7 @@ async def human_events(stack: Stack, ticket_ids: list[str]) -> list[tuple[str, i
             text("SELECT ticket_id, seq, actor_id, action FROM ticket_event "
                  "WHERE ticket_id = ANY(:ids) AND actor_id <> 'system' ORDER BY ticket_id, seq"),
             {"ids": ticket_ids})
-        return [tuple(r) for r in found]  # type: ignore[misc]
+        return [tuple(r) for r in found]
 
 
 def action_of(route: str) -> str:
@@ -179,12 +179,12 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
         await api.close()
     broken = sum(api.figures.transport_errors.values()) + sum(api.figures.timeouts.values())
     assert broken, "no request was cut off: the API did not die under load"
-    tickets = [r.ticket_id for r in reports]
+    tickets = [r.ticket for r in reports]
     assert all(tickets)
 
     # The projection has every applied transition; the API has settled every call it asked.
     async def converged() -> bool:
-        return await checks.drift(stack, tickets) == []  # type: ignore[arg-type]
+        return await checks.drift(stack, tickets) == []
 
     await wait_for("the read model caught up", converged, 60, every=1)
 
@@ -210,7 +210,7 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
     for r in rows:
         if r["outcome"] == "ok" and r["ticket_id"]:
             done[r["ticket_id"], r["actor_id"], action_of(r["route"])].append(r)
-    events = await human_events(stack, tickets)  # type: ignore[arg-type]
+    events = await human_events(stack, tickets)
     missing = [e for e in events if not done[e[0], e[2], e[3]]]
     assert not missing, f"{len(missing)} of {len(events)} applied transitions have no audit " \
                         f"row saying so, e.g. {missing[:5]}"
@@ -224,7 +224,7 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
     by_call = defaultdict(list)
     for r in rows:
         by_call[r.get("call_id")].append(r)
-    applied = await applied_updates(stack, tickets)  # type: ignore[arg-type]
+    applied = await applied_updates(stack, tickets)
     assert applied
     for update_id, ticket_id in applied.items():
         outcomes = [r["outcome"] for r in by_call[update_id]]
@@ -233,10 +233,10 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
     # 4. Sensors: every acknowledged reading has its row with the answer the gateway got; every
     #    reading a ticket's history holds has its call settled ok, and a call settled ok is one
     #    the history holds (the others, cut off before Temporal had them, are failed).
-    for request_id, answer, ticket_id in readings:
+    for request_id, answer, ticket in readings:
         if isinstance(answer, int) and answer < 300:
             assert any(r["request_id"] == request_id and r["status"] == answer
-                       and r["outcome"] == "ok" and r["ticket_id"] == ticket_id for r in rows), \
+                       and r["outcome"] == "ok" and r["ticket_id"] == ticket for r in rows), \
                 f"reading {request_id} acknowledged {answer}, no such audit row"
     held = await applied_readings(stack, {r["ticket_id"] for r in rows if r["call"] == "signal"})
     assert held and None not in held, "readings the histories hold carry no call id"

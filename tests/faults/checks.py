@@ -18,13 +18,14 @@ TICKETS = "WorkflowType='TicketWorkflow'"
 async def workflows_match_ledger(stack: Stack, *, timeout: float = 120) -> None:
     """As many ticket workflows as keys ever acknowledged: none lost, none started twice.
     (Visibility is eventually consistent, so it may take a moment to show them all.)"""
-    assert stack.client is not None
+    client = stack.client
+    assert client is not None
     want = len(set(stack.ledger.values()))
     assert want == len(stack.ledger), "two keys were told the same ticket id"
     seen: list[int] = []
 
     async def counted() -> bool:
-        seen.append((await stack.client.count_workflows(TICKETS)).count)  # type: ignore[union-attr]
+        seen.append((await client.count_workflows(TICKETS)).count)
         assert seen[-1] <= want, f"{seen[-1]} ticket workflows for {want} idempotency keys"
         return seen[-1] == want
 
@@ -58,7 +59,7 @@ async def events(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[in
     async with stack.db.session() as session:
         found = await session.exec(
             select(TicketEventRow.ticket_id, TicketEventRow.seq, TicketEventRow.action)
-            .where(col(TicketEventRow.ticket_id).in_(ticket_ids)).order_by(TicketEventRow.seq))
+            .where(col(TicketEventRow.ticket_id).in_(ticket_ids)).order_by(col(TicketEventRow.seq)))
         timeline: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for ticket_id, seq, action in found:
             timeline[ticket_id].append((seq, action))
@@ -114,13 +115,14 @@ async def row_count_matches_ledger(stack: Stack) -> None:
 
 async def drift(stack: Stack, ticket_ids: list[str]) -> list[str]:
     """The harness's own comparison of each workflow's state with its row: seq and status."""
-    assert stack.client is not None
+    client = stack.client
+    assert client is not None
     found = await rows(stack, ticket_ids)
     gate = asyncio.Semaphore(10)
 
     async def one(ticket_id: str) -> str | None:
         async with gate:
-            handle = stack.client.get_workflow_handle(ticket_id)  # type: ignore[union-attr]
+            handle = client.get_workflow_handle(ticket_id)
             live = await handle.query(TicketWorkflow.snapshot)
         row = found.get(ticket_id)
         if row is None:
@@ -141,7 +143,7 @@ async def all_finished(stack: Stack, ticket_ids: list[str], *, timeout: float = 
     while pending:
         states = await asyncio.gather(*(stack.client.get_workflow_handle(t).describe()
                                         for t in pending[:50]))
-        bad = [(d.id, d.status.name) for d in states
+        bad = [(d.id, d.status and d.status.name) for d in states
                if d.status not in (WorkflowExecutionStatus.COMPLETED,
                                    WorkflowExecutionStatus.RUNNING)]
         assert not bad, f"ticket workflows that did not complete: {bad}"

@@ -140,7 +140,7 @@ class Api:
                 wait = float(response.headers.get("Retry-After", "1") or 1)
                 await asyncio.sleep(min(max(wait, 0.1), MAX_RETRY_AFTER))
                 continue
-            if response.status_code == 401 and self._headers.pop(user, None):
+            if response.status_code == 401 and self._headers.pop(user, None) is not None:
                 continue  # an expired login: log in again once
             return response
         raise AssertionError(f"{method} {path} as {user}: still refused after 20 tries "

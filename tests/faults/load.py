@@ -16,6 +16,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -114,8 +115,9 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             if time.monotonic() < reporting_until:
                 report = new_report(person.user_id, rng=rng, like=person.like)
                 result.reports.append(report)
-                await submit(api, stack, report, deadline=hard_deadline, timeouts=[15.0])
-                mine[report.ticket_id] = report  # type: ignore[index]
+                ticket_id = await submit(api, stack, report, deadline=hard_deadline,
+                                         timeouts=[15.0])
+                mine[ticket_id] = report
             page = await _get(api, "/my/write-off-checks", person.user_id)
             checks = [t for t in page if t["ticket_id"] in mine and t["status"] == "resolved"]
             if checks:
@@ -133,7 +135,7 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             else:
                 await asyncio.sleep(3.0)
 
-    async def act(ticket: dict, user: str, who: str) -> None:  # type: ignore[type-arg]
+    async def act(ticket: dict[str, Any], user: str, who: str) -> None:
         todo = next_step(ticket, mine[ticket["ticket_id"]].path)
         if todo is None or (todo[0] == "write-off") != (who == "write-off"):
             return
@@ -172,10 +174,11 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
     return result
 
 
-async def _get(api: Api, path: str, user: str, *, pages: int = 10) -> list[dict]:  # type: ignore[type-arg]
+async def _get(api: Api, path: str, user: str, *,
+               pages: int = 10) -> list[dict[str, Any]]:
     """Every item of a list, page by page: the earlier fault tests leave hundreds of open
     tickets in the same departments, ahead of the load's own (soonest deadline first)."""
-    items: list[dict] = []  # type: ignore[type-arg]
+    items: list[dict[str, Any]] = []
     for page in range(pages):
         try:
             response = await api.call("GET", path, user, timeout=30,

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 
 CHUNK = 64 * 1024
 
@@ -92,8 +93,8 @@ async def main(argv: list[str] | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
-    def done(what: str):  # type: ignore[no-untyped-def]
-        def report(task: asyncio.Task) -> None:  # type: ignore[type-arg]
+    def done(what: str) -> Callable[[asyncio.Task[None]], None]:
+        def report(task: asyncio.Task[None]) -> None:
             failed = task.exception()
             say(f"proxy {what} failed: {failed!r}" if failed else f"proxy {what}")
         return report

@@ -191,7 +191,7 @@ class Stack:
         async with self.db.session() as session:
             await seed_demo_city(session=session)
             no_duplicates = update(Category).values(duplicate_radius_m=None)
-            await session.exec(no_duplicates)  # type: ignore[call-overload]
+            await session.exec(no_duplicates)
             await session.commit()
             this_year = time.gmtime().tm_year
             for year in (this_year, this_year + 1, this_year + 2):

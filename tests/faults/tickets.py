@@ -6,8 +6,9 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -18,9 +19,9 @@ from tests.faults.stack import Stack
 
 READER = "chen"  # the command centre's supervisor reads every ticket
 # One staff member per department (the first demo user of it): who claims, verifies, rectifies.
-STAFF = {}
+STAFF: dict[str, str] = {}
 for _user in demo_city.USERS:
-    if _user[2] == "department_staff":
+    if _user[2] == "department_staff" and _user[3] is not None:
         STAFF.setdefault(_user[3], _user[0])
 # Where each grid worker reports: a spot inside one of their grids.
 SPOTS = {"wang": [demo_city.GRIDS[1].inside, demo_city.GRIDS[0].inside],
@@ -49,6 +50,12 @@ class Report:
     sent_at: float = 0.0  # monotonic: the first try
     acked_at: float = 0.0  # monotonic: the 2xx
     returned: bool = False  # returned twice before it is worked
+
+    @property
+    def ticket(self) -> str:
+        """The ticket id the API acknowledged the report with (once submit() has returned)."""
+        assert self.ticket_id is not None, f"report {self.key} was never acknowledged"
+        return self.ticket_id
 
     @property
     def path(self) -> list[str]:
@@ -181,11 +188,14 @@ async def drive(api: Api, report: Report, *, deadline: float,
         await asyncio.sleep(0.5)
 
 
-async def bounded(concurrency: int, jobs) -> list:  # type: ignore[no-untyped-def]
+Done = TypeVar("Done")
+
+
+async def bounded(concurrency: int, jobs: Iterable[Awaitable[Done]]) -> list[Done]:
     """Run coroutines with at most `concurrency` at a time; the first failure cancels the rest."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(job):  # type: ignore[no-untyped-def]
+    async def one(job: Awaitable[Done]) -> Done:
         async with gate:
             return await job
 
