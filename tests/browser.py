@@ -73,6 +73,7 @@ import pytest
 import uvicorn
 from sqlmodel import update
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from api.serve import UVICORN_OPTIONS
@@ -137,7 +138,7 @@ async def _seeded_db(directory: Path) -> Database:
     async with database.session() as session:
         await seed_demo_city(session=session)
         await _plain_years_ahead(session)
-        await session.exec(update(Category).values(duplicate_radius_m=None))  # type: ignore[call-overload]
+        await session.exec(update(Category).values(duplicate_radius_m=None))
         await session.commit()
     return database
 
@@ -150,7 +151,8 @@ def _free_socket() -> socket.socket:
 
 
 @pytest.fixture(scope="module")
-async def live(dev_env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:  # type: ignore[no-untyped-def]
+async def live(dev_env: WorkflowEnvironment,
+               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
     """gridflow served over real HTTP on 127.0.0.1 (see the module docstring)."""
     directory = tmp_path_factory.mktemp("live")
     database = await _seeded_db(directory)
@@ -161,7 +163,7 @@ async def live(dev_env, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(
         app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2,
-        access_log=False, **UVICORN_OPTIONS))
+        access_log=False, **UVICORN_OPTIONS))  # type: ignore[arg-type]  # api.serve's plain dict
     async with build_worker(dev_env.client, db=database, config=config):
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         for _ in range(200):

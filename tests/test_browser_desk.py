@@ -7,7 +7,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import update
+from sqlmodel import col, update
 
 from readmodel.reference.tables import Category
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG
@@ -24,7 +24,7 @@ from tests.browser import (
 from tests.factories import GARBAGE, ILLEGAL_AD, LAT, LON, OTHER, ROAD_DAMAGE
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, FilePayload
 
 
 def png(width: int = 64, height: int = 48) -> bytes:
@@ -96,8 +96,8 @@ async def test_department_staff_claim_verify_rectify_and_return(
     assert "yellow" in (await live.api.ticket(ticket_id))["finding"]["severity"]
     await screenshot(page, "desk-department-ticket-rectifying")
 
-    await page.set_input_files("#rectified-photos", files=[
-        {"name": "after.png", "mimeType": "image/png", "buffer": png()}])
+    after: FilePayload = {"name": "after.png", "mimeType": "image/png", "buffer": png()}
+    await page.set_input_files("#rectified-photos", files=[after])
     await page.fill("#rectified-note", "已清运完毕")
     await page.click("#act-rectified-submit")
     await page.locator('#ticket-status[data-status="resolved"]').wait_for()
@@ -154,9 +154,9 @@ async def test_supervisor_overdue_map_dispatch_extension_merge_charts(
                                {"working_days": 3, "reason": "等待环卫车辆"})
     assert asked.status_code == 200, asked.text
     async with live.db.session() as session:  # duplicate detection on for one category
-        on = update(Category).where(Category.code == ILLEGAL_AD).values(  # type: ignore[arg-type]
+        on = update(Category).where(col(Category.code) == ILLEGAL_AD).values(
             duplicate_radius_m=50)
-        await session.exec(on)  # type: ignore[call-overload]
+        await session.exec(on)
         await session.commit()
     first = await live.api.new_ticket(token=WANG, category=ILLEGAL_AD, lat=LAT, lon=LON,
                                       description="违规广告牌")

@@ -1,9 +1,16 @@
 """The browser harness itself: chromium reaches the live stack over HTTP on 127.0.0.1."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tests.browser import *  # noqa: F403
 from tests.browser import Live, assert_all_local, phone_context, requests_of, screenshot
 
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
-async def test_the_browser_talks_to_the_live_stack(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+
+async def test_the_browser_talks_to_the_live_stack(live: Live, browser: Browser) -> None:
     context = await phone_context(browser)
     page = await context.new_page()
     response = await page.goto(live.url("/healthz"))

@@ -2,10 +2,12 @@
 a report with a photo, My reports and the detail, a report written offline and sent once back
 online (retried with its one Idempotency-Key: one ticket), the write-off check (pass and send
 back). Every page is screenshotted in a phone viewport; no request leaves 127.0.0.1."""
+from __future__ import annotations
+
 import asyncio
 import base64
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import func, select
 
@@ -26,12 +28,15 @@ from tests.browser import (
 )
 from tests.factories import GARBAGE, GRID, LAT, LON
 
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, FilePayload, Page, Route
+
 WORKER = "wang"
 HERE = {"geolocation": {"latitude": LAT, "longitude": LON, "accuracy": 12},
         "permissions": ["geolocation"]}
 
 
-async def jpeg(page: Any, label: str) -> dict[str, Any]:
+async def jpeg(page: Page, label: str) -> FilePayload:
     """A small JPEG drawn by the browser's canvas, as a file for set_input_files."""
     data_url = await page.evaluate("""label => {
         const c = document.createElement('canvas'); c.width = 320; c.height = 240;
@@ -44,7 +49,7 @@ async def jpeg(page: Any, label: str) -> dict[str, Any]:
             "buffer": base64.b64decode(data_url.split(",", 1)[1])}
 
 
-async def fill_report(page: Any, *, search: str, description: str, photo: str | None) -> str:
+async def fill_report(page: Page, *, search: str, description: str, photo: str | None) -> str:
     """Fill the report form (the GPS point comes from the context) and return its key."""
     await page.wait_for_selector("#loc-grid:has-text('33010600')")
     await page.fill("#cat-q", search)
@@ -54,7 +59,9 @@ async def fill_report(page: Any, *, search: str, description: str, photo: str | 
     if photo:
         await page.set_input_files("#photos", files=[await jpeg(page, photo)])
         await page.wait_for_selector("#photo-previews img")
-    return await page.get_attribute("#report-form", "data-key")
+    key = await page.get_attribute("#report-form", "data-key")
+    assert key is not None  # every report form carries its Idempotency-Key
+    return key
 
 
 async def tickets_described(live: Live, description: str) -> int:
@@ -70,7 +77,7 @@ async def status_of(live: Live, ticket_id: str, status: str) -> dict:
     return await wait_for(check, timeout=20)
 
 
-async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_login_report_with_photo_and_my_reports(live: Live, browser: Browser) -> None:
     context = await phone_context(browser, **HERE)
     page = await context.new_page()
     await page.goto(live.url("/login"))
@@ -89,6 +96,7 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
     await screenshot(page, "worker-report-filled")
     await page.click("#submit-report")
     sent = await page.wait_for_selector(f".sent-item[data-key='{key}']", timeout=20000)
+    assert sent is not None
     ticket_id = await sent.get_attribute("data-ticket")
     assert ticket_id == ticket_id_for(user_id=WORKER, idempotency_key=key)
     assert await page.get_attribute("#report-form", "data-key") != key  # a new form, a new key
@@ -141,7 +149,7 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser) -> No
 
 
 async def test_a_page_the_service_worker_missed_is_claimed_and_kept_for_offline(
-        live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+        live: Live, browser: Browser) -> None:
     """A page loaded past the service worker (here a reload that bypasses it; in the field a
     first visit whose navigation began while the worker was installing) asks to be claimed, so
     the shell is kept for going offline without another visit."""
@@ -162,7 +170,7 @@ async def test_a_page_the_service_worker_missed_is_claimed_and_kept_for_offline(
     await context.close()
 
 
-async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_offline_report_waits_then_is_sent_once(live: Live, browser: Browser) -> None:
     context = await phone_context(browser, **HERE)
     page = await context.new_page()
     await sign_in(page, live, WANG, role="grid_worker")
@@ -197,7 +205,7 @@ async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> No
     # them); every retry carries the same key, the fifth answer arrives.
     posts: list[str | None] = []
 
-    async def lose_answers(route: Any) -> None:
+    async def lose_answers(route: Route) -> None:
         posts.append(route.request.headers.get("idempotency-key"))
         response = await route.fetch()
         if len(posts) < 5:
@@ -227,7 +235,7 @@ async def test_offline_report_waits_then_is_sent_once(live: Live, browser) -> No
     await context.close()
 
 
-async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser: Browser) -> None:
     context = await phone_context(browser, locale="en-US")  # no geolocation permission
     page = await context.new_page()
     await sign_in_fast(page, live, WANG)
@@ -248,6 +256,7 @@ async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser) ->
     await screenshot(page, "worker-report-map-pick-en")
     await page.click("#submit-report")
     sent = await page.wait_for_selector(f".sent-item[data-key='{key}']", timeout=20000)
+    assert sent is not None
     ticket = await live.api.ticket(await sent.get_attribute("data-ticket") or "")
     assert ticket["grid"] == cell and ticket["category"] == "E0401"
     assert_all_local(context)
@@ -269,7 +278,7 @@ async def resolved_ticket(live: Live, description: str, reporter: str = WANG,
     return ticket_id
 
 
-async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser: Browser) -> None:
     passing = await resolved_ticket(live, "井边垃圾 write-off check passes")
     # Someone else's report in wang's grid (a grid worker reports only in his own grids).
     failing = await resolved_ticket(live, "井边垃圾 write-off check fails", reporter=SENSOR,

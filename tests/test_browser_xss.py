@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import update
+from sqlmodel import col, update
 
 from readmodel.reference.tables import Category
 from tests.api_fixtures import ADMIN, CGJ, SUPERVISOR, WANG
@@ -23,7 +23,7 @@ from tests.browser import (
 from tests.factories import ILLEGAL_AD, OTHER, ROAD_DAMAGE
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext, Page
+    from playwright.async_api import Browser, BrowserContext, Page
 
 PAYLOADS = [
     "<script>window.__xss=1</script>",
@@ -75,8 +75,8 @@ async def hostile_tickets(live: Live) -> dict[str, str]:
         "reason": SHORT, "note": SHORT,
         "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}))
     async with live.db.session() as session:  # duplicate detection on for one category
-        await session.exec(update(Category).where(  # type: ignore[call-overload]
-            Category.code == ILLEGAL_AD).values(duplicate_radius_m=50))  # type: ignore[arg-type]
+        await session.exec(update(Category).where(
+            col(Category.code) == ILLEGAL_AD).values(duplicate_radius_m=50))
         await session.commit()
     t["original"] = await api.new_ticket(token=WANG, category=ILLEGAL_AD, description=XSS)
     await reach(live, t["original"], "dispatched")
@@ -114,7 +114,7 @@ async def assert_inert(page: Page, dialogs: list[str], *, shows: str | None) -> 
         assert shows in text, (page.url, shows)
 
 
-async def test_user_text_is_shown_literally_and_never_runs(live: Live, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_user_text_is_shown_literally_and_never_runs(live: Live, browser: Browser) -> None:
     t = await hostile_tickets(live)
     stored = await live.api.ticket(t["resolved"])
     assert stored["description"] == XSS  # stored as given

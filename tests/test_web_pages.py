@@ -71,11 +71,15 @@ async def test_the_service_worker_is_served_from_the_root_with_its_shell(gf: Gri
     assert response.headers["service-worker-allowed"] == "/"
     for placeholder in ("__VERSION__", "__PAGES__", "__ASSETS__"):
         assert placeholder not in response.text.split('"use strict";', 1)[1]
-    assets = json.loads(re.search(r"const ASSETS = (\[.*?\]);", response.text).group(1))
+    declared_assets = re.search(r"const ASSETS = (\[.*?\]);", response.text)
+    assert declared_assets is not None
+    assets = json.loads(declared_assets.group(1))
     assert "/static/vendor/leaflet/leaflet.js" in assets and "/static/js/outbox.js" in assets
     for url in assets:
         assert (await gf.http.get(url)).status_code == 200, url
-    for url in json.loads(re.search(r"const PAGES = (\[.*?\]);", response.text).group(1)):
+    declared_pages = re.search(r"const PAGES = (\[.*?\]);", response.text)
+    assert declared_pages is not None
+    for url in json.loads(declared_pages.group(1)):
         assert (await gf.http.get(url)).status_code == 200, url
     manifest = await gf.http.get("/manifest.webmanifest")
     assert manifest.json()["start_url"] == "/app/worker"
