@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlmodel import update
+from sqlmodel import col, update
+from temporalio.testing import WorkflowEnvironment
 
 from domain import demo_city
 from domain.subjects import SubjectState
@@ -235,13 +236,14 @@ class World:
 
 
 @pytest.fixture(scope="module")
-async def world(dev_env, tmp_path_factory) -> AsyncIterator[World]:  # type: ignore[no-untyped-def]
+async def world(dev_env: WorkflowEnvironment,
+                tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     """One gridflow for the module: its own read model, task queue and worker, no intake limit
     (the matrix reports far more than a phone would in a minute)."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('authz')}/gridflow.db")
     await seed_for_tests(database)
     async with database.session() as session:  # duplicate detection for street lights only
-        await session.exec(update(Category).where(Category.code != STREETLIGHT)  # type: ignore[call-overload]
+        await session.exec(update(Category).where(col(Category.code) != STREETLIGHT)
                            .values(duplicate_radius_m=None))
         await session.commit()
     with tempfile.TemporaryDirectory(prefix="gridflow-authz-") as data_dir:

@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import update
+from sqlmodel import col, update
 
 from domain import demo_city
 from domain.alarms import Notice
@@ -53,7 +53,7 @@ async def ids(gf: Gridflow, url: str, token: str, **params: Any) -> set[str]:
 
 async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -> None:
     async with gf.db.session() as session:  # street lights flag probable duplicates
-        await session.exec(update(Category).where(Category.code == STREETLIGHT)  # type: ignore[call-overload]
+        await session.exec(update(Category).where(col(Category.code) == STREETLIGHT)
                            .values(duplicate_radius_m=50, duplicate_window_hours=72))
         await session.commit()
     zheng = await person(gf, role="grid_worker", grids=[FAR.code])  # xixi's grid worker

@@ -5,6 +5,7 @@ import hmac
 import json
 import time
 import warnings
+from typing import Any
 
 import jwt
 import jwt.warnings
@@ -30,7 +31,7 @@ async def me(gf: Gridflow, token: str) -> int:
     return response.status_code
 
 
-def b64(data: dict | bytes) -> str:  # type: ignore[type-arg]
+def b64(data: dict[str, Any] | bytes) -> str:
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -181,9 +182,10 @@ async def test_admins_manage_users_and_passwords_are_never_shown(gf: Gridflow) -
     assert created.status_code == 201, created.text
     assert created.json()["active"] is True and "password" not in json.dumps(created.json())
     assert (await gf.http.post("/api/v1/admin/users", json=new, headers=admin)).status_code == 409
-    bad = [({"password": "short"}, "password"), ({"grids": ["nowhere"]}, "grids"),
-           ({"role": "department_staff", "grids": []}, "department"),
-           ({"role": "system"}, "role"), ({"department": "nope"}, "department")]
+    bad: list[tuple[dict[str, object], str]] = [
+        ({"password": "short"}, "password"), ({"grids": ["nowhere"]}, "grids"),
+        ({"role": "department_staff", "grids": []}, "department"),
+        ({"role": "system"}, "role"), ({"department": "nope"}, "department")]
     for change, field in bad:
         refused = await gf.http.post("/api/v1/admin/users", headers=admin,
                                      json=new | {"user_id": "ma2"} | change)
@@ -225,8 +227,10 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
     async with gf.db.session() as session:
         stored = (await session.exec(select(ApiKey).where(ApiKey.key_id == key_id))).one()
         assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest() != key
-    for refused in ({"user_id": "admin", "label": "x"}, {"user_id": "nobody", "label": "x"},
-                    {"user_id": "gateway", "label": ""}):
+    refusals: list[dict[str, object]] = [
+        {"user_id": "admin", "label": "x"}, {"user_id": "nobody", "label": "x"},
+        {"user_id": "gateway", "label": ""}]
+    for refused in refusals:
         refused |= {"scopes": ["sensor_intake"]}
         answer = await gf.http.post("/api/v1/admin/api-keys", headers=admin, json=refused)
         assert answer.status_code == 422, refused

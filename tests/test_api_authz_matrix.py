@@ -297,9 +297,10 @@ MATRIX: dict[tuple[str, str], Row] = {
 
 
 def app_routes() -> set[tuple[str, str]]:
-    found = set()
+    found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(create_app().routes):
         if isinstance(context.original_route, APIRoute):
+            assert context.path is not None and context.methods is not None  # an APIRoute has both
             found |= {(method, context.path) for method in context.methods}
     return found
 
@@ -315,7 +316,8 @@ async def cell(w: World, method: str, path: str, row: Row, p: str) -> tuple[str,
     kwargs = {**row.kwargs, **kwargs}
     headers = kwargs.pop("headers", None)
     if headers is None:
-        headers = await w.gf.headers(TOKEN[p]) if TOKEN[p] else {}
+        token = TOKEN[p]
+        headers = await w.gf.headers(token) if token else {}
     headers = headers | kwargs.pop("extra_headers", {})
     url = path.format(**params)
     response = await w.gf.http.request(method, url, headers=headers, **kwargs)

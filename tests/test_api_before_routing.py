@@ -3,15 +3,18 @@ its 201) is told to retry: 409 with Retry-After, never 403 "not assigned to your
 import asyncio
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.tickets import TicketActivities
 from domain.contracts import PROJECT_TICKET, ProjectInput
 from domain.states import TicketStatus
+from readmodel.db import Database
 from settings import Settings
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on, running_app
 from tests.test_api_lifecycle import wait_for_status
@@ -22,7 +25,9 @@ from workflows.ticket import TicketWorkflow
 
 
 @asynccontextmanager
-async def routing_held(client, db):  # type: ignore[no-untyped-def]
+async def routing_held(
+        client: Client, db: Database,
+) -> AsyncIterator[tuple[Gridflow, asyncio.Event, asyncio.Event]]:
     """gridflow whose tickets wait before routing: the projection of the submission (after
     which the workflow routes) holds, once entered (`holding`), until `release` is set. Updates
     meanwhile meet the ticket as submitted, as they do in the moments after a 201."""
@@ -49,7 +54,7 @@ async def routing_held(client, db):  # type: ignore[no-untyped-def]
 
 
 async def test_acting_while_the_ticket_is_routed_is_409_retry_after_then_works(
-        temporal_client, db) -> None:  # type: ignore[no-untyped-def]
+        temporal_client: Client, db: Database) -> None:
     async with routing_held(temporal_client, db) as (gf, holding, release):
         ticket_id = await gf.new_ticket()
         await asyncio.wait_for(holding.wait(), 30)  # the 201 is in; routing has not begun
@@ -73,7 +78,7 @@ async def test_acting_while_the_ticket_is_routed_is_409_retry_after_then_works(
 
 
 async def test_a_client_that_follows_retry_after_gets_its_action_done(
-        temporal_client, db) -> None:  # type: ignore[no-untyped-def]
+        temporal_client: Client, db: Database) -> None:
     """Without holding anything: act the moment the 201 arrives, as a desk app would, and wait
     as Retry-After says when told to."""
     async with gridflow_on(temporal_client, db) as gf:

@@ -1,4 +1,6 @@
 """The deadline preview and loading a year's schedule over HTTP: supervisors only, loud refusals."""
+from typing import Any
+
 import httpx
 
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
@@ -10,7 +12,7 @@ ADMIN = "demo-admin"  # configuration writes are the admin's
 UNKNOWN = 2040
 
 
-def error(response) -> dict:  # type: ignore[no-untyped-def]
+def error(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body
     return body["error"]
@@ -43,10 +45,12 @@ async def test_preview_is_for_supervisors(gf: Gridflow) -> None:
 
 
 async def test_preview_names_the_bad_field(gf: Gridflow) -> None:
-    good = {"start": "2025-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"}
-    cases = [({"start": "2025-09-30T16:00:00"}, "start"), ({"start": "tomorrow"}, "start"),
-             ({"amount": -1}, "amount"), ({"amount": "nan"}, "amount"),
-             ({"amount": 1.5}, "amount"), ({"unit": "weeks"}, "unit")]
+    good: dict[str, Any] = {"start": "2025-09-30T16:00:00+08:00", "amount": 1,
+                            "unit": "working_days"}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"start": "2025-09-30T16:00:00"}, "start"), ({"start": "tomorrow"}, "start"),
+        ({"amount": -1}, "amount"), ({"amount": "nan"}, "amount"),
+        ({"amount": 1.5}, "amount"), ({"unit": "weeks"}, "unit")]
     for change, field in cases:
         response = await preview(gf, **(good | change))
         assert response.status_code == 422, (change, response.text)
@@ -93,7 +97,7 @@ async def test_an_admin_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
 
 async def test_a_bad_schedule_is_refused_with_the_field_named(gf: Gridflow) -> None:
     url = f"/admin/calendar/{UNKNOWN}"
-    cases = [
+    cases: list[tuple[dict[str, Any], str, str]] = [
         ({"holidays": [f"{UNKNOWN - 1}-12-31"], "workdays": []}, "holidays", f"outside {UNKNOWN}"),
         ({"holidays": [], "workdays": [f"{UNKNOWN}-02-30"]}, "workdays.0", "date"),
         ({"holidays": [f"{UNKNOWN}-10-01"], "workdays": [f"{UNKNOWN}-10-01"]}, "workdays",

@@ -1,5 +1,7 @@
 """Cancelling a report as a duplicate names an existing ticket other than itself; anything else
 is a 422 naming `duplicate_of`, and the ticket is unchanged."""
+import httpx
+
 from tests.api_fixtures import CGJ, SUPERVISOR, Gridflow, gf  # noqa: F401
 from tests.test_api_lifecycle import wait_for_status
 
@@ -36,7 +38,7 @@ async def test_a_duplicate_must_name_an_existing_other_ticket(gf: Gridflow) -> N
     assert cancelled.json()["status"] == "cancelled"
 
 
-def named(response) -> str:  # type: ignore[no-untyped-def]
+def named(response: httpx.Response) -> str:
     """The field a 4xx names: in `fields` (the API's checks) or `details.field` (the workflow's)."""
     error = response.json()["error"]
     return (error.get("fields") or [error.get("details", {})])[0]["field"]

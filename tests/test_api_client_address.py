@@ -2,10 +2,13 @@
 the proxies in GRIDFLOW_TRUSTED_PROXIES (docs/auth.md, "Promises and the tests that guard
 them")."""
 import uuid
+from collections.abc import Callable
 
 import httpx
 import pytest
+from temporalio.client import Client
 
+from readmodel.db import Database
 from settings import Settings
 from tests.api_fixtures import running_app
 from tests.browser import Live, live  # noqa: F401  (served over real HTTP by uvicorn)
@@ -14,7 +17,8 @@ from tests.test_api_login_throttle import assert_throttled
 BACKENDS = ["sqlite"]  # the address bucket lives in the API process, not in the database
 
 
-async def guesses(http: httpx.AsyncClient, count: int, forwarded) -> list[int]:  # type: ignore[no-untyped-def]
+async def guesses(http: httpx.AsyncClient, count: int,
+                  forwarded: Callable[[int], str]) -> list[int]:
     """Failed logins for new user names, each claiming to come from forwarded(n)."""
     codes = []
     for n in range(count):
@@ -37,7 +41,7 @@ async def test_a_forged_forwarded_for_does_not_escape_the_address_limit(live: Li
     assert codes[-1] == 429 and burst <= len(codes) - 1 < 2 * burst, codes
 
 
-async def test_a_trusted_proxy_names_the_client(temporal_client, db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_trusted_proxy_names_the_client(temporal_client: Client, db: Database) -> None:
     """Behind a configured proxy (the test client's address, 127.0.0.1), the address the proxy
     appended counts; what the client wrote left of it does not."""
     config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,

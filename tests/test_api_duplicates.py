@@ -3,12 +3,17 @@ onto the open ticket. Against the demo city as shipped (duplicate detection on, 
 import asyncio
 import math
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
 from shapely.geometry import Point
+from temporalio.testing import WorkflowEnvironment
 
 from domain import demo_city
 from readmodel.access import audit
+from readmodel.db import Database
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
 from tests.factories import LAT, LON, MANHOLE, OTHER, STREETLIGHT
@@ -37,7 +42,7 @@ def across_the_edge(metres: float) -> tuple[dict[str, float], dict[str, float]]:
 
 
 @pytest.fixture
-async def city(dev_env, demo_db):  # type: ignore[no-untyped-def]
+async def city(dev_env: WorkflowEnvironment, demo_db: Database) -> AsyncIterator[Gridflow]:
     async with gridflow_on(dev_env.client, demo_db) as running:
         yield running
 
@@ -127,7 +132,7 @@ async def test_merging_into_a_closed_ticket_is_refused(city: Gridflow) -> None:
     assert (await city.ticket(second))["status"] == "duplicate_review"
 
 
-async def sensor(city: Gridflow, device: str, **body):  # type: ignore[no-untyped-def]
+async def sensor(city: Gridflow, device: str, **body: Any) -> httpx.Response:
     payload = {"category": MANHOLE, "lat": LAT, "lon": LON, "description": "井盖位移报警",
                "device_id": device} | body
     return await city.call("POST", "/incidents", SENSOR, json=payload)

@@ -1,4 +1,7 @@
 """Every refusal is a clear JSON error and changes nothing."""
+from typing import Any
+
+import httpx
 import pytest
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
@@ -6,7 +9,7 @@ from tests.test_api_lifecycle import wait_for_status
 from tests.factories import GARBAGE
 
 
-def error(response) -> dict:  # type: ignore[no-untyped-def]
+def error(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body
     return body["error"]
@@ -123,7 +126,7 @@ async def test_422_bad_finding_changes_nothing(gf: Gridflow) -> None:
     ticket_id = await gf.new_ticket()
     await wait_for_status(gf, ticket_id, "dispatched")
     await gf.act(ticket_id, "claim", CGJ)
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"outcome": "needs_rectification", "rectify_working_days": 2}, "severity"),
         ({"outcome": "needs_rectification", "severity": "red"}, "rectify_due_at"),
         ({"outcome": "needs_rectification", "severity": "red",

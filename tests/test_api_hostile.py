@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from api.schemas import IncidentCreate
+from readmodel.db import Database
 from readmodel.tickets.photo_store import PhotoRefused, process
 from tests.api_fixtures import ADMIN, CGJ, SUPERVISOR, WANG, Gridflow
 from tests.factories import GARBAGE
@@ -23,7 +25,7 @@ MARKUP = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2"> & 
 
 
 @pytest.fixture
-async def gf(dev_env, db) -> AsyncIterator[Gridflow]:  # type: ignore[no-untyped-def]
+async def gf(dev_env: WorkflowEnvironment, db: Database) -> AsyncIterator[Gridflow]:
     """Refused reports cost intake tokens too: these tests send more than a burst of them."""
     async with limited(dev_env, db, per_minute=6000, burst=1000) as running:
         yield running
@@ -203,7 +205,7 @@ async def test_a_huge_body_is_refused_before_it_is_parsed(gf: Gridflow) -> None:
     assert declared.status_code == 413, declared.text
     assert declared.json()["error"]["code"] == "too_large"
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(48):  # no Content-Length: counted as it streams in
             yield b"x" * 65536
     streamed = await gf.call("POST", "/tickets/GF-000000000000/claim", CGJ, content=chunks(),

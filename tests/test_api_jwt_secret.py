@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import jwt
 import pytest
@@ -37,19 +38,19 @@ def _start_api_by_hand(env: dict[str, str], tmp_path: os.PathLike[str]) -> tuple
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_the_api_refuses_to_start_without_a_secret_of_its_own(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_refuses_to_start_without_a_secret_of_its_own(tmp_path: Path) -> None:
     code, output = _start_api_by_hand(_env_without_secret(), tmp_path)
     assert code != 0
     assert "GRIDFLOW_JWT_SECRET" in output and "GRIDFLOW_DEV_MODE" in output
 
 
-def test_the_api_refuses_a_secret_published_in_the_repository(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_refuses_a_secret_published_in_the_repository(tmp_path: Path) -> None:
     code, output = _start_api_by_hand(_env_without_secret(GRIDFLOW_JWT_SECRET=PUBLISHED), tmp_path)
     assert code != 0
     assert "published" in output
 
 
-def test_a_secret_file_is_read_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_secret_file_is_read_and_checked(tmp_path: Path) -> None:
     good, short = tmp_path / "good", tmp_path / "short"
     good.write_text("x" * 48 + "\n")
     short.write_text("too-short\n")

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from readmodel import migrate
 from tests.api_fixtures import ADMIN, SENSOR, Gridflow, gf  # noqa: F401
@@ -145,7 +145,7 @@ async def test_a_read_only_key_reads_with_the_role_it_was_made_for(gf: Gridflow)
 
 async def test_no_key_is_made_with_an_admin_scope_or_beyond_its_owner(gf: Gridflow) -> None:
     worker = await new_user(gf, "grid_worker", grids=[HOME_GRID])
-    refused = [
+    refused: list[tuple[dict[str, object], str]] = [
         ({"user_id": "gateway", "scopes": ["admin"]}, "scopes"),
         ({"user_id": "gateway", "scopes": []}, "scopes"),
         ({"user_id": "gateway"}, "scopes"),
@@ -175,7 +175,7 @@ async def test_keys_from_before_scopes_are_narrowed_by_the_migration(empty_url: 
     await migrate.upgrade(empty_url, "0004")
     owners = {"gw": "sensor", "wang": "grid_worker", "boss": "admin"}
 
-    def make_keys(conn) -> None:  # type: ignore[no-untyped-def]
+    def make_keys(conn: Connection) -> None:
         for user_id, role in owners.items():
             conn.execute(text(
                 "INSERT INTO \"user\" (user_id, name, role, grids, active, token_version) "

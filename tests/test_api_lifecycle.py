@@ -1,6 +1,8 @@
 """The whole lifecycle through HTTP against a real Temporal dev server and worker."""
 import asyncio
 
+from temporalio.client import WorkflowExecutionStatus
+
 from tests.api_fixtures import BS, CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
 from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, GRID, MANHOLE, OTHER
 from domain import demo_city
@@ -73,7 +75,7 @@ async def test_report_to_archive(gf: Gridflow) -> None:
     assert ticket_id not in [t["ticket_id"] for t in (await gf.call("GET", "/inbox", CGJ)).json()["items"]]
     # The archived ticket stays readable after its workflow has completed.
     handle = gf.client.get_workflow_handle(ticket_id)
-    assert (await handle.describe()).status.name == "COMPLETED"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
     assert (await gf.ticket(ticket_id, token=WANG))["status"] == "archived"
 
 

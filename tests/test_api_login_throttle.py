@@ -1,8 +1,13 @@
 """Guessing passwords is slow: failed logins are limited per user name and per address."""
+from collections.abc import Iterable
+
+import httpx
+
 from tests.api_fixtures import Gridflow, gf  # noqa: F401
 
 
-async def fail_until_throttled(gf: Gridflow, names, burst: int):  # type: ignore[no-untyped-def]
+async def fail_until_throttled(gf: Gridflow, names: Iterable[str],
+                               burst: int) -> httpx.Response:
     """Fails logins until one is refused with 429; the bucket refills meanwhile (slowly), so
     at least `burst` failures pass first and the hold comes before twice as many."""
     for n, name in enumerate(names):
@@ -14,7 +19,7 @@ async def fail_until_throttled(gf: Gridflow, names, burst: int):  # type: ignore
     raise AssertionError("never throttled")
 
 
-def assert_throttled(response) -> None:  # type: ignore[no-untyped-def]
+def assert_throttled(response: httpx.Response) -> None:
     assert response.status_code == 429, response.text
     assert response.json()["error"]["code"] == "rate_limited"
     assert "failed logins" in response.json()["error"]["message"]

@@ -1,13 +1,14 @@
 """Supervisors ask what is overdue: deadlines pass on the time-skipping server, the list answers."""
 from datetime import datetime, timedelta
+from typing import Any
 
-from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, gridflow_on
+from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.factories import GARBAGE, ILLEGAL_CONSTRUCTION, MANHOLE, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 from domain import demo_city
 
 
-async def overdue(gf, **params) -> dict:  # type: ignore[no-untyped-def]
+async def overdue(gf: Gridflow, **params: Any) -> dict[str, Any]:
     response = await gf.call("GET", "/tickets/overdue", SUPERVISOR, params=params)
     assert response.status_code == 200, response.text
     return response.json()

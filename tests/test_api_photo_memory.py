@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -143,7 +144,7 @@ async def test_a_streamed_upload_past_the_cap_is_413(gf: Gridflow) -> None:  # n
     """No Content-Length: counted as it streams in (spooled to disk, not held in memory)."""
     boundary = "gridflow-test-boundary"
 
-    async def body():  # type: ignore[no-untyped-def]
+    async def body() -> AsyncIterator[bytes]:
         yield (f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nreport\r\n'
                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"'
                f'\r\nContent-Type: image/png\r\n\r\n').encode()

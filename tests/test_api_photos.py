@@ -3,7 +3,9 @@ photos on the report and on rectified / reject / write-off, shown per kind on th
 import hashlib
 import io
 import uuid
+from typing import Any
 
+import httpx
 import pillow_heif
 from PIL import Image
 from sqlmodel import select
@@ -42,6 +44,13 @@ def png(size: tuple[int, int] = (800, 600), mode: str = "RGBA") -> bytes:
     return out.getvalue()
 
 
+def rgb_at(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The pixel at xy as (r, g, b): getpixel answers a tuple for an RGB image."""
+    pixel = image.convert("RGB").getpixel(xy)
+    assert isinstance(pixel, tuple)
+    return pixel
+
+
 def heic(size: tuple[int, int] = (640, 480)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, RED).save(out, "HEIF", quality=80)
@@ -49,7 +58,7 @@ def heic(size: tuple[int, int] = (640, 480)) -> bytes:
 
 
 async def upload(gf: Gridflow, data: bytes, kind: str = "report", token: str = WANG,
-                 name: str = "photo.jpg", content_type: str = "image/jpeg"):  # type: ignore[no-untyped-def]
+                 name: str = "photo.jpg", content_type: str = "image/jpeg") -> httpx.Response:
     return await gf.call("POST", "/photos", token, files={"file": (name, data, content_type)},
                          data={"kind": kind})
 
@@ -61,7 +70,7 @@ async def photo_id(gf: Gridflow, kind: str = "report", token: str = WANG) -> str
     return response.json()["photo_id"]
 
 
-def error(response) -> dict:  # type: ignore[no-untyped-def]
+def error(response: httpx.Response) -> dict[str, Any]:
     return response.json()["error"]
 
 
@@ -86,11 +95,11 @@ async def test_jpeg_is_turned_upright_scaled_and_stripped(gf: Gridflow) -> None:
     for marker in (b"Exif", b"GPS", b"PhoneMaker", b"xmpmeta"):
         assert marker not in stored, marker
     # Orientation 6: the stored top-left corner is shown at the top right.
-    r, g, b = image.convert("RGB").getpixel((image.width - 10, 10))
+    r, g, b = rgb_at(image, (image.width - 10, 10))
     assert b > 200 and r < 60, (r, g, b)
-    r, g, b = image.convert("RGB").getpixel((10, 10))
+    r, g, b = rgb_at(image, (10, 10))
     assert r > 150 and b < 60, (r, g, b)
-    assert image.convert("RGB").getpixel((10, image.height - 10))[0] > 150  # bottom-left: red
+    assert rgb_at(image, (10, image.height - 10))[0] > 150  # bottom-left: red
 
 
 async def test_png_and_heic_are_accepted(gf: Gridflow) -> None:
@@ -179,7 +188,9 @@ async def test_photos_on_the_report(gf: Gridflow) -> None:
         assert err["fields"][0]["field"].startswith("photo_ids"), err
         assert words in err["message"], (words, err["message"])
     async with gf.db.session() as session:
-        assert (await session.get(Photo, fresh)).ticket_id is None  # refused: still free
+        photo = await session.get(Photo, fresh)
+        assert photo is not None
+        assert photo.ticket_id is None  # refused: still free
 
 
 async def test_photos_on_rectified_reject_and_write_off(gf: Gridflow) -> None:

@@ -1,7 +1,9 @@
 """Place over HTTP: reports in GCJ-02 / BD-09 land in the right grid and are stored in WGS-84;
 the map as GeoJSON; the point → grid index and its reload."""
+from typing import Any
+
 import pytest
-from sqlmodel import delete
+from sqlmodel import col, delete
 
 from domain import demo_city
 from domain.geo import CoordSystem, GridIndex
@@ -77,9 +79,9 @@ async def test_the_map_is_geojson_for_anyone_signed_in(gf: Gridflow) -> None:
 async def test_the_index_is_built_once_and_reloaded_on_demand(gf: Gridflow) -> None:
     gone = demo_city.GRIDS[1]  # one of wang's: he may report there
     async with gf.db.session() as session:
-        await session.exec(delete(Grid).where(Grid.code == gone.code))  # type: ignore[call-overload, arg-type]
+        await session.exec(delete(Grid).where(col(Grid.code) == gone.code))
         await session.commit()
-    point = {"lat": gone.inside.lat, "lon": gone.inside.lon}
+    point: dict[str, Any] = {"lat": gone.inside.lat, "lon": gone.inside.lon}
     still = await gf.submit(**point)  # the index of this process still has it
     assert still.status_code == 201 and still.json()["grid"] == gone.code
     assert (await gf.call("POST", "/map/reload", WANG)).status_code == 403

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from api.ratelimit import TokenBucket
 from domain import demo_city
@@ -24,8 +25,8 @@ BACKENDS = ["sqlite"]  # the buckets live in memory: the database plays no part
 
 
 @asynccontextmanager
-async def limited(dev_env, db: Database, *, per_minute: float, burst: int,  # type: ignore[no-untyped-def]
-                  ) -> AsyncIterator[Gridflow]:
+async def limited(dev_env: WorkflowEnvironment, db: Database, *, per_minute: float,
+                  burst: int) -> AsyncIterator[Gridflow]:
     """gridflow as tests/api_fixtures.py runs it, with the intake limits given."""
     with tempfile.TemporaryDirectory(prefix="gridflow-data-") as data_dir:
         config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,
@@ -46,7 +47,8 @@ def assert_limited(response: httpx.Response, *, at_least: int = 1) -> int:
     return int(retry_after)
 
 
-async def test_reports_past_the_burst_are_refused_with_retry_after(dev_env, db) -> None:  # type: ignore[no-untyped-def]
+async def test_reports_past_the_burst_are_refused_with_retry_after(
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         assert (await gf.submit()).status_code == 201
         assert (await gf.submit()).status_code == 201
@@ -59,7 +61,8 @@ async def test_reports_past_the_burst_are_refused_with_retry_after(dev_env, db) 
         assert other.status_code == 201, other.text
 
 
-async def test_a_retried_report_gets_its_ticket_back_and_costs_nothing(dev_env, db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_retried_report_gets_its_ticket_back_and_costs_nothing(
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         first = await gf.submit(key="phone-retry-0001")
         assert first.status_code == 201
@@ -78,7 +81,8 @@ async def test_a_retried_report_gets_its_ticket_back_and_costs_nothing(dev_env, 
         assert reused.status_code == 409, reused.text
 
 
-async def test_tokens_come_back_at_the_configured_rate(dev_env, db) -> None:  # type: ignore[no-untyped-def]
+async def test_tokens_come_back_at_the_configured_rate(
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=12, burst=1) as gf:
         assert (await gf.submit()).status_code == 201
         refused = await gf.submit()
@@ -89,7 +93,8 @@ async def test_tokens_come_back_at_the_configured_rate(dev_env, db) -> None:  # 
         assert again.status_code == 201, again.text
 
 
-async def test_photo_uploads_have_their_own_bucket(dev_env, db) -> None:  # type: ignore[no-untyped-def]
+async def test_photo_uploads_have_their_own_bucket(
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         image = png((64, 48))
 
@@ -103,7 +108,8 @@ async def test_photo_uploads_have_their_own_bucket(dev_env, db) -> None:  # type
         assert (await gf.submit()).status_code == 201  # reports are counted apart
 
 
-async def test_an_api_key_is_limited_too(dev_env, db) -> None:  # type: ignore[no-untyped-def]
+async def test_an_api_key_is_limited_too(
+        dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         lon, lat = demo_city.GRIDS[1].inside
         body = {"category": GARBAGE, "lat": lat, "lon": lon, "description": "sensor: full bin",

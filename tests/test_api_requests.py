@@ -1,17 +1,18 @@
 """The supervisors' lists of pending extension and parking requests."""
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.api_fixtures import CGJ, SUPERVISOR, Gridflow, gf  # noqa: F401
 from tests.test_api_holds import dispatched
 
 
-async def pending(gf: Gridflow, kind: str, **params: str) -> list[dict]:  # type: ignore[type-arg]
+async def pending(gf: Gridflow, kind: str, **params: str) -> list[dict[str, Any]]:
     response = await gf.call("GET", f"/{kind}-requests", SUPERVISOR, params=params)
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
 
-def ids(items: list[dict]) -> list[str]:  # type: ignore[type-arg]
+def ids(items: list[dict[str, Any]]) -> list[str]:
     return [i["ticket"]["ticket_id"] for i in items]
 
 

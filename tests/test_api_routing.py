@@ -2,6 +2,8 @@
 preview, intake's default urgency, and a rule change while tickets are in flight."""
 from datetime import timedelta
 
+import httpx
+
 from domain import demo_city
 from readmodel.reference.routing_store import today
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
@@ -19,7 +21,7 @@ RULES = "/admin/routing-rules"
 ADMIN = "demo-admin"  # routing rule writes are the admin's
 
 
-def fields(response) -> list[str]:  # type: ignore[no-untyped-def]
+def fields(response: httpx.Response) -> list[str]:
     assert response.status_code == 422, response.text
     return [f["field"] for f in response.json()["error"]["fields"]]
 

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 
 from fastapi.routing import APIRoute, iter_route_contexts
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from api.main import create_app
@@ -19,10 +20,12 @@ KINDERGARTEN = "SS-0005"  # in GRIDS[0]: garbage there goes to the Beishan stree
 
 def ticket_routes() -> list[tuple[str, str]]:
     """Every API route that names a ticket in its path, as (method, path template)."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for context in iter_route_contexts(create_app().routes):
-        if isinstance(context.original_route, APIRoute) and "{ticket_id}" in context.path \
-                and context.path.startswith("/api/"):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        assert context.path is not None and context.methods is not None  # an APIRoute has both
+        if "{ticket_id}" in context.path and context.path.startswith("/api/"):
             found |= {(method, context.path) for method in context.methods}
     return sorted(found)
 
@@ -65,7 +68,7 @@ async def test_every_ticket_route_answers_404_for_an_id_that_is_not_a_ticket(
                 assert error["code"] == "not_found" and other in error["message"], error
     after = (await handle.fetch_history()).events
     assert after == before  # no query, update or signal reached the subject's workflow
-    assert (await handle.describe()).status.name == "RUNNING"
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
 
 
 def test_ticket_ids_have_the_shape_submission_gives_them() -> None:

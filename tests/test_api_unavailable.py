@@ -1,6 +1,8 @@
 """A backing service that is down gets a 503 with Retry-After, never a 500, and nothing changes."""
 import uuid
 
+import httpx
+from fastapi import FastAPI
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -11,7 +13,14 @@ from tests.conftest import BIN
 BACKENDS = ["sqlite"]  # the failure is the point, not the backend
 
 
-def assert_unavailable(response, what: str) -> None:  # type: ignore[no-untyped-def]
+def app_of(gf: Gridflow) -> FastAPI:
+    """The app behind the test's client: its state holds the database and Temporal client."""
+    transport = gf.http._transport
+    assert isinstance(transport, httpx.ASGITransport) and isinstance(transport.app, FastAPI)
+    return transport.app
+
+
+def assert_unavailable(response: httpx.Response, what: str) -> None:
     assert response.status_code == 503, response.text
     assert response.json()["error"]["code"] == "unavailable"
     assert what in response.json()["error"]["message"]
@@ -20,7 +29,7 @@ def assert_unavailable(response, what: str) -> None:  # type: ignore[no-untyped-
 
 async def test_read_model_down_is_503_and_the_api_recovers(gf: Gridflow) -> None:
     await gf.headers(WANG)  # logged in while the database was up
-    app = gf.http._transport.app  # type: ignore[attr-defined]
+    app = app_of(gf)
     up, app.state.db = app.state.db, Database("postgresql+asyncpg://gf@127.0.0.1:1/gridflow")
     try:
         assert_unavailable(await gf.call("GET", "/me", WANG), "read model")
@@ -33,7 +42,7 @@ async def test_read_model_down_is_503_and_the_api_recovers(gf: Gridflow) -> None
 
 
 async def test_temporal_down_is_503_and_no_report_is_acknowledged(gf: Gridflow) -> None:
-    app = gf.http._transport.app  # type: ignore[attr-defined]
+    app = app_of(gf)
     # A client of a server that has gone away since: what the API holds when Temporal stops.
     gone = await WorkflowEnvironment.start_local(data_converter=pydantic_data_converter,
                                                  dev_server_existing_path=str(BIN / "temporal"))

@@ -1,5 +1,8 @@
 """The web pages' data: a grid worker's reports, the battle map and grid counts, tickets per day."""
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
 
 from domain import demo_city
 from readmodel.tickets.battle_map import today_bounds
@@ -9,7 +12,7 @@ from tests.test_api_lifecycle import wait_for_status
 from tests.test_readmodel_battle_map import event, row
 
 
-def error(response) -> dict:  # type: ignore[no-untyped-def]
+def error(response: httpx.Response) -> dict[str, Any]:
     return response.json()["error"]
 
 

@@ -143,12 +143,13 @@ async def test_a_sensor_report_temporal_never_got_is_settled_failed(gf: Gridflow
             lost = [await sensor(cut_off, d) for d in (device, f"MH-{uuid.uuid4().hex[:8]}")]
     assert [r.status_code for r in lost] == [503, 503], [r.text for r in lost]
     found = await rows(gf)
-    repeat, new = ([r for r in found if r["request_id"] == response.headers["x-request-id"]]
-                   for response in lost)
-    for mine in (repeat, new):
+    repeat_rows, new_rows = ([r for r in found
+                              if r["request_id"] == response.headers["x-request-id"]]
+                             for response in lost)
+    for mine in (repeat_rows, new_rows):
         assert [(r["outcome"], r["call"]) for r in mine] == [("pending", "signal"),
                                                              ("unknown", "signal")]
-    assert repeat[0]["ticket_id"] == ticket_id and new[0]["ticket_id"] != ticket_id
+    assert repeat_rows[0]["ticket_id"] == ticket_id and new_rows[0]["ticket_id"] != ticket_id
     assert await settle(gf) == 2
     found = await rows(gf)
     repeat, new = (ended(found, r) for r in lost)

@@ -46,4 +46,5 @@ async def test_a_georeport_client_reads_services_and_requests(live: Live, fmt: s
     elsewhere = GeoReport(f"{live.base_url}/open311/v2", jurisdiction="sf.gov", output_format=fmt)
     with pytest.raises(HTTPError) as refused:
         await asyncio.to_thread(elsewhere.get_service_list)
+    assert refused.value.response is not None
     assert refused.value.response.status_code == 404

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from domain.models import Deadline, TicketEvent, TicketSnapshot
 from domain.states import Action, DeadlineStage, Role, TicketStatus
@@ -104,7 +104,7 @@ async def event_rows(db: Database, ticket_id: str) -> list[TicketEventRow]:
     async with db.session() as session:
         return list((await session.exec(
             select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id)
-            .order_by(TicketEventRow.seq)  # type: ignore[arg-type]
+            .order_by(col(TicketEventRow.seq))
         )).all())
 
 
