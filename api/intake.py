@@ -2,24 +2,52 @@
 requests), then the idempotent start of its ticket. Raises ApiError; changes nothing on refusal."""
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
+from fastapi import Depends, Header
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api import photo_links, tickets_service
 from api.authz import ensure_may_report_in
-from api.deps import actor_of
+from api.deps import CurrentUser, actor_of
 from api.errors import ApiError, invalid
 from api.schemas import IncidentCreate
 from domain.geo import CoordSystem, GridIndex, to_wgs84
 from domain.photos import PhotoKind
 from domain.states import Role, TicketStatus, Urgency
 from readmodel.access.tables import User
-from readmodel.reference.tables import Category, SubjectRow
-from readmodel.tickets.tables import TicketRow
+from readmodel.reference import catalogue_store, subject_store
+from readmodel.tickets import queries
 from settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    """A person's report and the ticket it becomes: the id is derived from (reporter,
+    Idempotency-Key) here, once per request, and the rate limit (is it a replay?), the photo
+    check (already attached to it?) and the start all use it. None for a sensor, whose ticket is
+    found by its device (tickets_service.submit_sensor_report), and for a report without a key."""
+
+    idempotency_key: str | None
+    ticket_id: str | None
+
+
+NO_KEY = ReportKey(idempotency_key=None, ticket_id=None)  # Open311: machine clients only
+
+
+async def report_key(user: CurrentUser, idempotency_key: Annotated[str | None, Header(
+        description="generated when the form opens; 8-128 of A-Z a-z 0-9 _ . : -")] = None,
+                     ) -> ReportKey:
+    if not idempotency_key or user.role == Role.SENSOR:
+        return ReportKey(idempotency_key=idempotency_key, ticket_id=None)
+    return ReportKey(idempotency_key=idempotency_key, ticket_id=tickets_service.ticket_id_for(
+        user_id=user.user_id, idempotency_key=idempotency_key))
+
+
+ReportKeyDep = Annotated[ReportKey, Depends(report_key)]
 
 
 @dataclass(frozen=True)
@@ -30,11 +58,11 @@ class Accepted:
     replayed: bool  # the same Idempotency-Key again, or a sensor's repeat of an open fault
 
 
-async def accept_report(*, body: IncidentCreate, user: User, idempotency_key: str | None,
+async def accept_report(*, body: IncidentCreate, user: User, key: ReportKey,
                         session: AsyncSession, client: Client, config: Settings,
                         grids: GridIndex) -> Accepted:
     """Check a report and start (or find again) its ticket."""
-    sensor = user.role == Role.SENSOR
+    sensor, idempotency_key = user.role == Role.SENSOR, key.idempotency_key
     if sensor and body.device_id is None:
         raise invalid("device_id", "a sensor's report names its device")
     if not sensor and body.device_id is not None:
@@ -43,20 +71,19 @@ async def accept_report(*, body: IncidentCreate, user: User, idempotency_key: st
         raise invalid("Idempotency-Key", "header is required")
     if idempotency_key is not None and not KEY_PATTERN.match(idempotency_key):
         raise invalid("Idempotency-Key", "must be 8-128 characters of A-Z a-z 0-9 _ . : -")
-    category = await session.get(Category, body.category)
+    category = await catalogue_store.category(session=session, code=body.category)
     if category is None:
         raise invalid("category", f"unknown category '{body.category}'")
     if body.urgency is None:  # the sub-class's default: a gas leak is urgent unless told otherwise
         body = body.model_copy(update={"urgency": Urgency(category.urgency)})
-    if body.subject_code is not None and await session.get(SubjectRow, body.subject_code) is None:
+    if body.subject_code is not None and await subject_store.get(
+            session=session, code=body.subject_code) is None:
         raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
     if sensor and body.photo_ids:
         raise invalid("photo_ids", "sensors report without photos")
     if body.photo_ids:  # a replay finds them attached to its own ticket already
-        await photo_links.check(
-            session=session, photo_ids=body.photo_ids, user=user, kind=PhotoKind.REPORT,
-            ticket_id=tickets_service.ticket_id_for(user_id=user.user_id,
-                                                    idempotency_key=idempotency_key or ""))
+        await photo_links.check(session=session, photo_ids=body.photo_ids, user=user,
+                                kind=PhotoKind.REPORT, ticket_id=key.ticket_id)
     # Phones' map SDKs report GCJ-02 or BD-09; the map and the ticket are WGS-84 only.
     lat, lon = to_wgs84(lat=body.lat, lon=body.lon, system=body.coord_system)
     cell = grids.locate(lat=lat, lon=lon)
@@ -72,13 +99,14 @@ async def accept_report(*, body: IncidentCreate, user: User, idempotency_key: st
             session=session, client=client, config=config, reporter=actor_of(user), body=body,
             grid=cell.code)
     else:
+        assert key.ticket_id is not None  # a person's report has a key: checked above
         ticket_id, replayed = await tickets_service.submit_incident(
             client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
-            idempotency_key=idempotency_key or "",
+            ticket_id=key.ticket_id,
         )
         await photo_links.attach(session=session, photo_ids=body.photo_ids, ticket_id=ticket_id)
     status = TicketStatus.SUBMITTED
     if replayed:
-        row = await session.get(TicketRow, ticket_id)
+        row = await queries.ticket_row(session=session, ticket_id=ticket_id)
         status = TicketStatus(row.status) if row else status
     return Accepted(ticket_id=ticket_id, status=status, grid=cell.code, replayed=replayed)

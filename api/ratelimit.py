@@ -12,8 +12,7 @@ from temporalio.service import RPCError
 from api.client_address import client_address
 from api.deps import CurrentUser
 from api.errors import ApiError
-from api.tickets_service import ticket_id_for
-from domain.states import Role
+from api.intake import ReportKeyDep
 from readmodel.access.tables import User
 
 MAX_BUCKETS = 10_000  # principals tracked per scope before full buckets are forgotten
@@ -118,12 +117,10 @@ def too_many(wait: float, what: str = "submissions") -> ApiError:
                     headers={"Retry-After": str(seconds)}, retry_after=seconds)
 
 
-async def _is_replay(request: Request, user: User) -> bool:
+async def _is_replay(request: Request, ticket_id: str | None) -> bool:
     """Does this Idempotency-Key name a report already accepted (its workflow exists)?"""
-    key = request.headers.get("idempotency-key")
-    if not key or user.role == Role.SENSOR:
+    if ticket_id is None:  # a sensor's report, or no key
         return False
-    ticket_id = ticket_id_for(user_id=user.user_id, idempotency_key=key)
     try:
         await request.app.state.temporal.get_workflow_handle(ticket_id).describe()
     except RPCError:  # not found; or Temporal cannot tell now: the phone retries after 429
@@ -131,13 +128,14 @@ async def _is_replay(request: Request, user: User) -> bool:
     return True
 
 
-async def incident_intake(request: Request, user: CurrentUser) -> IntakePass:
+async def incident_intake(request: Request, user: CurrentUser,
+                          report: ReportKeyDep) -> IntakePass:
     """A token per report; a retried report already accepted passes even when out of tokens."""
     bucket, key = _bucket(request, "incidents"), principal_of(request, user)
     wait = bucket.take(key)
     if wait == 0:
         return IntakePass(bucket=bucket, key=key)
-    if await _is_replay(request, user):
+    if await _is_replay(request, report.ticket_id):
         return IntakePass(bucket=None, key=key)
     raise too_many(wait)
 

@@ -44,18 +44,24 @@ def request_fingerprint(body: IncidentCreate) -> str:
     return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
+def incident_of(body: IncidentCreate, *, ticket_id: str, grid: str, reporter: Actor,
+                at: datetime) -> Incident:
+    """The report as its ticket's workflow receives it, a person's and a sensor's alike."""
+    return Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
+                    grid=grid, description=body.description, reporter=reporter,
+                    submitted_at=at, urgency=body.urgency, subject_code=body.subject_code,
+                    device_id=body.device_id, photo_ids=list(body.photo_ids))
+
+
 async def submit_incident(
     *, client: Client, config: Settings, reporter: Actor, body: IncidentCreate, grid: str,
-    idempotency_key: str,
+    ticket_id: str,
 ) -> tuple[str, bool]:
-    """Start the ticket's workflow; returns (ticket id, replayed). Acknowledged = durably started."""
-    ticket_id = ticket_id_for(user_id=reporter.user_id, idempotency_key=idempotency_key)
+    """Start the ticket's workflow (`ticket_id`: api/intake.py's ReportKey); returns (ticket id,
+    replayed). Acknowledged = durably started."""
     fingerprint = request_fingerprint(body)
-    incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
-                        grid=grid, description=body.description, reporter=reporter,
-                        submitted_at=datetime.now(UTC), urgency=body.urgency,
-                        subject_code=body.subject_code, device_id=body.device_id,
-                        photo_ids=list(body.photo_ids))
+    incident = incident_of(body, ticket_id=ticket_id, grid=grid, reporter=reporter,
+                           at=datetime.now(UTC))
     await audit_trail.before_temporal(call="start", ticket_id=ticket_id)
     try:
         await client.start_workflow(
@@ -127,10 +133,7 @@ async def submit_sensor_report(
         call_id = await audit_trail.before_temporal(call="signal", ticket_id=ticket_id,
                                                     call_id=call_id)
         reading = SensorReading(device_id=device, at=now, call_id=call_id)
-        incident = Incident(ticket_id=ticket_id, category=body.category, lat=body.lat,
-                            lon=body.lon, grid=grid, description=body.description,
-                            reporter=reporter, submitted_at=now, urgency=body.urgency,
-                            subject_code=body.subject_code, device_id=body.device_id)
+        incident = incident_of(body, ticket_id=ticket_id, grid=grid, reporter=reporter, at=now)
         try:
             handle = await client.start_workflow(
                 TicketWorkflow.run, TicketInput(incident=incident), id=ticket_id,

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from api.deps import SessionDep, SettingsDep, TemporalClient, caller_of_key
 from api.errors import ApiError
-from api.intake import accept_report
+from api.intake import NO_KEY, accept_report
 from api.open311 import docs, service
 from api.open311.format import PREFIX, Fmt, render
 from api.paging import Open311Paging
@@ -192,7 +192,7 @@ async def create_service_request(fmt: Fmt, request: Request, session: SessionDep
     if category is None:
         raise ApiError(404, f"unknown service_code '{code}'")
     lat, lon = _float(form, "lat"), _float(form, "long")
-    await incident_intake(request, user)  # the key's report bucket, as for /api/v1/incidents
+    await incident_intake(request, user, NO_KEY)  # the key's bucket, as for /api/v1/incidents
     try:
         body = IncidentCreate(
             category=code, lat=lat, lon=lon, device_id=_form_value(form, "device_id"),
@@ -203,7 +203,7 @@ async def create_service_request(fmt: Fmt, request: Request, session: SessionDep
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                              for e in err.errors())
         raise ApiError(400, problems.replace("lon:", "long:")) from None
-    accepted = await accept_report(body=body, user=user, idempotency_key=None, session=session,
+    accepted = await accept_report(body=body, user=user, key=NO_KEY, session=session,
                                    client=client, config=config, grids=grids)
     request.state.ticket_id = accepted.ticket_id  # the audit log names the ticket
     notice = ("this device's fault is already reported: the report was added to that ticket"

@@ -1,10 +1,9 @@
 """Grid workers report incidents."""
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.deps import ReporterUser, SessionDep, SettingsDep, TemporalClient
-from api.intake import accept_report
+from api.intake import ReportKeyDep, accept_report
 from api.place import GridIndexDep
 from api.ratelimit import IncidentIntake
 from api.schemas import INTAKE_ERRORS, IncidentCreate, SubmissionPublic
@@ -29,15 +28,14 @@ async def submit_incident(
     grids: GridIndexDep,
     response: Response,
     intake: IncidentIntake,
-    idempotency_key: Annotated[str | None, Header(description="generated when the form opens; "
-                                                  "8-128 of A-Z a-z 0-9 _ . : -")] = None,
+    key: ReportKeyDep,
 ) -> SubmissionPublic:
     """Report an incident; retries with the same Idempotency-Key return the same ticket.
 
     Sensors (machine clients) name their device instead: a repeat of the same device and fault
     while its ticket is open attaches to that ticket (200, replayed) instead of opening another."""
-    accepted = await accept_report(body=body, user=user, idempotency_key=idempotency_key,
-                                   session=session, client=client, config=config, grids=grids)
+    accepted = await accept_report(body=body, user=user, key=key, session=session,
+                                   client=client, config=config, grids=grids)
     if accepted.replayed:
         if user.role != Role.SENSOR:  # a retried report was paid for when it was first accepted
             intake.give_back()
