@@ -7,7 +7,7 @@ Create Date: 2026-11-24 21:48:35.798047
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 
