@@ -17,10 +17,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.reference.tables import Grid
-from readmodel.tickets.daily_metrics import as_utc, written_off_query
+from readmodel.tickets.daily_metrics import written_off_query
 from readmodel.tickets.metrics import TZ
 from readmodel.tickets.queries import in_area
 from readmodel.tickets.tables import TicketRow
+from readmodel.timestamps import as_utc
 
 DISTRICT_LEVEL = 4
 

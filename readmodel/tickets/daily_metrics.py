@@ -18,8 +18,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from readmodel.tickets.metrics import TZ, period_bounds
-from readmodel.tickets.queries import as_utc, in_area
+from readmodel.tickets.queries import in_area
 from readmodel.tickets.tables import TicketEventRow, TicketRow
+from readmodel.timestamps import as_utc
 
 
 class DayCount(BaseModel):

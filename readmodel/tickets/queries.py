@@ -1,7 +1,7 @@
 """Reads for the API: one ticket, inboxes, queues, the overdue list, pending requests and
 notices, all from the projection."""
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from domain.models import DuplicateCandidate, TicketEvent, TicketSnapshot
 from domain.states import DEPARTMENT_STATUSES, Action, TicketStatus
 from readmodel.reference.tables import Category
 from readmodel.tickets.tables import ArchiveRecord, Notification, TicketEventRow, TicketRow
+from readmodel.timestamps import as_utc
 
 
 async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot | None:
@@ -185,11 +186,6 @@ async def closed_sensor_tickets(*, session: AsyncSession, reporter_id: str, devi
         TicketRow.reporter_id == reporter_id, TicketRow.device_id == device_id,
         TicketRow.category == category, col(TicketRow.is_open).is_(False))
     )).one())
-
-
-def as_utc(at: datetime) -> datetime:
-    """Timestamps come back naive (UTC) from the read model's columns."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 async def open_sensor_ticket(*, session: AsyncSession, reporter_id: str, device_id: str,
