@@ -22,6 +22,7 @@ from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from bench.stats import say
 from domain import demo_city
+from domain.areas import community_of, street_of
 from readmodel import migrate
 from readmodel.db import Database
 from readmodel.tickets.projection import late_from_of
@@ -99,7 +100,8 @@ def tickets(n: int, seed: int = 20260301) -> Iterator[dict[str, Any]]:
             "claimed_by": None, "routing_rule_id": "R-" + category,
             "return_count": int(rnd.random() < 0.03), "rework_count": int(rnd.random() < 0.05),
             "overdue": overdue, "urgency": "urgent" if rnd.random() < 0.02 else "normal",
-            "street": grid[:9], "community": grid[:12], "escalation_level": escalation,
+            "street": street_of(grid), "community": community_of(grid),
+            "escalation_level": escalation,
             "extension_count": int(rnd.random() < 0.04), "breach_count": int(overdue),
             "parked": False, "closed_at": closed_at,
             "current_stage": rnd.choice(STAGES) if due else None, "current_due_at": due,
