@@ -121,6 +121,9 @@ def _notes(changes: list[tuple[datetime, TicketStatus]], *,
             for at, words in progress(changes, merged_into=merged_into)]
 
 
+FIRST_PAGE = Paging(limit=1000, offset=0)  # GeoReport's default page
+
+
 @dataclass
 class RequestQuery:
     ids: list[str] | None = None  # overrides every other filter
@@ -128,7 +131,7 @@ class RequestQuery:
     start: datetime | None = None
     end: datetime | None = None
     statuses: list[str] | None = None  # open / closed
-    paging: Paging = Paging(limit=1000, offset=0)
+    paging: Paging = FIRST_PAGE
     extensions: bool = False  # each record's update history (`notes`)
 
 
