@@ -11,11 +11,13 @@ ended (it answered 5xx, or died), the ending is read later from the workflow's o
 """
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import DDL, Column, DateTime, Index, Table, event, func
+from sqlalchemy import DDL, Column, Connection, DateTime, Index, Table, event, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.models import TicketSnapshot
 
@@ -89,7 +91,7 @@ _POSTGRESQL = [
 ]
 
 
-def append_only_triggers(connection) -> None:  # type: ignore[no-untyped-def]
+def append_only_triggers(connection: Connection) -> None:
     """Create the triggers on a connection (a migration that builds the table by hand calls it)."""
     dialect = connection.dialect.name
     for ddl in _POSTGRESQL if dialect == "postgresql" else _SQLITE if dialect == "sqlite" else []:
@@ -97,7 +99,7 @@ def append_only_triggers(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 @event.listens_for(Table, "after_create")
-def _after_create(target: Table, connection, **_kw) -> None:  # type: ignore[no-untyped-def]
+def _after_create(target: Table, connection: Connection, **_kw: Any) -> None:
     # Listening on the Table class, not AuditEntry.__table__: Alembic's op.create_table builds
     # its own Table object and fires the same event on it.
     if target.name == TABLE:
@@ -119,7 +121,10 @@ class AuditFilter:
     outcome: str | None = None
 
 
-def _where(query, f: AuditFilter):  # type: ignore[no-untyped-def]
+_Found = TypeVar("_Found")
+
+
+def _where(query: SelectOfScalar[_Found], f: AuditFilter) -> SelectOfScalar[_Found]:
     if f.ticket_id:
         query = query.where(AuditEntry.ticket_id == f.ticket_id)
     if f.actor_id:
@@ -151,9 +156,9 @@ async def open_calls(*, session: AsyncSession, asked_before: datetime,
     with the status its request answered (its `unknown` row's), 0 when it never answered. A call
     with several intents (a sensor's reading tried on one ticket, then the next) is asked of the
     workflow its latest intent names: the ones before it refused the call."""
-    settled = select(AuditEntry.id).where(  # type: ignore[call-overload]
+    settled = select(AuditEntry.id).where(
         AuditEntry.call_id == Intent.call_id, col(AuditEntry.settled).is_(True))
-    later = select(AuditEntry.id).where(  # type: ignore[call-overload]
+    later = select(AuditEntry.id).where(
         AuditEntry.call_id == Intent.call_id, AuditEntry.outcome == "pending",
         col(AuditEntry.id) > col(Intent.id))
     intents = (await session.exec(

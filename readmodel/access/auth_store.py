@@ -15,7 +15,7 @@ RIGHTS = ("role", "department", "grids", "area", "active")
 
 async def revoke_token(*, session: AsyncSession, jti: str, user_id: str, expires_at: int) -> None:
     """Log an access token out; forget tokens that have expired anyway."""
-    await session.exec(delete(RevokedToken).where(  # type: ignore[call-overload]
+    await session.exec(delete(RevokedToken).where(
         col(RevokedToken.expires_at) < int(time.time())))
     if await session.get(RevokedToken, jti) is None:
         session.add(RevokedToken(jti=jti, user_id=user_id, expires_at=expires_at))

@@ -4,6 +4,8 @@ The target is SQLModel's metadata with every read-model table registered (readmo
 the table modules). Batch mode lets SQLite alter tables (it rebuilds them).
 """
 from alembic import context
+from alembic.operations.ops import MigrationScript
+from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import readmodel.db  # noqa: F401  (registers every read-model table on SQLModel.metadata)
@@ -15,9 +17,11 @@ if connection is None:
 
 
 
-def _no_empty_revision(_context, _revision, directives) -> None:  # type: ignore[no-untyped-def]
+def _no_empty_revision(_context: MigrationContext, _revision: object,
+                       directives: list[MigrationScript]) -> None:
     """Autogenerate writes nothing when the tables in code match head."""
-    if directives and directives[0].upgrade_ops.is_empty():
+    ops = directives[0].upgrade_ops if directives else None
+    if ops is not None and ops.is_empty():
         directives[:] = []
 
 

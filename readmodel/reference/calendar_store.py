@@ -8,9 +8,10 @@ admin (`python -m gridflow_admin calendar load-year`, or PUT /api/v1/admin/calen
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from importlib.metadata import version
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import and_, delete, insert, or_
+from sqlalchemy import ColumnElement, and_, delete, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,7 +69,7 @@ def check_year(*, year: int, holidays: Sequence[date],
     return {d: False for d in holidays} | {d: True for d in workdays}
 
 
-def _year_range(year: int):  # type: ignore[no-untyped-def]
+def _year_range(year: int) -> ColumnElement[bool]:
     return and_(col(WorkCalendarDay.day) >= date(year, 1, 1),
                 col(WorkCalendarDay.day) <= date(year, 12, 31))
 
@@ -100,7 +101,7 @@ async def seed_china_calendar(*, session: AsyncSession,
         return []
     days = china_schedule(missing)
     try:
-        await _replace_years(session, dict(days), missing,  # type: ignore[arg-type]
+        await _replace_years(session, dict(days), missing,
                              f"chinesecalendar {version('chinesecalendar')}")
         await session.commit()
     except IntegrityError:  # another process seeded the same years meanwhile
@@ -130,7 +131,7 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
     if loaded is None:
         return None
     rows = (await session.exec(
-        select(WorkCalendarDay).where(_year_range(year)).order_by(WorkCalendarDay.day))).all()
+        select(WorkCalendarDay).where(_year_range(year)).order_by(col(WorkCalendarDay.day)))).all()
     cal = ChinaWorkingCalendar(days={r.day: r.is_workday for r in rows}, known_years=[year])
     first, n = date(year, 1, 1), (date(year + 1, 1, 1) - date(year, 1, 1)).days
     working = sum(cal.is_working_day(first + timedelta(days=i)) for i in range(n))
@@ -140,9 +141,9 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
 
 
 async def load_calendar(*, session: AsyncSession, working_hours: Sequence[tuple[time, time]],
-                        tz=SHANGHAI) -> ChinaWorkingCalendar:  # type: ignore[no-untyped-def]
+                        tz: ZoneInfo = SHANGHAI) -> ChinaWorkingCalendar:
     """The working calendar with every complete year in the read model."""
     years = (await session.exec(select(WorkCalendarYear.year))).all()
-    rows = (await session.exec(select(WorkCalendarDay.day, WorkCalendarDay.is_workday))).all()
-    return ChinaWorkingCalendar(days=dict(rows), known_years=years,  # type: ignore[arg-type]
+    rows = (await session.exec(select(col(WorkCalendarDay.day), WorkCalendarDay.is_workday))).all()
+    return ChinaWorkingCalendar(days=dict(rows), known_years=years,
                                 working_hours=working_hours, tz=tz)

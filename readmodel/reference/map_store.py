@@ -18,9 +18,9 @@ async def seed_map(*, session: AsyncSession, areas: list[Area], cells: list[Grid
         await session.merge(Grid(code=cell.code, name=cell.name, community=cell.community,
                                  street=cell.street, district=cell.district,
                                  ring=[list(p) for p in cell.ring]))
-    await session.exec(delete(AreaRow).where(  # type: ignore[call-overload]
+    await session.exec(delete(AreaRow).where(
         col(AreaRow.code).not_in([a.code for a in areas])))
-    await session.exec(delete(Grid).where(  # type: ignore[call-overload]
+    await session.exec(delete(Grid).where(
         col(Grid.code).not_in([c.code for c in cells])))
 
 

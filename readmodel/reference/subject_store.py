@@ -20,7 +20,7 @@ async def register(*, session: AsyncSession, code: str, name: str, kind: str,
 
 async def project(*, session: AsyncSession, state: SubjectState) -> None:
     """Newer state wins: the row is only updated from a higher sequence number."""
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         update(SubjectRow)
         .where(col(SubjectRow.code) == state.code, col(SubjectRow.seq) < state.seq)
         .values(colour=state.colour.value, open_problems=len(state.open_problems),

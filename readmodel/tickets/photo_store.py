@@ -249,7 +249,7 @@ async def attach(*, session: AsyncSession, photo_ids: Sequence[str], ticket_id: 
     """Mark the photos attached to the ticket (those not attached yet); returns how many."""
     if not photo_ids:
         return 0
-    result = await session.exec(  # type: ignore[call-overload]
+    result = await session.exec(
         update(Photo)
         .where(col(Photo.photo_id).in_(list(photo_ids)), col(Photo.ticket_id).is_(None))
         .values(ticket_id=ticket_id, attached_at=datetime.now(UTC))

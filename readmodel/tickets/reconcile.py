@@ -161,11 +161,11 @@ async def _rewrite(db: Database, snapshot: TicketSnapshot, row_seq: int,
     async with db.session() as session:
         # Only a row not newer than the snapshot (or the corrupt one seen ahead of it) goes: a
         # write by the workflow meanwhile is newer and stays, and the seq guard keeps it.
-        await session.exec(delete(TicketRow).where(  # type: ignore[call-overload]
+        await session.exec(delete(TicketRow).where(
             col(TicketRow.ticket_id) == tid,
             (col(TicketRow.seq) <= snapshot.seq) | (col(TicketRow.seq) == row_seq)))
         if bad_events:
-            await session.exec(delete(TicketEventRow).where(  # type: ignore[call-overload]
+            await session.exec(delete(TicketEventRow).where(
                 col(TicketEventRow.ticket_id) == tid, col(TicketEventRow.seq).in_(bad_events)))
         await project_ticket(session=session, snapshot=snapshot, events=snapshot.events)
 
