@@ -44,8 +44,9 @@ def archive_digest(record: dict) -> str:
 
 
 def link_digest(*, position: int, ticket_id: str, archived_at: datetime, final_status: str,
-                content_sha256: str, prev_sha256: str) -> str:
-    """The chain hash of one record: its place, its fields, its content digest, its predecessor."""
+                content_sha256: str, prev_sha256: str | None) -> str:
+    """The chain hash of one record: its place, its fields, its content digest, its predecessor's
+    chain hash as the predecessor's row holds it (a chained record's is always set)."""
     fields = {"position": position, "ticket_id": ticket_id, "archived_at": instant(archived_at),
               "final_status": final_status, "content_sha256": content_sha256,
               "prev_sha256": prev_sha256}

@@ -49,6 +49,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -323,16 +324,17 @@ async def ticket_metrics(
     start, end = period_bounds(date_from, date_to)
     in_period = (col(TicketRow.submitted_at) >= start, col(TicketRow.submitted_at) < end,
                  col(TicketRow.status) != "cancelled", *in_area(area))
-    tickets = {
-        r.ticket_id: r for r in (await session.exec(
-            select(TicketRow.ticket_id, TicketRow.status, TicketRow.department, TicketRow.grid,
-                   TicketRow.street, TicketRow.breach_count, TicketRow.rework_count,
-                   TicketRow.extension_count).where(*in_period)
-        )).all()
-    }
+    # sqlmodel's select() is typed for at most 4 columns, so this statement (and its rows) is Any;
+    # session.exec takes sqlmodel's statements only. SQLAlchemy's select() types up to 10, below.
+    tickets_query = select(  # type: ignore[call-overload]
+        TicketRow.ticket_id, TicketRow.status, TicketRow.department, TicketRow.grid,
+        TicketRow.street, TicketRow.breach_count, TicketRow.rework_count,
+        TicketRow.extension_count).where(*in_period)
+    tickets = {r.ticket_id: r for r in (await session.exec(tickets_query)).all()}
     events_query = (
-        select(TicketEventRow.ticket_id, TicketEventRow.seq, TicketEventRow.at,
-               TicketEventRow.action, TicketEventRow.to_status, TicketEventRow.data)
+        sqlalchemy.select(col(TicketEventRow.ticket_id), col(TicketEventRow.seq),
+                          col(TicketEventRow.at), col(TicketEventRow.action),
+                          col(TicketEventRow.to_status), col(TicketEventRow.data))
         .join(TicketRow, col(TicketRow.ticket_id) == col(TicketEventRow.ticket_id))
         .where(*in_period, col(TicketEventRow.action).in_(_ACTIONS))
         .order_by(col(TicketEventRow.ticket_id), col(TicketEventRow.seq))

@@ -1,7 +1,9 @@
 """Idempotent projection writes: a stale or retried write never overwrites a newer one."""
 from datetime import UTC, datetime
 
+from sqlalchemy import Table, inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.alarms import Notice
@@ -10,7 +12,14 @@ from domain.states import OPEN_STATUSES
 from readmodel.tickets.tables import Notification, TicketEventRow, TicketRow
 
 
-def _insert(session: AsyncSession, table):  # type: ignore[no-untyped-def]
+def _table(model: type[SQLModel]) -> Table:
+    # SQLModel's types do not declare a table model's __table__; its mapper holds the same Table.
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
@@ -79,7 +88,7 @@ async def project_ticket(
     *, session: AsyncSession, snapshot: TicketSnapshot, events: list[TicketEvent]
 ) -> None:
     """Upsert the ticket row if this snapshot is newer, and add any timeline events not yet there."""
-    table = TicketRow.__table__
+    table = _table(TicketRow)
     values = ticket_values(snapshot)
     stmt = _insert(session, table).values(**values)
     stmt = stmt.on_conflict_do_update(
@@ -87,7 +96,7 @@ async def project_ticket(
         set_={k: stmt.excluded[k] for k in values if k != "ticket_id"},
         where=table.c.seq < stmt.excluded.seq,
     )
-    await session.exec(stmt)  # type: ignore[call-overload]
+    await session.exec(stmt)
     if events:
         rows = [
             {
@@ -96,8 +105,8 @@ async def project_ticket(
             }
             for e in events
         ]
-        ev = _insert(session, TicketEventRow.__table__).values(rows)
-        await session.exec(ev.on_conflict_do_nothing(index_elements=["ticket_id", "seq"]))  # type: ignore[call-overload]
+        ev = _insert(session, _table(TicketEventRow)).values(rows)
+        await session.exec(ev.on_conflict_do_nothing(index_elements=["ticket_id", "seq"]))
     await session.commit()
 
 
@@ -109,7 +118,7 @@ async def add_notifications(
              "stage": n.stage.value if n.stage else None, "due_at": n.due_at,
              "created_at": datetime.now(UTC)} for n in notices]
     if rows:
-        stmt = _insert(session, Notification.__table__).values(rows)
-        await session.exec(stmt.on_conflict_do_nothing(  # type: ignore[call-overload]
+        stmt = _insert(session, _table(Notification)).values(rows)
+        await session.exec(stmt.on_conflict_do_nothing(
             index_elements=["ticket_id", "seq", "kind", "target"]))
         await session.commit()
