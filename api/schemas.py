@@ -50,28 +50,33 @@ def _not_blank(value: str) -> str:
     return _no_control(value)
 
 
-def Text(max_length: int, **kw: Any) -> Any:  # noqa: N802 - a type, as used in annotations
-    """Free text that may be empty (notes)."""
-    return Annotated[str, Field(max_length=max_length, json_schema_extra={"pattern": NO_CONTROL},
-                                **kw), AfterValidator(_no_control)]
+def _text(max_length: int) -> Any:
+    """The limits of free text that may be empty (notes); checked by _no_control after them."""
+    return Field(max_length=max_length, json_schema_extra={"pattern": NO_CONTROL})
 
 
-def Required(max_length: int, **kw: Any) -> Any:  # noqa: N802
-    """Free text with something in it (descriptions, reasons)."""
-    return Annotated[str, Field(min_length=1, max_length=max_length,
-                                json_schema_extra={"pattern": NOT_BLANK}, **kw),
-                     AfterValidator(_not_blank)]
+def _required(max_length: int) -> Any:
+    """The limits of free text with something in it (descriptions, reasons); checked by
+    _not_blank after them."""
+    return Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": NOT_BLANK})
 
 
-# Limits (docs/input.md): a description 4000 characters, a reason or note 2000, codes and ids 64.
+# Limits (docs/input.md): a description 4000 characters, a reason or note 2000, a routing rule's
+# note 500, a subject's name 200 and kind 40, a calendar's source 200, codes and ids 64.
+# Spelled out as Annotated aliases (not built by a function) so that type checkers read them.
 DESCRIPTION_MAX, NOTE_MAX, CODE_MAX = 4000, 2000, 64
 Code = Annotated[str, Field(min_length=1, max_length=CODE_MAX, pattern=ID_PATTERN)]
-Note = Text(NOTE_MAX)
-Reason = Required(NOTE_MAX)
+Description = Annotated[str, _required(DESCRIPTION_MAX), AfterValidator(_not_blank)]
+Note = Annotated[str, _text(NOTE_MAX), AfterValidator(_no_control)]
+Reason = Annotated[str, _required(NOTE_MAX), AfterValidator(_not_blank)]
+RuleNote = Annotated[str, _text(500), AfterValidator(_no_control)]
+SubjectName = Annotated[str, _required(200), AfterValidator(_not_blank)]
+SubjectKind = Annotated[str, _required(40), AfterValidator(_not_blank)]
+CalendarSource = Annotated[str, _required(200), AfterValidator(_not_blank)]
 PhotoId = Code
-PhotoIds = Field(default_factory=list, max_length=MAX_PHOTOS,
-                 description="photos uploaded first with POST /photos (their photo_id), "
-                             f"at most {MAX_PHOTOS}")
+PhotoIds: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS,
+                            description="photos uploaded first with POST /photos (their "
+                                        f"photo_id), at most {MAX_PHOTOS}")
 
 
 class IncidentCreate(Body):
@@ -84,7 +89,7 @@ class IncidentCreate(Body):
         # converted to WGS-84 before it is taken, so the same point is the same report
         description="the datum of lat/lon: wgs84 (GPS), gcj02 (Amap, Tencent) or bd09 (Baidu); "
                     "converted to WGS-84, which is all that is stored")
-    description: Required(DESCRIPTION_MAX)  # type: ignore[valid-type]
+    description: Description
     subject_code: Code | None = Field(default=None,
                                       description="the shop, school or building concerned")
     device_id: Code | None = Field(default=None,
@@ -103,7 +108,7 @@ class SubmissionPublic(BaseModel):
 
 
 class NoteBody(Body):
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class DispatchBody(NoteBody):
@@ -111,7 +116,7 @@ class DispatchBody(NoteBody):
 
 
 class ReasonBody(NoteBody):
-    reason: Reason  # type: ignore[valid-type]
+    reason: Reason
 
 
 class VerifyBody(NoteBody):
@@ -139,19 +144,19 @@ class CancelBody(ReasonBody):
 
 class ExtensionBody(Body):
     working_days: int = Field(strict=True, ge=1, le=60)
-    reason: Reason  # type: ignore[valid-type]
-    note: Note | None = None  # type: ignore[valid-type]
+    reason: Reason
+    note: Note | None = None
 
 
 class DecisionBody(Body):
-    reason: Note | None = None  # type: ignore[valid-type]
-    note: Note | None = None  # type: ignore[valid-type]
+    reason: Note | None = None
+    note: Note | None = None
 
 
 class ParkingBody(Body):
-    reason: Reason  # type: ignore[valid-type]
+    reason: Reason
     review_at: AwareDatetime = Field(description="when the ticket comes back (with timezone)")
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class CurrentDeadline(BaseModel):
@@ -270,7 +275,7 @@ class Me(BaseModel):
 
 class MergeBody(Body):
     into: Code = Field(description="the surviving ticket")
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class FieldError(BaseModel):
@@ -292,7 +297,11 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+# A route's OpenAPI `responses=`: per status, its model, description and headers.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def error_responses(*statuses: int) -> Responses:
     """OpenAPI `responses=` entries for these refusals, all with the one error body."""
     return {status: {"model": ErrorBody, "description": ERROR_WHEN[status]} for status in statuses}
 
@@ -310,10 +319,10 @@ ERROR_WHEN = {
     503: "the workflow service did not answer in time; retry",
 }
 API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)  # every /api/v1 operation
-INTAKE_ERRORS = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
+INTAKE_ERRORS: Responses = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
     "Retry-After": {"description": "whole seconds until a submission is accepted again",
                     "schema": {"type": "integer"}}}}}
-LOGIN_ERRORS = {429: {"model": ErrorBody, "description": "too many failed logins for this user "
+LOGIN_ERRORS: Responses = {429: {"model": ErrorBody, "description": "too many failed logins for this user "
                       "name or address: wait Retry-After seconds", "headers": {
     "Retry-After": {"description": "whole seconds until a login is tried again",
                     "schema": {"type": "integer"}}}}}

@@ -7,8 +7,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep
 from api.errors import ApiError, invalid
-from api.schemas import Required
-from domain.calendar import SHANGHAI, CalendarUnknownYear, Unit
+from api.schemas import CalendarSource
+from domain.calendar import SHANGHAI, CalendarUnknownYear
+from domain.states import Unit
 from readmodel.reference import calendar_store
 from readmodel.reference.calendar_store import CalendarLoadError, YearSchedule
 
@@ -29,7 +30,7 @@ class CalendarYearBody(BaseModel):
     holidays: list[date] = Field(max_length=366, description="days off, weekends in a holiday "
                                                              "period included, as published")
     workdays: list[date] = Field(max_length=366, description="make-up workdays (调休)")
-    source: Required(200) = Field(examples=["国务院办公厅 2026-11 通知"])  # type: ignore[valid-type]
+    source: CalendarSource = Field(examples=["国务院办公厅 2026-11 通知"])
 
 
 @router.get("/calendar/deadline", response_model=DeadlinePreview)

@@ -12,7 +12,7 @@ from api.deps import CurrentUser, FieldUser, SessionDep, SettingsDep, TemporalCl
 from api.errors import ApiError, invalid
 from api.photo_pool import photo_decoding
 from api.ratelimit import PhotoIntake
-from api.schemas import INTAKE_ERRORS, ErrorBody, error_responses
+from api.schemas import INTAKE_ERRORS, ErrorBody, Responses, error_responses
 from domain.photos import PhotoKind, photo_url
 from readmodel.tickets import photo_store
 from readmodel.tickets.photo_store import MAX_BYTES, PhotoRefused
@@ -20,10 +20,11 @@ from readmodel.tickets.photo_store import MAX_BYTES, PhotoRefused
 router = APIRouter(prefix="/photos", tags=["photos"])
 PhotoId = Annotated[str, Path(max_length=64)]
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the kind field
-POOL_FULL = {503: {"model": ErrorBody, "description": "too many photos are being processed in "
-                   "this process (docs/input.md), or the workflow service did not answer; retry",
-                   "headers": {"Retry-After": {"description": "whole seconds to wait",
-                                               "schema": {"type": "integer"}}}}}
+POOL_FULL: Responses = {503: {
+    "model": ErrorBody, "description": "too many photos are being processed in this process "
+    "(docs/input.md), or the workflow service did not answer; retry",
+    "headers": {"Retry-After": {"description": "whole seconds to wait",
+                                "schema": {"type": "integer"}}}}}
 
 
 class PhotoPublic(BaseModel):

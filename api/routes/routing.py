@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, ConfigReaderUser, CurrentUser, SessionDep
 from api.errors import ApiError, invalid
-from api.schemas import Text
+from api.schemas import RuleNote
 from domain.models import RoutingDecision
 from domain.routing import area_level
 from readmodel.reference import catalogue_store, map_store, routing_store
@@ -33,7 +33,7 @@ class RuleCreate(RuleSpec):
                                 description="default: R-<category>-<area or any>")
     priority: int = Field(default=0, strict=True, ge=-1000, le=1000,
                           description="breaks ties between equally specific rules; higher wins")
-    note: Text(500) | None = None  # type: ignore[valid-type]
+    note: RuleNote | None = None
 
 
 class RuleChange(BaseModel):
@@ -46,7 +46,7 @@ class RuleChange(BaseModel):
     priority: int | None = Field(default=None, strict=True, ge=-1000, le=1000)
     effective_from: date | None = Field(default=None, description="default today")
     effective_to: date | None = Field(default=None, description="default open-ended")
-    note: Text(500) | None = None  # type: ignore[valid-type]
+    note: RuleNote | None = None
 
 
 class RulePublic(BaseModel):

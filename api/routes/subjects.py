@@ -1,24 +1,27 @@
 """Subjects and their colour: registration, the re-check, shutting down, the public lookup."""
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.subjects import subject_input, subject_workflow_id
 from api import audit_trail
 from api.authz import ensure_can_read_subject, ensure_in_area
 from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
-from api.schemas import Note, Required
+from api.schemas import Note, SubjectKind, SubjectName
 from api.tickets_service import REFUSAL_STATUS, UPDATE_TIMEOUT
 from domain.subjects import BlackInput, RecheckInput, SubjectState
+from readmodel.access.tables import User
 from readmodel.reference import map_store, subject_store
 from readmodel.reference.tables import SubjectRow
+from settings import Settings
 from workflows.subject import SubjectWorkflow
 
 router = APIRouter(tags=["subjects"])
@@ -28,8 +31,8 @@ Code = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]
 class SubjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    name: Required(200)  # type: ignore[valid-type]
-    kind: Required(40) = Field(examples=["shop", "school", "building"])  # type: ignore[valid-type]
+    name: SubjectName
+    kind: SubjectKind = Field(examples=["shop", "school", "building"])
     grid: str = Field(min_length=14, max_length=14)
 
 
@@ -51,7 +54,7 @@ class SubjectDetail(SubjectPublic):
 class RecheckBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     clean: bool = Field(strict=True)
-    note: Note | None = None  # type: ignore[valid-type]
+    note: Note | None = None
 
 
 class BlackBody(BaseModel):
@@ -59,14 +62,14 @@ class BlackBody(BaseModel):
     reason: Literal["shut_down", "resumed_without_permission"]
 
 
-async def _row(session, code: str) -> SubjectRow:  # type: ignore[no-untyped-def]
+async def _row(session: AsyncSession, code: str) -> SubjectRow:
     row = await subject_store.get(session=session, code=code)
     if row is None:
         raise ApiError(404, f"no subject {code}")
     return row
 
 
-async def _readable(session, user, code: str) -> SubjectRow:  # type: ignore[no-untyped-def]
+async def _readable(session: AsyncSession, user: User, code: str) -> SubjectRow:
     """Every read of a subject's details goes through here: one scope check."""
     row = await _row(session, code)
     ensure_can_read_subject(user, code=code, grid=row.grid)
@@ -103,9 +106,13 @@ async def subject(code: Code, user: CurrentUser, session: SessionDep) -> Subject
                          state=SubjectState.model_validate(row.state) if row.state else None)
 
 
-async def _update(client, config, session, user, code: str,  # type: ignore[no-untyped-def]
-                  update: Callable[[SubjectWorkflow, Any], Awaitable[SubjectState]],
-                  request) -> SubjectDetail:
+# What a SubjectWorkflow update (recheck, set_black) takes.
+_Request = TypeVar("_Request", RecheckInput, BlackInput)
+
+
+async def _update(client: Client, config: Settings, session: AsyncSession, user: User, code: str,
+                  update: UpdateMethodMultiParam[[SubjectWorkflow, _Request], SubjectState],
+                  request: _Request) -> SubjectDetail:
     row = await _row(session, code)
     ensure_in_area(user, grid=row.grid, what=f"subject {code}")
     workflow_id = subject_workflow_id(code)
