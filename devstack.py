@@ -28,8 +28,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.serve import UVICORN_FLAGS
+
+if TYPE_CHECKING:  # imported at run time once main() has set the environment it reads
+    from settings import Settings
 
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -165,7 +169,7 @@ def http_answers(url: str) -> bool:
         return False
 
 
-async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
+async def prepare(config: Settings, child: Child, timeout: float = 30.0) -> None:
     """Wait for Temporal to answer, register search attributes, migrate the read model, seed."""
     from readmodel import migrate
     from readmodel.db import Database
@@ -178,7 +182,7 @@ async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
             raise StartupFailed(f"temporal exited with code {child.proc.returncode}; last lines "
                                 f"of {child.log_path}:\n{child.tail()}")
         try:
-            client = await asyncio.wait_for(connect(config), 5)  # type: ignore[arg-type]
+            client = await asyncio.wait_for(connect(config), 5)
             await client.service_client.check_health()
             break
         except Exception as err:  # noqa: BLE001 (not up yet: keep trying until the deadline)
@@ -189,10 +193,10 @@ async def prepare(config: object, child: Child, timeout: float = 30.0) -> None:
     await register_search_attributes(client)  # no-op when the flags/the persisted db have them
 
     try:  # migrations, not create_all: the schema of a kept database follows the code
-        await migrate.upgrade(config.database_url)  # type: ignore[attr-defined]
+        await migrate.upgrade(config.database_url)
     except migrate.LegacySchema as err:
         raise StartupFailed(str(err)) from err
-    db = Database(config.database_url)  # type: ignore[attr-defined]
+    db = Database(config.database_url)
     try:
         async with db.session() as session:
             await seed_demo_city(session=session)

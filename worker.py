@@ -1,6 +1,7 @@
 """Runs a worker for the ticket task queue: `python worker.py` (settings from GRIDFLOW_*)."""
 import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 
 import structlog
 from temporalio.client import Client
@@ -34,7 +35,8 @@ def tuning(config: Settings) -> dict:
     return options
 
 
-def activities_for(client: Client, *, db: Database, config: Settings) -> list:  # type: ignore[type-arg]
+def activities_for(client: Client, *, db: Database,
+                   config: Settings) -> list[Callable[..., Awaitable[object]]]:
     calendars = CalendarSource(db=db, working_hours=config.working_hours)
     deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
     return [*TicketActivities(db=db).all(), *deadlines.all(),

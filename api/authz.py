@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from api import tickets_service
 from api.errors import ApiError
+from api.schemas import TicketPublic
 from domain.areas import contains, street_of
 from domain.states import Role
 from readmodel.access.tables import User
@@ -57,7 +58,7 @@ def can_read(user: User, *, reporters: set[str], grid: str, department: str | No
     return False  # admins manage configuration, not tickets
 
 
-def ensure_can_read(user: User, ticket) -> None:  # type: ignore[no-untyped-def]
+def ensure_can_read(user: User, ticket: TicketPublic) -> None:
     handled = {str(e.data.get("department")) for e in ticket.timeline if e.data.get("department")}
     # Reporters of merged reports follow the surviving ticket.
     reporters = {ticket.reporter_id} | {r.reporter_id for r in ticket.merged_reports}

@@ -2,6 +2,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI
@@ -43,6 +44,12 @@ from settings import Settings, settings
 from temporal_client import connect
 
 
+class GridflowApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's schema (built once and kept), refusals as JSON, Open311 without 422."""
+        return self.openapi_schema or without_422(errors_as_json(super().openapi()))
+
+
 def create_app(config: Settings = settings, *, client: Client | None = None,
                db: Database | None = None) -> FastAPI:
     """Build the app; tests pass their own Temporal client and database."""
@@ -75,13 +82,10 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         if own_db:
             await app.state.db.dispose()
 
-    app = FastAPI(title="gridflow", version="0.1.0", lifespan=lifespan,
-                  description="Grid incident tickets: report, dispatch, verify, rectify, "
-                              "write off, archive.")
+    app = GridflowApp(title="gridflow", version="0.1.0", lifespan=lifespan,
+                      description="Grid incident tickets: report, dispatch, verify, rectify, "
+                                  "write off, archive.")
     install_error_handlers(app)
-    schema_of = app.openapi
-    app.openapi = lambda: app.openapi_schema or without_422(  # type: ignore
-        errors_as_json(schema_of()))
     api = APIRouter(prefix="/api/v1", responses=API_ERRORS)
     for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
                    photos, my, battle_map, daily,

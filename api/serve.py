@@ -7,8 +7,14 @@ GRIDFLOW_TRUSTED_PROXIES (api/client_address.py), and every launcher turns uvico
 off: `python -m api`, scripts/up.sh, the benchmark and the tests.
 """
 import argparse
+from typing import TypedDict
 
-UVICORN_OPTIONS = {"proxy_headers": False}
+
+class UvicornOptions(TypedDict):
+    proxy_headers: bool
+
+
+UVICORN_OPTIONS: UvicornOptions = {"proxy_headers": False}
 UVICORN_FLAGS = ["--no-proxy-headers"]
 
 
@@ -19,4 +25,4 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    uvicorn.run("api.main:app", host=args.host, port=args.port, **UVICORN_OPTIONS)  # type: ignore[arg-type]
+    uvicorn.run("api.main:app", host=args.host, port=args.port, **UVICORN_OPTIONS)

@@ -162,4 +162,7 @@ async def autogenerate(message: str, url: str | None = None) -> str | None:
                     alembic_config(c), message=message, autogenerate=True, rev_id=_next_rev_id()))
         finally:
             await engine.dispose()
-    return str(script.path) if script else None  # type: ignore[union-attr]
+    if not script:  # [] when there was no difference (migrations/env.py drops the revision)
+        return None
+    assert not isinstance(script, list)  # one head, one revision
+    return str(script.path)

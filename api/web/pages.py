@@ -18,7 +18,7 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -100,7 +100,16 @@ async def login(request: Request) -> HTMLResponse:
                   demo_users=await _demo_users(request))
 
 
-async def _demo_users(request: Request) -> list[dict[str, str]]:
+class DemoUser(TypedDict):
+    user_id: str
+    name: str
+    role: str
+    department: str
+    password: str
+    on_duty: bool
+
+
+async def _demo_users(request: Request) -> list[DemoUser]:
     """The demo users whose demo password works here (none once the demo users are gone)."""
     people = [p for p in DEMO_USERS if p[2] in HOME_OF_ROLE]
     async with request.app.state.db.session() as session:
