@@ -2,15 +2,15 @@
 import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 import structlog
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import audit_trail
@@ -194,13 +194,15 @@ async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) 
     return TicketPublic.of(snapshot, source=source, archive=info)
 
 
-# A TicketWorkflow update method (TicketWorkflow.claim, …): its name on the wire is the update's.
-TicketUpdate = Callable[[TicketWorkflow, Any], Awaitable[TicketSnapshot]]
+# A TicketWorkflow update method (TicketWorkflow.claim, …) and the action input it takes; its name
+# on the wire is the update's.
+TicketRequest = TypeVar("TicketRequest", bound=ActionInput)
+TicketUpdate = UpdateMethodMultiParam[[TicketWorkflow, TicketRequest], TicketSnapshot]
 
 
 async def act(
-    *, session: AsyncSession, client: Client, ticket_id: str, update: TicketUpdate,
-    request: ActionInput,
+    *, session: AsyncSession, client: Client, ticket_id: str, update: TicketUpdate[TicketRequest],
+    request: TicketRequest,
 ) -> TicketPublic:
     """Run one human action as a workflow update; refusals come back as 403/409/422."""
     await session.commit()  # no pooled connection held through the update's round trip

@@ -3,6 +3,8 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
 
 from api import photo_links, tickets_service
 from api.authz import ensure_can_read, ensure_may_name_duplicate
@@ -29,7 +31,7 @@ from api.schemas import (
     VerifyBody,
 )
 from api.ticket_path import TicketId
-from api.tickets_service import TicketUpdate
+from api.tickets_service import TicketRequest, TicketUpdate
 from domain.actions import (
     CancelInput,
     ClaimInput,
@@ -44,6 +46,7 @@ from domain.actions import (
 from domain.photos import PhotoKind
 from domain.states import CancelKind
 from domain.ticket_ids import is_ticket_id
+from readmodel.access.tables import User
 from readmodel.reference import catalogue_store
 from readmodel.tickets import queries
 from readmodel.tickets.queries import OverdueFilter
@@ -73,13 +76,15 @@ async def get_ticket(ticket_id: TicketId, user: CurrentUser, session: SessionDep
     return ticket
 
 
-async def act(session, client, ticket_id: str, update: TicketUpdate, request) -> TicketPublic:  # type: ignore[no-untyped-def]
+async def act(session: AsyncSession, client: Client, ticket_id: str,
+              update: TicketUpdate[TicketRequest], request: TicketRequest) -> TicketPublic:
     """The shared path of every action route: one workflow update."""
     return await tickets_service.act(session=session, client=client, ticket_id=ticket_id,
                                      update=update, request=request)
 
 
-async def act_with_photos(session, client, ticket_id: str, update: TicketUpdate, request, user,  # type: ignore[no-untyped-def]
+async def act_with_photos(session: AsyncSession, client: Client, ticket_id: str,
+                          update: TicketUpdate[TicketRequest], request: TicketRequest, user: User,
                           kind: PhotoKind) -> TicketPublic:
     """An action that may carry photos: checked first, attached once the update succeeded."""
     await photo_links.check(session=session, photo_ids=request.photo_ids, user=user, kind=kind)
@@ -110,7 +115,9 @@ async def claim(ticket_id: TicketId, user: CurrentUser, session: SessionDep,
 async def return_ticket(ticket_id: TicketId, body: ReasonBody, user: CurrentUser,
                         session: SessionDep, client: TemporalClient) -> TicketPublic:
     """Return a misrouted ticket to the manual dispatch queue, with a reason."""
-    return await act(session, client, ticket_id, TicketWorkflow.return_,
+    # temporalio types an update declared with a name (@workflow.update(name="return")) as
+    # returning its coroutine, not the coroutine's result; the update returns a TicketSnapshot.
+    return await act(session, client, ticket_id, TicketWorkflow.return_,  # type: ignore[arg-type]
                       ReturnInput(actor=actor_of(user), **body.model_dump()))
 
 
