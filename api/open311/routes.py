@@ -79,11 +79,11 @@ def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
 
     begin = parse("start_date", start) if start else None
     until = parse("end_date", end) if end else None
-    if begin is None and until is None:
-        until = datetime.now(UTC)
     if begin is None:
-        begin = until - timedelta(days=MAX_DAYS)  # type: ignore[operator]
-    if until is None:
+        if until is None:
+            until = datetime.now(UTC)
+        begin = until - timedelta(days=MAX_DAYS)
+    elif until is None:
         until = begin + timedelta(days=MAX_DAYS)
     if until < begin:
         raise ApiError(400, "end_date is before start_date")

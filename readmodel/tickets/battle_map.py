@@ -95,10 +95,11 @@ async def battle_map(*, session: AsyncSession, now: datetime,
     day, start, end = today_bounds(now)
     done_today = {tid for tid, _ in
                   (await session.exec(written_off_query(start, end, area))).all()}
-    rows = list((await session.exec(select(*_COLUMNS).where(col(TicketRow.is_open),
-                                                            *in_area(area)))).all())
+    # sqlmodel's select() is typed for at most 4 columns, so this statement (and its rows) is Any.
+    dots = select(*_COLUMNS)  # type: ignore[call-overload]
+    rows = list((await session.exec(dots.where(col(TicketRow.is_open), *in_area(area)))).all())
     if done_today:
-        rows += (await session.exec(select(*_COLUMNS).where(
+        rows += (await session.exec(dots.where(
             col(TicketRow.ticket_id).in_(done_today), col(TicketRow.is_open).is_(False)))).all()
     tickets = []
     for r in rows:

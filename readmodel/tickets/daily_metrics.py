@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from pydantic import BaseModel
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from readmodel.tickets.metrics import TZ, period_bounds
 from readmodel.tickets.queries import in_area
@@ -41,8 +42,8 @@ def per_day(date_from: date, date_to: date, submitted: Iterable[datetime],
     return [DayCount(day=d, submitted=subs[d], written_off=offs[d]) for d in days]
 
 
-def written_off_query(start: datetime, end: datetime,  # type: ignore[no-untyped-def]
-                      area: str | None = None):
+def written_off_query(start: datetime, end: datetime,
+                      area: str | None = None) -> Select[str, datetime | None]:
     """(ticket_id, closed_at) of the tickets written off in [start, end): closed then (the
     closed_at index), by a write-off (its timeline event, found by ticket id); in `area`."""
     return (
@@ -60,6 +61,7 @@ async def daily_counts(*, session: AsyncSession, date_from: date, date_to: date,
                                                  col(TicketRow.submitted_at) < end,
                                                  *in_area(area))
     submitted = [row.submitted_at async for row in await session.stream(query)]
-    closed = {row.ticket_id: row.closed_at
-              for row in (await session.exec(written_off_query(start, end, area))).all()}
+    closed = {ticket_id: closed_at for ticket_id, closed_at
+              in (await session.exec(written_off_query(start, end, area))).all()
+              if closed_at is not None}  # always set: the query asks for closed_at >= start
     return per_day(date_from, date_to, submitted, closed.values())

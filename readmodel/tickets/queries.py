@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sqlalchemy import false, func, or_
+from sqlalchemy import ColumnElement, false, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.areas import level_name
 from domain.duplicates import distance_m
@@ -25,7 +26,7 @@ async def get_ticket(*, session: AsyncSession, ticket_id: str) -> TicketSnapshot
     if row is None:
         return None
     events = (await session.exec(
-        select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(TicketEventRow.seq)
+        select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id).order_by(col(TicketEventRow.seq))
     )).all()
     return TicketSnapshot.model_validate(
         {**row.snapshot, "events": [TicketEvent.model_validate(e, from_attributes=True) for e in events]}
@@ -41,15 +42,15 @@ async def get_archive(*, session: AsyncSession, ticket_id: str) -> ArchiveRecord
     return await session.get(ArchiveRecord, ticket_id)
 
 
-def in_area(area: str | None) -> list:  # type: ignore[type-arg]
+def in_area(area: str | None) -> list[ColumnElement[bool]]:
     """Conditions keeping a supervisor's area (district, street or community code; None: no
     restriction), on the indexed street/community columns where the level allows."""
     if area is None:
         return []
     if level_name(area) == "street":
-        return [TicketRow.street == area]
+        return [col(TicketRow.street) == area]
     if level_name(area) == "community":
-        return [TicketRow.community == area]
+        return [col(TicketRow.community) == area]
     return [col(TicketRow.grid).startswith(area, autoescape=True)]
 
 
@@ -58,13 +59,14 @@ class Page:
         self.rows, self.total = rows, total
 
 
-async def _page(session: AsyncSession, query, *, limit: int, offset: int) -> Page:  # type: ignore[no-untyped-def]
+async def _page(session: AsyncSession, query: SelectOfScalar[TicketRow], *, limit: int,
+                offset: int) -> Page:
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
     rows = (await session.exec(query.limit(limit).offset(offset))).all()
     return Page(list(rows), int(total))
 
 
-def _soonest_first(query):  # type: ignore[no-untyped-def]
+def _soonest_first(query: SelectOfScalar[TicketRow]) -> SelectOfScalar[TicketRow]:
     return query.order_by(col(TicketRow.current_due_at).is_(None), col(TicketRow.current_due_at),
                           col(TicketRow.submitted_at))
 
