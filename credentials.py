@@ -4,6 +4,7 @@ Shared by the API (log-in, key checks, the admin routes) and the read model's de
 stores the demo users' hashes; api/security.py issues and reads the access tokens. docs/auth.md
 explains the choices.
 """
+
 import asyncio
 import hashlib
 import secrets

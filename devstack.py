@@ -11,6 +11,7 @@ starts `worker.py` and uvicorn. Logs go to data/logs/{temporal,worker,api}.log. 
 SIGTERM stops the API, the worker and then Temporal, in that order; if one of them dies, the rest
 are stopped too.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,13 +69,21 @@ class Child:
         self.name = name
         self.argv = argv
         self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop())
+        self._log = open(self.log_path, "ab")
         self._offset = self._log.tell()  # this run's output starts here
-        self._log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n".encode())
+        self._log.write(
+            f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {shlex.join(argv)}\n".encode()
+        )
         self._log.flush()
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     @property
@@ -117,17 +126,35 @@ class StartupFailed(Exception):
     pass
 
 
-def temporal_command(*, db_file: Path, host: str, port: int, namespace: str = "default",
-                     extra: list[str] | None = None) -> list[str]:
+def temporal_command(
+    *,
+    db_file: Path,
+    host: str,
+    port: int,
+    namespace: str = "default",
+    extra: list[str] | None = None,
+) -> list[str]:
     """`temporal server start-dev` persisting to a SQLite file, with the ticket search
     attributes (shared with bench/stack.py, so the benchmark runs the server as up.sh does)."""
     from workflows.search_attributes import dev_server_args
 
     # WAL: readers no longer wait for the writer; 2-3x the throughput of the rollback journal
     # in the benchmark (docs/benchmarks.md).
-    argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(db_file),
-            "--sqlite-pragma", "journal_mode=wal",
-            "--ip", host, "--port", str(port), *dev_server_args(), *(extra or [])]
+    argv = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(db_file),
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        *dev_server_args(),
+        *(extra or []),
+    ]
     if namespace != "default":
         argv += ["--namespace", namespace]
     return argv
@@ -144,8 +171,9 @@ def wait_until(what: str, ready: Callable[[], bool], child: Child, timeout: floa
         if ready():
             return
         if time.monotonic() > deadline:
-            raise StartupFailed(f"{what} not ready after {timeout:.0f} s; see {child.log_path}:\n"
-                                f"{child.tail()}")
+            raise StartupFailed(
+                f"{what} not ready after {timeout:.0f} s; see {child.log_path}:\n{child.tail()}"
+            )
         time.sleep(0.3)
 
 
@@ -179,16 +207,20 @@ async def prepare(config: Settings, child: Child, timeout: float = 30.0) -> None
     deadline = time.monotonic() + timeout
     while True:
         if not child.alive:
-            raise StartupFailed(f"temporal exited with code {child.proc.returncode}; last lines "
-                                f"of {child.log_path}:\n{child.tail()}")
+            raise StartupFailed(
+                f"temporal exited with code {child.proc.returncode}; last lines "
+                f"of {child.log_path}:\n{child.tail()}"
+            )
         try:
             client = await asyncio.wait_for(connect(config), 5)
             await client.service_client.check_health()
             break
-        except Exception as err:  # noqa: BLE001 (not up yet: keep trying until the deadline)
+        except Exception as err:
             if time.monotonic() > deadline:
-                raise StartupFailed(f"Temporal not answering after {timeout:.0f} s ({err}); "
-                                    f"see {child.log_path}:\n{child.tail()}") from err
+                raise StartupFailed(
+                    f"Temporal not answering after {timeout:.0f} s ({err}); "
+                    f"see {child.log_path}:\n{child.tail()}"
+                ) from err
             await asyncio.sleep(0.5)
     await register_search_attributes(client)  # no-op when the flags/the persisted db have them
 
@@ -287,11 +319,20 @@ def main(argv: list[str] | None = None) -> int:
     config = Settings()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
 
-    busy = [(what, p) for what, p in (("Temporal", args.temporal_port), ("Temporal UI", args.ui_port),
-                                       ("API", args.port)) if not port_free(args.host, p)]
+    busy = [
+        (what, p)
+        for what, p in (
+            ("Temporal", args.temporal_port),
+            ("Temporal UI", args.ui_port),
+            ("API", args.port),
+        )
+        if not port_free(args.host, p)
+    ]
     if busy:
         for what, p in busy:
-            say(f"error: port {p} ({what}) on {args.host} is in use - is the stack already running?")
+            say(
+                f"error: port {p} ({what}) on {args.host} is in use - is the stack already running?"
+            )
         say("Stop it first, or pick other ports: --port, --temporal-port, --ui-port.")
         return 1
 
@@ -300,11 +341,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     code = 0
     try:
-        say(f">> Temporal dev server on {args.host}:{args.temporal_port} "
-            f"(history in {data_dir / 'temporal.db'})")
+        say(
+            f">> Temporal dev server on {args.host}:{args.temporal_port} "
+            f"(history in {data_dir / 'temporal.db'})"
+        )
         temporal_argv = temporal_command(
-            db_file=data_dir / "temporal.db", host=args.host, port=args.temporal_port,
-            namespace=config.temporal_namespace, extra=["--ui-port", str(args.ui_port)])
+            db_file=data_dir / "temporal.db",
+            host=args.host,
+            port=args.temporal_port,
+            namespace=config.temporal_namespace,
+            extra=["--ui-port", str(args.ui_port)],
+        )
         temporal = Child("temporal", temporal_argv, env=env, log_dir=log_dir)
         children.append(temporal)
         asyncio.run(prepare(config, temporal))
@@ -317,13 +364,34 @@ def main(argv: list[str] | None = None) -> int:
 
         api_url = f"http://{args.host}:{args.port}"
         say(f">> API on {api_url}")
-        api = Child("api", [sys.executable, "-m", "uvicorn", args.app, "--host", args.host,
-                            "--port", str(args.port), *UVICORN_FLAGS], env=env, log_dir=log_dir)
+        api = Child(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                args.app,
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+                *UVICORN_FLAGS,
+            ],
+            env=env,
+            log_dir=log_dir,
+        )
         children.append(api)
         wait_until("API", lambda: http_answers(f"{api_url}/openapi.json"), api, 30)
 
-        say(banner(api=api_url, ui=f"http://{args.host}:{args.ui_port}", data_dir=data_dir,
-                   log_dir=log_dir, database_url=config.database_url))
+        say(
+            banner(
+                api=api_url,
+                ui=f"http://{args.host}:{args.ui_port}",
+                data_dir=data_dir,
+                log_dir=log_dir,
+                database_url=config.database_url,
+            )
+        )
         while True:
             for child in children:
                 if not child.alive:

@@ -1,4 +1,5 @@
 """structlog configuration: JSON lines (Chinese kept readable) or console output."""
+
 import logging
 
 import structlog

@@ -1,9 +1,9 @@
 """The one settings object for API, worker and tools (environment variables GRIDFLOW_*)."""
+
 import ipaddress
 import secrets
 from datetime import time
 from pathlib import Path
-
 from typing import Any
 
 from pydantic import PrivateAttr, SecretStr, field_validator, model_validator
@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.calendar import DEFAULT_WORKING_HOURS, check_working_hours
 from domain.policy import DeadlinePolicy
-
 
 # Secrets that were ever published in this repository: refused whoever sets them (docs/auth.md).
 PUBLISHED_JWT_SECRETS = frozenset({"gridflow-dev-secret-change-me-in-production"})
@@ -93,8 +92,10 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None:
             value = self.jwt_secret.get_secret_value()
             if value in PUBLISHED_JWT_SECRETS:
-                raise ValueError("GRIDFLOW_JWT_SECRET is a value published in gridflow's "
-                                 "repository; set 32+ random bytes of your own")
+                raise ValueError(
+                    "GRIDFLOW_JWT_SECRET is a value published in gridflow's "
+                    "repository; set 32+ random bytes of your own"
+                )
             if len(value.encode()) < 32:  # HS256 wants a key as long as its hash
                 raise ValueError("GRIDFLOW_JWT_SECRET needs at least 32 bytes")
         return self
@@ -116,7 +117,8 @@ class Settings(BaseSettings):
             raise MissingSecret(
                 "no JWT signing secret: set GRIDFLOW_JWT_SECRET (32+ random bytes) or "
                 "GRIDFLOW_JWT_SECRET_FILE; for development only, GRIDFLOW_DEV_MODE=true signs "
-                "with a random secret that lasts as long as the process (docs/auth.md)")
+                "with a random secret that lasts as long as the process (docs/auth.md)"
+            )
         return self.jwt_secret.get_secret_value()
 
     @field_validator("trusted_proxies")
@@ -126,8 +128,9 @@ class Settings(BaseSettings):
             try:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
-                raise ValueError(f"GRIDFLOW_TRUSTED_PROXIES: {entry!r} is not an address or "
-                                 "network") from None
+                raise ValueError(
+                    f"GRIDFLOW_TRUSTED_PROXIES: {entry!r} is not an address or network"
+                ) from None
         return value
 
     @field_validator("working_hours")

@@ -1,4 +1,5 @@
 """Runs a worker for the ticket task queue: `python worker.py` (settings from GRIDFLOW_*)."""
+
 import asyncio
 import signal
 from collections.abc import Awaitable, Callable
@@ -8,10 +9,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.tickets import TicketActivities
 from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
 from activities.subjects import SubjectActivities
+from activities.tickets import TicketActivities
 from logging_setup import configure_logging
 from readmodel.db import Database
 from readmodel.migrate import require_head
@@ -25,25 +26,37 @@ log = structlog.get_logger("gridflow.worker")
 
 def tuning(config: Settings) -> dict:
     """The Worker options settings set (GRIDFLOW_WORKER_*); the rest stay the SDK's defaults."""
-    names = ["max_cached_workflows", "max_concurrent_workflow_tasks", "max_concurrent_activities",
-             "max_concurrent_workflow_task_polls", "max_concurrent_activity_task_polls"]
+    names = [
+        "max_cached_workflows",
+        "max_concurrent_workflow_tasks",
+        "max_concurrent_activities",
+        "max_concurrent_workflow_task_polls",
+        "max_concurrent_activity_task_polls",
+    ]
     options: dict = {n: v for n in names if (v := getattr(config, f"worker_{n}")) is not None}
     if config.worker_sandbox_passthrough:
         restrictions = SandboxRestrictions.default.with_passthrough_modules(
-            *config.worker_sandbox_passthrough)
+            *config.worker_sandbox_passthrough
+        )
         options["workflow_runner"] = SandboxedWorkflowRunner(restrictions=restrictions)
     return options
 
 
-def activities_for(client: Client, *, db: Database,
-                   config: Settings) -> list[Callable[..., Awaitable[object]]]:
+def activities_for(
+    client: Client, *, db: Database, config: Settings
+) -> list[Callable[..., Awaitable[object]]]:
     calendars = CalendarSource(db=db, working_hours=config.working_hours)
     deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
-    return [*TicketActivities(db=db).all(), *deadlines.all(),
-            *SubjectActivities(db=db, client=client).all()]
+    return [
+        *TicketActivities(db=db).all(),
+        *deadlines.all(),
+        *SubjectActivities(db=db, client=client).all(),
+    ]
 
 
-def build_worker(client: Client, *, db: Database, config: Settings, task_queue: str | None = None) -> Worker:
+def build_worker(
+    client: Client, *, db: Database, config: Settings, task_queue: str | None = None
+) -> Worker:
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,

@@ -1,4 +1,5 @@
 """The working calendar as loaded from the read model, reloaded when an admin loads a year."""
+
 import asyncio
 from collections.abc import Sequence
 from datetime import time
@@ -21,11 +22,14 @@ class CalendarSource:
 
     async def get(self) -> ChinaWorkingCalendar:
         async with self._lock, self.db.session() as session:
-            version = tuple((await session.exec(
-                select(func.count(), func.max(WorkCalendarYear.loaded_at))
-            )).one())
+            version = tuple(
+                (
+                    await session.exec(select(func.count(), func.max(WorkCalendarYear.loaded_at)))
+                ).one()
+            )
             if self._calendar is None or version != self._version:
-                self._calendar = await load_calendar(session=session,
-                                                     working_hours=self.working_hours)
+                self._calendar = await load_calendar(
+                    session=session, working_hours=self.working_hours
+                )
                 self._version = version
             return self._calendar

@@ -3,6 +3,7 @@
 The activities load (the calendar, the table's rules) and hand over to domain.deadlines, which
 does the dating; see docs/deadlines.md.
 """
+
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -40,13 +41,24 @@ class DeadlineActivities:
         result = ScheduleResult(deadlines=[], alarm_policy=self.policy.alarm_policy())
         for request in input.requests:
             try:
-                result.deadlines.append(date_deadline(
-                    request, calendar=calendar, policy=self.policy, category=input.category,
-                    urgency=input.urgency, rules=rules))
+                result.deadlines.append(
+                    date_deadline(
+                        request,
+                        calendar=calendar,
+                        policy=self.policy,
+                        category=input.category,
+                        urgency=input.urgency,
+                        rules=rules,
+                    )
+                )
             except CalendarUnknownYear as err:
-                log.error("calendar_unknown_year", ticket_id=input.ticket_id,
-                          workflow_id=activity.info().workflow_id, year=err.year,
-                          stage=request.stage.value)
+                log.error(
+                    "calendar_unknown_year",
+                    ticket_id=input.ticket_id,
+                    workflow_id=activity.info().workflow_id,
+                    year=err.year,
+                    stage=request.stage.value,
+                )
                 result.failures.append(ScheduleFailure(stage=request.stage, error=str(err)))
         return result
 
@@ -54,9 +66,16 @@ class DeadlineActivities:
     async def plan_deadlines(self, input: PlanDeadlinesInput) -> PlanDeadlinesResult:
         """Tickets started before deadline alarms: N working days (or the policy's amount)."""
         calendar = await self.calendars.get()
-        return PlanDeadlinesResult(due=plan_due(
-            calendar, policy=self.policy, category=input.category, start=input.start,
-            stages=input.stages, working_days=input.working_days))
+        return PlanDeadlinesResult(
+            due=plan_due(
+                calendar,
+                policy=self.policy,
+                category=input.category,
+                start=input.start,
+                stages=input.stages,
+                working_days=input.working_days,
+            )
+        )
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [self.schedule_deadlines, self.plan_deadlines]

@@ -1,4 +1,5 @@
 """Subject activities: tell a subject's workflow what its tickets found, and project its colour."""
+
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -25,8 +26,11 @@ async def subject_input(*, session: AsyncSession, code: str) -> SubjectInput:
     row = await subject_store.get(session=session, code=code)
     if row is None:
         raise LookupError(f"no subject {code}")
-    state = (SubjectState.model_validate(row.state) if row.state
-             else SubjectState(code=row.code, name=row.name))
+    state = (
+        SubjectState.model_validate(row.state)
+        if row.state
+        else SubjectState(code=row.code, name=row.name)
+    )
     return SubjectInput(state=state, grid=row.grid)
 
 
@@ -40,13 +44,21 @@ class SubjectActivities:
         async with self.db.session() as session:
             start = await subject_input(session=session, code=news.subject_code)
         await self.client.start_workflow(
-            SubjectWorkflow.run, start, id=subject_workflow_id(news.subject_code),
+            SubjectWorkflow.run,
+            start,
+            id=subject_workflow_id(news.subject_code),
             task_queue=activity.info().task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            start_signal=news.event.kind, start_signal_args=[news.event],
+            start_signal=news.event.kind,
+            start_signal_args=[news.event],
         )
-        log.info("subject told", subject=news.subject_code, news=news.event.kind,
-                 ticket_id=news.event.ticket_id, workflow_id=activity.info().workflow_id)
+        log.info(
+            "subject told",
+            subject=news.subject_code,
+            news=news.event.kind,
+            ticket_id=news.event.ticket_id,
+            workflow_id=activity.info().workflow_id,
+        )
 
     @activity.defn(name=PROJECT_SUBJECT)
     async def project_subject(self, input: ProjectSubjectInput) -> None:

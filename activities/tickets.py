@@ -1,10 +1,12 @@
 """Ticket activities: route, plan deadlines, project to the read model, archive. All the I/O."""
+
 from collections.abc import Awaitable, Callable
 
 import structlog
 from structlog.typing import FilteringBoundLogger
 from temporalio import activity
 
+from domain.calendar import SHANGHAI
 from domain.contracts import (
     ARCHIVE_TICKET,
     FIND_DUPLICATES,
@@ -19,7 +21,6 @@ from domain.contracts import (
     ProjectInput,
     RouteInput,
 )
-from domain.calendar import SHANGHAI
 from domain.models import RoutingDecision
 from readmodel.db import Database
 from readmodel.reference import routing_store
@@ -31,8 +32,12 @@ log: FilteringBoundLogger = structlog.get_logger("gridflow.activities")
 
 def _bound(ticket_id: str) -> FilteringBoundLogger:
     info = activity.info()
-    return log.bind(ticket_id=ticket_id, workflow_id=info.workflow_id, activity=info.activity_type,
-                    attempt=info.attempt)
+    return log.bind(
+        ticket_id=ticket_id,
+        workflow_id=info.workflow_id,
+        activity=info.activity_type,
+        attempt=info.attempt,
+    )
 
 
 class TicketActivities:
@@ -47,20 +52,27 @@ class TicketActivities:
         (Asia/Shanghai; the server's clock, so a retry decides as the first attempt would)."""
         on = activity.info().scheduled_time.astimezone(SHANGHAI).date()
         async with self.db.session() as session:
-            decision = await routing_store.decide(session=session, category=input.category,
-                                                  grid=input.grid, on=on)
-        _bound(input.ticket_id).info("routed", department=decision.department,
-                                     rule_id=decision.rule_id, rule_version=decision.rule_version)
+            decision = await routing_store.decide(
+                session=session, category=input.category, grid=input.grid, on=on
+            )
+        _bound(input.ticket_id).info(
+            "routed",
+            department=decision.department,
+            rule_id=decision.rule_id,
+            rule_version=decision.rule_version,
+        )
         return decision
 
     @activity.defn(name=PROJECT_TICKET)
     async def project_ticket(self, input: ProjectInput) -> None:
         """Write the ticket row and its new timeline events; older writes lose to newer ones."""
         async with self.db.session() as session:
-            await projection.project_ticket(session=session, snapshot=input.snapshot,
-                                            events=input.events)
-        _bound(input.snapshot.ticket_id).debug("projected", seq=input.snapshot.seq,
-                                               status=input.snapshot.status.value)
+            await projection.project_ticket(
+                session=session, snapshot=input.snapshot, events=input.events
+            )
+        _bound(input.snapshot.ticket_id).debug(
+            "projected", seq=input.snapshot.seq, status=input.snapshot.status.value
+        )
 
     @activity.defn(name=ARCHIVE_TICKET)
     async def archive_ticket(self, input: ArchiveInput) -> ArchiveResult:
@@ -70,9 +82,12 @@ class TicketActivities:
             record = await archive_chain.append(
                 session=session, snapshot=input.snapshot, archived_at=input.snapshot.updated_at
             )
-        _bound(input.snapshot.ticket_id).info("archived", content_sha256=record.content_sha256,
-                                              position=record.position,
-                                              chain_sha256=record.chain_sha256)
+        _bound(input.snapshot.ticket_id).info(
+            "archived",
+            content_sha256=record.content_sha256,
+            position=record.position,
+            chain_sha256=record.chain_sha256,
+        )
         return ArchiveResult(content_sha256=record.content_sha256)
 
     @activity.defn(name=FIND_DUPLICATES)
@@ -80,8 +95,13 @@ class TicketActivities:
         """Open tickets of the same category within the category's radius and time window."""
         async with self.db.session() as session:
             candidates = await queries.probable_duplicates(
-                session=session, ticket_id=input.ticket_id, category=input.category,
-                lat=input.lat, lon=input.lon, submitted_at=input.submitted_at)
+                session=session,
+                ticket_id=input.ticket_id,
+                category=input.category,
+                lat=input.lat,
+                lon=input.lon,
+                submitted_at=input.submitted_at,
+            )
         _bound(input.ticket_id).info("duplicates checked", found=len(candidates))
         return DuplicateResult(candidates=candidates)
 
@@ -89,12 +109,19 @@ class TicketActivities:
     async def notify(self, input: NotifyInput) -> None:
         """Put notices in the outbox, once per (event, kind, target) however often retried."""
         async with self.db.session() as session:
-            await projection.add_notifications(session=session, ticket_id=input.ticket_id,
-                                               seq=input.seq, notices=input.notices)
+            await projection.add_notifications(
+                session=session, ticket_id=input.ticket_id, seq=input.seq, notices=input.notices
+            )
         for notice in input.notices:
-            _bound(input.ticket_id).info("notified", kind=notice.kind, target=notice.target,
-                                         level=notice.level)
+            _bound(input.ticket_id).info(
+                "notified", kind=notice.kind, target=notice.target, level=notice.level
+            )
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
-        return [self.route_ticket, self.project_ticket, self.archive_ticket, self.notify,
-                self.find_duplicates]
+        return [
+            self.route_ticket,
+            self.project_ticket,
+            self.archive_ticket,
+            self.notify,
+            self.find_duplicates,
+        ]

@@ -19,6 +19,7 @@ happened, and answering 500 would only make the client retry something that was 
 logged with structlog as an error carrying the whole row (`audit write failed`); an action's
 intent is already in the table and gets settled like one whose API died.
 """
+
 import json
 import re
 import uuid
@@ -71,8 +72,11 @@ class AuditMiddleware:
 
         async def receive_tee() -> Message:
             message = await receive()
-            if seen.login and message["type"] == "http.request" and \
-                    len(seen.request_body) < _CAPTURE:
+            if (
+                seen.login
+                and message["type"] == "http.request"
+                and len(seen.request_body) < _CAPTURE
+            ):
                 seen.request_body += message.get("body", b"")
             return message
 
@@ -80,10 +84,10 @@ class AuditMiddleware:
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
-                                      (b"x-request-id", request_id.encode())]
-                seen.json = any(k.lower() == b"content-type" and b"json" in v
-                                for k, v in message["headers"])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                seen.json = any(
+                    k.lower() == b"content-type" and b"json" in v for k, v in message["headers"]
+                )
             elif message["type"] == "http.response.body":
                 if seen.json and len(seen.response_body) < _CAPTURE:
                     seen.response_body += message.get("body", b"")
@@ -140,8 +144,7 @@ class _Seen:
             return {}
         if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
             first = parsed[0]
-            return {"error": {"message": first["description"]}} if "description" in first \
-                else {}
+            return {"error": {"message": first["description"]}} if "description" in first else {}
         return parsed if isinstance(parsed, dict) else {}
 
 
@@ -186,14 +189,18 @@ def _username(body: bytes) -> str | None:
     return name[:200] or None
 
 
-def _entry(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail, *,
-           status: int) -> audit.AuditEntry:
+def _entry(
+    scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail, *, status: int
+) -> audit.AuditEntry:
     """The request's row; with status 0 (not answered yet) its intent."""
     state = scope.get("state") or {}
     user = state.get("user")
     body = seen.body() if status else {}
-    ticket_id = (scope.get("path_params") or {}).get("ticket_id") or state.get("ticket_id") \
+    ticket_id = (
+        (scope.get("path_params") or {}).get("ticket_id")
+        or state.get("ticket_id")
         or trail.ticket_id
+    )
     if ticket_id is None and 0 < status < 400 and isinstance(body.get("ticket_id"), str):
         ticket_id = body["ticket_id"]  # a submission: the ticket it created or found again
     error = body.get("error") if status >= 400 else None
@@ -204,16 +211,26 @@ def _entry(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail.Trail,
     if actor_id is None and seen.login and seen.status < 400:
         actor_id = username  # a successful login acts as the user it names
     return audit.AuditEntry(
-        at=audit.now(), actor_id=actor_id, role=getattr(user, "role", None),
-        auth="password" if seen.login else auth, username=username, method=seen.method,
-        route=_route(scope), ticket_id=str(ticket_id)[:200] if ticket_id is not None else None,
-        status=status, error=str(message)[:1000] if message is not None else None,
+        at=audit.now(),
+        actor_id=actor_id,
+        role=getattr(user, "role", None),
+        auth="password" if seen.login else auth,
+        username=username,
+        method=seen.method,
+        route=_route(scope),
+        ticket_id=str(ticket_id)[:200] if ticket_id is not None else None,
+        status=status,
+        error=str(message)[:1000] if message is not None else None,
         outcome=audit.outcome_of(status, asked_temporal=trail.call_id is not None)
-        if status else "pending",
-        request_id=request_id, call_id=trail.call_id, call=trail.call,
+        if status
+        else "pending",
+        request_id=request_id,
+        call_id=trail.call_id,
+        call=trail.call,
         seq=trail.seq if 0 < status < 400 else None,
         # After a call, a 4xx is the workflow's own refusal (the services map only those).
-        settled=True if trail.call_id is not None and 0 < status < 500 else None)
+        settled=True if trail.call_id is not None and 0 < status < 500 else None,
+    )
 
 
 def _audit_db(scope: Scope) -> Any:
@@ -227,6 +244,9 @@ async def _record(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail
     try:
         async with _audit_db(scope).session() as session:
             await audit.append(session=session, entry=entry)
-    except Exception as err:  # noqa: BLE001  (never fail the caller's action: see the docstring)
-        log.error("audit write failed", failure=type(err).__name__,
-                  **entry.model_dump(mode="json", exclude={"id"}))
+    except Exception as err:
+        log.error(
+            "audit write failed",
+            failure=type(err).__name__,
+            **entry.model_dump(mode="json", exclude={"id"}),
+        )

@@ -9,6 +9,7 @@ written stops the action (503, nothing asked): an action the audit cannot hold i
 A context variable rather than a parameter: the middleware sets it around each request, and the
 services under the routes reach it without every route handing the request down.
 """
+
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -47,13 +48,17 @@ async def before_temporal(*, call: str, ticket_id: str, call_id: str | None = No
     trail.call, trail.call_id, trail.ticket_id, trail.seq = call, call_id, ticket_id, None
     try:
         await trail._write_intent(trail)
-    except Exception as err:  # noqa: BLE001  (whatever the cause, nothing may be asked now)
+    except Exception as err:
         trail.call = trail.call_id = None
-        log.error("audit intent write failed", failure=type(err).__name__, ticket_id=ticket_id,
-                  call=call)
-        raise ApiError(503, f"the audit log cannot be written right now, so nothing was done; "
-                            f"retry in {RETRY_AFTER_S} s",
-                       headers={"Retry-After": str(RETRY_AFTER_S)}) from None
+        log.error(
+            "audit intent write failed", failure=type(err).__name__, ticket_id=ticket_id, call=call
+        )
+        raise ApiError(
+            503,
+            f"the audit log cannot be written right now, so nothing was done; "
+            f"retry in {RETRY_AFTER_S} s",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from None
     return call_id
 
 

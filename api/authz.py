@@ -15,6 +15,7 @@ What an API key may do (its scopes, the role it was made for) is api/key_scopes.
 the credential while the caller is being authenticated, by route template, before any of these
 rules runs, and it applies to every route alike.
 """
+
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,8 +41,14 @@ def ensure_role(user: User, *roles: Role) -> None:
 # Tickets
 
 
-def can_read(user: User, *, reporters: set[str], grid: str, department: str | None,
-             history_departments: set[str]) -> bool:
+def can_read(
+    user: User,
+    *,
+    reporters: set[str],
+    grid: str,
+    department: str | None,
+    history_departments: set[str],
+) -> bool:
     match user.role:
         case Role.SUPERVISOR:
             # Their area: the district (command centre) or one street; none assigned, nothing.
@@ -62,8 +69,13 @@ def ensure_can_read(user: User, ticket: TicketPublic) -> None:
     handled = {str(e.data.get("department")) for e in ticket.timeline if e.data.get("department")}
     # Reporters of merged reports follow the surviving ticket.
     reporters = {ticket.reporter_id} | {r.reporter_id for r in ticket.merged_reports}
-    if not can_read(user, reporters=reporters, grid=ticket.grid,
-                    department=ticket.department, history_departments=handled):
+    if not can_read(
+        user,
+        reporters=reporters,
+        grid=ticket.grid,
+        department=ticket.department,
+        history_departments=handled,
+    ):
         raise ApiError(403, f"ticket {ticket.ticket_id} is not in your grids, department or area")
 
 
@@ -89,12 +101,17 @@ async def area_scope(user: User, session: AsyncSession) -> str | None:
 def ensure_in_area(user: User, *, grid: str, what: str) -> None:
     """Refuse a supervisor acting on something (a ticket, a subject) outside their area."""
     if user.role == Role.SUPERVISOR and not contains(user.area, grid):
-        raise ApiError(403, f"{what} lies in street {street_of(grid)}, outside your area "
-                            f"{user.area or '(none)'}", code="outside_area", grid=grid)
+        raise ApiError(
+            403,
+            f"{what} lies in street {street_of(grid)}, outside your area {user.area or '(none)'}",
+            code="outside_area",
+            grid=grid,
+        )
 
 
-async def ensure_ticket_in_area(user: User, *, session: AsyncSession, client: Client,
-                                ticket_id: str) -> None:
+async def ensure_ticket_in_area(
+    user: User, *, session: AsyncSession, client: Client, ticket_id: str
+) -> None:
     """A supervisor may only touch tickets in their area; an unknown ticket is left to the
     route (404)."""
     if user.role != Role.SUPERVISOR:
@@ -110,8 +127,9 @@ async def _ticket_grid(*, session: AsyncSession, client: Client, ticket_id: str)
     if row is not None:
         return row.grid
     try:
-        return (await tickets_service.read_ticket(session=session, client=client,
-                                                  ticket_id=ticket_id)).grid
+        return (
+            await tickets_service.read_ticket(session=session, client=client, ticket_id=ticket_id)
+        ).grid
     except ApiError:
         return None
 
@@ -122,8 +140,12 @@ async def _ticket_grid(*, session: AsyncSession, client: Client, ticket_id: str)
 def ensure_may_report_in(user: User, grid: str) -> None:
     """A grid worker reports in their own grids; sensors wherever their devices are."""
     if user.role != Role.SENSOR and grid not in user.grids:
-        raise ApiError(403, f"the location lies in grid {grid}, which is not one of yours",
-                       code="outside_your_grids", grid=grid)
+        raise ApiError(
+            403,
+            f"the location lies in grid {grid}, which is not one of yours",
+            code="outside_your_grids",
+            grid=grid,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,20 +171,24 @@ def ensure_can_read_subject(user: User, *, code: str, grid: str) -> None:
     ensure_role(user, Role.GRID_WORKER, Role.SUPERVISOR, Role.ADMIN)
     ensure_in_area(user, grid=grid, what=f"subject {code}")
     if user.role == Role.GRID_WORKER and grid not in user.grids:
-        raise ApiError(403, f"subject {code} lies in grid {grid}, not in your grids",
-                       code="outside_your_grids", grid=grid)
+        raise ApiError(
+            403,
+            f"subject {code} lies in grid {grid}, not in your grids",
+            code="outside_your_grids",
+            grid=grid,
+        )
 
 
-async def may_see_photo(user: User, photo: Photo, *, session: AsyncSession,
-                        client: Client) -> bool:
+async def may_see_photo(user: User, photo: Photo, *, session: AsyncSession, client: Client) -> bool:
     """Its uploader, and whoever may read the ticket it is attached to."""
     if photo.uploader_id == user.user_id:
         return True
     if photo.ticket_id is None:
         return False
     try:
-        ticket = await tickets_service.read_ticket(session=session, client=client,
-                                                   ticket_id=photo.ticket_id)
+        ticket = await tickets_service.read_ticket(
+            session=session, client=client, ticket_id=photo.ticket_id
+        )
         ensure_can_read(user, ticket)
     except ApiError:
         return False

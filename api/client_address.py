@@ -1,4 +1,5 @@
 """The client's address: the peer, or what a trusted proxy says the peer was (docs/auth.md)."""
+
 import ipaddress
 from functools import cache
 
@@ -19,8 +20,9 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
-             networks: tuple[Network, ...]) -> bool:
+def _trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, networks: tuple[Network, ...]
+) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
@@ -32,8 +34,7 @@ def client_address(request: Request) -> str:
     networks = _networks(tuple(request.app.state.settings.trusted_proxies))
     if not _trusted(_ip(peer), networks):
         return peer
-    hops = [hop for value in request.headers.getlist("x-forwarded-for")
-            for hop in value.split(",")]
+    hops = [hop for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
     for hop in reversed(hops):
         address = _ip(hop)
         if address is None:

@@ -1,5 +1,6 @@
 """Dependencies as Annotated aliases: the database session, the Temporal client, the caller, the
 caller by role, a supervisor's area. The rules they apply are api/authz.py's."""
+
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -39,10 +40,16 @@ TemporalClient = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 # OAuth2PasswordBearer: /docs "Authorize" logs in with a user name and password.
-_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False,
-                               description="a user's access token: Authorization: Bearer <jwt>")
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False,
-                        description="a machine client's API key (the sensor gateway)")
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    description="a user's access token: Authorization: Bearer <jwt>",
+)
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="a machine client's API key (the sensor gateway)",
+)
 
 
 async def get_current_user(
@@ -82,8 +89,9 @@ async def caller_of_key(request: Request, session: AsyncSession, key: str) -> Us
     return user
 
 
-async def _user_of_token(request: Request, session: AsyncSession, config: Settings,
-                         token: str) -> User:
+async def _user_of_token(
+    request: Request, session: AsyncSession, config: Settings, token: str
+) -> User:
     try:
         claims = decode_access_token(token, secret=config.signing_secret())
     except InvalidToken:
@@ -99,16 +107,22 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def actor_of(user: User) -> Actor:
-    return Actor(user_id=user.user_id, role=Role(user.role), department=user.department,
-                 grids=list(user.grids))
+    return Actor(
+        user_id=user.user_id,
+        role=Role(user.role),
+        department=user.department,
+        grids=list(user.grids),
+    )
 
 
 def role_is(*roles: Role) -> Callable[[User], Awaitable[User]]:
     """A dependency: the caller, when their role is one of `roles`; else 403 naming them. Checked
     before the route reads its parameters and body: who before what."""
+
     async def caller_in_role(user: CurrentUser) -> User:
         authz.ensure_role(user, *roles)
         return user
+
     return caller_in_role
 
 
@@ -121,8 +135,9 @@ GridWorkerUser = Annotated[User, Depends(role_is(Role.GRID_WORKER))]
 ReporterUser = Annotated[User, Depends(role_is(Role.GRID_WORKER, Role.SENSOR))]
 ConfigReaderUser = Annotated[User, Depends(role_is(Role.SUPERVISOR, Role.ADMIN))]
 # Those who work tickets in the field or at a desk: photos, notices.
-FieldUser = Annotated[User, Depends(role_is(Role.GRID_WORKER, Role.DEPARTMENT_STAFF,
-                                            Role.SUPERVISOR))]
+FieldUser = Annotated[
+    User, Depends(role_is(Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR))
+]
 
 
 async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
@@ -133,8 +148,9 @@ async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | No
 SupervisorArea = Annotated[str | None, Depends(supervisor_area)]
 
 
-async def ticket_in_area(request: Request, user: CurrentUser, session: SessionDep,
-                         client: TemporalClient) -> None:
+async def ticket_in_area(
+    request: Request, user: CurrentUser, session: SessionDep, client: TemporalClient
+) -> None:
     """Router dependency of the {ticket_id} routes: a ticket's id (else 404 before any workflow
     is asked), in a supervisor's area."""
     ticket_id = request.path_params.get("ticket_id")

@@ -1,4 +1,5 @@
 """Guards in front of every route: printable parameters and bounded request bodies (ASGI)."""
+
 import re
 
 from starlette.exceptions import HTTPException
@@ -13,8 +14,9 @@ MAX_BODY = 1024 * 1024  # JSON and forms: the largest real body (a calendar year
 OWN_LIMIT = ("/api/v1/photos",)  # reads its body itself, up to the photo cap (api/routes/photos.py)
 
 
-def _refusal(scope: Scope, status: int, code: str, message: str,
-             fields: list[dict[str, str]] | None = None) -> Response:
+def _refusal(
+    scope: Scope, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None
+) -> Response:
     """Our error shape; on the Open311 facade, the spec's list of errors."""
     if is_open311(scope["path"]):
         return error_response(scope["path"], open311_status(status), message)
@@ -34,14 +36,22 @@ class PrintableParameters:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope)
-            bad = [name for name, value in request.query_params.multi_items()
-                   if UNPRINTABLE.search(name) or UNPRINTABLE.search(value)]
+            bad = [
+                name
+                for name, value in request.query_params.multi_items()
+                if UNPRINTABLE.search(name) or UNPRINTABLE.search(value)
+            ]
             if UNPRINTABLE.search(scope["path"]):
                 bad.append("path")
             if bad:
                 why = "must not contain control characters"
-                await _refusal(scope, 422, "invalid", f"{bad[0]}: {why}",
-                               [{"field": b, "message": why} for b in bad])(scope, receive, send)
+                await _refusal(
+                    scope,
+                    422,
+                    "invalid",
+                    f"{bad[0]}: {why}",
+                    [{"field": b, "message": why} for b in bad],
+                )(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -1,5 +1,6 @@
 """Accepting a report: the checks every intake runs (POST /api/v1/incidents, POST /open311/v2/
 requests), then the idempotent start of its ticket. Raises ApiError; changes nothing on refusal."""
+
 import re
 from dataclasses import dataclass
 from typing import Annotated
@@ -38,13 +39,21 @@ class ReportKey:
 NO_KEY = ReportKey(idempotency_key=None, ticket_id=None)  # Open311: machine clients only
 
 
-async def report_key(user: CurrentUser, idempotency_key: Annotated[str | None, Header(
-        description="generated when the form opens; 8-128 of A-Z a-z 0-9 _ . : -")] = None,
-                     ) -> ReportKey:
+async def report_key(
+    user: CurrentUser,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="generated when the form opens; 8-128 of A-Z a-z 0-9 _ . : -"),
+    ] = None,
+) -> ReportKey:
     if not idempotency_key or user.role == Role.SENSOR:
         return ReportKey(idempotency_key=idempotency_key, ticket_id=None)
-    return ReportKey(idempotency_key=idempotency_key, ticket_id=tickets_service.ticket_id_for(
-        user_id=user.user_id, idempotency_key=idempotency_key))
+    return ReportKey(
+        idempotency_key=idempotency_key,
+        ticket_id=tickets_service.ticket_id_for(
+            user_id=user.user_id, idempotency_key=idempotency_key
+        ),
+    )
 
 
 ReportKeyDep = Annotated[ReportKey, Depends(report_key)]
@@ -58,9 +67,16 @@ class Accepted:
     replayed: bool  # the same Idempotency-Key again, or a sensor's repeat of an open fault
 
 
-async def accept_report(*, body: IncidentCreate, user: User, key: ReportKey,
-                        session: AsyncSession, client: Client, config: Settings,
-                        grids: GridIndex) -> Accepted:
+async def accept_report(
+    *,
+    body: IncidentCreate,
+    user: User,
+    key: ReportKey,
+    session: AsyncSession,
+    client: Client,
+    config: Settings,
+    grids: GridIndex,
+) -> Accepted:
     """Check a report and start (or find again) its ticket."""
     sensor, idempotency_key = user.role == Role.SENSOR, key.idempotency_key
     if sensor and body.device_id is None:
@@ -76,32 +92,53 @@ async def accept_report(*, body: IncidentCreate, user: User, key: ReportKey,
         raise invalid("category", f"unknown category '{body.category}'")
     if body.urgency is None:  # the sub-class's default: a gas leak is urgent unless told otherwise
         body = body.model_copy(update={"urgency": Urgency(category.urgency)})
-    if body.subject_code is not None and await subject_store.get(
-            session=session, code=body.subject_code) is None:
+    if (
+        body.subject_code is not None
+        and await subject_store.get(session=session, code=body.subject_code) is None
+    ):
         raise invalid("subject_code", f"unknown subject '{body.subject_code}'")
     if sensor and body.photo_ids:
         raise invalid("photo_ids", "sensors report without photos")
     if body.photo_ids:  # a replay finds them attached to its own ticket already
-        await photo_links.check(session=session, photo_ids=body.photo_ids, user=user,
-                                kind=PhotoKind.REPORT, ticket_id=key.ticket_id)
+        await photo_links.check(
+            session=session,
+            photo_ids=body.photo_ids,
+            user=user,
+            kind=PhotoKind.REPORT,
+            ticket_id=key.ticket_id,
+        )
     # Phones' map SDKs report GCJ-02 or BD-09; the map and the ticket are WGS-84 only.
     lat, lon = to_wgs84(lat=body.lat, lon=body.lon, system=body.coord_system)
     cell = grids.locate(lat=lat, lon=lon)
     if cell is None:
-        raise ApiError(422, "the location lies outside every grid of the city",
-                       fields=[{"field": "lat", "message": "outside every grid"},
-                               {"field": "lon", "message": "outside every grid"}])
+        raise ApiError(
+            422,
+            "the location lies outside every grid of the city",
+            fields=[
+                {"field": "lat", "message": "outside every grid"},
+                {"field": "lon", "message": "outside every grid"},
+            ],
+        )
     ensure_may_report_in(user, cell.code)
     body = body.model_copy(update={"lat": lat, "lon": lon, "coord_system": CoordSystem.WGS84})
     await session.commit()  # no pooled connection held while Temporal acknowledges the start
     if sensor:
         ticket_id, replayed = await tickets_service.submit_sensor_report(
-            session=session, client=client, config=config, reporter=actor_of(user), body=body,
-            grid=cell.code)
+            session=session,
+            client=client,
+            config=config,
+            reporter=actor_of(user),
+            body=body,
+            grid=cell.code,
+        )
     else:
         assert key.ticket_id is not None  # a person's report has a key: checked above
         ticket_id, replayed = await tickets_service.submit_incident(
-            client=client, config=config, reporter=actor_of(user), body=body, grid=cell.code,
+            client=client,
+            config=config,
+            reporter=actor_of(user),
+            body=body,
+            grid=cell.code,
             ticket_id=key.ticket_id,
         )
         await photo_links.attach(session=session, photo_ids=body.photo_ids, ticket_id=ticket_id)

@@ -1,5 +1,6 @@
 """What an API key may do: its own scopes and the role it was made for, checked on every request
 it makes, never the owner's current role (docs/auth.md)."""
+
 from enum import StrEnum
 
 from fastapi import Request
@@ -20,12 +21,14 @@ class KeyScope(StrEnum):
 SENSOR_SCOPES = frozenset({KeyScope.SENSOR_INTAKE, KeyScope.OPEN311_REPORT})
 # Method and route template (as routed, so a path parameter cannot smuggle another route in).
 ROUTES: dict[str, frozenset[tuple[str, str]]] = {
-    KeyScope.SENSOR_INTAKE: frozenset({
-        ("POST", "/api/v1/incidents"),
-        ("GET", "/api/v1/tickets/{ticket_id}"),  # api/authz.py: a sensor reads its own reports
-        ("GET", "/api/v1/my/tickets"),
-        ("GET", "/api/v1/me"),
-    }),
+    KeyScope.SENSOR_INTAKE: frozenset(
+        {
+            ("POST", "/api/v1/incidents"),
+            ("GET", "/api/v1/tickets/{ticket_id}"),  # api/authz.py: a sensor reads its own reports
+            ("GET", "/api/v1/my/tickets"),
+            ("GET", "/api/v1/me"),
+        }
+    ),
     KeyScope.OPEN311_REPORT: frozenset({("POST", "/open311/v2/requests.{fmt}")}),
 }
 ADMIN_ROUTES = "/api/v1/admin/"
@@ -66,8 +69,11 @@ def check_scope(key: ApiKey, *, method: str, route: str | None) -> None:
     if key.role == Role.ADMIN:  # refused when made; a row from before scopes is revoked (0005)
         raise ApiError(403, "an API key never acts as an admin", code="outside_key_scope")
     if not allows(key.scopes, method, route):
-        raise ApiError(403, f"this API key's scopes ({', '.join(key.scopes)}) do not allow "
-                            f"{method} {route}", code="outside_key_scope")
+        raise ApiError(
+            403,
+            f"this API key's scopes ({', '.join(key.scopes)}) do not allow {method} {route}",
+            code="outside_key_scope",
+        )
 
 
 def check_owner(owner: User, scopes: list[KeyScope]) -> None:
@@ -78,5 +84,8 @@ def check_owner(owner: User, scopes: list[KeyScope]) -> None:
         raise invalid("user_id", f"an API key cannot act as {owner.role}")
     reporting = sorted(SENSOR_SCOPES & set(scopes))
     if reporting and owner.role != Role.SENSOR:
-        raise invalid("scopes", f"{', '.join(reporting)} is for machine clients: the owner "
-                                f"must have the role sensor, not {owner.role}")
+        raise invalid(
+            "scopes",
+            f"{', '.join(reporting)} is for machine clients: the owner "
+            f"must have the role sensor, not {owner.role}",
+        )

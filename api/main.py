@@ -1,4 +1,5 @@
 """The FastAPI application: `uvicorn api.main:app` (settings from GRIDFLOW_*)."""
+
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -9,20 +10,25 @@ from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
 from api import place
+from api.audit import AuditMiddleware
 from api.errors import install_error_handlers
 from api.open311 import routes as open311
 from api.open311.docs import without_422
 from api.open311.format import PublicReads
-from api.schemas import API_ERRORS, errors_as_json
-from api.web import desk, pages
 from api.routes import (
+    admin_users,
+    auth,
+    battle_map,
     calendar,
+    daily,
     duplicates,
     holds,
     incidents,
     map,
     metrics,
+    my,
     notifications,
+    photos,
     policy,
     reference,
     requests,
@@ -31,11 +37,10 @@ from api.routes import (
     tickets,
     work,
 )
-from api.routes import battle_map, daily, my, photos
 from api.routes import audit as audit_routes
-from api.audit import AuditMiddleware
+from api.schemas import API_ERRORS, errors_as_json
 from api.security_headers import SecurityHeaders
-from api.routes import admin_users, auth
+from api.web import desk, pages
 from logging_setup import configure_logging
 from readmodel.access.audit_resolve import keep_resolving
 from readmodel.db import Database
@@ -50,8 +55,9 @@ class GridflowApp(FastAPI):
         return self.openapi_schema or without_422(errors_as_json(super().openapi()))
 
 
-def create_app(config: Settings = settings, *, client: Client | None = None,
-               db: Database | None = None) -> FastAPI:
+def create_app(
+    config: Settings = settings, *, client: Client | None = None, db: Database | None = None
+) -> FastAPI:
     """Build the app; tests pass their own Temporal client and database."""
 
     @asynccontextmanager
@@ -66,14 +72,20 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
                 structlog.get_logger().warning(
                     "jwt_secret_random_for_this_process",
                     why="GRIDFLOW_DEV_MODE: tokens end when the process does and no other "
-                        "process accepts them; production sets GRIDFLOW_JWT_SECRET")
+                    "process accepts them; production sets GRIDFLOW_JWT_SECRET",
+                )
             await require_head(config.database_url)  # SchemaBehind: migrate first
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process
         app.state.audit_db = Database(app.state.db.url)  # its own pool: api/audit.py
-        resolving = asyncio.create_task(keep_resolving(
-            client=app.state.temporal, db=app.state.audit_db,
-            after=config.audit_resolve_after_seconds, every=config.audit_resolve_every_seconds))
+        resolving = asyncio.create_task(
+            keep_resolving(
+                client=app.state.temporal,
+                db=app.state.audit_db,
+                after=config.audit_resolve_after_seconds,
+                every=config.audit_resolve_every_seconds,
+            )
+        )
         yield
         resolving.cancel()
         with suppress(asyncio.CancelledError):
@@ -82,14 +94,34 @@ def create_app(config: Settings = settings, *, client: Client | None = None,
         if own_db:
             await app.state.db.dispose()
 
-    app = GridflowApp(title="gridflow", version="0.1.0", lifespan=lifespan,
-                      description="Grid incident tickets: report, dispatch, verify, rectify, "
-                                  "write off, archive.")
+    app = GridflowApp(
+        title="gridflow",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Grid incident tickets: report, dispatch, verify, rectify, write off, archive.",
+    )
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1", responses=API_ERRORS)
-    for module in (routing, incidents, tickets, holds, work, reference, calendar, metrics, policy,
-                   photos, my, battle_map, daily,
-                   notifications, subjects, duplicates, map, requests):
+    for module in (
+        routing,
+        incidents,
+        tickets,
+        holds,
+        work,
+        reference,
+        calendar,
+        metrics,
+        policy,
+        photos,
+        my,
+        battle_map,
+        daily,
+        notifications,
+        subjects,
+        duplicates,
+        map,
+        requests,
+    ):
         api.include_router(module.router)
     api.include_router(auth.router)
     api.include_router(admin_users.router)

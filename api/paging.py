@@ -11,6 +11,7 @@ Open311's service request list pages the GeoReport way, by page number (`page`, 
 the same `Paging` (offset = (page - 1) × page_size), so the queries below the routes see one
 shape whichever facade asked.
 """
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -32,14 +33,18 @@ class Paging:
 
     def window(self, items: Sequence[Item]) -> list[Item]:
         """This page of a list held in memory."""
-        return list(items[self.offset:self.offset + self.limit])
+        return list(items[self.offset : self.offset + self.limit])
 
 
 def paging(*, default: int = 50, most: int = 200) -> Any:
     """The dependency type of a list route: `limit` (1 … `most`, default `default`), `offset`."""
-    def read(limit: Annotated[int, Query(ge=1, le=most)] = default,
-             offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> Paging:
+
+    def read(
+        limit: Annotated[int, Query(ge=1, le=most)] = default,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> Paging:
         return Paging(limit=limit, offset=offset)
+
     return Annotated[Paging, Depends(read)]
 
 
@@ -47,8 +52,10 @@ PageParams = paging()
 AuditPaging = paging(default=100, most=500)
 
 
-def _open311(page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-             page_size: Annotated[int, Query(ge=1, le=1000)] = 1000) -> Paging:
+def _open311(
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 1000,
+) -> Paging:
     return Paging(limit=page_size, offset=(page - 1) * page_size)
 
 

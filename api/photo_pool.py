@@ -7,6 +7,7 @@ in memory); an upload past that is answered 503 with Retry-After before its body
 upload holds its place until its decode has finished, even when the client has gone, so a
 closed connection cannot let more decodes in than the bound.
 """
+
 import asyncio
 import ctypes
 import threading
@@ -68,9 +69,12 @@ class DecodePool:
         """A place for one upload, taken before its body is read; 503 when none is free."""
         with self.lock:
             if self.taken >= self.capacity:
-                raise ApiError(503, f"too many photos are being processed; retry in "
-                                    f"{RETRY_AFTER_S} s", retry_after=RETRY_AFTER_S,
-                               headers={"Retry-After": str(RETRY_AFTER_S)})
+                raise ApiError(
+                    503,
+                    f"too many photos are being processed; retry in {RETRY_AFTER_S} s",
+                    retry_after=RETRY_AFTER_S,
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
             self.taken += 1
         place = _Place(self)
         try:

@@ -1,6 +1,7 @@
 """This process's point → grid index: built once at startup from the read model's `grid` table
 (not per request). After the grid table changes, `POST /api/v1/map/reload` rebuilds it in the
 process that answers (or restart the API; with several replicas, a rolling restart)."""
+
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request

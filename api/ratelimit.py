@@ -1,4 +1,5 @@
 """Intake rate limits: a token bucket per user or API key, in memory per API process."""
+
 import hashlib
 import math
 import time
@@ -27,8 +28,9 @@ class Bucket:
 class TokenBucket:
     """`burst` requests at once, refilled at `per_minute`; one bucket per principal."""
 
-    def __init__(self, *, per_minute: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rate = per_minute / 60.0
         self.burst = max(1, burst)
         self.clock = clock
@@ -113,8 +115,13 @@ class IntakePass:
 
 def too_many(wait: float, what: str = "submissions") -> ApiError:
     seconds = 60 if math.isinf(wait) else max(1, math.ceil(wait))
-    return ApiError(429, f"too many {what}; retry in {seconds} s", code="rate_limited",
-                    headers={"Retry-After": str(seconds)}, retry_after=seconds)
+    return ApiError(
+        429,
+        f"too many {what}; retry in {seconds} s",
+        code="rate_limited",
+        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
+    )
 
 
 async def _is_replay(request: Request, ticket_id: str | None) -> bool:
@@ -128,8 +135,7 @@ async def _is_replay(request: Request, ticket_id: str | None) -> bool:
     return True
 
 
-async def incident_intake(request: Request, user: CurrentUser,
-                          report: ReportKeyDep) -> IntakePass:
+async def incident_intake(request: Request, user: CurrentUser, report: ReportKeyDep) -> IntakePass:
     """A token per report; a retried report already accepted passes even when out of tokens."""
     bucket, key = _bucket(request, "incidents"), principal_of(request, user)
     wait = bucket.take(key)
@@ -176,10 +182,13 @@ def login_gate(request: Request, username: str) -> LoginGate:
     if gates is None:
         config = state.settings
         gates = state.login_limits = {
-            "user": TokenBucket(per_minute=config.login_failures_per_minute,
-                                burst=config.login_failure_burst),
-            "address": TokenBucket(per_minute=config.login_failures_per_address_per_minute,
-                                   burst=config.login_failure_address_burst),
+            "user": TokenBucket(
+                per_minute=config.login_failures_per_minute, burst=config.login_failure_burst
+            ),
+            "address": TokenBucket(
+                per_minute=config.login_failures_per_address_per_minute,
+                burst=config.login_failure_address_burst,
+            ),
         }
     address = client_address(request)
     name = hashlib.sha256(username.encode()).hexdigest()[:24]  # no typed names kept in memory

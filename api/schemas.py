@@ -1,4 +1,5 @@
 """Request bodies and public views of the HTTP API."""
+
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -8,7 +9,6 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.paging import Page, Paging
 from domain.geo import CoordSystem
-from domain.photos import MAX_PHOTOS, TicketPhotos, photos_of
 from domain.models import (
     Breach,
     Deadline,
@@ -23,7 +23,9 @@ from domain.models import (
     TicketSnapshot,
     UnplannedDeadline,
 )
+from domain.photos import MAX_PHOTOS, TicketPhotos, photos_of
 from domain.states import CancelKind, DeadlineStage, FindingOutcome, Severity, TicketStatus, Urgency
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -74,9 +76,11 @@ SubjectName = Annotated[str, _required(200), AfterValidator(_not_blank)]
 SubjectKind = Annotated[str, _required(40), AfterValidator(_not_blank)]
 CalendarSource = Annotated[str, _required(200), AfterValidator(_not_blank)]
 PhotoId = Code
-PhotoIds: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS,
-                            description="photos uploaded first with POST /photos (their "
-                                        f"photo_id), at most {MAX_PHOTOS}")
+PhotoIds: list[str] = Field(
+    default_factory=list,
+    max_length=MAX_PHOTOS,
+    description=f"photos uploaded first with POST /photos (their photo_id), at most {MAX_PHOTOS}",
+)
 
 
 class IncidentCreate(Body):
@@ -85,18 +89,24 @@ class IncidentCreate(Body):
     lat: float = Field(strict=True, ge=-90, le=90, allow_inf_nan=False, examples=[30.255])
     lon: float = Field(strict=True, ge=-180, le=180, allow_inf_nan=False, examples=[120.105])
     coord_system: CoordSystem = Field(
-        default=CoordSystem.WGS84, exclude=True,  # not in the request fingerprint: lat/lon are
+        default=CoordSystem.WGS84,
+        exclude=True,  # not in the request fingerprint: lat/lon are
         # converted to WGS-84 before it is taken, so the same point is the same report
         description="the datum of lat/lon: wgs84 (GPS), gcj02 (Amap, Tencent) or bd09 (Baidu); "
-                    "converted to WGS-84, which is all that is stored")
+        "converted to WGS-84, which is all that is stored",
+    )
     description: Description
-    subject_code: Code | None = Field(default=None,
-                                      description="the shop, school or building concerned")
-    device_id: Code | None = Field(default=None,
-                                   description="sensors only: the device reporting the fault")
+    subject_code: Code | None = Field(
+        default=None, description="the shop, school or building concerned"
+    )
+    device_id: Code | None = Field(
+        default=None, description="sensors only: the device reporting the fault"
+    )
     urgency: Urgency | None = Field(
-        default=None, description="urgent tickets run on natural hours, day and night; "
-                                  "default: the category's (GET /categories)")
+        default=None,
+        description="urgent tickets run on natural hours, day and night; "
+        "default: the category's (GET /categories)",
+    )
     photo_ids: list[PhotoId] = PhotoIds  # kind report
 
 
@@ -197,7 +207,8 @@ class TicketPublic(BaseModel):
     parking_request: ParkingRequest | None
     parking: Parking | None
     unplanned: list[UnplannedDeadline] = Field(
-        description="deadlines the calendar could not date yet (a year it does not know)")
+        description="deadlines the calendar could not date yet (a year it does not know)"
+    )
     subject_code: str | None
     device_id: str | None
     sensor_readings: int
@@ -210,21 +221,36 @@ class TicketPublic(BaseModel):
     timeline: list[TicketEvent]
     photos: TicketPhotos = Field(
         default_factory=TicketPhotos,
-        description="report, rectification, write_off: from the timeline events that recorded them")
+        description="report, rectification, write_off: from the timeline events that recorded them",
+    )
     archive: ArchiveInfo | None = None
     source: str = Field(description="projection, or workflow while the projection catches up")
 
     @classmethod
-    def of(cls, t: TicketSnapshot, *, source: str, archive: ArchiveInfo | None = None) -> "TicketPublic":
+    def of(
+        cls, t: TicketSnapshot, *, source: str, archive: ArchiveInfo | None = None
+    ) -> "TicketPublic":
         current = t.current_deadline
         return cls(
-            **t.model_dump(exclude={"events", "deadlines", "seq", "cancel_kind", "breach_log",
-                                    "next_escalation_at", "next_reminder_at", "alarm_policy",
-                                    "next_replan_at"}),
+            **t.model_dump(
+                exclude={
+                    "events",
+                    "deadlines",
+                    "seq",
+                    "cancel_kind",
+                    "breach_log",
+                    "next_escalation_at",
+                    "next_reminder_at",
+                    "alarm_policy",
+                    "next_replan_at",
+                }
+            ),
             overdue=t.overdue,
-            current_deadline=CurrentDeadline(stage=current.stage, due_at=current.due_at,
-                                             breached=current.breached_at is not None)
-            if current else None,
+            current_deadline=CurrentDeadline(
+                stage=current.stage, due_at=current.due_at, breached=current.breached_at is not None
+            )
+            if current
+            else None,
             deadlines=t.deadlines,
             breaches=t.breaches,
             timeline=t.events,
@@ -242,8 +268,10 @@ class TicketSummary(BaseModel):
     grid: str
     department: str | None
     overdue: bool
-    warned: bool = Field(default=False, description="a 50/80 % warning fired on a deadline still "
-                                                    "running and not breached")
+    warned: bool = Field(
+        default=False,
+        description="a 50/80 % warning fired on a deadline still running and not breached",
+    )
     urgency: str
     street: str
     community: str
@@ -284,8 +312,10 @@ class FieldError(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="bad_request, unauthorized, forbidden, not_found, conflict, "
-                                  "too_large, unsupported_media_type, invalid, rate_limited, …")
+    code: str = Field(
+        description="bad_request, unauthorized, forbidden, not_found, conflict, "
+        "too_large, unsupported_media_type, invalid, rate_limited, …"
+    )
     message: str
     details: dict[str, Any] | None = None
     fields: list[FieldError] | None = None
@@ -319,13 +349,31 @@ ERROR_WHEN = {
     503: "the workflow service did not answer in time; retry",
 }
 API_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 503)  # every /api/v1 operation
-INTAKE_ERRORS: Responses = {429: {"model": ErrorBody, "description": ERROR_WHEN[429], "headers": {
-    "Retry-After": {"description": "whole seconds until a submission is accepted again",
-                    "schema": {"type": "integer"}}}}}
-LOGIN_ERRORS: Responses = {429: {"model": ErrorBody, "description": "too many failed logins for this user "
-                      "name or address: wait Retry-After seconds", "headers": {
-    "Retry-After": {"description": "whole seconds until a login is tried again",
-                    "schema": {"type": "integer"}}}}}
+INTAKE_ERRORS: Responses = {
+    429: {
+        "model": ErrorBody,
+        "description": ERROR_WHEN[429],
+        "headers": {
+            "Retry-After": {
+                "description": "whole seconds until a submission is accepted again",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
+LOGIN_ERRORS: Responses = {
+    429: {
+        "model": ErrorBody,
+        "description": "too many failed logins for this user "
+        "name or address: wait Retry-After seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "whole seconds until a login is tried again",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}
 
 
 def errors_as_json(openapi: dict[str, Any]) -> dict[str, Any]:

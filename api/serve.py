@@ -6,6 +6,7 @@ the address the login limits count. gridflow reads the header itself, only from 
 GRIDFLOW_TRUSTED_PROXIES (api/client_address.py), and every launcher turns uvicorn's rewriting
 off: `python -m api`, scripts/up.sh, the benchmark and the tests.
 """
+
 import argparse
 from typing import TypedDict
 

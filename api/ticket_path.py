@@ -3,6 +3,7 @@
 Without the check a route handed any id to Temporal, and a subject's workflow (`subject-…`) got
 the ticket's queries and updates (and the caller a 500).
 """
+
 from typing import Annotated
 
 from fastapi import Depends, Path
@@ -19,10 +20,16 @@ def ensure_ticket_id(ticket_id: str) -> str:
     return ticket_id
 
 
-def _ticket_id(ticket_id: Annotated[str, Path(
-        description="a ticket's id, as the submission answered it: GF- and 12 hex digits "
-                    "(a sensor's ticket: GF-S and 11); any other id answers 404",
-        examples=["GF-3F2A9C41B07E"])]) -> str:
+def _ticket_id(
+    ticket_id: Annotated[
+        str,
+        Path(
+            description="a ticket's id, as the submission answered it: GF- and 12 hex digits "
+            "(a sensor's ticket: GF-S and 11); any other id answers 404",
+            examples=["GF-3F2A9C41B07E"],
+        ),
+    ],
+) -> str:
     return ensure_ticket_id(ticket_id)
 
 

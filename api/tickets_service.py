@@ -1,4 +1,5 @@
 """Ticket operations behind the routes: start workflows, run updates, read with a fallback."""
+
 import asyncio
 import hashlib
 import json
@@ -6,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowQueryFailedError, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api import audit_trail
 from api.errors import ApiError
@@ -44,24 +45,41 @@ def request_fingerprint(body: IncidentCreate) -> str:
     return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
-def incident_of(body: IncidentCreate, *, ticket_id: str, grid: str, reporter: Actor,
-                at: datetime) -> Incident:
+def incident_of(
+    body: IncidentCreate, *, ticket_id: str, grid: str, reporter: Actor, at: datetime
+) -> Incident:
     """The report as its ticket's workflow receives it, a person's and a sensor's alike."""
-    return Incident(ticket_id=ticket_id, category=body.category, lat=body.lat, lon=body.lon,
-                    grid=grid, description=body.description, reporter=reporter,
-                    submitted_at=at, urgency=body.urgency, subject_code=body.subject_code,
-                    device_id=body.device_id, photo_ids=list(body.photo_ids))
+    return Incident(
+        ticket_id=ticket_id,
+        category=body.category,
+        lat=body.lat,
+        lon=body.lon,
+        grid=grid,
+        description=body.description,
+        reporter=reporter,
+        submitted_at=at,
+        urgency=body.urgency,
+        subject_code=body.subject_code,
+        device_id=body.device_id,
+        photo_ids=list(body.photo_ids),
+    )
 
 
 async def submit_incident(
-    *, client: Client, config: Settings, reporter: Actor, body: IncidentCreate, grid: str,
+    *,
+    client: Client,
+    config: Settings,
+    reporter: Actor,
+    body: IncidentCreate,
+    grid: str,
     ticket_id: str,
 ) -> tuple[str, bool]:
     """Start the ticket's workflow (`ticket_id`: api/intake.py's ReportKey); returns (ticket id,
     replayed). Acknowledged = durably started."""
     fingerprint = request_fingerprint(body)
-    incident = incident_of(body, ticket_id=ticket_id, grid=grid, reporter=reporter,
-                           at=datetime.now(UTC))
+    incident = incident_of(
+        body, ticket_id=ticket_id, grid=grid, reporter=reporter, at=datetime.now(UTC)
+    )
     await audit_trail.before_temporal(call="start", ticket_id=ticket_id)
     try:
         await client.start_workflow(
@@ -78,11 +96,20 @@ async def submit_incident(
         described = await client.get_workflow_handle(ticket_id).describe()
         memo = await described.memo()
         if memo.get("request_sha256") != fingerprint:
-            raise ApiError(409, "this Idempotency-Key was already used for a different report",
-                           code="idempotency_key_reused", ticket_id=ticket_id) from None
+            raise ApiError(
+                409,
+                "this Idempotency-Key was already used for a different report",
+                code="idempotency_key_reused",
+                ticket_id=ticket_id,
+            ) from None
         return ticket_id, True
-    log.info("incident submitted", ticket_id=ticket_id, workflow_id=ticket_id, grid=grid,
-             category=body.category)
+    log.info(
+        "incident submitted",
+        ticket_id=ticket_id,
+        workflow_id=ticket_id,
+        grid=grid,
+        category=body.category,
+    )
     audit_trail.recorded(seq=1)  # the submit event
     return ticket_id, False
 
@@ -93,13 +120,19 @@ def sensor_ticket_id(*, owner_id: str, device_id: str, category: str, episode: i
     device "pump-1", and each must land on its own ticket (issue 12). The owner's id is hashed,
     never written into the workflow id."""
     digest = hashlib.sha256(
-        f"{owner_id}\x00{device_id}\x00{category}\x00{episode}".encode()).hexdigest()
+        f"{owner_id}\x00{device_id}\x00{category}\x00{episode}".encode()
+    ).hexdigest()
     return f"GF-S{digest[:11].upper()}"
 
 
 async def submit_sensor_report(
-    *, session: AsyncSession, client: Client, config: Settings, reporter: Actor,
-    body: IncidentCreate, grid: str,
+    *,
+    session: AsyncSession,
+    client: Client,
+    config: Settings,
+    reporter: Actor,
+    body: IncidentCreate,
+    grid: str,
 ) -> tuple[str, bool]:
     """Signal-with-start: a running ticket for this device and fault hears the reading; else a
     new ticket starts. Returns (ticket id, attached to an open ticket)."""
@@ -109,38 +142,50 @@ async def submit_sensor_report(
     # deriving its id: tickets opened before the owner joined the digest keep the id their
     # workflow runs under (sha256 of device, fault, episode), and their repeats still reach them.
     # Only a new ticket gets a derived id, so concurrent first reports still meet on one id.
-    open_ticket = await queries.open_sensor_ticket(session=session, reporter_id=owner,
-                                                   device_id=device, category=fault)
-    episode = await queries.closed_sensor_tickets(session=session, reporter_id=owner,
-                                                  device_id=device, category=fault)
+    open_ticket = await queries.open_sensor_ticket(
+        session=session, reporter_id=owner, device_id=device, category=fault
+    )
+    episode = await queries.closed_sensor_tickets(
+        session=session, reporter_id=owner, device_id=device, category=fault
+    )
     now = datetime.now(UTC)
     await session.commit()  # no pooled connection held while Temporal answers
     if open_ticket is not None and now - open_ticket[1] < timedelta(
-            seconds=config.sensor_repeat_quiet_seconds):
+        seconds=config.sensor_repeat_quiet_seconds
+    ):
         # Each reading sent costs the ticket's history a signal, a workflow task and a
         # projection: a device stuck alarming every second would fill it within hours.
-        log.info("sensor repeat folded", ticket_id=open_ticket[0], workflow_id=open_ticket[0],
-                 last_recorded=open_ticket[1].isoformat())
+        log.info(
+            "sensor repeat folded",
+            ticket_id=open_ticket[0],
+            workflow_id=open_ticket[0],
+            last_recorded=open_ticket[1].isoformat(),
+        )
         return open_ticket[0], True
     # A ticket that closed since the read model was asked: the next episode.
     candidates = ([open_ticket[0]] if open_ticket is not None else []) + [
         sensor_ticket_id(owner_id=owner, device_id=device, category=fault, episode=n)
-        for n in range(episode, episode + 5)]
+        for n in range(episode, episode + 5)
+    ]
     call_id: str | None = None
     for ticket_id in candidates:
         # One call, an intent for each ticket it is tried on; the reading carries the call's id,
         # so the ticket's history says whether it arrived (readmodel/access/audit_resolve.py).
-        call_id = await audit_trail.before_temporal(call="signal", ticket_id=ticket_id,
-                                                    call_id=call_id)
+        call_id = await audit_trail.before_temporal(
+            call="signal", ticket_id=ticket_id, call_id=call_id
+        )
         reading = SensorReading(device_id=device, at=now, call_id=call_id)
         incident = incident_of(body, ticket_id=ticket_id, grid=grid, reporter=reporter, at=now)
         try:
             handle = await client.start_workflow(
-                TicketWorkflow.run, TicketInput(incident=incident), id=ticket_id,
+                TicketWorkflow.run,
+                TicketInput(incident=incident),
+                id=ticket_id,
                 task_queue=config.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                start_signal="sensor_reading", start_signal_args=[reading],
+                start_signal="sensor_reading",
+                start_signal_args=[reading],
                 memo={"reading_at": now.isoformat()},
                 static_summary=f"ticket {ticket_id}: sensor {body.category} in grid {grid}",
             )
@@ -154,8 +199,9 @@ async def submit_sensor_report(
     raise ApiError(503, "the device's tickets are changing too fast; retry shortly")
 
 
-async def read_snapshot(*, session: AsyncSession, client: Client,
-                        ticket_id: str) -> tuple[TicketSnapshot, str] | None:
+async def read_snapshot(
+    *, session: AsyncSession, client: Client, ticket_id: str
+) -> tuple[TicketSnapshot, str] | None:
     """The ticket and where it was read: the projection; while it has not caught up yet, the
     workflow itself; before a worker has picked it up, its start event (what was acknowledged).
     None: no such ticket. Every single-ticket read (/api/v1, Open311) goes through here, so a
@@ -187,10 +233,16 @@ async def read_ticket(*, session: AsyncSession, client: Client, ticket_id: str) 
     if found is None:
         raise ApiError(404, f"no ticket {ticket_id}")
     snapshot, source = found
-    archive = await queries.get_archive(session=session, ticket_id=ticket_id) \
-        if source == "projection" else None
-    info = ArchiveInfo(archived_at=archive.archived_at,
-                       content_sha256=archive.content_sha256) if archive else None
+    archive = (
+        await queries.get_archive(session=session, ticket_id=ticket_id)
+        if source == "projection"
+        else None
+    )
+    info = (
+        ArchiveInfo(archived_at=archive.archived_at, content_sha256=archive.content_sha256)
+        if archive
+        else None
+    )
     return TicketPublic.of(snapshot, source=source, archive=info)
 
 
@@ -201,7 +253,11 @@ TicketUpdate = UpdateMethodMultiParam[[TicketWorkflow, TicketRequest], TicketSna
 
 
 async def act(
-    *, session: AsyncSession, client: Client, ticket_id: str, update: TicketUpdate[TicketRequest],
+    *,
+    session: AsyncSession,
+    client: Client,
+    ticket_id: str,
+    update: TicketUpdate[TicketRequest],
     request: TicketRequest,
 ) -> TicketPublic:
     """Run one human action as a workflow update; refusals come back as 403/409/422."""
@@ -219,9 +275,13 @@ async def act(
             details = cause.details[0] if cause.details else {}
             details = details if isinstance(details, dict) else {}
             retry = details.get("retry_after_s")  # not routed yet: the same action works soon
-            raise ApiError(REFUSAL_STATUS[cause.type], cause.message, code=cause.type,
-                           headers={"Retry-After": str(retry)} if retry else None,
-                           **details) from None
+            raise ApiError(
+                REFUSAL_STATUS[cause.type],
+                cause.message,
+                code=cause.type,
+                headers={"Retry-After": str(retry)} if retry else None,
+                **details,
+            ) from None
         raise
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
@@ -229,12 +289,23 @@ async def act(
         known = await queries.get_ticket(session=session, ticket_id=ticket_id)
         if known is None:
             raise ApiError(404, f"no ticket {ticket_id}") from None
-        raise ApiError(409, f"cannot {request.action} a ticket in state '{known.status}'",
-                       state=known.status.value) from None
+        raise ApiError(
+            409,
+            f"cannot {request.action} a ticket in state '{known.status}'",
+            state=known.status.value,
+        ) from None
     except TimeoutError:
-        raise ApiError(503, "the ticket did not answer in time; check its state before retrying",
-                       ticket_id=ticket_id) from None
-    log.info("ticket action", ticket_id=ticket_id, workflow_id=ticket_id, action=request.action,
-             status=snapshot.status.value)
+        raise ApiError(
+            503,
+            "the ticket did not answer in time; check its state before retrying",
+            ticket_id=ticket_id,
+        ) from None
+    log.info(
+        "ticket action",
+        ticket_id=ticket_id,
+        workflow_id=ticket_id,
+        action=request.action,
+        status=snapshot.status.value,
+    )
     audit_trail.recorded(seq=audit.seq_of(snapshot, request.actor.user_id))
     return TicketPublic.of(snapshot, source="workflow")

@@ -5,6 +5,7 @@ a fresh data directory, measures the seven sections of docs/benchmarks.md, print
 writes docs/benchmarks.md, docs/benchmarks/*.png and docs/benchmarks/results.json (or under
 --out). Sizes come from the preset; every one can be overridden.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,9 @@ from bench.stack import ROOT, Stack, StartupFailed
 from bench.stats import machine, say
 
 
-
 class Preset(TypedDict):
     """A run's sizes: a preset's, each overridable by its option."""
+
     concurrency: int
     lifecycle_seconds: float
     rates: list[float]
@@ -44,19 +45,51 @@ class Preset(TypedDict):
 
 PRESETS: dict[str, Preset] = {
     # The test suite's run (tests/test_bench_smoke.py): every section, tiny sizes.
-    "smoke": {"concurrency": 2, "lifecycle_seconds": 2, "rates": [4], "arrival_seconds": 2,
-              "overdue_sizes": [1000, 3000], "overdue_runs": 3, "postgres": False,
-              "backlog": [40], "backlog_concurrency": 4, "probes": 4, "probe_spread": 1,
-              "probe_seconds": 3, "visibility_runs": 2},
-    "quick": {"concurrency": 8, "lifecycle_seconds": 30, "rates": [5, 10, 20],
-              "arrival_seconds": 20, "overdue_sizes": [10_000, 100_000], "overdue_runs": 20,
-              "postgres": True, "backlog": [2000], "backlog_concurrency": 4, "probes": 20,
-              "probe_spread": 20, "probe_seconds": 30, "visibility_runs": 10},
-    "full": {"concurrency": 8, "lifecycle_seconds": 60, "rates": [5, 10, 20],
-             "arrival_seconds": 30, "overdue_sizes": [10_000, 100_000, 1_000_000],
-             "overdue_runs": 200, "postgres": True, "backlog": [10_000, 100_000],
-             "backlog_concurrency": 4, "probes": 50, "probe_spread": 60, "probe_seconds": 60,
-             "visibility_runs": 20},
+    "smoke": {
+        "concurrency": 2,
+        "lifecycle_seconds": 2,
+        "rates": [4],
+        "arrival_seconds": 2,
+        "overdue_sizes": [1000, 3000],
+        "overdue_runs": 3,
+        "postgres": False,
+        "backlog": [40],
+        "backlog_concurrency": 4,
+        "probes": 4,
+        "probe_spread": 1,
+        "probe_seconds": 3,
+        "visibility_runs": 2,
+    },
+    "quick": {
+        "concurrency": 8,
+        "lifecycle_seconds": 30,
+        "rates": [5, 10, 20],
+        "arrival_seconds": 20,
+        "overdue_sizes": [10_000, 100_000],
+        "overdue_runs": 20,
+        "postgres": True,
+        "backlog": [2000],
+        "backlog_concurrency": 4,
+        "probes": 20,
+        "probe_spread": 20,
+        "probe_seconds": 30,
+        "visibility_runs": 10,
+    },
+    "full": {
+        "concurrency": 8,
+        "lifecycle_seconds": 60,
+        "rates": [5, 10, 20],
+        "arrival_seconds": 30,
+        "overdue_sizes": [10_000, 100_000, 1_000_000],
+        "overdue_runs": 200,
+        "postgres": True,
+        "backlog": [10_000, 100_000],
+        "backlog_concurrency": 4,
+        "probes": 50,
+        "probe_spread": 60,
+        "probe_seconds": 60,
+        "visibility_runs": 20,
+    },
 }
 
 
@@ -73,12 +106,20 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
     size = parser.add_mutually_exclusive_group()
     for name in PRESETS:
         size.add_argument(f"--{name}", dest="preset", action="store_const", const=name)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs",
-                        help="where benchmarks.md and benchmarks/ go (default docs/)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "docs",
+        help="where benchmarks.md and benchmarks/ go (default docs/)",
+    )
     parser.add_argument("--data-dir", type=Path, help="the stack's data (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir afterwards")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "bench",
-                        help="filled overdue-view databases, reused across runs")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=ROOT / "data" / "bench",
+        help="filled overdue-view databases, reused across runs",
+    )
     parser.add_argument("--concurrency", type=int)
     parser.add_argument("--lifecycle-seconds", type=float)
     parser.add_argument("--rates", type=_floats, help="e.g. 5,10,20")
@@ -93,18 +134,40 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
     parser.add_argument("--probe-seconds", type=float)
     parser.add_argument("--visibility-runs", type=int)
     parser.add_argument("--note", default="", help="conditions to state in the report")
-    parser.add_argument("--env", action="append", default=[], metavar="GRIDFLOW_X=VALUE",
-                        help="extra settings for the stack (worker tuning experiments)")
-    parser.add_argument("--api-arg", action="append", default=[], metavar="ARG",
-                        help="extra uvicorn option for the API, e.g. --api-arg=--loop=asyncio")
-    parser.add_argument("--temporal-arg", action="append", default=[], metavar="ARG",
-                        help="extra `temporal server start-dev` argument (experiments)")
-    parser.add_argument("--report-only", type=Path, metavar="RESULTS_JSON",
-                        help="write the report again from a run's results.json (new findings)")
-    parser.add_argument("--only", type=lambda t: set(t.split(",")),
-                        default={"lifecycle", "arrivals", "backlog", "overdue"},
-                        help="sections to run: lifecycle,arrivals,backlog,overdue (experiments; "
-                             "the report needs all)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="GRIDFLOW_X=VALUE",
+        help="extra settings for the stack (worker tuning experiments)",
+    )
+    parser.add_argument(
+        "--api-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra uvicorn option for the API, e.g. --api-arg=--loop=asyncio",
+    )
+    parser.add_argument(
+        "--temporal-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra `temporal server start-dev` argument (experiments)",
+    )
+    parser.add_argument(
+        "--report-only",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="write the report again from a run's results.json (new findings)",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda t: set(t.split(",")),
+        default={"lifecycle", "arrivals", "backlog", "overdue"},
+        help="sections to run: lifecycle,arrivals,backlog,overdue (experiments; "
+        "the report needs all)",
+    )
     args = parser.parse_args(argv)
     args.preset = args.preset or "quick"
     preset = PRESETS[args.preset]
@@ -112,8 +175,9 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
     return args, cast(Preset, {**preset, **given})  # each option has its key's type
 
 
-async def measure(stack: Stack, config: Preset, results: dict[str, Any],
-                  cache_dir: Path, only: set[str]) -> None:
+async def measure(
+    stack: Stack, config: Preset, results: dict[str, Any], cache_dir: Path, only: set[str]
+) -> None:
     from temporal_client import connect
 
     api = Api(stack.api_url)
@@ -123,33 +187,51 @@ async def measure(stack: Stack, config: Preset, results: dict[str, Any],
         say("\n>> 1-2. ceiling and lifecycles")
         queue = stack.settings().task_queue
         results["lifecycle"] = await lifecycle.measure(
-            api=api, client=client, concurrency=config["concurrency"],
-            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0, cpu=stack.cpu,
-            direct=lambda: direct.lifecycle(client, task_queue=queue,
-                                            readmodel_db=stack.readmodel_db))
+            api=api,
+            client=client,
+            concurrency=config["concurrency"],
+            seconds=config["lifecycle_seconds"] if "lifecycle" in only else 0,
+            cpu=stack.cpu,
+            direct=lambda: direct.lifecycle(
+                client, task_queue=queue, readmodel_db=stack.readmodel_db
+            ),
+        )
         if "arrivals" in only:
             say("\n>> 3-4. arrivals (open loop)")
             results["arrivals"] = await arrivals.measure(
-                api=api, client=client, readmodel_db=stack.readmodel_db, rates=config["rates"],
-                seconds=config["arrival_seconds"], plan=results["lifecycle"]["shape"]["plan"])
+                api=api,
+                client=client,
+                readmodel_db=stack.readmodel_db,
+                rates=config["rates"],
+                seconds=config["arrival_seconds"],
+                plan=results["lifecycle"]["shape"]["plan"],
+            )
         if "backlog" in only:
             say("\n>> 6. open tickets (and 5: the overdue question of Temporal visibility)")
             results["backlog"] = await backlog.measure(
-            api=api, client=client, stack=stack, sizes=config["backlog"],
-            concurrency=config["backlog_concurrency"], probe_count=config["probes"],
-                probe_spread=config["probe_spread"], visibility_runs=config["visibility_runs"])
+                api=api,
+                client=client,
+                stack=stack,
+                sizes=config["backlog"],
+                concurrency=config["backlog_concurrency"],
+                probe_count=config["probes"],
+                probe_spread=config["probe_spread"],
+                visibility_runs=config["visibility_runs"],
+            )
     finally:
         await api.close()
 
 
-async def measure_overdue(config: Preset, results: dict[str, Any],
-                          cache_dir: Path) -> None:
+async def measure_overdue(config: Preset, results: dict[str, Any], cache_dir: Path) -> None:
     """Section 5 on its own databases, after the stack has stopped: a Temporal server and a
     worker holding the backlog would otherwise take the core now and then (100 ms outliers)."""
     say("\n>> 5. overdue view (the stack stopped)")
     results["overdue"] = await overdue.measure(
-        sizes=config["overdue_sizes"], runs=config["overdue_runs"], cache_dir=cache_dir,
-        postgres=config["postgres"])
+        sizes=config["overdue_sizes"],
+        runs=config["overdue_runs"],
+        cache_dir=cache_dir,
+        postgres=config["postgres"],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,14 +245,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="gridflow-bench-"))
     results: dict[str, Any] = {
-        "preset": args.preset, "config": config, "machine": machine(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+        "preset": args.preset,
+        "config": config,
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+    }
     extra = dict(e.split("=", 1) for e in args.env)
-    stack = Stack(data_dir, probe_seconds=float(config["probe_seconds"]), worker_env=extra,
-                  temporal_args=args.temporal_arg, api_args=args.api_arg)
+    stack = Stack(
+        data_dir,
+        probe_seconds=float(config["probe_seconds"]),
+        worker_env=extra,
+        temporal_args=args.temporal_arg,
+        api_args=args.api_arg,
+    )
     sticky = stack.settings().worker_max_cached_workflows or 1000
-    results["conditions"] = {"sticky_cache": sticky, "note": args.note, "env": extra,
-                             "temporal_args": args.temporal_arg, "api_args": args.api_arg}
+    results["conditions"] = {
+        "sticky_cache": sticky,
+        "note": args.note,
+        "env": extra,
+        "temporal_args": args.temporal_arg,
+        "api_args": args.api_arg,
+    }
     say(f"gridflow benchmark ({args.preset}): data in {data_dir}")
     code = 0
     try:
@@ -187,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         # What was measured survives a failure later in the run.
         (args.out / "benchmarks").mkdir(parents=True, exist_ok=True)
         (args.out / "benchmarks" / "results.partial.json").write_text(
-            json.dumps(results, indent=1, default=str))
+            json.dumps(results, indent=1, default=str)
+        )
         if not args.keep and not args.data_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     if code:
@@ -195,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     results["load_after"] = os.getloadavg()
     (args.out / "benchmarks" / "results.partial.json").unlink()
-    (args.out / "benchmarks" / "results.json").write_text(json.dumps(results, indent=1,
-                                                                      default=str))
+    (args.out / "benchmarks" / "results.json").write_text(
+        json.dumps(results, indent=1, default=str)
+    )
     path = report.write(results, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
     report.summary(results)
     say(f"\nwritten: {path}, {args.out / 'benchmarks'}/*.png")

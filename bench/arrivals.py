@@ -4,6 +4,7 @@ earlier ones have been answered, so a slow answer cannot hold the next request b
 Latency is counted from the moment a request was due to be sent, so a client that falls
 behind its schedule shows up as latency rather than as a lower rate.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,9 +26,13 @@ POLL = 0.05  # how often the read model is looked at for submissions reaching th
 Answer = TypeVar("Answer")
 
 
-async def open_loop(send: Callable[[int], Awaitable[Answer]], *, rate: float, seconds: float,
-                    on_done: Callable[[int, Answer, float], None] | None = None,
-                    ) -> dict[str, Any]:
+async def open_loop(
+    send: Callable[[int], Awaitable[Answer]],
+    *,
+    rate: float,
+    seconds: float,
+    on_done: Callable[[int, Answer, float], None] | None = None,
+) -> dict[str, Any]:
     """Send rate × seconds requests at fixed times; latency from due time to answer."""
     n = max(1, round(rate * seconds))
     latencies: list[float] = []
@@ -39,7 +44,7 @@ async def open_loop(send: Callable[[int], Awaitable[Answer]], *, rate: float, se
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         try:
             result = await send(i)
-        except Exception as err:  # noqa: BLE001 (counted and reported)
+        except Exception as err:
             errors.append(f"{type(err).__name__}: {err}"[:200])
             return
         latencies.append(time.perf_counter() - due)
@@ -48,8 +53,14 @@ async def open_loop(send: Callable[[int], Awaitable[Answer]], *, rate: float, se
 
     await asyncio.gather(*(one(i) for i in range(n)))
     achieved = n / (time.perf_counter() - t0)
-    return {"rate": rate, "sent": n, "errors": len(errors), "error_sample": errors[:3],
-            "achieved_per_second": achieved, **summary_ms(latencies)}
+    return {
+        "rate": rate,
+        "sent": n,
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "achieved_per_second": achieved,
+        **summary_ms(latencies),
+    }
 
 
 class InboxWatch:
@@ -68,8 +79,11 @@ class InboxWatch:
         con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
         try:
             marks = ",".join("?" * len(ids))
-            rows = con.execute(f"SELECT ticket_id FROM ticket WHERE ticket_id IN ({marks}) AND "
-                               "status = 'dispatched' AND department IS NOT NULL", ids).fetchall()
+            rows = con.execute(
+                f"SELECT ticket_id FROM ticket WHERE ticket_id IN ({marks}) AND "
+                "status = 'dispatched' AND department IS NOT NULL",
+                ids,
+            ).fetchall()
         finally:
             con.close()
         return [r[0] for r in rows]
@@ -85,7 +99,7 @@ class InboxWatch:
     async def step(self) -> None:
         waiting = [t for t in self.due if t not in self.seen]
         for start in range(0, len(waiting), 500):
-            found = await asyncio.to_thread(self._look, waiting[start:start + 500])
+            found = await asyncio.to_thread(self._look, waiting[start : start + 500])
             now = time.perf_counter()
             for ticket_id in found:
                 self.seen[ticket_id] = now
@@ -100,8 +114,15 @@ class InboxWatch:
         return {**result, "missing": len(self.due) - len(self.seen)}
 
 
-async def measure(*, api: Api, client: Client, readmodel_db: Path, rates: list[float],
-                  seconds: float, plan: list[str]) -> list[dict[str, Any]]:
+async def measure(
+    *,
+    api: Api,
+    client: Client,
+    readmodel_db: Path,
+    rates: list[float],
+    seconds: float,
+    plan: list[str],
+) -> list[dict[str, Any]]:
     """Sections 3 and 4: at each rate, bare starts, then reports through the API with the time
     each reached its inbox. The bare workflow started is the lifecycle's shape without the
     people: the activities before and after, no updates."""
@@ -110,8 +131,11 @@ async def measure(*, api: Api, client: Client, readmodel_db: Path, rates: list[f
     for rate in rates:
         run = uuid.uuid4().hex[:8]
         say(f"   {rate:g}/s for {seconds:.0f} s: bare start_workflow")
-        starts = await open_loop(lambda i: bare.start(client, start_plan, f"start-{run}-{i}"),
-                                 rate=rate, seconds=seconds)
+        starts = await open_loop(
+            lambda i: bare.start(client, start_plan, f"start-{run}-{i}"),  # noqa: B023  (awaited in this iteration)
+            rate=rate,
+            seconds=seconds,
+        )
         await asyncio.sleep(min(10.0, seconds))  # let the bare workflows finish their activities
         say(f"   {rate:g}/s for {seconds:.0f} s: POST /api/v1/incidents")
         inbox = InboxWatch(readmodel_db)
@@ -123,17 +147,27 @@ async def measure(*, api: Api, client: Client, readmodel_db: Path, rates: list[f
             response.raise_for_status()
             return str(response.json()["ticket_id"])
 
-        submits = await open_loop(send, rate=rate, seconds=seconds,
-                                  on_done=lambda _i, ticket_id, due: inbox.add(ticket_id, due))
+        submits = await open_loop(
+            send,
+            rate=rate,
+            seconds=seconds,
+            on_done=lambda _i, ticket_id, due: inbox.add(ticket_id, due),  # noqa: B023  (awaited in this iteration)
+        )
         stop.set()
         await watcher
         await inbox.until_all(timeout=120)
-        row: dict[str, Any] = {"rate": rate, "bare_start": starts, "submit": submits,
-                               "inbox": inbox.latencies()}
+        row: dict[str, Any] = {
+            "rate": rate,
+            "bare_start": starts,
+            "submit": submits,
+            "inbox": inbox.latencies(),
+        }
         for key in ("p50", "p99"):
             b, s = starts[key], submits[key]
             row[f"submit_over_start_{key}"] = s / b if b and s else None
-        say(f"   → start p99 {starts['p99'] or 0:.0f} ms, submit p99 {submits['p99'] or 0:.0f} ms, "
-            f"inbox p99 {row['inbox']['p99'] or 0:.0f} ms")
+        say(
+            f"   → start p99 {starts['p99'] or 0:.0f} ms, submit p99 {submits['p99'] or 0:.0f} ms, "
+            f"inbox p99 {row['inbox']['p99'] or 0:.0f} ms"
+        )
         rows.append(row)
     return rows

@@ -7,6 +7,7 @@ deadline the run's policy sets to a few seconds or minutes (bench/stack.probe_po
 lag is when a breach was recorded minus when it was due, in the workflow (the breach event's
 time) and in the read model (when the row first read overdue, polled every POLL s).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,9 @@ def _rows(db_path: Path, sql: str, args: tuple[object, ...] = ()) -> list[tuple[
 
 
 async def _count(stack: Stack, where: str) -> int:
-    rows = await asyncio.to_thread(_rows, stack.readmodel_db,
-                                   f"SELECT count(*) FROM ticket WHERE {where}")
+    rows = await asyncio.to_thread(
+        _rows, stack.readmodel_db, f"SELECT count(*) FROM ticket WHERE {where}"
+    )
     return int(rows[0][0])
 
 
@@ -59,7 +61,7 @@ async def create(api: Api, stack: Stack, n: int, concurrency: int) -> dict[str, 
                 response = await api.submit()
                 response.raise_for_status()
                 ids.append(response.json()["ticket_id"])
-            except Exception as err:  # noqa: BLE001 (counted and reported)
+            except Exception as err:
                 errors.append(f"{type(err).__name__}: {err}"[:200])
 
     await asyncio.gather(*(driver() for _ in range(concurrency)))
@@ -69,20 +71,30 @@ async def create(api: Api, stack: Stack, n: int, concurrency: int) -> dict[str, 
         stack.check_alive()
         done: set[str] = set()
         for start in range(0, len(waiting), 500):
-            chunk = waiting[start:start + 500]
+            chunk = waiting[start : start + 500]
             rows = await asyncio.to_thread(
-                _rows, stack.readmodel_db, "SELECT ticket_id FROM ticket WHERE status = "
-                f"'dispatched' AND ticket_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+                _rows,
+                stack.readmodel_db,
+                "SELECT ticket_id FROM ticket WHERE status = "
+                f"'dispatched' AND ticket_id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            )
             done.update(r[0] for r in rows)
         waiting = [t for t in waiting if t not in done]
         if waiting:
             await asyncio.sleep(0.5)
     routed = time.perf_counter() - t0
     say(f"   {n:,} reports acknowledged in {submitted:.0f} s, all routed after {routed:.0f} s")
-    return {"tickets": n, "concurrency": concurrency, "errors": len(errors),
-            "error_sample": errors[:3], "not_routed": len(waiting),
-            "submit_seconds": round(submitted, 1), "routed_seconds": round(routed, 1),
-            "routed_per_second": len(ids) / routed}
+    return {
+        "tickets": n,
+        "concurrency": concurrency,
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "not_routed": len(waiting),
+        "submit_seconds": round(submitted, 1),
+        "routed_seconds": round(routed, 1),
+        "routed_per_second": len(ids) / routed,
+    }
 
 
 async def visibility(stack: Stack, client: Client, runs: int) -> dict[str, Any]:
@@ -91,15 +103,18 @@ async def visibility(stack: Stack, client: Client, runs: int) -> dict[str, Any]:
     now = datetime.now(UTC)
     read_model, temporal = [], []
     db = Database(stack.database_url)
-    query = ("WorkflowType = 'TicketWorkflow' AND ExecutionStatus = 'Running' AND "
-             f"(TicketOverdue = true OR TicketDueAt < '{now.isoformat()}')")
+    query = (
+        "WorkflowType = 'TicketWorkflow' AND ExecutionStatus = 'Running' AND "
+        f"(TicketOverdue = true OR TicketDueAt < '{now.isoformat()}')"
+    )
     total_rm = total_t = 0
     try:
         async with db.session() as session:
             for i in range(runs + 2):
                 t0 = time.perf_counter()
-                page = await overdue_tickets(session=session, now=now, where=OverdueFilter(),
-                                             limit=50, offset=0)
+                page = await overdue_tickets(
+                    session=session, now=now, where=OverdueFilter(), limit=50, offset=0
+                )
                 if i >= 2:
                     read_model.append(time.perf_counter() - t0)
                 total_rm = page.total
@@ -116,14 +131,18 @@ async def visibility(stack: Stack, client: Client, runs: int) -> dict[str, Any]:
     finally:
         await db.dispose()
     open_rows = await _count(stack, "is_open")
-    return {"open_tickets": open_rows, "read_model": {**summary_ms(read_model), "total": total_rm},
-            "temporal_visibility": {**summary_ms(temporal), "total": total_t}, "query": query}
+    return {
+        "open_tickets": open_rows,
+        "read_model": {**summary_ms(read_model), "total": total_rm},
+        "temporal_visibility": {**summary_ms(temporal), "total": total_t},
+        "query": query,
+    }
 
 
 async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[str, Any]:
     """`count` urgent probe reports spread over `spread` s; breach lag once all have breached."""
     ids: list[str] = []
-    for i in range(count):
+    for _i in range(count):
         response = await api.submit(urgency="urgent")
         response.raise_for_status()
         ids.append(response.json()["ticket_id"])
@@ -134,19 +153,26 @@ async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[s
     marks = ",".join("?" * len(ids))
     while len(seen) < len(ids) and time.perf_counter() < end:
         rows = await asyncio.to_thread(
-            _rows, stack.readmodel_db,
-            f"SELECT ticket_id FROM ticket WHERE overdue AND ticket_id IN ({marks})", tuple(ids))
+            _rows,
+            stack.readmodel_db,
+            f"SELECT ticket_id FROM ticket WHERE overdue AND ticket_id IN ({marks})",
+            tuple(ids),
+        )
         now = time.time()
         for (ticket_id,) in rows:
             seen.setdefault(ticket_id, now)
         await asyncio.sleep(POLL)
     snapshots = await asyncio.to_thread(
-        _rows, stack.readmodel_db,
-        f"SELECT ticket_id, snapshot FROM ticket WHERE ticket_id IN ({marks})", tuple(ids))
+        _rows,
+        stack.readmodel_db,
+        f"SELECT ticket_id, snapshot FROM ticket WHERE ticket_id IN ({marks})",
+        tuple(ids),
+    )
     in_workflow, in_read_model = [], []
     for ticket_id, snapshot in snapshots:
-        breach = next((b for b in json.loads(snapshot).get("breach_log", [])
-                       if b["stage"] == "claim"), None)
+        breach = next(
+            (b for b in json.loads(snapshot).get("breach_log", []) if b["stage"] == "claim"), None
+        )
         if breach is None:
             continue
         due = datetime.fromisoformat(breach["due_at"].replace("Z", "+00:00")).timestamp()
@@ -154,10 +180,15 @@ async def probes(api: Api, stack: Stack, *, count: int, spread: float) -> dict[s
         in_workflow.append(at - due)
         if ticket_id in seen:
             in_read_model.append(seen[ticket_id] - due)
-    return {"probes": count, "deadline_seconds": stack.probe_seconds, "spread_seconds": spread,
-            "breached": len(in_workflow), "poll_seconds": POLL,
-            "lag_workflow_ms": summary_ms(in_workflow),
-            "lag_read_model_ms": summary_ms(in_read_model)}
+    return {
+        "probes": count,
+        "deadline_seconds": stack.probe_seconds,
+        "spread_seconds": spread,
+        "breached": len(in_workflow),
+        "poll_seconds": POLL,
+        "lag_workflow_ms": summary_ms(in_workflow),
+        "lag_read_model_ms": summary_ms(in_read_model),
+    }
 
 
 async def restart(api: Api, stack: Stack) -> dict[str, Any]:
@@ -169,13 +200,24 @@ async def restart(api: Api, stack: Stack) -> dict[str, Any]:
     response = await api.submit()
     response.raise_for_status()
     await api.wait_status(response.json()["ticket_id"], "dispatched", timeout=300)
-    return {"stop_seconds": round(stopped, 2), "start_seconds": round(started, 2),
-            "first_report_routed_seconds": round(time.perf_counter() - t0, 2)}
+    return {
+        "stop_seconds": round(stopped, 2),
+        "start_seconds": round(started, 2),
+        "first_report_routed_seconds": round(time.perf_counter() - t0, 2),
+    }
 
 
-async def measure(*, api: Api, client: Client, stack: Stack, sizes: list[int], concurrency: int,
-                  probe_count: int, probe_spread: float, visibility_runs: int
-                  ) -> list[dict[str, Any]]:
+async def measure(
+    *,
+    api: Api,
+    client: Client,
+    stack: Stack,
+    sizes: list[int],
+    concurrency: int,
+    probe_count: int,
+    probe_spread: float,
+    visibility_runs: int,
+) -> list[dict[str, Any]]:
     """For each backlog size (cumulative: 10k, then up to 100k), everything above."""
     results = []
     have = 0
@@ -189,30 +231,40 @@ async def measure(*, api: Api, client: Client, stack: Stack, sizes: list[int], c
         stop = asyncio.Event()
 
         async def sample() -> None:
-            while not stop.is_set():
+            while not stop.is_set():  # noqa: B023  (awaited in this iteration)
                 for name, rss in memory(stack).items():
                     if rss:
-                        peak[name] = max(peak.get(name, 0), rss)
+                        peak[name] = max(peak.get(name, 0), rss)  # noqa: B023  (awaited in this iteration)
                 await asyncio.sleep(1)
 
         sampler = asyncio.create_task(sample())
         held = memory(stack)
         disk = stack.disk()
         lag = await probes(api, stack, count=probe_count, spread=probe_spread)
-        say(f"   breach lag p99: workflow {lag['lag_workflow_ms']['p99']} ms, read model "
-            f"{lag['lag_read_model_ms']['p99']} ms ({lag['breached']}/{probe_count} breached)")
+        say(
+            f"   breach lag p99: workflow {lag['lag_workflow_ms']['p99']} ms, read model "
+            f"{lag['lag_read_model_ms']['p99']} ms ({lag['breached']}/{probe_count} breached)"
+        )
         stop.set()
         await sampler
         seen = await visibility(stack, client, visibility_runs)  # the probes are overdue now
         again = await restart(api, stack)
         say(f"   worker restart: {again}")
-        results.append({
-            "open_target": size, "created": created, "memory_before": base_memory,
-            "memory_held": held, "memory_peak_during_probes": peak,
-            "memory_after_restart": memory(stack),
-            "disk": disk, "disk_per_ticket": {k: (disk[k] - base_disk[k]) / size for k in disk},
-            "visibility": seen, "breach": lag, "restart": again,
-        })
+        results.append(
+            {
+                "open_target": size,
+                "created": created,
+                "memory_before": base_memory,
+                "memory_held": held,
+                "memory_peak_during_probes": peak,
+                "memory_after_restart": memory(stack),
+                "disk": disk,
+                "disk_per_ticket": {k: (disk[k] - base_disk[k]) / size for k in disk},
+                "visibility": seen,
+                "breach": lag,
+                "restart": again,
+            }
+        )
     return results
 
 

@@ -7,6 +7,7 @@ The shape is a plan [before, update 1, ..., update n, after]: the activities of 
 order, "a" for an activity and "l" for a local activity, read from a real lifecycle's history in
 the same run (lifecycle.shape_of).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,11 +38,13 @@ class BareLifecycle:
     async def _activities(self, kinds: str) -> None:
         for i, kind in enumerate(kinds):
             if kind == LOCAL:
-                await workflow.execute_local_activity(noop, i, start_to_close_timeout=TIMEOUT,
-                                                      retry_policy=PATIENT)
+                await workflow.execute_local_activity(
+                    noop, i, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT
+                )
             else:
-                await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT,
-                                                retry_policy=PATIENT)
+                await workflow.execute_activity(
+                    noop, i, start_to_close_timeout=TIMEOUT, retry_policy=PATIENT
+                )
 
     @workflow.run
     async def run(self, plan: list[str]) -> int:
@@ -64,8 +67,9 @@ async def lifecycle(client: Client, plan: list[str], workflow_id: str) -> None:
     """One bare lifecycle driven as the API drives a ticket: start, the updates, the result."""
     from bench.stack import BARE_QUEUE
 
-    handle = await client.start_workflow(BareLifecycle.run, plan, id=workflow_id,
-                                         task_queue=BARE_QUEUE)
+    handle = await client.start_workflow(
+        BareLifecycle.run, plan, id=workflow_id, task_queue=BARE_QUEUE
+    )
     for k in range(1, len(plan) - 1):
         await handle.execute_update(BareLifecycle.step, k)
     await handle.result()
@@ -83,18 +87,23 @@ async def main() -> None:
 
     from temporalio.worker import Worker
 
+    from bench.stack import BARE_QUEUE
     from settings import settings
     from temporal_client import connect
     from worker import tuning
-    from bench.stack import BARE_QUEUE
 
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Worker(client, task_queue=BARE_QUEUE, workflows=[BareLifecycle],
-                      activities=[noop], **tuning(settings)):
+    async with Worker(
+        client,
+        task_queue=BARE_QUEUE,
+        workflows=[BareLifecycle],
+        activities=[noop],
+        **tuning(settings),
+    ):
         print("bare worker started", flush=True)
         await stop.wait()
 

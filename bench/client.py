@@ -1,4 +1,5 @@
 """The benchmark's HTTP client: a demo user's headers against a live base URL, and the calls."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,9 @@ async def demo_headers(http: httpx.AsyncClient, user_id: str) -> dict[str, str]:
     server has no /auth/token yet (404), the credential itself as bearer token or, for a
     machine client, an API key."""
     credential = CREDENTIALS[user_id]
-    response = await http.post("/api/v1/auth/token",
-                               data={"username": user_id, "password": credential})
+    response = await http.post(
+        "/api/v1/auth/token", data={"username": user_id, "password": credential}
+    )
     if response.status_code == 404:
         return {"Authorization": f"Bearer {credential}"}
     response.raise_for_status()
@@ -48,33 +50,46 @@ class Api:
     async def _send(self, method: str, url: str, user: str, **kwargs: Any) -> httpx.Response:
         """One call as `user`; an expired access token (401) logs the user in again, once."""
         extra = kwargs.pop("headers", {})
-        response = await self.http.request(method, url, headers={**self.headers[user], **extra},
-                                           **kwargs)
+        response = await self.http.request(
+            method, url, headers={**self.headers[user], **extra}, **kwargs
+        )
         if response.status_code == 401:
             await self.login(user)
-            response = await self.http.request(method, url,
-                                               headers={**self.headers[user], **extra}, **kwargs)
+            response = await self.http.request(
+                method, url, headers={**self.headers[user], **extra}, **kwargs
+            )
         return response
 
     async def submit(self, *, urgency: str | None = None, user: str = "wang") -> httpx.Response:
-        body: dict[str, Any] = {"category": "E0101", "lat": SPOT.lat, "lon": SPOT.lon,
-                                "description": "巷口垃圾堆积 benchmark report"}
+        body: dict[str, Any] = {
+            "category": "E0101",
+            "lat": SPOT.lat,
+            "lon": SPOT.lon,
+            "description": "巷口垃圾堆积 benchmark report",
+        }
         if urgency:
             body["urgency"] = urgency
-        return await self._send("POST", "/api/v1/incidents", user, json=body,
-                                headers={"Idempotency-Key": f"bench-{uuid.uuid4().hex}"})
+        return await self._send(
+            "POST",
+            "/api/v1/incidents",
+            user,
+            json=body,
+            headers={"Idempotency-Key": f"bench-{uuid.uuid4().hex}"},
+        )
 
     async def ticket(self, ticket_id: str, user: str = "chen") -> dict[str, Any]:
         response = await self._send("GET", f"/api/v1/tickets/{ticket_id}", user)
         response.raise_for_status()
         return response.json()
 
-    async def act(self, ticket_id: str, action: str, user: str,
-                  body: dict[str, Any] | None = None) -> httpx.Response:
+    async def act(
+        self, ticket_id: str, action: str, user: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
         return await self._send("POST", f"/api/v1/tickets/{ticket_id}/{action}", user, json=body)
 
-    async def wait_status(self, ticket_id: str, status: str, *, timeout: float = 120,
-                          every: float = 0.05) -> dict[str, Any]:
+    async def wait_status(
+        self, ticket_id: str, status: str, *, timeout: float = 120, every: float = 0.05
+    ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

@@ -4,6 +4,7 @@ A lifecycle: submit (wang) → routed to cgj → claim → start verification �
 site) → write off (wang) → archived. Closed loop: `concurrency` drivers each run lifecycles
 back to back for `seconds`; the rate is lifecycles completed over the whole elapsed time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,12 @@ async def http_lifecycle(api: Api) -> str:
     response.raise_for_status()
     ticket_id = response.json()["ticket_id"]
     await api.wait_status(ticket_id, "dispatched")
-    for action, user, body in (("claim", "zhao", None), ("start-verification", "zhao", None),
-                               ("verify", "zhao", FINDING), ("write-off", "wang", None)):
+    for action, user, body in (
+        ("claim", "zhao", None),
+        ("start-verification", "zhao", None),
+        ("verify", "zhao", FINDING),
+        ("write-off", "wang", None),
+    ):
         answer = await api.act(ticket_id, action, user, body)
         if answer.status_code != 200:
             raise RuntimeError(f"{action} on {ticket_id}: {answer.status_code} {answer.text}")
@@ -55,8 +60,10 @@ async def shape_of(client: Client, workflow_id: str) -> dict[str, Any]:
                 plan.append("")  # what follows belongs to the next update, or to the end
         elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             plan[-1] += bare.REMOTE
-        elif (event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-              and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER):
+        elif (
+            event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and event.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+        ):
             plan[-1] += bare.LOCAL
     # plan = [before, u1, between, u2, between, ..., un, after]: activities between updates run
     # in the workflow body; the bare workflow runs them at the start of the next update instead.
@@ -64,12 +71,17 @@ async def shape_of(client: Client, workflow_id: str) -> dict[str, Any]:
     n = len(inside)
     before, after = outside[0], outside[-1] if n else ""
     updates = [inside[k] + (outside[k + 1] if k + 1 < n else "") for k in range(n)]
-    return {"plan": [before, *updates, after], "updates": len(updates),
-            "activities": len(before + "".join(updates) + after), "history_events": events}
+    return {
+        "plan": [before, *updates, after],
+        "updates": len(updates),
+        "activities": len(before + "".join(updates) + after),
+        "history_events": events,
+    }
 
 
-async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: int,
-                      seconds: float) -> dict[str, Any]:
+async def closed_loop(
+    one: Callable[[int], Awaitable[object]], *, concurrency: int, seconds: float
+) -> dict[str, Any]:
     """`concurrency` drivers run `one` back to back for `seconds`; the completed rate."""
     durations: list[float] = []
     errors: list[str] = []
@@ -83,40 +95,62 @@ async def closed_loop(one: Callable[[int], Awaitable[object]], *, concurrency: i
             try:
                 await one(next(counter))
                 durations.append(time.perf_counter() - started)
-            except Exception as err:  # noqa: BLE001 (counted and reported, never hidden)
+            except Exception as err:
                 errors.append(f"{type(err).__name__}: {err}"[:200])
 
     await asyncio.gather(*(driver() for _ in range(concurrency)))
     elapsed = time.perf_counter() - t0
-    return {"completed": len(durations), "errors": len(errors), "error_sample": errors[:3],
-            "seconds": round(elapsed, 1), "per_second": len(durations) / elapsed,
-            "concurrency": concurrency, "latency_ms": summary_ms(durations)}
+    return {
+        "completed": len(durations),
+        "errors": len(errors),
+        "error_sample": errors[:3],
+        "seconds": round(elapsed, 1),
+        "per_second": len(durations) / elapsed,
+        "concurrency": concurrency,
+        "latency_ms": summary_ms(durations),
+    }
 
 
 def _merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Rounds of one closed loop added up: completed over the rounds' summed time."""
     completed = sum(r["completed"] for r in rounds)
     seconds = sum(r["seconds"] for r in rounds)
-    return {"completed": completed, "errors": sum(r["errors"] for r in rounds),
-            "error_sample": [e for r in rounds for e in r["error_sample"]][:3],
-            "seconds": round(seconds, 1), "per_second": completed / seconds if seconds else 0.0,
-            "concurrency": rounds[0]["concurrency"],
-            # per-round percentiles: their median (max: the largest)
-            "latency_ms": {"n": sum(r["latency_ms"]["n"] for r in rounds),
-                           "max": max(r["latency_ms"]["max"] or 0 for r in rounds),
-                           **{k: sorted(r["latency_ms"][k] or 0 for r in rounds)[len(rounds) // 2]
-                              for k in ("p50", "p99")}},
-            "rounds": [round(r["per_second"], 3) for r in rounds]}
+    return {
+        "completed": completed,
+        "errors": sum(r["errors"] for r in rounds),
+        "error_sample": [e for r in rounds for e in r["error_sample"]][:3],
+        "seconds": round(seconds, 1),
+        "per_second": completed / seconds if seconds else 0.0,
+        "concurrency": rounds[0]["concurrency"],
+        # per-round percentiles: their median (max: the largest)
+        "latency_ms": {
+            "n": sum(r["latency_ms"]["n"] for r in rounds),
+            "max": max(r["latency_ms"]["max"] or 0 for r in rounds),
+            **{
+                k: sorted(r["latency_ms"][k] or 0 for r in rounds)[len(rounds) // 2]
+                for k in ("p50", "p99")
+            },
+        },
+        "rounds": [round(r["per_second"], 3) for r in rounds],
+    }
 
 
 def _cpu_per_lifecycle(spent: dict[str, float], completed: int) -> dict[str, float]:
-    return {name: round(1000 * seconds / completed, 1) for name, seconds in spent.items()
-            if completed}
+    return {
+        name: round(1000 * seconds / completed, 1) for name, seconds in spent.items() if completed
+    }
 
 
-async def measure(*, api: Api, client: Client, concurrency: int, seconds: float,
-                  rounds: int = 3, cpu: Callable[[], dict[str, float]] | None = None,
-                  direct: Callable[[], Awaitable[object]] | None = None) -> dict[str, Any]:
+async def measure(
+    *,
+    api: Api,
+    client: Client,
+    concurrency: int,
+    seconds: float,
+    rounds: int = 3,
+    cpu: Callable[[], dict[str, float]] | None = None,
+    direct: Callable[[], Awaitable[object]] | None = None,
+) -> dict[str, Any]:
     """Section 1 (ceiling) and 2 (lifecycles): the shape from one real lifecycle, then the bare
     workflow, the ticket through the Temporal client (`direct`, bench/direct.py) and the ticket
     through the API, each closed-loop at the same concurrency, alternating in `rounds` rounds
@@ -148,33 +182,56 @@ async def measure(*, api: Api, client: Client, concurrency: int, seconds: float,
         return lambda i: bare.lifecycle(client, plan, f"bare-{run}-{k}-{i}")
 
     for k in range(rounds):
-        say(f"   round {k + 1}/{rounds}: bare, then tickets through the API, {concurrency} at a "
-            f"time, {step:.0f} s each")
-        bare_rounds.append(await metered("bare", closed_loop(
-            bare_in_round(k), concurrency=concurrency, seconds=step)))
+        say(
+            f"   round {k + 1}/{rounds}: bare, then tickets through the API, {concurrency} at a "
+            f"time, {step:.0f} s each"
+        )
+        bare_rounds.append(
+            await metered(
+                "bare", closed_loop(bare_in_round(k), concurrency=concurrency, seconds=step)
+            )
+        )
         if direct:
-            direct_rounds.append(await metered("direct", closed_loop(
-                lambda _i: direct(), concurrency=concurrency, seconds=step)))
-        ticket_rounds.append(await metered("tickets", closed_loop(
-            lambda _i: http_lifecycle(api), concurrency=concurrency, seconds=step)))
-        say(f"   → bare {bare_rounds[-1]['per_second']:.2f}/s, "
+            direct_rounds.append(
+                await metered(
+                    "direct",
+                    closed_loop(lambda _i: direct(), concurrency=concurrency, seconds=step),
+                )
+            )
+        ticket_rounds.append(
+            await metered(
+                "tickets",
+                closed_loop(lambda _i: http_lifecycle(api), concurrency=concurrency, seconds=step),
+            )
+        )
+        say(
+            f"   → bare {bare_rounds[-1]['per_second']:.2f}/s, "
             + (f"direct {direct_rounds[-1]['per_second']:.2f}/s, " if direct else "")
-            + f"tickets {ticket_rounds[-1]['per_second']:.2f}/s")
+            + f"tickets {ticket_rounds[-1]['per_second']:.2f}/s"
+        )
     ceiling, tickets = _merge(bare_rounds), _merge(ticket_rounds)
-    bare_shape = await shape_of(client, f"bare-{run}-0-0") if bare_rounds[0]["completed"] \
-        else {}
-    ratios = [t["per_second"] / b["per_second"] for b, t in zip(bare_rounds, ticket_rounds)
-              if b["per_second"]]
+    bare_shape = await shape_of(client, f"bare-{run}-0-0") if bare_rounds[0]["completed"] else {}
+    ratios = [
+        t["per_second"] / b["per_second"]
+        for b, t in zip(bare_rounds, ticket_rounds, strict=False)
+        if b["per_second"]
+    ]
     # CPU ms per completed lifecycle, per process: where a ticket costs more than a bare one.
     ceiling["cpu_ms"] = _cpu_per_lifecycle(spent["bare"], int(ceiling["completed"]))
     tickets["cpu_ms"] = _cpu_per_lifecycle(spent["tickets"], int(tickets["completed"]))
-    result = {"shape": shape, "bare_shape": bare_shape, "bare": ceiling, "tickets": tickets,
-              "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"]
-              else None, "round_ratios": [round(r, 2) for r in ratios]}
+    result = {
+        "shape": shape,
+        "bare_shape": bare_shape,
+        "bare": ceiling,
+        "tickets": tickets,
+        "ratio": tickets["per_second"] / ceiling["per_second"] if ceiling["per_second"] else None,
+        "round_ratios": [round(r, 2) for r in ratios],
+    }
     if direct_rounds:
         through = _merge(direct_rounds)
         through["cpu_ms"] = _cpu_per_lifecycle(spent["direct"], int(through["completed"]))
         result["direct"] = through
-        result["direct_ratio"] = (through["per_second"] / ceiling["per_second"]
-                                  if ceiling["per_second"] else None)
+        result["direct_ratio"] = (
+            through["per_second"] / ceiling["per_second"] if ceiling["per_second"] else None
+        )
     return result

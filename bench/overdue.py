@@ -2,6 +2,7 @@
 COUNT and its page, through the async session as GET /tickets/overdue calls it) at N rows of
 synthetic tickets (bench/overdue_data.py), on SQLite and, where PostgreSQL binaries exist,
 PostgreSQL."""
+
 from __future__ import annotations
 
 import time
@@ -20,15 +21,22 @@ CASES: list[tuple[str, OverdueFilter, int]] = [
     (f"street={street_of(GRIDS[0])}", OverdueFilter(street=street_of(GRIDS[0])), 0),
     ("due_within_hours=24", OverdueFilter(due_within_hours=24), 0),
     ("deep page (offset 20000)", OverdueFilter(), 20_000),
-    ("community, escalation>=3",
-     OverdueFilter(community=community_of(GRIDS[2]), escalation_level=3), 0),
-    ("department=zjj, due_within_hours=72",
-     OverdueFilter(department="zjj", due_within_hours=72), 0),
+    (
+        "community, escalation>=3",
+        OverdueFilter(community=community_of(GRIDS[2]), escalation_level=3),
+        0,
+    ),
+    (
+        "department=zjj, due_within_hours=72",
+        OverdueFilter(department="zjj", due_within_hours=72),
+        0,
+    ),
 ]
 
 
-async def time_view(db: Database, *, runs: int,
-                    limit: int = 50) -> dict[str, dict[str, float | None]]:
+async def time_view(
+    db: Database, *, runs: int, limit: int = 50
+) -> dict[str, dict[str, float | None]]:
     """p50/p99 in ms per case, after 2 warm-up runs each."""
     out: dict[str, dict[str, float | None]] = {}
     async with db.session() as session:
@@ -37,13 +45,17 @@ async def time_view(db: Database, *, runs: int,
             total = 0
             for i in range(runs + 2):
                 t0 = time.perf_counter()
-                page = await overdue_tickets(session=session, now=NOW, where=where, limit=limit,
-                                             offset=offset)
+                page = await overdue_tickets(
+                    session=session, now=NOW, where=where, limit=limit, offset=offset
+                )
                 if i >= 2:
                     timings.append((time.perf_counter() - t0) * 1000)
                 total = page.total
-            out[name] = {"p50": percentile(timings, 50), "p99": percentile(timings, 99),
-                         "matches": total}
+            out[name] = {
+                "p50": percentile(timings, 50),
+                "p99": percentile(timings, 99),
+                "matches": total,
+            }
     return out
 
 
@@ -62,15 +74,24 @@ async def one(url: str, n: int, runs: int) -> dict[str, object]:
     first = cases["first page"]
     worst = max(cases.values(), key=lambda c: c["p99"] or 0)
     worst_name = next(k for k, v in cases.items() if v is worst)
-    say(f"   {db.engine.dialect.name} {n:,}: first page p50 {first['p50']:.1f} ms "
-        f"p99 {first['p99']:.1f} ms; slowest case {worst_name} p99 {worst['p99']:.1f} ms")
-    return {"engine": db.engine.dialect.name, "rows": n, "fill_seconds": round(fill_s, 1),
-            "first_page": first, "slowest_case": worst_name, "slowest_p99": worst["p99"],
-            "cases": cases}
+    say(
+        f"   {db.engine.dialect.name} {n:,}: first page p50 {first['p50']:.1f} ms "
+        f"p99 {first['p99']:.1f} ms; slowest case {worst_name} p99 {worst['p99']:.1f} ms"
+    )
+    return {
+        "engine": db.engine.dialect.name,
+        "rows": n,
+        "fill_seconds": round(fill_s, 1),
+        "first_page": first,
+        "slowest_case": worst_name,
+        "slowest_p99": worst["p99"],
+        "cases": cases,
+    }
 
 
-async def measure(*, sizes: list[int], runs: int, cache_dir: Path, postgres: bool
-                  ) -> dict[str, object]:
+async def measure(
+    *, sizes: list[int], runs: int, cache_dir: Path, postgres: bool
+) -> dict[str, object]:
     """Every size on SQLite (files kept in cache_dir and reused), then on a throwaway
     PostgreSQL cluster when its binaries are there."""
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +109,6 @@ async def measure(*, sizes: list[int], runs: int, cache_dir: Path, postgres: boo
             pg_note = "throwaway local cluster (tests/pg.py)"
         except PostgresUnavailable as err:
             pg_note = f"unavailable: {err}"
-        except Exception as err:  # noqa: BLE001 (the SQLite numbers stand; say what failed)
+        except Exception as err:
             pg_note = f"failed: {type(err).__name__}: {err}"[:300]
-    return {"runs": runs, "limit": 50, "now": NOW.isoformat(), "rows": rows,
-            "postgres": pg_note}
+    return {"runs": runs, "limit": 50, "now": NOW.isoformat(), "rows": rows, "postgres": pg_note}

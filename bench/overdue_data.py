@@ -6,6 +6,7 @@ already holds N tickets. SQLite is filled with executemany in one transaction, P
 COPY; indexes are built after the fill. `now` is fixed (NOW) so a filled database can be reused.
 bench/overdue.py times the view on it.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ from readmodel.tickets.tables import TicketRow
 
 # 8 grid cells: 2 streets x 2 communities x 2 cells (codes as in the demo city), 6 departments,
 # 9 categories; fixed here so that the data stays the same when the demo city grows.
-GRIDS = [f"330106{street}{community}{cell}" for street in ("001", "002")
-         for community in ("001", "002") for cell in ("01", "02")]
+GRIDS = [
+    f"330106{street}{community}{cell}"
+    for street in ("001", "002")
+    for community in ("001", "002")
+    for cell in ("01", "02")
+]
 DEPARTMENTS = ["cgj", "zjj", "scjg", "xfj", "jtj", "bs-street"]
 DEPT_WEIGHTS = [40, 15, 10, 10, 15, 10]  # 城管 takes the most
 CATEGORIES = list(demo_city.CATEGORIES)[:9]
@@ -41,8 +46,10 @@ NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # fixed, so a filled database can 
 TICKET = TicketRow.metadata.tables[TicketRow.__tablename__]
 COLUMNS = [c.name for c in TICKET.columns]
 # Columns the generator does not know (added to the table since) get their model default.
-DEFAULTS = {c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
-            for c in TICKET.columns}
+DEFAULTS = {
+    c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDefault) else None
+    for c in TICKET.columns
+}
 
 
 # --- the data ---------------------------------------------------------------------------------
@@ -50,16 +57,38 @@ DEFAULTS = {c.name: c.default.arg if isinstance(c.default, ScalarElementColumnDe
 
 def snapshot_of(ticket_id: str, grid: str, category: str, status: str) -> str:
     """A snapshot about the size of a real one (~1 KB): the rows are not unrealistically thin."""
-    return json.dumps({
-        "ticket_id": ticket_id, "status": status, "category": category, "grid": grid,
-        "description": "巷口垃圾堆积，影响通行 garbage piled at the lane entrance",
-        "routing": {"department": None, "rule_id": "R-garbage", "rule_version": 1,
-                    "reason": "category rule"},
-        "deadlines": [{"stage": s, "started_at": "2026-03-02T01:00:00Z",
-                       "due_at": "2026-03-03T01:00:00Z", "unit": "working_days", "amount": 1,
-                       "warnings": [], "met_at": "2026-03-02T05:00:00Z"} for s in STAGES[:4]],
-        "alarm_policy": {"escalation_delays": ["PT4H", "P1D", "P2D"], "reminder_interval": "P1D"},
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "ticket_id": ticket_id,
+            "status": status,
+            "category": category,
+            "grid": grid,
+            "description": "巷口垃圾堆积，影响通行 garbage piled at the lane entrance",
+            "routing": {
+                "department": None,
+                "rule_id": "R-garbage",
+                "rule_version": 1,
+                "reason": "category rule",
+            },
+            "deadlines": [
+                {
+                    "stage": s,
+                    "started_at": "2026-03-02T01:00:00Z",
+                    "due_at": "2026-03-03T01:00:00Z",
+                    "unit": "working_days",
+                    "amount": 1,
+                    "warnings": [],
+                    "met_at": "2026-03-02T05:00:00Z",
+                }
+                for s in STAGES[:4]
+            ],
+            "alarm_policy": {
+                "escalation_delays": ["PT4H", "P1D", "P2D"],
+                "reminder_interval": "P1D",
+            },
+        },
+        ensure_ascii=False,
+    )
 
 
 def tickets(n: int, seed: int = 20260301) -> Iterator[dict[str, Any]]:
@@ -92,21 +121,35 @@ def tickets(n: int, seed: int = 20260301) -> Iterator[dict[str, Any]]:
             submitted -= timedelta(days=1)
         ticket_id = f"GF-{i:012x}"
         yield {
-            "ticket_id": ticket_id, "seq": rnd.randrange(3, 15), "status": status,
-            "is_open": is_open, "category": category, "grid": grid,
-            "lat": 30.25 + rnd.random() * 0.02, "lon": 120.10 + rnd.random() * 0.04,
+            "ticket_id": ticket_id,
+            "seq": rnd.randrange(3, 15),
+            "status": status,
+            "is_open": is_open,
+            "category": category,
+            "grid": grid,
+            "lat": 30.25 + rnd.random() * 0.02,
+            "lon": 120.10 + rnd.random() * 0.04,
             "description": "巷口垃圾堆积 garbage at the lane entrance",
-            "reporter_id": rnd.choice(["wang", "li"]), "department": department,
-            "claimed_by": None, "routing_rule_id": "R-" + category,
-            "return_count": int(rnd.random() < 0.03), "rework_count": int(rnd.random() < 0.05),
-            "overdue": overdue, "urgency": "urgent" if rnd.random() < 0.02 else "normal",
-            "street": street_of(grid), "community": community_of(grid),
+            "reporter_id": rnd.choice(["wang", "li"]),
+            "department": department,
+            "claimed_by": None,
+            "routing_rule_id": "R-" + category,
+            "return_count": int(rnd.random() < 0.03),
+            "rework_count": int(rnd.random() < 0.05),
+            "overdue": overdue,
+            "urgency": "urgent" if rnd.random() < 0.02 else "normal",
+            "street": street_of(grid),
+            "community": community_of(grid),
             "escalation_level": escalation,
-            "extension_count": int(rnd.random() < 0.04), "breach_count": int(overdue),
-            "parked": False, "closed_at": closed_at,
-            "current_stage": rnd.choice(STAGES) if due else None, "current_due_at": due,
+            "extension_count": int(rnd.random() < 0.04),
+            "breach_count": int(overdue),
+            "parked": False,
+            "closed_at": closed_at,
+            "current_stage": rnd.choice(STAGES) if due else None,
+            "current_due_at": due,
             "late_from": late_from_of(overdue=overdue, current_due_at=due),
-            "submitted_at": submitted, "updated_at": submitted + timedelta(hours=1),
+            "submitted_at": submitted,
+            "updated_at": submitted + timedelta(hours=1),
             "snapshot": snapshot_of(ticket_id, grid, category, status),
         }
 
@@ -128,8 +171,9 @@ async def _drop_ticket_indexes(db: Database) -> None:
 async def _create_ticket_indexes(db: Database) -> None:
     """The indexes readmodel/tickets/tables.py declares on `ticket` that the database lacks."""
     async with db.engine.begin() as conn:
-        have = set(await conn.run_sync(
-            lambda c: [i["name"] for i in inspect(c).get_indexes("ticket")]))
+        have = set(
+            await conn.run_sync(lambda c: [i["name"] for i in inspect(c).get_indexes("ticket")])
+        )
         for index in sorted(TICKET.indexes, key=lambda i: i.name or ""):
             if index.name in have:
                 continue
@@ -140,8 +184,9 @@ async def _create_ticket_indexes(db: Database) -> None:
 
 async def _drop_stale_indexes(db: Database) -> None:
     """Indexes on `ticket` readmodel/tickets/tables.py no longer declares, or declares otherwise."""
-    declared: dict[str | None, list[str]] = {i.name: [c.name for c in i.columns]
-                                             for i in TICKET.indexes}
+    declared: dict[str | None, list[str]] = {
+        i.name: [c.name for c in i.columns] for i in TICKET.indexes
+    }
     async with db.engine.begin() as conn:
         found = await conn.run_sync(lambda c: inspect(c).get_indexes("ticket"))
         for index in found:
@@ -153,8 +198,9 @@ async def _drop_stale_indexes(db: Database) -> None:
 async def _count(db: Database) -> int:
     """Tickets in a filled table of today's columns (-1: its columns differ, refill it)."""
     async with db.engine.connect() as conn:
-        have = set(await conn.run_sync(
-            lambda c: [col["name"] for col in inspect(c).get_columns("ticket")]))
+        have = set(
+            await conn.run_sync(lambda c: [col["name"] for col in inspect(c).get_columns("ticket")])
+        )
         if have != set(COLUMNS):
             return -1
         return int((await conn.execute(text("SELECT count(*) FROM ticket"))).scalar_one())
@@ -172,8 +218,9 @@ async def statistics_for_planner(db: Database, analyze: bool) -> None:
     async with db.engine.begin() as conn:
         if analyze:
             await conn.execute(text("ANALYZE"))
-        elif (await conn.execute(text(
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"))).first():
+        elif (
+            await conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+        ).first():
             await conn.execute(text("DELETE FROM sqlite_stat1"))
 
 
@@ -225,9 +272,12 @@ def _fill_sqlite(path: str, n: int) -> None:
     batch: list[tuple[Any, ...]] = []
     with con:
         for row in tickets(n):
-            batch.append(tuple(
-                v.astimezone(UTC).strftime(fmt) if isinstance(v, datetime) else v
-                for v in (row.get(c, DEFAULTS[c]) for c in COLUMNS)))
+            batch.append(
+                tuple(
+                    v.astimezone(UTC).strftime(fmt) if isinstance(v, datetime) else v
+                    for v in (row.get(c, DEFAULTS[c]) for c in COLUMNS)
+                )
+            )
             if len(batch) == 50_000:
                 con.executemany(sql, batch)
                 batch.clear()

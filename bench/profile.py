@@ -7,6 +7,7 @@ Samples the API and the ticket worker while the load runs (py-spy record, raw co
 stacks, kept in --out) and prints, per process, the functions of this repository and the
 libraries where the samples fall (inclusive share of all samples).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,13 +56,21 @@ async def load(kind: str, stack: Stack, args: argparse.Namespace) -> None:
         first = await lifecycle.http_lifecycle(api)  # warm
         if kind == "submit":
             plan = (await lifecycle.shape_of(client, first))["plan"]
-            rows = await arrivals.measure(api=api, client=client, readmodel_db=stack.readmodel_db,
-                                          rates=[args.rate], seconds=args.seconds, plan=plan)
+            rows = await arrivals.measure(
+                api=api,
+                client=client,
+                readmodel_db=stack.readmodel_db,
+                rates=[args.rate],
+                seconds=args.seconds,
+                plan=plan,
+            )
             say(str(rows))
         else:
-            result = await lifecycle.closed_loop(lambda _i: lifecycle.http_lifecycle(api),
-                                                 concurrency=args.concurrency,
-                                                 seconds=args.seconds)
+            result = await lifecycle.closed_loop(
+                lambda _i: lifecycle.http_lifecycle(api),
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+            )
             say(str(result))
     finally:
         await api.close()
@@ -82,10 +91,22 @@ def main() -> None:
         stack.start()
         for name in ("api", "worker"):
             spies[name] = subprocess.Popen(
-                [str(BIN / "py-spy"), "record", "--pid", str(stack.children[name].proc.pid),
-                 "--format", "raw", "--rate", "50", "--nonblocking",
-                 "--output", str(args.out / f"{name}.txt")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    str(BIN / "py-spy"),
+                    "record",
+                    "--pid",
+                    str(stack.children[name].proc.pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "50",
+                    "--nonblocking",
+                    "--output",
+                    str(args.out / f"{name}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         asyncio.run(load(args.kind, stack, args))
     finally:
         for spy in spies.values():

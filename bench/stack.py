@@ -1,5 +1,6 @@
 """The embedded stack for one benchmark run: a Temporal dev server on a SQLite file, the ticket
 worker, the API under uvicorn and the bare-Temporal worker, as subprocesses on free ports."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,7 @@ from typing import TYPE_CHECKING
 
 from api.serve import UVICORN_FLAGS
 from bench.stats import files_bytes, say, tree_cpu_seconds, tree_rss_bytes
-from devstack import (ROOT, Child, StartupFailed, http_answers, prepare, temporal_command,
-                      wait_until)
+from devstack import ROOT, Child, StartupFailed, http_answers, prepare, temporal_command, wait_until
 from domain.policy import DEFAULT_RULES, DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
 
@@ -36,8 +36,13 @@ def free_port() -> int:
 def probe_policy(probe_seconds: float) -> str:
     """The default policy plus one rule: urgent reports of PROBE_CATEGORY must be claimed within
     probe_seconds (natural time), so that their breaches fall due while the benchmark watches."""
-    probe = PolicyRule(stage=DeadlineStage.CLAIM, amount=probe_seconds / 3600, unit=Unit.HOURS,
-                       category=PROBE_CATEGORY, urgency=Urgency.URGENT)
+    probe = PolicyRule(
+        stage=DeadlineStage.CLAIM,
+        amount=probe_seconds / 3600,
+        unit=Unit.HOURS,
+        category=PROBE_CATEGORY,
+        urgency=Urgency.URGENT,
+    )
     return DeadlinePolicy(rules=[*DEFAULT_RULES, probe]).model_dump_json()
 
 
@@ -59,14 +64,16 @@ class Stack:
         self.api_url = f"http://127.0.0.1:{free_port()}"
         self.database_url = f"sqlite+aiosqlite:///{self.readmodel_db}"
         self.env = dict(
-            os.environ, PYTHONUNBUFFERED="1",
+            os.environ,
+            PYTHONUNBUFFERED="1",
             GRIDFLOW_DATA_DIR=str(self.data_dir),
             GRIDFLOW_JWT_SECRET=os.environ.get("GRIDFLOW_JWT_SECRET") or secrets.token_urlsafe(48),
             GRIDFLOW_TEMPORAL_ADDRESS=self.temporal_address,
             GRIDFLOW_DATABASE_URL=self.database_url,
             GRIDFLOW_DEADLINE_POLICY=probe_policy(self.probe_seconds),
             # One benchmark client submits for everyone: the per-user intake limit is not measured.
-            GRIDFLOW_INTAKE_PER_MINUTE="100000000", GRIDFLOW_INTAKE_BURST="1000000",
+            GRIDFLOW_INTAKE_PER_MINUTE="100000000",
+            GRIDFLOW_INTAKE_BURST="1000000",
         )
         self.env.update(self.worker_env)
 
@@ -89,29 +96,70 @@ class Stack:
         """Temporal, schema and demo city, ticket worker, bare worker, API; raises StartupFailed."""
         host, port = self.temporal_address.split(":")
         say(f">> Temporal dev server on {self.temporal_address} (SQLite {self.temporal_db})")
-        self.children["temporal"] = Child("temporal", temporal_command(
-            db_file=self.temporal_db, host=host, port=int(port), extra=[
-                "--headless", "--http-port", str(free_port()), "--metrics-port",
-                str(free_port()), "--log-level", "warn", *self.temporal_args]),
-            env=self.env, log_dir=self.log_dir)
+        self.children["temporal"] = Child(
+            "temporal",
+            temporal_command(
+                db_file=self.temporal_db,
+                host=host,
+                port=int(port),
+                extra=[
+                    "--headless",
+                    "--http-port",
+                    str(free_port()),
+                    "--metrics-port",
+                    str(free_port()),
+                    "--log-level",
+                    "warn",
+                    *self.temporal_args,
+                ],
+            ),
+            env=self.env,
+            log_dir=self.log_dir,
+        )
         config = self.settings()
         asyncio.run(prepare(config, self.children["temporal"], timeout=60))
         asyncio.run(_bench_city(config.database_url))
         # The three start side by side: each waits only for Temporal and the read model.
         self.children["worker"] = self._worker_child()
-        self.children["bare"] = Child("bare", [sys.executable, "-m", "bench.bare"],
-                                      env=self.env, log_dir=self.log_dir)
+        self.children["bare"] = Child(
+            "bare", [sys.executable, "-m", "bench.bare"], env=self.env, log_dir=self.log_dir
+        )
         port = self.api_url.rsplit(":", 1)[1]
-        self.children["api"] = Child("api", [
-            sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-            "--port", port, "--log-level", "warning", "--no-access-log", *UVICORN_FLAGS, *self.api_args,
-        ], env=self.env, log_dir=self.log_dir)
-        wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
-                   self.children["worker"], 120)
-        wait_until("bare worker", lambda: "bare worker started" in self.children["bare"].output(),
-                   self.children["bare"], 120)
-        wait_until("API", lambda: http_answers(f"{self.api_url}/openapi.json"),
-                   self.children["api"], 120)
+        self.children["api"] = Child(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                port,
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                *UVICORN_FLAGS,
+                *self.api_args,
+            ],
+            env=self.env,
+            log_dir=self.log_dir,
+        )
+        wait_until(
+            "worker",
+            lambda: "worker started" in self.children["worker"].output(),
+            self.children["worker"],
+            120,
+        )
+        wait_until(
+            "bare worker",
+            lambda: "bare worker started" in self.children["bare"].output(),
+            self.children["bare"],
+            120,
+        )
+        wait_until(
+            "API", lambda: http_answers(f"{self.api_url}/openapi.json"), self.children["api"], 120
+        )
 
     def _worker_child(self) -> Child:
         return Child("worker", [sys.executable, "worker.py"], env=self.env, log_dir=self.log_dir)
@@ -120,8 +168,12 @@ class Stack:
         """Start the ticket worker; seconds until it says it polls."""
         t0 = time.perf_counter()
         self.children["worker"] = self._worker_child()
-        wait_until("worker", lambda: "worker started" in self.children["worker"].output(),
-                   self.children["worker"], 120)
+        wait_until(
+            "worker",
+            lambda: "worker started" in self.children["worker"].output(),
+            self.children["worker"],
+            120,
+        )
         return time.perf_counter() - t0
 
     def stop_worker(self) -> float:
@@ -136,21 +188,27 @@ class Stack:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds used so far by each process of the stack and by this one (the client)."""
-        used = {name: tree_cpu_seconds(child.proc.pid) for name, child in self.children.items()
-                if child.alive}
+        used = {
+            name: tree_cpu_seconds(child.proc.pid)
+            for name, child in self.children.items()
+            if child.alive
+        }
         me = os.times()
-        return {**{k: v for k, v in used.items() if v is not None},
-                "client": me.user + me.system}
+        return {**{k: v for k, v in used.items() if v is not None}, "client": me.user + me.system}
 
     def disk(self) -> dict[str, int]:
-        return {"temporal": files_bytes(self.temporal_db),
-                "readmodel": files_bytes(self.readmodel_db)}
+        return {
+            "temporal": files_bytes(self.temporal_db),
+            "readmodel": files_bytes(self.readmodel_db),
+        }
 
     def check_alive(self) -> None:
         for child in self.children.values():
             if not child.alive:
-                raise StartupFailed(f"{child.name} exited (code {child.proc.returncode}); "
-                                    f"last lines of {child.log_path}:\n{child.tail()}")
+                raise StartupFailed(
+                    f"{child.name} exited (code {child.proc.returncode}); "
+                    f"last lines of {child.log_path}:\n{child.tail()}"
+                )
 
     def stop(self) -> None:
         for name in ("api", "worker", "bare", "temporal"):
@@ -179,8 +237,13 @@ async def _bench_city(url: str) -> None:
             this_year = datetime.now(UTC).year
             for year in (this_year, this_year + 1, this_year + 2):
                 if await year_schedule(session=session, year=year) is None:
-                    await load_year(session=session, year=year, holidays=[], workdays=[],
-                                    source="benchmark: weekdays only")
+                    await load_year(
+                        session=session,
+                        year=year,
+                        holidays=[],
+                        workdays=[],
+                        source="benchmark: weekdays only",
+                    )
             await session.commit()
     finally:
         await db.dispose()

@@ -1,4 +1,5 @@
 """Small shared helpers: percentiles, printing, process memory, file sizes."""
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,12 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 def summary_ms(seconds: Sequence[float]) -> dict[str, float | int | None]:
     """n, p50, p99 and max in milliseconds of a list of durations in seconds."""
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50": percentile(ms, 50), "p99": percentile(ms, 99),
-            "max": max(ms) if ms else None}
+    return {
+        "n": len(ms),
+        "p50": percentile(ms, 50),
+        "p99": percentile(ms, 99),
+        "max": max(ms) if ms else None,
+    }
 
 
 def rss_bytes(pid: int) -> int | None:
@@ -105,11 +110,19 @@ def machine() -> dict[str, object]:
         pass
     bin_dir = Path(sys.executable).parent
     try:
-        server = subprocess.run([str(bin_dir / "temporal"), "--version"], capture_output=True,
-                                text=True, timeout=10).stdout.strip()
+        server = subprocess.run(
+            [str(bin_dir / "temporal"), "--version"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
     except OSError:
         server = "unknown"
-    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(mem / 2**30, 1),
-            "os": platform.platform(), "python": platform.python_version(),
-            "temporalio": temporalio.__version__, "temporal_cli": server,
-            "sqlite": sqlite3.sqlite_version, "load_avg": os.getloadavg()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gb": round(mem / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "temporalio": temporalio.__version__,
+        "temporal_cli": server,
+        "sqlite": sqlite3.sqlite_version,
+        "load_avg": os.getloadavg(),
+    }

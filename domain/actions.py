@@ -1,4 +1,5 @@
 """One input model per human action on a ticket (the payload of a workflow update)."""
+
 from datetime import datetime
 from typing import Literal
 

@@ -3,6 +3,7 @@
 `pending` lists the alarms the workflow must sleep towards; `fire` applies the ones that rang.
 Alarms that need the calendar (the parking review, re-planning) are carried out by the workflow.
 """
+
 from datetime import datetime
 from typing import Literal
 
@@ -42,8 +43,11 @@ def pending(t: TicketSnapshot, *, chase: bool = True) -> list[Alarm]:
         if d.breached_at is not None:
             continue
         if chase:
-            alarms += [Alarm(kind="warning", at=w.at, stage=d.stage, fraction=w.fraction)
-                       for w in d.warnings if w.fired_at is None]
+            alarms += [
+                Alarm(kind="warning", at=w.at, stage=d.stage, fraction=w.fraction)
+                for w in d.warnings
+                if w.fired_at is None
+            ]
         alarms.append(Alarm(kind="breach", at=d.due_at, stage=d.stage))
     if chase and t.overdue:
         if t.next_escalation_at is not None:
@@ -61,8 +65,12 @@ def next_alarm(t: TicketSnapshot, *, chase: bool = True) -> Alarm | None:
 
 
 def level_target(t: TicketSnapshot, level: EscalationLevel) -> str:
-    return {EscalationLevel.GRID: t.grid, EscalationLevel.COMMUNITY: t.community,
-            EscalationLevel.STREET: t.street, EscalationLevel.DISTRICT: district_of(t.grid)}[level]
+    return {
+        EscalationLevel.GRID: t.grid,
+        EscalationLevel.COMMUNITY: t.community,
+        EscalationLevel.STREET: t.street,
+        EscalationLevel.DISTRICT: district_of(t.grid),
+    }[level]
 
 
 def owner(t: TicketSnapshot, stage: DeadlineStage | None) -> str:
@@ -99,10 +107,14 @@ def _warn(t: TicketSnapshot, alarm: Alarm, now: datetime) -> list[Notice]:
         return []
     warning.fired_at = now
     percent = round(warning.fraction * 100)
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_WARNING,
-           reason=f"{percent}% of the {d.stage.value} deadline has passed",
-           data={"stage": d.stage.value, "fraction": warning.fraction,
-                 "due_at": d.due_at.isoformat()})
+    record(
+        t,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        action=Action.DEADLINE_WARNING,
+        reason=f"{percent}% of the {d.stage.value} deadline has passed",
+        data={"stage": d.stage.value, "fraction": warning.fraction, "due_at": d.due_at.isoformat()},
+    )
     return [Notice(kind="warning", target=owner(t, d.stage), stage=d.stage, due_at=d.due_at)]
 
 
@@ -113,9 +125,14 @@ def _breach(t: TicketSnapshot, alarm: Alarm, now: datetime, *, chase: bool) -> l
     was_overdue = t.overdue
     d.breached_at = now
     t.breach_log.append(Breach(stage=d.stage, due_at=d.due_at, breached_at=now))
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.DEADLINE_BREACHED,
-           reason=f"{d.stage.value} deadline passed",
-           data={"stage": d.stage.value, "due_at": d.due_at.isoformat()})
+    record(
+        t,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        action=Action.DEADLINE_BREACHED,
+        reason=f"{d.stage.value} deadline passed",
+        data={"stage": d.stage.value, "due_at": d.due_at.isoformat()},
+    )
     if not chase:
         return []
     notices = [Notice(kind="breach", target=owner(t, d.stage), stage=d.stage, due_at=d.due_at)]
@@ -132,8 +149,9 @@ def _schedule_climb(t: TicketSnapshot, now: datetime) -> None:
     delays = t.alarm_policy.escalation_delays
     level = t.escalation_level
     t.next_escalation_at = (
-        now + delays[level - 1] if EscalationLevel.GRID <= level < EscalationLevel.DISTRICT
-        and level - 1 < len(delays) else None
+        now + delays[level - 1]
+        if EscalationLevel.GRID <= level < EscalationLevel.DISTRICT and level - 1 < len(delays)
+        else None
     )
 
 
@@ -146,10 +164,18 @@ def resume(t: TicketSnapshot, now: datetime) -> None:
 def _raise_to(t: TicketSnapshot, level: EscalationLevel, now: datetime) -> list[Notice]:
     previous = EscalationLevel(t.escalation_level)
     t.escalation_level = level
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.ESCALATE,
-           reason=f"overdue: escalated to the {level.name.lower()} level",
-           data={"from_level": previous.name.lower(), "level": level.name.lower(),
-                 "target": level_target(t, level)})
+    record(
+        t,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        action=Action.ESCALATE,
+        reason=f"overdue: escalated to the {level.name.lower()} level",
+        data={
+            "from_level": previous.name.lower(),
+            "level": level.name.lower(),
+            "target": level_target(t, level),
+        },
+    )
     _schedule_climb(t, now)
     return [Notice(kind="escalate", target=level_target(t, level), level=level)]
 
@@ -168,8 +194,15 @@ def _remind(t: TicketSnapshot, now: datetime) -> list[Notice]:
     t.reminder_count += 1
     t.next_reminder_at = now + t.alarm_policy.reminder_interval
     late = [d for d in t.open_deadlines if d.breached_at is not None]
-    record(t, now=now, actor=SYSTEM_ACTOR, action=Action.REMIND,
-           reason=f"催办 reminder {t.reminder_count}: still overdue",
-           data={"stages": [d.stage.value for d in late], "count": t.reminder_count})
-    return [Notice(kind="remind", target=owner(t, d.stage), stage=d.stage, due_at=d.due_at)
-            for d in late]
+    record(
+        t,
+        now=now,
+        actor=SYSTEM_ACTOR,
+        action=Action.REMIND,
+        reason=f"催办 reminder {t.reminder_count}: still overdue",
+        data={"stages": [d.stage.value for d in late], "count": t.reminder_count},
+    )
+    return [
+        Notice(kind="remind", target=owner(t, d.stage), stage=d.stage, due_at=d.due_at)
+        for d in late
+    ]

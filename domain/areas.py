@@ -6,8 +6,12 @@ when the unit's code starts with the area's. Every slice and prefix test of a co
 """
 
 DISTRICT_DIGITS, STREET_DIGITS, COMMUNITY_DIGITS, GRID_DIGITS = 6, 9, 12, 14
-LEVEL_OF_LENGTH = {DISTRICT_DIGITS: "district", STREET_DIGITS: "street",
-                   COMMUNITY_DIGITS: "community", GRID_DIGITS: "grid"}
+LEVEL_OF_LENGTH = {
+    DISTRICT_DIGITS: "district",
+    STREET_DIGITS: "street",
+    COMMUNITY_DIGITS: "community",
+    GRID_DIGITS: "grid",
+}
 
 
 def district_of(code: str) -> str:

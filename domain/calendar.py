@@ -1,10 +1,11 @@
 """Working-time arithmetic: ChinaWorkingCalendar (holidays, 调休, working hours)."""
+
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.states import Unit  # noqa: F401  (re-exported: calendar users say calendar.Unit)
+from domain.states import Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -12,7 +13,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # --- China's working calendar: holidays and make-up working weekends (调休) as data -----------
 
 DEFAULT_WORKING_HOURS: tuple[tuple[time, time], ...] = (
-    (time(9), time(12)), (time(13, 30), time(17, 30)))
+    (time(9), time(12)),
+    (time(13, 30), time(17, 30)),
+)
 _ZERO = timedelta(0)
 
 
@@ -58,9 +61,14 @@ class ChinaWorkingCalendar:
     * N working days: the same local time on the Nth working day after the (rolled) start.
     """
 
-    def __init__(self, *, days: Mapping[date, bool], known_years: Iterable[int],
-                 working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
-                 tz: ZoneInfo = SHANGHAI) -> None:
+    def __init__(
+        self,
+        *,
+        days: Mapping[date, bool],
+        known_years: Iterable[int],
+        working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
+        tz: ZoneInfo = SHANGHAI,
+    ) -> None:
         self.known_years = frozenset(known_years)
         self.days = {d: bool(v) for d, v in days.items() if d.year in self.known_years}
         self.working_hours = check_working_hours(working_hours)
@@ -77,9 +85,13 @@ class ChinaWorkingCalendar:
         """The day's working periods as UTC instants (arithmetic in UTC is DST-safe)."""
         if not self.is_working_day(day):
             return []
-        return [(datetime.combine(day, a, tzinfo=self.tz).astimezone(UTC),
-                 datetime.combine(day, b, tzinfo=self.tz).astimezone(UTC))
-                for a, b in self.working_hours]
+        return [
+            (
+                datetime.combine(day, a, tzinfo=self.tz).astimezone(UTC),
+                datetime.combine(day, b, tzinfo=self.tz).astimezone(UTC),
+            )
+            for a, b in self.working_hours
+        ]
 
     def _local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.tz).date()
@@ -146,8 +158,9 @@ class ChinaWorkingCalendar:
             day += timedelta(days=1)
         return total
 
-    def fraction_point(self, start: datetime, due: datetime, fraction: float,
-                       unit: Unit) -> datetime:
+    def fraction_point(
+        self, start: datetime, due: datetime, fraction: float, unit: Unit
+    ) -> datetime:
         """The earliest instant at which `fraction` of the time from start to due has passed.
 
         Working time for the working units, natural time for HOURS; never later than due.
@@ -163,8 +176,9 @@ class ChinaWorkingCalendar:
             point = min(self._add_working(s, self.working_time_between(s, d) * fraction), d)
         return point.astimezone(start.tzinfo)
 
-    def shift(self, due: datetime, paused_from: datetime, paused_to: datetime,
-              unit: Unit) -> datetime:
+    def shift(
+        self, due: datetime, paused_from: datetime, paused_to: datetime, unit: Unit
+    ) -> datetime:
         """The due of a deadline parked over [paused_from, paused_to], keeping its remaining time.
 
         Remaining time is working time for the working units and natural time for HOURS. A pause

@@ -12,6 +12,7 @@ the sub-class: `C01` is 公用设施 (public utilities) and `C0101` its first su
 (street order) and `E0401` its first. Sub-class 99 of a big class is "other" in that class. A
 sub-class code therefore starts with its big class code, like area codes with their parents'.
 """
+
 import re
 from enum import StrEnum
 
@@ -73,15 +74,22 @@ class SubClass(BaseModel):
     name_en: str
     default_department: str | None = Field(
         description="who usually handles it (the demo's district-level routing rule); None: "
-                    "dispatched by hand")
-    urgency: Urgency = Field(default=Urgency.NORMAL,
-                             description="intake uses it when the report gives none")
+        "dispatched by hand"
+    )
+    urgency: Urgency = Field(
+        default=Urgency.NORMAL, description="intake uses it when the report gives none"
+    )
     duplicate_radius_m: int | None = Field(
-        default=DEFAULT_DUPLICATE_RADIUS_M, gt=0,
+        default=DEFAULT_DUPLICATE_RADIUS_M,
+        gt=0,
         description="reports of this sub-class closer than this are duplicate candidates; "
-                    "None: never")
-    duplicate_window_hours: int = Field(default=DEFAULT_DUPLICATE_WINDOW_HOURS, gt=0,
-                                        description="…and submitted within this many hours")
+        "None: never",
+    )
+    duplicate_window_hours: int = Field(
+        default=DEFAULT_DUPLICATE_WINDOW_HOURS,
+        gt=0,
+        description="…and submitted within this many hours",
+    )
 
     @field_validator("code")
     @classmethod

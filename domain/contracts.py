@@ -1,11 +1,21 @@
 """Inputs and results of the ticket workflow and its activities (names are the activity names)."""
+
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from domain.alarms import Notice
-from domain.models import AlarmPolicy, Deadline, DeadlineWarning, DuplicateCandidate, Incident, RoutingDecision, TicketEvent, TicketSnapshot
+from domain.models import (
+    AlarmPolicy,
+    Deadline,
+    DeadlineWarning,
+    DuplicateCandidate,
+    Incident,
+    RoutingDecision,
+    TicketEvent,
+    TicketSnapshot,
+)
 from domain.states import DeadlineStage, TicketStatus, Unit, Urgency
 from domain.subjects import SubjectState
 

@@ -4,6 +4,7 @@ Pure: the schedule_deadlines and plan_deadlines activities load the calendar and
 rules and call these. What they return is recorded in the ticket workflow's history, so the same
 request must keep dating to the same deadline (tests/test_replay.py).
 """
+
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -21,35 +22,60 @@ class DatingCalendar(Protocol):
 
     def add(self, start: datetime, amount: float, unit: Unit) -> datetime: ...
 
-    def fraction_point(self, start: datetime, due: datetime, fraction: float,
-                       unit: Unit) -> datetime: ...
+    def fraction_point(
+        self, start: datetime, due: datetime, fraction: float, unit: Unit
+    ) -> datetime: ...
 
-    def shift(self, due: datetime, paused_from: datetime, paused_to: datetime,
-              unit: Unit) -> datetime: ...
+    def shift(
+        self, due: datetime, paused_from: datetime, paused_to: datetime, unit: Unit
+    ) -> datetime: ...
 
 
-def limit_of(request: ScheduleRequest, *, policy: DeadlinePolicy, category: str,
-             urgency: Urgency, rules: Sequence[PolicyRule] = ()) -> tuple[float, Unit]:
+def limit_of(
+    request: ScheduleRequest,
+    *,
+    policy: DeadlinePolicy,
+    category: str,
+    urgency: Urgency,
+    rules: Sequence[PolicyRule] = (),
+) -> tuple[float, Unit]:
     """The amount and unit a new deadline runs for: the request's own when it gives both (a
     finding or a refusal sets them), else the policy's most specific rule, the table's `rules`
     winning ties over the configured defaults."""
     if request.amount is not None and request.unit is not None:
         return request.amount, Unit(request.unit)
-    limit = policy.limit_for(request.stage, category=category, urgency=urgency,
-                             extra_rules=list(rules))
+    limit = policy.limit_for(
+        request.stage, category=category, urgency=urgency, extra_rules=list(rules)
+    )
     return limit.amount, limit.unit
 
 
-def warnings_for(calendar: DatingCalendar, *, start: datetime, due: datetime, unit: Unit,
-                 fractions: Sequence[float], fired: Sequence[float] = ()) -> list[DeadlineWarning]:
+def warnings_for(
+    calendar: DatingCalendar,
+    *,
+    start: datetime,
+    due: datetime,
+    unit: Unit,
+    fractions: Sequence[float],
+    fired: Sequence[float] = (),
+) -> list[DeadlineWarning]:
     """A warning at each fraction of the deadline's own time (working or natural) not yet fired."""
-    return [DeadlineWarning(fraction=f, at=calendar.fraction_point(start, due, f, unit))
-            for f in fractions if f not in fired]
+    return [
+        DeadlineWarning(fraction=f, at=calendar.fraction_point(start, due, f, unit))
+        for f in fractions
+        if f not in fired
+    ]
 
 
-def date_deadline(request: ScheduleRequest, *, calendar: DatingCalendar, policy: DeadlinePolicy,
-                  category: str, urgency: Urgency,
-                  rules: Sequence[PolicyRule] = ()) -> Deadline:
+def date_deadline(
+    request: ScheduleRequest,
+    *,
+    calendar: DatingCalendar,
+    policy: DeadlinePolicy,
+    category: str,
+    urgency: Urgency,
+    rules: Sequence[PolicyRule] = (),
+) -> Deadline:
     """Open, extend or shift one deadline; raises CalendarUnknownYear, never guesses a date."""
     r = request
     if r.kind == "open" and r.due_at is not None:
@@ -66,19 +92,37 @@ def date_deadline(request: ScheduleRequest, *, calendar: DatingCalendar, policy:
         assert r.due_at and r.paused_from and r.paused_to
         unit, amount = Unit(r.unit or Unit.WORKING_DAYS), 0.0
         due = calendar.shift(r.due_at, r.paused_from, r.paused_to, unit)
-        moved = [DeadlineWarning(fraction=w.fraction, at=calendar.shift(
-            w.at, r.paused_from, r.paused_to, unit)) for w in r.warnings]
-        return Deadline(stage=r.stage, started_at=r.start, due_at=due, unit=unit,
-                        amount=amount, warnings=moved)
-    warnings = warnings_for(calendar, start=r.start, due=due, unit=unit,
-                            fractions=policy.warning_fractions, fired=r.fired)
-    return Deadline(stage=r.stage, started_at=r.start, due_at=due, unit=unit, amount=amount,
-                    warnings=warnings)
+        moved = [
+            DeadlineWarning(
+                fraction=w.fraction, at=calendar.shift(w.at, r.paused_from, r.paused_to, unit)
+            )
+            for w in r.warnings
+        ]
+        return Deadline(
+            stage=r.stage, started_at=r.start, due_at=due, unit=unit, amount=amount, warnings=moved
+        )
+    warnings = warnings_for(
+        calendar,
+        start=r.start,
+        due=due,
+        unit=unit,
+        fractions=policy.warning_fractions,
+        fired=r.fired,
+    )
+    return Deadline(
+        stage=r.stage, started_at=r.start, due_at=due, unit=unit, amount=amount, warnings=warnings
+    )
 
 
-def plan_due(calendar: DatingCalendar, *, policy: DeadlinePolicy, category: str, start: datetime,
-             stages: Sequence[DeadlineStage],
-             working_days: int | None = None) -> dict[DeadlineStage, datetime]:
+def plan_due(
+    calendar: DatingCalendar,
+    *,
+    policy: DeadlinePolicy,
+    category: str,
+    start: datetime,
+    stages: Sequence[DeadlineStage],
+    working_days: int | None = None,
+) -> dict[DeadlineStage, datetime]:
     """Dues of tickets started before deadline alarms (v1): N working days when given, else the
     configured policy for a normal ticket (the table's rules came later and never applied)."""
     due = {}

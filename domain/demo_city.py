@@ -1,4 +1,5 @@
 """The demo city, in one namespace: map, catalogue and routing, people (see domain/demo/)."""
+
 from domain.demo.catalogue import (
     CATALOGUE,
     CATEGORIES,
@@ -10,5 +11,17 @@ from domain.demo.catalogue import (
 from domain.demo.geography import COMMUNITIES, DISTRICT, GRIDS, STREETS
 from domain.demo.people import SUPERVISOR_AREAS, USERS
 
-__all__ = ["CATALOGUE", "CATEGORIES", "CLASSES", "COMMUNITIES", "DEADLINE_RULES", "DEPARTMENTS",
-           "DISTRICT", "GRIDS", "RULES", "STREETS", "SUPERVISOR_AREAS", "USERS"]
+__all__ = [
+    "CATALOGUE",
+    "CATEGORIES",
+    "CLASSES",
+    "COMMUNITIES",
+    "DEADLINE_RULES",
+    "DEPARTMENTS",
+    "DISTRICT",
+    "GRIDS",
+    "RULES",
+    "STREETS",
+    "SUPERVISOR_AREAS",
+    "USERS",
+]

@@ -5,6 +5,7 @@ parents are its prefixes (domain/areas.py). Polygons are WGS-84
 (lon, lat) outer rings; GeoJSON is the exchange format (RFC 7946: exterior rings counter-clockwise).
 Pure: no I/O (shapely and prcoords compute only).
 """
+
 from collections.abc import Iterable
 from enum import StrEnum
 from functools import cached_property
@@ -36,10 +37,17 @@ class Level(StrEnum):
     GRID = "grid"
 
 
-CODE_LENGTH = {Level.DISTRICT: DISTRICT_DIGITS, Level.STREET: STREET_DIGITS,
-               Level.COMMUNITY: COMMUNITY_DIGITS, Level.GRID: GRID_DIGITS}
-PARENT_LEVEL = {Level.STREET: Level.DISTRICT, Level.COMMUNITY: Level.STREET,
-                Level.GRID: Level.COMMUNITY}
+CODE_LENGTH = {
+    Level.DISTRICT: DISTRICT_DIGITS,
+    Level.STREET: STREET_DIGITS,
+    Level.COMMUNITY: COMMUNITY_DIGITS,
+    Level.GRID: GRID_DIGITS,
+}
+PARENT_LEVEL = {
+    Level.STREET: Level.DISTRICT,
+    Level.COMMUNITY: Level.STREET,
+    Level.GRID: Level.COMMUNITY,
+}
 
 
 def level_of(code: str) -> Level:
@@ -53,7 +61,7 @@ def level_of(code: str) -> Level:
 def parent_of(code: str) -> str | None:
     """The code of the unit one level up (a grid's community …), None for a district."""
     parent = PARENT_LEVEL.get(level_of(code))
-    return code[:CODE_LENGTH[parent]] if parent else None
+    return code[: CODE_LENGTH[parent]] if parent else None
 
 
 class LonLat(NamedTuple):
@@ -123,6 +131,7 @@ def locate(cells: Iterable[GridCell], *, lat: float, lon: float) -> GridCell | N
 
 # --- coordinate systems ---------------------------------------------------------------------
 
+
 class CoordSystem(StrEnum):
     """WGS-84 (GPS), GCJ-02 (China's obfuscated datum: Amap, Tencent, Apple in China), BD-09
     (Baidu). Near Hangzhou GCJ-02 lies ~450 m off WGS-84, more than a grid cell."""
@@ -144,6 +153,7 @@ def to_wgs84(*, lat: float, lon: float, system: CoordSystem) -> tuple[float, flo
 
 # --- GeoJSON --------------------------------------------------------------------------------
 
+
 def _ccw(ring: Ring) -> list[list[float]]:
     return [list(p) for p in orient(Polygon(ring), sign=1.0).exterior.coords]
 
@@ -157,8 +167,12 @@ def feature(unit: Area | GridCell) -> dict[str, Any]:
         level, parent = unit.level, unit.parent
     return {
         "type": "Feature",
-        "properties": {"code": unit.code, "level": level.value, "name": unit.name,
-                       "parent": parent},
+        "properties": {
+            "code": unit.code,
+            "level": level.value,
+            "name": unit.name,
+            "parent": parent,
+        },
         "geometry": {"type": "Polygon", "coordinates": [_ccw(unit.ring)]},
     }
 
@@ -182,12 +196,28 @@ def read_feature_collection(doc: dict[str, Any]) -> tuple[list[Area], list[GridC
         ring = [(float(x), float(y)) for x, y in geometry["coordinates"][0]]
         code, level = props["code"], Level(props["level"])
         if level_of(code) is not level or props.get("parent") != parent_of(code):
-            raise ValueError(f"{code}: level {level} or parent {props.get('parent')} does not "
-                             "match its code")
+            raise ValueError(
+                f"{code}: level {level} or parent {props.get('parent')} does not match its code"
+            )
         if level is Level.GRID:
-            cells.append(GridCell(code=code, name=props["name"], community=community_of(code),
-                                  street=street_of(code), district=district_of(code), ring=ring))
+            cells.append(
+                GridCell(
+                    code=code,
+                    name=props["name"],
+                    community=community_of(code),
+                    street=street_of(code),
+                    district=district_of(code),
+                    ring=ring,
+                )
+            )
         else:
-            areas.append(Area(code=code, level=level, name=props["name"],
-                              parent=props.get("parent"), ring=ring))
+            areas.append(
+                Area(
+                    code=code,
+                    level=level,
+                    name=props["name"],
+                    parent=props.get("parent"),
+                    ring=ring,
+                )
+            )
     return sorted(areas, key=lambda a: a.code), sorted(cells, key=lambda c: c.code)

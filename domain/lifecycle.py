@@ -1,4 +1,5 @@
 """Who may take which action in which state: pure rules, shared by workflow validators and tests."""
+
 from datetime import datetime
 
 from domain import holds, state_machine
@@ -27,8 +28,17 @@ WRITE_OFF_ACTIONS = frozenset(a for a, o in state_machine.OWNER.items() if o == 
 SUPERVISOR_ACTIONS = frozenset(a for a, o in state_machine.OWNER.items() if o == Owner.SUPERVISOR)
 # Actions a ticket started before deadline alarms knows (see workflows/core.py ALARMS_PATCH).
 V1_ACTIONS = frozenset(
-    {Action.DISPATCH, Action.CLAIM, Action.RETURN, Action.START_VERIFICATION, Action.VERIFY,
-     Action.RECTIFIED, Action.WRITE_OFF, Action.REJECT, Action.CANCEL}
+    {
+        Action.DISPATCH,
+        Action.CLAIM,
+        Action.RETURN,
+        Action.START_VERIFICATION,
+        Action.VERIFY,
+        Action.RECTIFIED,
+        Action.WRITE_OFF,
+        Action.REJECT,
+        Action.CANCEL,
+    }
 )
 # What may still happen to a parked ticket: its clock stands still until it comes back.
 WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
@@ -77,8 +87,7 @@ def check_state(action: Action, ticket: TicketSnapshot) -> None:
     if ticket.status == S.SUBMITTED and S.SUBMITTED not in ALLOWED_FROM[action]:
         raise Refusal(
             "not_routed_yet",
-            f"ticket {ticket.ticket_id} is still being routed; retry in "
-            f"{ROUTING_RETRY_AFTER_S} s",
+            f"ticket {ticket.ticket_id} is still being routed; retry in {ROUTING_RETRY_AFTER_S} s",
             state=ticket.status.value,
             retry_after_s=ROUTING_RETRY_AFTER_S,
         )
@@ -97,8 +106,13 @@ def check_input(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> 
         text = getattr(request, name, None)
         if text is not None and len(text) > MAX_TEXT:
             raise Refusal("invalid", f"{name} is longer than {MAX_TEXT} characters", field=name)
-    if isinstance(request, (ReturnInput, RejectInput, CancelInput, RequestExtensionInput,
-                            RequestParkingInput)) and not request.reason.strip():
+    if (
+        isinstance(
+            request,
+            (ReturnInput, RejectInput, CancelInput, RequestExtensionInput, RequestParkingInput),
+        )
+        and not request.reason.strip()
+    ):
         raise Refusal("invalid", f"a reason is required to {request.action}", field="reason")
     if isinstance(request, CancelInput) and request.duplicate_of == ticket.ticket_id:
         raise Refusal("invalid", "a ticket cannot duplicate itself", field="duplicate_of")
@@ -114,7 +128,7 @@ def _check_finding(request: VerifyInput, now: datetime) -> None:
         if request.severity or request.rectify_due_at or request.rectify_working_days:
             raise Refusal(
                 "invalid",
-                f"severity and rectification deadline only apply to needs_rectification",
+                "severity and rectification deadline only apply to needs_rectification",
                 field="outcome",
             )
         return

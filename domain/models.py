@@ -1,4 +1,5 @@
 """Value objects that cross the Temporal boundary: plain pydantic models, never table rows."""
+
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -238,8 +239,11 @@ class TicketSnapshot(BaseModel):
         # v1 tickets kept no log: their breaches are the deadlines marked breached.
         if self.breach_log:
             return self.breach_log
-        return [Breach(stage=d.stage, due_at=d.due_at, breached_at=d.breached_at)
-                for d in self.deadlines if d.breached_at is not None]
+        return [
+            Breach(stage=d.stage, due_at=d.due_at, breached_at=d.breached_at)
+            for d in self.deadlines
+            if d.breached_at is not None
+        ]
 
 
 def initial_snapshot(incident: Incident) -> TicketSnapshot:

@@ -4,6 +4,7 @@ two statuses, a plain status note, and the date the city expects it fixed. Pure;
 Open311 has only `open` and `closed`; the note says how far along an open ticket is. Who
 reported it, the description, the photos and every actor's notes stay inside: grid workers and
 sensors write operational text that can name residents, and none of it is the public's."""
+
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -33,12 +34,22 @@ def public_status(status: TicketStatus) -> str:
     return OPEN if status in OPEN_STATUSES else CLOSED
 
 
-def status_note(status: TicketStatus, *, merged_into: str | None = None,
-                cancelled: bool = False, parked: bool = False) -> str:
+def status_note(
+    status: TicketStatus,
+    *,
+    merged_into: str | None = None,
+    cancelled: bool = False,
+    parked: bool = False,
+) -> str:
     """The status in words; a merged report names the one it joined (its id is public too)."""
     if status is TicketStatus.ARCHIVED:  # archived after it finished: say how it finished
-        status = (TicketStatus.MERGED if merged_into else
-                  TicketStatus.CANCELLED if cancelled else TicketStatus.WRITTEN_OFF)
+        status = (
+            TicketStatus.MERGED
+            if merged_into
+            else TicketStatus.CANCELLED
+            if cancelled
+            else TicketStatus.WRITTEN_OFF
+        )
     if status is TicketStatus.MERGED and merged_into:
         return f"{_NOTES[status]} as {merged_into}"
     if parked and status in OPEN_STATUSES:
@@ -55,8 +66,9 @@ def expected_at(status: TicketStatus, deadlines: Iterable[Deadline]) -> datetime
     return handling[-1].due_at if handling else None
 
 
-def progress(changes: Iterable[tuple[datetime, TicketStatus]], *,
-             merged_into: str | None = None) -> list[tuple[datetime, str]]:
+def progress(
+    changes: Iterable[tuple[datetime, TicketStatus]], *, merged_into: str | None = None
+) -> list[tuple[datetime, str]]:
     """The update history (the spec's `notes` extension): each status the ticket entered, in
     words, once — the archive is bookkeeping, and routing then dispatch read as one step."""
     notes: list[tuple[datetime, str]] = []

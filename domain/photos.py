@@ -1,4 +1,5 @@
 """Photos on tickets: their kinds, and which timeline event carries which kind (pure)."""
+
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -53,6 +54,7 @@ def photos_of(events: Iterable[TicketEvent]) -> TicketPhotos:
         if kind is None or not isinstance(ids, list):
             continue
         getattr(out, kind.value).extend(
-            TicketPhoto(photo_id=str(p), url=photo_url(str(p)), seq=e.seq, action=e.action,
-                        at=e.at) for p in ids)
+            TicketPhoto(photo_id=str(p), url=photo_url(str(p)), seq=e.seq, action=e.action, at=e.at)
+            for p in ids
+        )
     return out

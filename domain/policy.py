@@ -1,4 +1,5 @@
 """Deadline policy as data: per stage, per category and urgency, with overridable defaults."""
+
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -56,24 +57,37 @@ DEFAULT_RULES: list[PolicyRule] = [
 class DeadlinePolicy(BaseModel):
     rules: list[PolicyRule] = Field(default_factory=lambda: list(DEFAULT_RULES))
     warning_fractions: list[float] = Field(default_factory=lambda: [0.5, 0.8])
-    escalation_delays: list[timedelta] = Field(default_factory=lambda: AlarmPolicy().escalation_delays)
+    escalation_delays: list[timedelta] = Field(
+        default_factory=lambda: AlarmPolicy().escalation_delays
+    )
     reminder_interval: timedelta = timedelta(hours=24)
     max_extension_working_days: int = Field(default=10, ge=0)
 
-    def limit_for(self, stage: DeadlineStage, *, category: str, urgency: Urgency,
-                  extra_rules: Sequence[PolicyRule] = ()) -> StageLimit:
+    def limit_for(
+        self,
+        stage: DeadlineStage,
+        *,
+        category: str,
+        urgency: Urgency,
+        extra_rules: Sequence[PolicyRule] = (),
+    ) -> StageLimit:
         """The most specific rule wins: category+urgency, category, urgency, default."""
         candidates = [
-            r for r in [*self.rules, *extra_rules]
+            r
+            for r in [*self.rules, *extra_rules]
             if r.stage == stage and r.category in (None, category) and r.urgency in (None, urgency)
         ]
         if not candidates:
             raise LookupError(f"no deadline rule for stage {stage}")
         top = max(r.specificity for r in candidates)
-        best = [r for r in candidates if r.specificity == top][-1]  # later rows (the table) win ties
+        best = [r for r in candidates if r.specificity == top][
+            -1
+        ]  # later rows (the table) win ties
         return StageLimit(amount=best.amount, unit=best.unit)
 
     def alarm_policy(self) -> AlarmPolicy:
-        return AlarmPolicy(escalation_delays=self.escalation_delays,
-                           reminder_interval=self.reminder_interval,
-                           max_extension_working_days=self.max_extension_working_days)
+        return AlarmPolicy(
+            escalation_delays=self.escalation_delays,
+            reminder_interval=self.reminder_interval,
+            max_extension_working_days=self.max_extension_working_days,
+        )

@@ -19,6 +19,7 @@ A rule is never edited in place: a change is a new `version` of the same `rule_i
 version it replaces ends (`effective_to`) the day the new one starts. The decision names the rule
 and version, and the workflow records it, so later changes never move a routed ticket.
 """
+
 from datetime import date
 
 from pydantic import BaseModel, Field, model_validator
@@ -78,8 +79,9 @@ def precedence(rule: RoutingRule, category: str) -> tuple[bool, int, int, int, i
     )
 
 
-def candidates(*, rules: list[RoutingRule], category: str, grid: str,
-               on: date) -> list[RoutingRule]:
+def candidates(
+    *, rules: list[RoutingRule], category: str, grid: str, on: date
+) -> list[RoutingRule]:
     """The rules in force on `on` that cover this category in this grid, best first."""
     matching = [r for r in rules if r.in_force(on) and r.covers(category, grid)]
     return sorted(matching, key=lambda r: precedence(r, category))
@@ -101,5 +103,5 @@ def route(*, rules: list[RoutingRule], category: str, grid: str, on: date) -> Ro
         rule_id=best.rule_id,
         rule_version=best.version,
         reason=f"rule {best.rule_id} v{best.version}: {best.describe()} → {best.department}"
-               f"{beaten}",
+        f"{beaten}",
     )

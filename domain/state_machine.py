@@ -6,6 +6,7 @@ who may take it and the deadlines it opens. One row per (action, condition, owne
 and `mermaid()` draws it for docs/lifecycle.md. Regenerate that diagram with
 `python -m domain.state_machine --write`.
 """
+
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,8 +65,15 @@ class Transition:
     when: When | None = None
 
 
-def T(action: Action, from_: Iterable[TicketStatus], to: TicketStatus | None, by: Owner, *,
-      opens: tuple[DeadlineStage, ...] = (), when: When | None = None) -> Transition:
+def T(
+    action: Action,
+    from_: Iterable[TicketStatus],
+    to: TicketStatus | None,
+    by: Owner,
+    *,
+    opens: tuple[DeadlineStage, ...] = (),
+    when: When | None = None,
+) -> Transition:
     return Transition(action, frozenset(from_), to, by, opens, when)
 
 
@@ -84,13 +92,30 @@ TABLE: tuple[Transition, ...] = (
     T(A.DISPATCH, {S.ROUTED}, S.DISPATCHED, Owner.SYSTEM, opens=DISPATCH_OPENS),
     T(A.DISPATCH, {S.MANUAL_DISPATCH}, S.DISPATCHED, Owner.SUPERVISOR, opens=DISPATCH_OPENS),
     T(A.CLAIM, {S.DISPATCHED}, S.CLAIMED, Owner.DEPARTMENT),
-    T(A.RETURN, {S.DISPATCHED, S.CLAIMED, S.VERIFYING}, S.MANUAL_DISPATCH, Owner.DEPARTMENT,
-      opens=(Stage.DISPATCH,)),
+    T(
+        A.RETURN,
+        {S.DISPATCHED, S.CLAIMED, S.VERIFYING},
+        S.MANUAL_DISPATCH,
+        Owner.DEPARTMENT,
+        opens=(Stage.DISPATCH,),
+    ),
     T(A.START_VERIFICATION, {S.CLAIMED}, S.VERIFYING, Owner.DEPARTMENT),
-    T(A.VERIFY, {S.CLAIMED, S.VERIFYING}, S.RESOLVED, Owner.DEPARTMENT,
-      opens=(Stage.WRITE_OFF,), when=When.SETTLED),
-    T(A.VERIFY, {S.CLAIMED, S.VERIFYING}, S.RECTIFYING, Owner.DEPARTMENT,
-      opens=(Stage.RECTIFY,), when=When.NEEDS_RECTIFICATION),
+    T(
+        A.VERIFY,
+        {S.CLAIMED, S.VERIFYING},
+        S.RESOLVED,
+        Owner.DEPARTMENT,
+        opens=(Stage.WRITE_OFF,),
+        when=When.SETTLED,
+    ),
+    T(
+        A.VERIFY,
+        {S.CLAIMED, S.VERIFYING},
+        S.RECTIFYING,
+        Owner.DEPARTMENT,
+        opens=(Stage.RECTIFY,),
+        when=When.NEEDS_RECTIFICATION,
+    ),
     T(A.RECTIFIED, {S.RECTIFYING}, S.RESOLVED, Owner.DEPARTMENT, opens=(Stage.WRITE_OFF,)),
     T(A.WRITE_OFF, {S.RESOLVED}, S.WRITTEN_OFF, Owner.GRID),
     T(A.REJECT, {S.RESOLVED}, S.RECTIFYING, Owner.GRID, opens=(Stage.RECTIFY,)),
@@ -191,8 +216,10 @@ def mermaid() -> str:
         for row in TABLE:
             if row.from_ == where and row.to is None:
                 by_owner.setdefault(row.by, []).append(row.action.value)
-        lines += [f"    {box} : the state stays on {', '.join(actions)} ({owner.value})"
-                  for owner, actions in by_owner.items()]
+        lines += [
+            f"    {box} : the state stays on {', '.join(actions)} ({owner.value})"
+            for owner, actions in by_owner.items()
+        ]
         lines.append(f"    class {box} group")
     return "\n".join(lines) + "\n"
 
@@ -208,7 +235,7 @@ def with_diagram(doc: str, diagram: str) -> str:
     next_heading = rest.find("\n## ")
     if start < 0 or end < 0 or (0 <= next_heading < start):
         return f"{head}{heading}\n{FENCE}\n{diagram}```\n{rest}"
-    return f"{head}{heading}{rest[:start]}{FENCE}\n{diagram}```{rest[end + 4:]}"
+    return f"{head}{heading}{rest[:start]}{FENCE}\n{diagram}```{rest[end + 4 :]}"
 
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "lifecycle.md"

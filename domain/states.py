@@ -1,4 +1,5 @@
 """Ticket states, roles and the actions people take on a ticket."""
+
 from enum import IntEnum, StrEnum
 
 

@@ -5,6 +5,7 @@ rectification · black: shut down, or resumed without permission. When the last 
 rectified and written off, the subject stays yellow/red through an observation period that ends
 with a re-check task; only a clean re-check turns it white.
 """
+
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
@@ -74,12 +75,27 @@ def _colour_of(state: SubjectState) -> Colour:
     return state.watch_colour or Colour.WHITE
 
 
-def _log(state: SubjectState, now: datetime, kind: str, *, ticket_id: str | None = None,
-         actor_id: str | None = None, note: str | None = None) -> None:
+def _log(
+    state: SubjectState,
+    now: datetime,
+    kind: str,
+    *,
+    ticket_id: str | None = None,
+    actor_id: str | None = None,
+    note: str | None = None,
+) -> None:
     state.colour = _colour_of(state)
     state.seq += 1
-    state.history.append(SubjectEvent(at=now, kind=kind, ticket_id=ticket_id, actor_id=actor_id,
-                                      colour=state.colour, note=note))
+    state.history.append(
+        SubjectEvent(
+            at=now,
+            kind=kind,
+            ticket_id=ticket_id,
+            actor_id=actor_id,
+            colour=state.colour,
+            note=note,
+        )
+    )
 
 
 def problem_found(state: SubjectState, event: ProblemFound, now: datetime) -> None:
@@ -95,8 +111,12 @@ def problem_closed(state: SubjectState, event: ProblemClosed, now: datetime) -> 
         return  # a ticket that never found a problem here: nothing changes
     if not state.open_problems and event.rectified and before != Colour.BLACK:
         state.watch_colour, state.observation_until = before, now + OBSERVATION
-    _log(state, now, "problem_rectified" if event.rectified else "problem_dropped",
-         ticket_id=event.ticket_id)
+    _log(
+        state,
+        now,
+        "problem_rectified" if event.rectified else "problem_dropped",
+        ticket_id=event.ticket_id,
+    )
 
 
 def observation_over(state: SubjectState, now: datetime) -> bool:
@@ -108,8 +128,9 @@ def observation_over(state: SubjectState, now: datetime) -> bool:
     return True
 
 
-def recheck(state: SubjectState, *, clean: bool, actor_id: str, note: str | None,
-            now: datetime) -> None:
+def recheck(
+    state: SubjectState, *, clean: bool, actor_id: str, note: str | None, now: datetime
+) -> None:
     """Only a clean re-check turns the subject white; a failed one leaves the re-check due."""
     if clean:
         state.recheck_due, state.watch_colour = False, None

@@ -4,6 +4,7 @@ A report's ticket is `GF-` and 12 hex digits of sha256(reporter, idempotency key
 `GF-S` and 11 (api/tickets_service.py derives both). Subject workflows (`subject-…`) and anything
 else fail the check, so an id from a request can be told apart before any workflow is asked.
 """
+
 import re
 
 TICKET_ID = re.compile(r"GF-(?:[0-9A-F]{12}|S[0-9A-F]{11})")

@@ -3,6 +3,7 @@
 The workflow validates with `domain.lifecycle`, applies with `apply`, then asks an activity to put
 calendar dates on the deadlines returned here (calendar data stays out of workflow code).
 """
+
 from datetime import datetime
 from typing import Any
 
@@ -63,7 +64,9 @@ def record(
     return event
 
 
-def close_deadlines(ticket: TicketSnapshot, stages: set[DeadlineStage], now: datetime, *, met: bool) -> None:
+def close_deadlines(
+    ticket: TicketSnapshot, stages: set[DeadlineStage], now: datetime, *, met: bool
+) -> None:
     for d in ticket.deadlines:
         if d.is_open and d.stage in stages:
             if met:
@@ -78,10 +81,24 @@ def apply_routing(
     ticket.routing = decision
     data = decision.model_dump(mode="json")
     if decision.department is None:
-        return _move(ticket, now=now, actor=actor, action=Action.ROUTE, when=When.NO_RULE,
-                     reason=decision.reason, data=data)
-    _move(ticket, now=now, actor=actor, action=Action.ROUTE, when=When.RULE_MATCHED,
-          reason=decision.reason, data=data)
+        return _move(
+            ticket,
+            now=now,
+            actor=actor,
+            action=Action.ROUTE,
+            when=When.NO_RULE,
+            reason=decision.reason,
+            data=data,
+        )
+    _move(
+        ticket,
+        now=now,
+        actor=actor,
+        action=Action.ROUTE,
+        when=When.RULE_MATCHED,
+        reason=decision.reason,
+        data=data,
+    )
     return _dispatch(ticket, decision.department, now=now, actor=actor, reason=None)
 
 
@@ -91,19 +108,30 @@ def _dispatch(
     close_deadlines(ticket, {Stage.DISPATCH}, now, met=True)
     ticket.department = department
     ticket.claimed_by = None
-    return _move(ticket, now=now, actor=actor, action=Action.DISPATCH, reason=reason,
-                 data={"department": department})
+    return _move(
+        ticket,
+        now=now,
+        actor=actor,
+        action=Action.DISPATCH,
+        reason=reason,
+        data={"department": department},
+    )
 
 
 def _move(
-    ticket: TicketSnapshot, *, now: datetime, actor: Actor, action: Action,
-    when: When | None = None, reason: str | None = None, data: dict[str, Any] | None = None,
+    ticket: TicketSnapshot,
+    *,
+    now: datetime,
+    actor: Actor,
+    action: Action,
+    when: When | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
     **deadline: Any,
 ) -> list[DeadlineRequest]:
     """Record the event; the deadlines its row opens, each with the dates the input gave."""
     record(ticket, now=now, actor=actor, action=action, when=when, reason=reason, data=data)
-    return [DeadlineRequest(stage=stage, **deadline)
-            for stage in state_machine.opens(action, when)]
+    return [DeadlineRequest(stage=stage, **deadline) for stage in state_machine.opens(action, when)]
 
 
 def apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> list[DeadlineRequest]:
@@ -129,24 +157,32 @@ def _apply(ticket: TicketSnapshot, request: ActionInput, *, now: datetime) -> li
             data["returned_by_department"] = ticket.department
             ticket.department, ticket.claimed_by = None, None
             ticket.return_count += 1
-            return _move(ticket, now=now, actor=actor, action=Action.RETURN,
-                         reason=request.reason, data=data)
+            return _move(
+                ticket, now=now, actor=actor, action=Action.RETURN, reason=request.reason, data=data
+            )
         case VerifyInput():
             return _verify(ticket, request, now=now, data=data)
         case RejectInput():
             close_deadlines(ticket, {Stage.WRITE_OFF}, now, met=True)
             ticket.rework_count += 1
-            return _move(ticket, now=now, actor=actor, action=Action.REJECT,
-                         reason=request.reason, data=data,
-                         working_days=request.rework_working_days)
+            return _move(
+                ticket,
+                now=now,
+                actor=actor,
+                action=Action.REJECT,
+                reason=request.reason,
+                data=data,
+                working_days=request.rework_working_days,
+            )
         case CancelInput():
             close_deadlines(ticket, set(Stage), now, met=False)
             ticket.extension_request = ticket.parking_request = ticket.parking = None
             ticket.cancel_kind = request.kind
             ticket.closed_at = now
             data |= {"kind": request.kind.value, "duplicate_of": request.duplicate_of}
-            return _move(ticket, now=now, actor=actor, action=Action.CANCEL,
-                         reason=request.reason, data=data)
+            return _move(
+                ticket, now=now, actor=actor, action=Action.CANCEL, reason=request.reason, data=data
+            )
     return _simple(ticket, request, now=now, data=data)
 
 
@@ -185,10 +221,18 @@ def _verify(
     data["finding"] = ticket.finding.model_dump(mode="json", exclude_none=True)
     if request.outcome != FindingOutcome.NEEDS_RECTIFICATION:
         close_deadlines(ticket, {Stage.HANDLE}, now, met=True)
-        return _move(ticket, now=now, actor=request.actor, action=Action.VERIFY,
-                     when=When.SETTLED, data=data)
+        return _move(
+            ticket, now=now, actor=request.actor, action=Action.VERIFY, when=When.SETTLED, data=data
+        )
     # From here the finding's rectification deadline governs, not the category's handling limit.
     close_deadlines(ticket, {Stage.HANDLE}, now, met=False)
-    return _move(ticket, now=now, actor=request.actor, action=Action.VERIFY,
-                 when=When.NEEDS_RECTIFICATION, data=data, due_at=request.rectify_due_at,
-                 working_days=request.rectify_working_days)
+    return _move(
+        ticket,
+        now=now,
+        actor=request.actor,
+        action=Action.VERIFY,
+        when=When.NEEDS_RECTIFICATION,
+        data=data,
+        due_at=request.rectify_due_at,
+        working_days=request.rectify_working_days,
+    )

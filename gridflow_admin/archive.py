@@ -6,6 +6,7 @@ the chain's last hash with one noted earlier (a chain cut short at its end, or r
 some point on, is only detectable against such an outside copy); --adopt first chains records
 archived before the chain existed.
 """
+
 from pathlib import Path
 
 import click
@@ -32,15 +33,21 @@ def summary(report: ChainReport, *, expect_head: str | None = None) -> tuple[int
     if report.broken is not None:
         b = report.broken
         where = f"position {b.position}" if b.position is not None else "outside the chain"
-        return 1, (f"archive chain BROKEN at {where}, ticket {b.ticket_id}: {b.problem}\n"
-                   f"{report.records} records before it are intact "
-                   f"(last good hash {report.head_sha256})")
+        return 1, (
+            f"archive chain BROKEN at {where}, ticket {b.ticket_id}: {b.problem}\n"
+            f"{report.records} records before it are intact "
+            f"(last good hash {report.head_sha256})"
+        )
     if expect_head and expect_head.lower() != report.head_sha256:
-        return 1, (f"archive chain intact but its head {report.head_sha256} "
-                   f"(position {report.records}) is not the expected {expect_head}: records "
-                   "were cut from its end or the chain was rewritten")
-    return 0, (f"archive chain intact: {report.records} records, "
-               f"head {report.head_sha256} (position {report.records})")
+        return 1, (
+            f"archive chain intact but its head {report.head_sha256} "
+            f"(position {report.records}) is not the expected {expect_head}: records "
+            "were cut from its end or the chain was rewritten"
+        )
+    return 0, (
+        f"archive chain intact: {report.records} records, "
+        f"head {report.head_sha256} (position {report.records})"
+    )
 
 
 async def _main(url: str, *, expect_head: str | None, adopt: bool) -> int:
@@ -52,8 +59,11 @@ async def _main(url: str, *, expect_head: str | None, adopt: bool) -> int:
     try:
         report, adopted = await check(db=db, adopt=adopt)
     except DBAPIError as err:
-        click.echo(f"cannot read the archive ({type(err.orig).__name__}: {str(err.orig)[:200]}); "
-                   "is the read model migrated? python -m gridflow_admin migrate", err=True)
+        click.echo(
+            f"cannot read the archive ({type(err.orig).__name__}: {str(err.orig)[:200]}); "
+            "is the read model migrated? python -m gridflow_admin migrate",
+            err=True,
+        )
         return 2
     finally:
         await db.dispose()
@@ -66,10 +76,12 @@ async def _main(url: str, *, expect_head: str | None, adopt: bool) -> int:
 
 @click.command("verify-archive", short_help="Check the archive's hash chain.")
 @database_url
-@click.option("--expect-head", metavar="SHA256",
-              help="the head hash noted from an earlier run or log line")
-@click.option("--adopt", is_flag=True,
-              help="first chain the records archived before the chain existed")
+@click.option(
+    "--expect-head", metavar="SHA256", help="the head hash noted from an earlier run or log line"
+)
+@click.option(
+    "--adopt", is_flag=True, help="first chain the records archived before the chain existed"
+)
 def verify_archive(database_url: str, expect_head: str | None, adopt: bool) -> None:
     """Check the archive's hash chain: exit 0 when every link holds, 1 naming the first broken
     link, 2 when there is no archive to read."""

@@ -7,6 +7,7 @@
 Weekdays are working days and weekends are off unless listed; --holidays are days off (list the
 weekends inside a holiday period too, as published), --workdays are make-up workdays (调休).
 """
+
 from collections.abc import Awaitable, Callable
 from datetime import date
 
@@ -26,8 +27,9 @@ from readmodel.reference.calendar_store import (
 
 def _dates(_ctx: click.Context, _param: click.Parameter, text: str | None) -> list[date]:
     try:
-        return [date.fromisoformat(part.strip()) for part in (text or "").split(",")
-                if part.strip()]
+        return [
+            date.fromisoformat(part.strip()) for part in (text or "").split(",") if part.strip()
+        ]
     except ValueError as err:
         raise click.BadParameter(f"{err} (expected YYYY-MM-DD,YYYY-MM-DD,...)") from err
 
@@ -36,10 +38,12 @@ def describe(schedule: YearSchedule) -> str:
     def dates(days: list[date]) -> str:
         return ", ".join(d.isoformat() for d in days) or "-"
 
-    return (f"{schedule.year}: {schedule.working_days} working days; source {schedule.source}, "
-            f"loaded {schedule.loaded_at.isoformat(timespec='seconds')}\n"
-            f"  holidays ({len(schedule.holidays)}): {dates(schedule.holidays)}\n"
-            f"  make-up workdays ({len(schedule.workdays)}): {dates(schedule.workdays)}")
+    return (
+        f"{schedule.year}: {schedule.working_days} working days; source {schedule.source}, "
+        f"loaded {schedule.loaded_at.isoformat(timespec='seconds')}\n"
+        f"  holidays ({len(schedule.holidays)}): {dates(schedule.holidays)}\n"
+        f"  make-up workdays ({len(schedule.workdays)}): {dates(schedule.workdays)}"
+    )
 
 
 async def _in_read_model(url: str, work: Callable[[AsyncSession], Awaitable[int]]) -> int:
@@ -61,16 +65,23 @@ def calendar() -> None:
 @click.argument("year", type=int)
 @click.option("--holidays", callback=_dates, metavar="DATE,…", help="days off, comma separated")
 @click.option("--workdays", callback=_dates, metavar="DATE,…", help="make-up workdays (调休)")
-@click.option("--source", default="calendar_admin load-year", show_default=True,
-              help="where the schedule comes from (e.g. the State Council notice)")
+@click.option(
+    "--source",
+    default="calendar_admin load-year",
+    show_default=True,
+    help="where the schedule comes from (e.g. the State Council notice)",
+)
 @database_url
-def load(year: int, holidays: list[date], workdays: list[date], source: str,
-         database_url: str) -> None:
+def load(
+    year: int, holidays: list[date], workdays: list[date], source: str, database_url: str
+) -> None:
     """Load or replace one year's official schedule (exit 2: refused, the message says why)."""
+
     async def work(session: AsyncSession) -> int:
         try:
-            schedule = await load_year(session=session, year=year, holidays=holidays,
-                                       workdays=workdays, source=source)
+            schedule = await load_year(
+                session=session, year=year, holidays=holidays, workdays=workdays, source=source
+            )
         except CalendarLoadError as err:
             click.echo(f"refused: {err}", err=True)
             return 2
@@ -85,11 +96,15 @@ def load(year: int, holidays: list[date], workdays: list[date], source: str,
 @database_url
 def show(year: int, database_url: str) -> None:
     """Print a loaded year's schedule (exit 1: the year is not loaded)."""
+
     async def work(session: AsyncSession) -> int:
         schedule = await year_schedule(session=session, year=year)
         if schedule is None:
-            click.echo(f"{year} is not loaded: the calendar refuses deadlines in it; load it "
-                       f"with load-year {year} --holidays ... --workdays ...", err=True)
+            click.echo(
+                f"{year} is not loaded: the calendar refuses deadlines in it; load it "
+                f"with load-year {year} --holidays ... --workdays ...",
+                err=True,
+            )
             return 1
         click.echo(describe(schedule))
         return 0

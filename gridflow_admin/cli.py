@@ -1,8 +1,9 @@
 """The entry point: every admin command as a subcommand of one `gridflow-admin`.
 
-    python -m gridflow_admin --help
-    python -m gridflow_admin routing add --help
+python -m gridflow_admin --help
+python -m gridflow_admin routing add --help
 """
+
 from collections.abc import Sequence
 
 import click

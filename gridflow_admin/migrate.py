@@ -1,4 +1,5 @@
 """`migrate`: the read model's schema (the Alembic scripts in readmodel/migrations/versions/)."""
+
 import asyncio
 
 import click
@@ -8,14 +9,20 @@ from settings import settings
 
 
 @click.command(short_help="Upgrade the read model to head (or --current, --revision, --downgrade).")
-@click.option("--database-url", metavar="URL", default=None,
-              help="the read model (default: GRIDFLOW_DATABASE_URL)")
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help="the read model (default: GRIDFLOW_DATABASE_URL)",
+)
 @click.option("--revision", "message", metavar="MESSAGE", help="autogenerate the next revision")
 @click.option("--current", "show_current", is_flag=True, help="print the database's revision")
-@click.option("--downgrade", "to_revision", metavar="REVISION",
-              help="downgrade to REVISION (or base)")
-def migrate(database_url: str | None, message: str | None, show_current: bool,
-            to_revision: str | None) -> None:
+@click.option(
+    "--downgrade", "to_revision", metavar="REVISION", help="downgrade to REVISION (or base)"
+)
+def migrate(
+    database_url: str | None, message: str | None, show_current: bool, to_revision: str | None
+) -> None:
     """Upgrade the read model to head (GRIDFLOW_DATABASE_URL, or --database-url); or with one
     of --revision, --current, --downgrade: write the next revision, print the database's
     revision, go back to a revision (base: empty).
@@ -34,8 +41,7 @@ def migrate(database_url: str | None, message: str | None, show_current: bool,
     url = database_url or settings.database_url
     if message:
         written = asyncio.run(autogenerate(message, database_url))
-        click.echo(f"wrote {written}" if written else
-                   "no changes: the migrations match the tables")
+        click.echo(f"wrote {written}" if written else "no changes: the migrations match the tables")
     elif show_current:
         click.echo(asyncio.run(current(url)) or "(none: empty or pre-migration database)")
     elif to_revision:

@@ -7,6 +7,7 @@ TicketWorkflows started before its cut-off — its introduction while it is at `
 its deprecation once it is at `workflow.deprecate_patch` — and says which step is next. The
 instants are written in one place, the table in docs/patches.md, which this reads.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,10 @@ from temporal_client import connect
 
 TABLE = Path(__file__).resolve().parent.parent / "docs" / "patches.md"
 _HEADER = re.compile(r"^\|\s*patch\s*\|\s*introduced")
-_ROW = re.compile(r"^\|\s*`(?P<id>[a-z0-9-]+)`\s*\|\s*(?P<introduced>[^|]+?)\s*\|"
-                  r"\s*(?P<deprecated>[^|]+?)\s*\|")
+_ROW = re.compile(
+    r"^\|\s*`(?P<id>[a-z0-9-]+)`\s*\|\s*(?P<introduced>[^|]+?)\s*\|"
+    r"\s*(?P<deprecated>[^|]+?)\s*\|"
+)
 
 
 @dataclass(frozen=True)
@@ -47,26 +50,31 @@ def read_table(text: str) -> list[Patch]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if _HEADER.match(line))
     patches = []
-    for line in lines[start + 2:]:
+    for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
         if m := _ROW.match(line):
             deprecated = m["deprecated"]
-            patches.append(Patch(id=m["id"], introduced=_instant(m["introduced"]),
-                                 deprecated=None if deprecated in ("–", "-", "") else
-                                 _instant(deprecated)))
+            patches.append(
+                Patch(
+                    id=m["id"],
+                    introduced=_instant(m["introduced"]),
+                    deprecated=None if deprecated in ("–", "-", "") else _instant(deprecated),
+                )
+            )
     return patches
 
 
 def predating(before: datetime, *, task_queue: str | None = None) -> str:
     """The visibility query for running tickets started before `before`."""
-    query = ("WorkflowType = 'TicketWorkflow' AND ExecutionStatus = 'Running' "
-             f"AND StartTime < '{before.astimezone(UTC).isoformat().replace('+00:00', 'Z')}'")
+    query = (
+        "WorkflowType = 'TicketWorkflow' AND ExecutionStatus = 'Running' "
+        f"AND StartTime < '{before.astimezone(UTC).isoformat().replace('+00:00', 'Z')}'"
+    )
     return query + (f" AND TaskQueue = '{task_queue}'" if task_queue else "")
 
 
-async def running_before(client: Client, before: datetime, *,
-                         task_queue: str | None = None) -> int:
+async def running_before(client: Client, before: datetime, *, task_queue: str | None = None) -> int:
     return (await client.count_workflows(predating(before, task_queue=task_queue))).count
 
 
@@ -87,27 +95,39 @@ class PatchStatus:
 
     def line(self) -> str:
         stage = "deprecated" if self.patch.deprecated else "patched"
-        return (f"{self.patch.id}: {stage} since {self.cutoff.isoformat()}; "
-                f"{self.running} running ticket(s) started before: {self.next_step}")
+        return (
+            f"{self.patch.id}: {stage} since {self.cutoff.isoformat()}; "
+            f"{self.running} running ticket(s) started before: {self.next_step}"
+        )
 
 
-async def check(client: Client, patches: list[Patch], *,
-                task_queue: str | None = None) -> list[PatchStatus]:
-    return [PatchStatus(patch=p, running=await running_before(
-        client, p.deprecated or p.introduced, task_queue=task_queue)) for p in patches]
+async def check(
+    client: Client, patches: list[Patch], *, task_queue: str | None = None
+) -> list[PatchStatus]:
+    return [
+        PatchStatus(
+            patch=p,
+            running=await running_before(
+                client, p.deprecated or p.introduced, task_queue=task_queue
+            ),
+        )
+        for p in patches
+    ]
 
 
 async def _main(task_queue: str | None) -> int:
     client = await connect(Settings())
-    for status in await check(client, read_table(TABLE.read_text(encoding="utf-8")),
-                              task_queue=task_queue):
+    for status in await check(
+        client, read_table(TABLE.read_text(encoding="utf-8")), task_queue=task_queue
+    ):
         click.echo(status.line())
     return 0
 
 
 @click.command(short_help="Which workflow.patched gates can be retired yet.")
-@click.option("--task-queue", default=None,
-              help="count only tickets on this task queue (default: all)")
+@click.option(
+    "--task-queue", default=None, help="count only tickets on this task queue (default: all)"
+)
 def patches(task_queue: str | None) -> None:
     """For each patch of docs/patches.md's table, the running tickets started before it (in
     Temporal's visibility) and the next step: keep it, deprecate it or remove it."""

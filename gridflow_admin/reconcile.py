@@ -1,6 +1,7 @@
 """`reconcile`: every ticket workflow against its read-model projection
 (readmodel/tickets/reconcile.py), and the audit's calls the API left open
 (readmodel/access/audit_resolve.py)."""
+
 from datetime import timedelta
 
 import click
@@ -21,8 +22,7 @@ async def _main(repair: bool, task_queue: str | None) -> int:
     db = Database(settings.database_url)
     try:
         client = await connect(settings)
-        report = await reconcile_tickets(client=client, db=db, repair=repair,
-                                         task_queue=task_queue)
+        report = await reconcile_tickets(client=client, db=db, repair=repair, task_queue=task_queue)
         audit_line = await _audit_calls(client, db, repair, settings.audit_resolve_after_seconds)
     finally:
         await db.dispose()

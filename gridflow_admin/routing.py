@@ -11,6 +11,7 @@ A change applies to tickets routed from its first day on (today by default); tic
 routed keep their department. Exit status: 0 done, 1 unknown rule, 2 refused input (the message
 names the field), 3 conflict.
 """
+
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -68,19 +69,30 @@ def _rule_options(required: bool) -> Callable[[Any], Any]:
     """The options of a rule's version: required to add one; to change one, those given
     replace the current version's (--area any: anywhere)."""
     options = [
-        click.option("--category", required=required,
-                     help="a sub-class (E0101) or big class (E01) code"),
+        click.option(
+            "--category", required=required, help="a sub-class (E0101) or big class (E01) code"
+        ),
         click.option("--department", required=required),
-        click.option("--area", callback=_area_option if required else None,
-                     help="district, street, community or grid code; 'any': anywhere"),
+        click.option(
+            "--area",
+            callback=_area_option if required else None,
+            help="district, street, community or grid code; 'any': anywhere",
+        ),
         click.option("--priority", type=int),
-        click.option("--from", "effective_from", callback=_date, metavar="DATE",
-                     help="default today"),
-        click.option("--to", "effective_to", callback=_date, metavar="DATE",
-                     help="first day no longer in force (default: open-ended)"),
+        click.option(
+            "--from", "effective_from", callback=_date, metavar="DATE", help="default today"
+        ),
+        click.option(
+            "--to",
+            "effective_to",
+            callback=_date,
+            metavar="DATE",
+            help="first day no longer in force (default: open-ended)",
+        ),
         click.option("--note"),
-        click.option("--by", default="routing_admin", show_default=True,
-                     help="who makes the change"),
+        click.option(
+            "--by", default="routing_admin", show_default=True, help="who makes the change"
+        ),
         database_url,
     ]
 
@@ -88,6 +100,7 @@ def _rule_options(required: bool) -> Callable[[Any], Any]:
         for option in reversed(options):
             command = option(command)
         return command
+
     return decorate
 
 
@@ -103,13 +116,20 @@ def routing() -> None:
 @click.option("--area", callback=_area_option)
 @click.option("--department")
 @database_url
-def list_rules(history: bool, category: str | None, area: str | None, department: str | None,
-               database_url: str) -> None:
+def list_rules(
+    history: bool, category: str | None, area: str | None, department: str | None, database_url: str
+) -> None:
     """Rules in force or scheduled."""
+
     async def work(session: AsyncSession, on: date) -> None:
-        rows = await routing_store.list_rules(session=session, on=on, history=history,
-                                              category=category, area=area,
-                                              department=department)
+        rows = await routing_store.list_rules(
+            session=session,
+            on=on,
+            history=history,
+            category=category,
+            area=area,
+            department=department,
+        )
         for row in rows:
             click.echo(routing_store.describe(row, on))
         click.echo(f"{len(rows)} rule version(s)", err=True)
@@ -120,16 +140,33 @@ def list_rules(history: bool, category: str | None, area: str | None, department
 @routing.command()
 @_rule_options(required=True)
 @click.option("--id", "rule_id", help="default: R-<category>-<area or any>")
-def add(category: str, department: str, area: str | None, priority: int | None,
-        effective_from: date | None, effective_to: date | None, note: str | None, by: str,
-        database_url: str, rule_id: str | None) -> None:
+def add(
+    category: str,
+    department: str,
+    area: str | None,
+    priority: int | None,
+    effective_from: date | None,
+    effective_to: date | None,
+    note: str | None,
+    by: str,
+    database_url: str,
+    rule_id: str | None,
+) -> None:
     """A new rule (version 1)."""
+
     async def work(session: AsyncSession, on: date) -> None:
-        spec = RuleSpec(category=category, area=area, department=department,
-                        priority=priority or 0, effective_from=effective_from,
-                        effective_to=effective_to, note=note)
-        row = await routing_store.add_rule(session=session, spec=spec, actor=by, on=on,
-                                           rule_id=rule_id)
+        spec = RuleSpec(
+            category=category,
+            area=area,
+            department=department,
+            priority=priority or 0,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            note=note,
+        )
+        row = await routing_store.add_rule(
+            session=session, spec=spec, actor=by, on=on, rule_id=rule_id
+        )
         click.echo(f"added {routing_store.describe(row, on)}")
 
     exit_with(_on_rules(database_url, work))
@@ -138,10 +175,20 @@ def add(category: str, department: str, area: str | None, priority: int | None,
 @routing.command()
 @click.argument("rule_id")
 @_rule_options(required=False)
-def change(rule_id: str, category: str | None, department: str | None, area: str | None,
-           priority: int | None, effective_from: date | None, effective_to: date | None,
-           note: str | None, by: str, database_url: str) -> None:
+def change(
+    rule_id: str,
+    category: str | None,
+    department: str | None,
+    area: str | None,
+    priority: int | None,
+    effective_from: date | None,
+    effective_to: date | None,
+    note: str | None,
+    by: str,
+    database_url: str,
+) -> None:
     """A new version of a rule; the current one ends."""
+
     async def work(session: AsyncSession, on: date) -> None:
         latest = (await routing_store.versions(session=session, rule_id=rule_id))[-1]
         spec = RuleSpec(
@@ -149,9 +196,13 @@ def change(rule_id: str, category: str | None, department: str | None, area: str
             area=latest.area if area is None else _area(area),
             department=department or latest.department,
             priority=latest.priority if priority is None else priority,
-            effective_from=effective_from, effective_to=effective_to, note=note)
-        row = await routing_store.change_rule(session=session, rule_id=rule_id, spec=spec,
-                                              actor=by, on=on)
+            effective_from=effective_from,
+            effective_to=effective_to,
+            note=note,
+        )
+        row = await routing_store.change_rule(
+            session=session, rule_id=rule_id, spec=spec, actor=by, on=on
+        )
         click.echo(f"changed {routing_store.describe(row, on)}")
 
     exit_with(_on_rules(database_url, work))
@@ -163,6 +214,7 @@ def change(rule_id: str, category: str | None, department: str | None, area: str
 @database_url
 def end(rule_id: str, by: str, database_url: str) -> None:
     """End a rule today."""
+
     async def work(session: AsyncSession, on: date) -> None:
         row = await routing_store.end_rule(session=session, rule_id=rule_id, actor=by, on=on)
         click.echo(f"ended {routing_store.describe(row, on)}")
@@ -177,14 +229,15 @@ def end(rule_id: str, by: str, database_url: str) -> None:
 @database_url
 def preview(category: str, grid: str, day: date | None, database_url: str) -> None:
     """Where a ticket would go, and by which rule."""
+
     async def work(session: AsyncSession, today: date) -> None:
         on = day or today
-        decision = await routing_store.decide(session=session, category=category, grid=grid,
-                                              on=on)
-        click.echo(f"{category} in {grid} on {on}: {decision.department or 'manual dispatch'}"
-                   f" ({decision.reason})")
-        for row in await routing_store.ranked(session=session, category=category, grid=grid,
-                                              on=on):
+        decision = await routing_store.decide(session=session, category=category, grid=grid, on=on)
+        click.echo(
+            f"{category} in {grid} on {on}: {decision.department or 'manual dispatch'}"
+            f" ({decision.reason})"
+        )
+        for row in await routing_store.ranked(session=session, category=category, grid=grid, on=on):
             click.echo(f"  {routing_store.describe(row, on)}")
 
     exit_with(_on_rules(database_url, work))

@@ -9,6 +9,7 @@ left data/gridflow.db) is adopted: if its tables and columns are those of the fi
 it is stamped there and upgraded; otherwise upgrading stops with LegacySchema saying what
 differs and what to do.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,8 +51,11 @@ def current_revision(conn: Connection) -> str | None:
 
 def _columns(conn: Connection) -> dict[str, set[str]]:
     inspector = inspect(conn)
-    return {t: {c["name"] for c in inspector.get_columns(t)}
-            for t in inspector.get_table_names() if t != "alembic_version"}
+    return {
+        t: {c["name"] for c in inspector.get_columns(t)}
+        for t in inspector.get_table_names()
+        if t != "alembic_version"
+    }
 
 
 def _baseline_columns() -> dict[str, set[str]]:
@@ -73,8 +77,9 @@ def _adopt(conn: Connection) -> None:
         have["ticket"].add("warned")
     want = _baseline_columns()
     differences = [f"table {t} missing" for t in sorted(want.keys() - have.keys())]
-    differences += [f"table {t} not in the first revision"
-                    for t in sorted(have.keys() - want.keys())]
+    differences += [
+        f"table {t} not in the first revision" for t in sorted(have.keys() - want.keys())
+    ]
     for table in sorted(want.keys() & have.keys()):
         differences += [f"{table}.{c} missing" for c in sorted(want[table] - have[table])]
         differences += [f"{table}.{c} unexpected" for c in sorted(have[table] - want[table])]
@@ -83,7 +88,8 @@ def _adopt(conn: Connection) -> None:
             "this read-model database predates migrations and does not match their first "
             f"revision ({'; '.join(differences)}). Move it aside (e.g. mv data/gridflow.db "
             "data/gridflow.db.old), start again, then rebuild the tickets from Temporal with "
-            "`python -m gridflow_admin reconcile --repair` (docs/operations.md).")
+            "`python -m gridflow_admin reconcile --repair` (docs/operations.md)."
+        )
     command.stamp(alembic_config(conn), BASELINE)
 
 
@@ -139,13 +145,18 @@ async def require_head(url: str) -> None:
     want = head()
     if have != want:
         where = f"at revision {have}" if have else "not migrated"
-        raise SchemaBehind(f"the read model is {where}, this code needs {want}: run "
-                           "`python -m gridflow_admin migrate` first (deploy/README.md)")
+        raise SchemaBehind(
+            f"the read model is {where}, this code needs {want}: run "
+            "`python -m gridflow_admin migrate` first (deploy/README.md)"
+        )
 
 
 def _next_rev_id() -> str:
-    numbers = [int(m.group(1)) for p in (MIGRATIONS / "versions").glob("*.py")
-               if (m := re.match(r"(\d{4})_", p.name))]
+    numbers = [
+        int(m.group(1))
+        for p in (MIGRATIONS / "versions").glob("*.py")
+        if (m := re.match(r"(\d{4})_", p.name))
+    ]
     return f"{max(numbers, default=0) + 1:04d}"
 
 
@@ -158,8 +169,11 @@ async def autogenerate(message: str, url: str | None = None) -> str | None:
         engine = make_engine(url)
         try:
             async with engine.begin() as conn:
-                script = await conn.run_sync(lambda c: command.revision(
-                    alembic_config(c), message=message, autogenerate=True, rev_id=_next_rev_id()))
+                script = await conn.run_sync(
+                    lambda c: command.revision(
+                        alembic_config(c), message=message, autogenerate=True, rev_id=_next_rev_id()
+                    )
+                )
         finally:
             await engine.dispose()
     if not script:  # [] when there was no difference (migrations/env.py drops the revision)

@@ -1,4 +1,5 @@
 """Load reference data (departments, grids, categories, routing rules, users) into the read model."""
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from credentials import api_key_hash, demo_password_hash
@@ -26,13 +27,27 @@ async def seed_demo_city(*, session: AsyncSession) -> None:
     for user_id, name, role, dept, grids, password in demo_city.USERS:
         # Only users not there yet: an admin's changes (rights, password, active) are kept.
         if await session.get(User, user_id) is None:
-            session.add(User(user_id=user_id, name=name, role=role, department=dept,
-                             grids=grids, area=demo_city.SUPERVISOR_AREAS.get(user_id),
-                             password_hash=demo_password_hash(password)))
+            session.add(
+                User(
+                    user_id=user_id,
+                    name=name,
+                    role=role,
+                    department=dept,
+                    grids=grids,
+                    area=demo_city.SUPERVISOR_AREAS.get(user_id),
+                    password_hash=demo_password_hash(password),
+                )
+            )
     for key_id, user_id, label, key in DEMO_API_KEYS:  # gateways: they report, nothing else
-        await seed_api_key(session=session, key_id=key_id, user_id=user_id, label=label,
-                           key_hash=api_key_hash(key), role="sensor",
-                           scopes=["sensor_intake", "open311_report"])
+        await seed_api_key(
+            session=session,
+            key_id=key_id,
+            user_id=user_id,
+            label=label,
+            key_hash=api_key_hash(key),
+            role="sensor",
+            scopes=["sensor_intake", "open311_report"],
+        )
     await seed_deadline_rules(session=session, rules=demo_city.DEADLINE_RULES)  # empty table only
     for code, name, kind, grid in SUBJECTS:
         if await session.get(SubjectRow, code) is None:  # its colour is its workflow's to change

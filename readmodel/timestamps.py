@@ -1,4 +1,5 @@
 """The read model's timestamps are UTC; SQLite keeps no offset, so its columns come back naive."""
+
 from datetime import UTC, datetime
 
 

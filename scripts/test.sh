@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the test suite: bash scripts/test.sh [pytest args...]
+# Run the test suite: bash scripts/test.sh [pytest args...] (without args: scripts/lint.sh first)
 # Installs what it needs: .venv (PyPI) and the Debian packages postgresql (for the PostgreSQL tests)
 # and chromium fonts-wqy-microhei (for the browser tests).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -12,5 +12,9 @@ fi
 if { [ ! -x /usr/bin/chromium ] && [ -z "${GRIDFLOW_CHROMIUM:-}" ]; } \
     || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
     apt_install chromium fonts-wqy-microhei  # the browser tests (tests/browser.py)
+fi
+if [ "$#" -eq 0 ]; then
+    # The whole suite (CI's run) starts with the static checks: a lint or type error fails it.
+    bash scripts/lint.sh
 fi
 exec .venv/bin/pytest "$@"

@@ -1,4 +1,5 @@
 """A running gridflow for API tests: a worker on its own task queue, the app, an HTTP client."""
+
 import tempfile
 import time
 import uuid
@@ -41,8 +42,9 @@ class Gridflow:
     config: Settings
     client: Client
 
-    async def call(self, method: str, url: str, token: str | None = None,
-                   **kwargs: Any) -> httpx.Response:
+    async def call(
+        self, method: str, url: str, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = kwargs.pop("headers", {})
         if token:
             headers.update(await self.headers(token))
@@ -67,15 +69,26 @@ class Gridflow:
 
     async def login(self, username: str, password: str) -> httpx.Response:
         """POST /auth/token (the OAuth2 password form)."""
-        return await self.http.post("/api/v1/auth/token",
-                                    data={"username": username, "password": password})
+        return await self.http.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
 
-    async def submit(self, *, token: str = WANG, key: str | None = None,
-                     **body: Any) -> httpx.Response:
-        payload = {"category": GARBAGE, "lat": LAT, "lon": LON,
-                   "description": "路口垃圾 garbage at the crossing"} | body
-        return await self.call("POST", "/incidents", token, json=payload,
-                               headers={"Idempotency-Key": key or str(uuid.uuid4())})
+    async def submit(
+        self, *, token: str = WANG, key: str | None = None, **body: Any
+    ) -> httpx.Response:
+        payload = {
+            "category": GARBAGE,
+            "lat": LAT,
+            "lon": LON,
+            "description": "路口垃圾 garbage at the crossing",
+        } | body
+        return await self.call(
+            "POST",
+            "/incidents",
+            token,
+            json=payload,
+            headers={"Idempotency-Key": key or str(uuid.uuid4())},
+        )
 
     async def new_ticket(self, **body: Any) -> str:
         response = await self.submit(**body)
@@ -87,13 +100,16 @@ class Gridflow:
         assert response.status_code == 200, response.text
         return response.json()
 
-    async def act(self, ticket_id: str, action: str, token: str,
-                  body: dict[str, Any] | None = None) -> httpx.Response:
+    async def act(
+        self, ticket_id: str, action: str, token: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
         return await self.call("POST", f"/tickets/{ticket_id}/{action}", token, json=body)
 
 
 @asynccontextmanager
-async def running_app(client: Client, db: Database, config: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def running_app(
+    client: Client, db: Database, config: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(config, client=client, db=db)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -104,8 +120,9 @@ async def running_app(client: Client, db: Database, config: Settings) -> AsyncIt
 @asynccontextmanager
 async def gridflow_on(client: Client, db: Database) -> AsyncIterator[Gridflow]:
     with tempfile.TemporaryDirectory(prefix="gridflow-data-") as data_dir:  # photos
-        config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,
-                          data_dir=Path(data_dir))
+        config = Settings(
+            task_queue=f"tq-{uuid.uuid4()}", database_url=db.url, data_dir=Path(data_dir)
+        )
         async with build_worker(client, db=db, config=config):
             async with running_app(client, db, config) as http:
                 yield Gridflow(http=http, db=db, config=config, client=client)

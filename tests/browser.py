@@ -53,6 +53,7 @@ Helpers
 * ``HOME_OF_ROLE`` — each role's home page path.
 * ``await wait_for(predicate, timeout=10)`` — polls an async predicate (read model checks).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -89,24 +90,49 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
 
 __all__ = [
-    "CHROMIUM_FLAGS", "HOME_OF_ROLE", "PHONE", "SCREENSHOTS", "Live", "assert_all_local", "browser",
-    "desktop_context", "errors_of", "live", "phone_context", "requests_of", "screenshot", "sign_in",
-    "sign_in_fast", "wait_for",
+    "CHROMIUM_FLAGS",
+    "HOME_OF_ROLE",
+    "PHONE",
+    "SCREENSHOTS",
+    "Live",
+    "assert_all_local",
+    "browser",
+    "desktop_context",
+    "errors_of",
+    "live",
+    "phone_context",
+    "requests_of",
+    "screenshot",
+    "sign_in",
+    "sign_in_fast",
+    "wait_for",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = os.environ.get("GRIDFLOW_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-    "has_touch": True, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
 }
 DESKTOP: dict[str, Any] = {
-    "viewport": {"width": 1366, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+    "viewport": {"width": 1366, "height": 900},
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
 }
 HOME_OF_ROLE = {
     "grid_worker": "/app/worker",
@@ -117,6 +143,7 @@ LOCAL_HOSTS = {"127.0.0.1"}
 
 
 # --- the live stack ---------------------------------------------------------------------------
+
 
 @dataclass
 class Live:
@@ -151,19 +178,28 @@ def _free_socket() -> socket.socket:
 
 
 @pytest.fixture(scope="module")
-async def live(dev_env: WorkflowEnvironment,
-               tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
+async def live(
+    dev_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Live]:
     """gridflow served over real HTTP on 127.0.0.1 (see the module docstring)."""
     directory = tmp_path_factory.mktemp("live")
     database = await _seeded_db(directory)
-    config = Settings(task_queue=f"tq-browser-{uuid.uuid4()}", database_url=database.url,
-                      data_dir=directory)
+    config = Settings(
+        task_queue=f"tq-browser-{uuid.uuid4()}", database_url=database.url, data_dir=directory
+    )
     app = create_app(config, client=dev_env.client, db=database)
     sock = _free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2,
-        access_log=False, **UVICORN_OPTIONS))  # type: ignore[arg-type]  # api.serve's plain dict
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            access_log=False,
+            **UVICORN_OPTIONS,
+        )
+    )
     async with build_worker(dev_env.client, db=database, config=config):
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         for _ in range(200):
@@ -176,9 +212,13 @@ async def live(dev_env: WorkflowEnvironment,
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             try:
-                yield Live(base_url=base_url, db=database, client=dev_env.client, config=config,
-                           api=Gridflow(http=http, db=database, config=config,
-                                        client=dev_env.client))
+                yield Live(
+                    base_url=base_url,
+                    db=database,
+                    client=dev_env.client,
+                    config=config,
+                    api=Gridflow(http=http, db=database, config=config, client=dev_env.client),
+                )
             finally:
                 server.should_exit = True
                 await asyncio.wait_for(serving, timeout=10)
@@ -187,6 +227,7 @@ async def live(dev_env: WorkflowEnvironment,
 
 
 # --- the browser -------------------------------------------------------------------------------
+
 
 def _can_install_browser() -> bool:
     """apt-get is here and we are root (or have sudo): scripts/test.sh installs chromium."""
@@ -197,11 +238,15 @@ def _can_install_browser() -> bool:
 
 def _unavailable(reason: str) -> None:
     if _can_install_browser():
-        pytest.fail(f"{reason}; this machine can install it: run the tests with "
-                    "`bash scripts/test.sh` (it apt-installs chromium fonts-wqy-microhei)",
-                    pytrace=False)
-    message = (f"BROWSER TESTS SKIPPED: {reason}, and it cannot be installed here (no apt-get "
-               "with root or sudo). Install chromium (set GRIDFLOW_CHROMIUM to its path) to run them.")
+        pytest.fail(
+            f"{reason}; this machine can install it: run the tests with "
+            "`bash scripts/test.sh` (it apt-installs chromium fonts-wqy-microhei)",
+            pytrace=False,
+        )
+    message = (
+        f"BROWSER TESTS SKIPPED: {reason}, and it cannot be installed here (no apt-get "
+        "with root or sudo). Install chromium (set GRIDFLOW_CHROMIUM to its path) to run them."
+    )
     print(f"\n{'!' * 20} {message} {'!' * 20}", file=sys.__stderr__)
     warnings.warn(message, stacklevel=1)
     pytest.skip(message)
@@ -217,8 +262,9 @@ async def browser() -> AsyncIterator[Browser]:
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         _unavailable(f"chromium is not installed at {CHROMIUM}")
     async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                                    headless=True)
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
         try:
             yield launched
         finally:
@@ -238,9 +284,16 @@ def _record(context: BrowserContext) -> BrowserContext:
     recorder = _Recorder()
     _RECORDERS[id(context)] = recorder
     context.on("request", lambda request: recorder.urls.append(request.url))
-    context.on("console", lambda message: recorder.errors.append(
-        f"console.{message.type}: {message.text} ({message.location.get('url', '')})")
-        if message.type == "error" else None)
+    context.on(
+        "console",
+        lambda message: (
+            recorder.errors.append(
+                f"console.{message.type}: {message.text} ({message.location.get('url', '')})"
+            )
+            if message.type == "error"
+            else None
+        ),
+    )
     context.on("weberror", lambda error: recorder.errors.append(f"uncaught: {error.error}"))
     return context
 
@@ -264,8 +317,11 @@ def assert_all_local(context: BrowserContext) -> None:
     """Fail naming each request that went anywhere but 127.0.0.1."""
     urls = requests_of(context)
     assert urls, "no request recorded: was this context made by phone_context/desktop_context?"
-    outside = [u for u in urls
-               if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS]
+    outside = [
+        u
+        for u in urls
+        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
     assert not outside, f"requests left 127.0.0.1: {outside}"
 
 
@@ -313,8 +369,9 @@ async def sign_in_fast(page: Page, live: Live, token: str, *, path: str | None =
     await page.goto(live.url(path))
 
 
-async def wait_for(predicate: Callable[[], Awaitable[Any]], *, timeout: float = 10,
-                   interval: float = 0.1) -> Any:
+async def wait_for(
+    predicate: Callable[[], Awaitable[Any]], *, timeout: float = 10, interval: float = 0.1
+) -> Any:
     """Poll `predicate` until it returns something truthy (and return it), or fail after timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

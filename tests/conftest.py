@@ -2,8 +2,8 @@ import os
 import secrets
 import sys
 import uuid
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 # processes they start inherit it (settings.py refuses to run without one: docs/auth.md).
 os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
 
-from domain.calendar import ChinaWorkingCalendar  # noqa: E402
-from readmodel.db import Database  # noqa: E402
+from domain.calendar import ChinaWorkingCalendar
+from readmodel.db import Database
 from readmodel.reference.calendar_store import load_calendar, load_year, year_schedule
 from readmodel.reference.tables import Category, DeadlineRuleRow
 from readmodel.seed import seed_demo_city
@@ -69,8 +69,9 @@ async def temporal_client(dev_env: WorkflowEnvironment, backend: str) -> Client:
         return dev_env.client
     target = dev_env.client.service_client.config.target_host
     if target not in _clients:
-        _clients[target] = await Client.connect(target, namespace=PG_NAMESPACE,
-                                                data_converter=pydantic_data_converter)
+        _clients[target] = await Client.connect(
+            target, namespace=PG_NAMESPACE, data_converter=pydantic_data_converter
+        )
     return _clients[target]
 
 
@@ -88,10 +89,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     `BACKENDS = ["sqlite"]` (the time-skipping workflow tests: the database is not what they
     test, and a second run of each costs a time-skipping server)."""
     if "backend" in metafunc.fixturenames:
-        default = SQLITE_ONLY if metafunc.module.__name__.split(".")[-1].startswith(
-            "test_workflow_") else BACKENDS
-        metafunc.parametrize("backend", getattr(metafunc.module, "BACKENDS", default),
-                             indirect=True)
+        default = (
+            SQLITE_ONLY
+            if metafunc.module.__name__.split(".")[-1].startswith("test_workflow_")
+            else BACKENDS
+        )
+        metafunc.parametrize(
+            "backend", getattr(metafunc.module, "BACKENDS", default), indirect=True
+        )
 
 
 async def seed_for_tests(database: Database) -> None:
@@ -103,8 +108,9 @@ async def seed_for_tests(database: Database) -> None:
 
 
 @pytest.fixture
-async def demo_db(request: pytest.FixtureRequest, backend: str,
-                  tmp_path: Path) -> AsyncIterator[Database]:
+async def demo_db(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> AsyncIterator[Database]:
     """The demo city in a fresh database: a SQLite file, or a PostgreSQL database copied from
     the session's seeded template (CREATE DATABASE … TEMPLATE: a file copy, no seeding)."""
     if backend == "sqlite":
@@ -144,8 +150,9 @@ async def _plain_years_ahead(session: AsyncSession) -> None:
     this_year = datetime.now(UTC).year
     for year in (this_year, this_year + 1, this_year + 2):
         if await year_schedule(session=session, year=year) is None:
-            await load_year(session=session, year=year, holidays=[], workdays=[],
-                            source="tests: weekdays only")
+            await load_year(
+                session=session, year=year, holidays=[], workdays=[], source="tests: weekdays only"
+            )
 
 
 @pytest.fixture

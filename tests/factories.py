@@ -1,4 +1,5 @@
 """Plain helper factories for tests."""
+
 import uuid
 from datetime import UTC, datetime
 
@@ -33,8 +34,13 @@ ZJJ = Actor(user_id="qian", role=Role.DEPARTMENT_STAFF, department="zjj")
 CHEN = Actor(user_id="chen", role=Role.SUPERVISOR)
 
 
-def incident_input(*, category: str = GARBAGE, now: datetime | None = None,
-                   ticket_id: str | None = None, urgency: Urgency = Urgency.NORMAL) -> TicketInput:
+def incident_input(
+    *,
+    category: str = GARBAGE,
+    now: datetime | None = None,
+    ticket_id: str | None = None,
+    urgency: Urgency = Urgency.NORMAL,
+) -> TicketInput:
     return TicketInput(
         incident=Incident(
             ticket_id=ticket_id or f"T-{uuid.uuid4().hex[:10]}",
@@ -50,9 +56,13 @@ def incident_input(*, category: str = GARBAGE, now: datetime | None = None,
     )
 
 
-def ticket_snapshot(*, status: str = "submitted", department: str | None = "cgj",
-                    now: datetime | None = None,
-                    ticket_id: str = "T-unit-0001") -> TicketSnapshot:
+def ticket_snapshot(
+    *,
+    status: str = "submitted",
+    department: str | None = "cgj",
+    now: datetime | None = None,
+    ticket_id: str = "T-unit-0001",
+) -> TicketSnapshot:
     """A bare TicketSnapshot in GRID for pure domain tests: no events, no deadlines."""
     from domain.models import initial_snapshot
     from domain.states import TicketStatus

@@ -4,6 +4,7 @@ Uses the Debian `postgresql` binaries (/usr/lib/postgresql/*/bin; `scripts/test.
 initdb refuses to run as root, so as root the cluster is created and run as the `postgres` user
 (or `nobody`) through runuser/su. Nothing listens beyond 127.0.0.1 and a socket in the temp dir.
 """
+
 from __future__ import annotations
 
 import glob
@@ -95,12 +96,19 @@ class PgCluster:
 
     def _run(self, *args: str, timeout: float = 60) -> None:
         proc = subprocess.run(
-            self._cmd(*args), cwd=self.root, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+            self._cmd(*args),
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
         )
         if proc.returncode != 0:
             log = self.logfile.read_text(errors="replace")[-3000:] if self.logfile.exists() else ""
-            raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{log}")
+            raise RuntimeError(
+                f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{log}"
+            )
 
     def start(self) -> PgCluster:
         try:
@@ -112,8 +120,17 @@ class PgCluster:
 
     def _start(self) -> None:
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", DB_USER, "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            DB_USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+            "--no-instructions",
         )
         for attempt in range(3):  # the free port may be taken between probing and binding
             self.port = _free_port()
@@ -123,8 +140,19 @@ class PgCluster:
                 "-c max_connections=200"
             )
             try:
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l",
-                          str(self.logfile), "-o", options, "-w", "-t", "60", "start")
+                self._run(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                )
                 break
             except RuntimeError:
                 if attempt == 2:
@@ -134,8 +162,16 @@ class PgCluster:
     def create_database(self, name: str | None = None) -> str:
         """Create a database (a fresh random name by default) and return its name."""
         name = name or f"t_{uuid.uuid4().hex[:12]}"
-        self._run(str(self.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
-                  "-U", DB_USER, name)
+        self._run(
+            str(self.bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            DB_USER,
+            name,
+        )
         return name
 
     def url(self, database: str = DB_NAME, *, driver: str = "asyncpg") -> str:
@@ -144,8 +180,9 @@ class PgCluster:
     def stop(self) -> None:
         try:
             if (self.datadir / "postmaster.pid").exists():
-                self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast",
-                          "-w", "stop")
+                self._run(
+                    str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"
+                )
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -157,6 +194,7 @@ class PgCluster:
 
 
 # --- databases on a running server (any PostgreSQL URL: the cluster's or GRIDFLOW_TEST_PG_URL) ---
+
 
 async def _admin(url: str) -> asyncpg.Connection:
     """A plain asyncpg connection to the server's `postgres` database, for CREATE/DROP DATABASE

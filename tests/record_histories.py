@@ -3,6 +3,7 @@
 Re-record only on purpose: a committed history is the proof that today's TicketWorkflow still
 replays what yesterday's one did. A change that breaks replay needs `workflow.patched`.
 """
+
 import asyncio
 import tempfile
 from datetime import timedelta
@@ -11,18 +12,18 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.subjects import OBSERVATION
 from readmodel.db import Database
 from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
-from domain.subjects import OBSERVATION
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
 from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
 from tests.schema import migrate_to_head
-
-SENSOR = "demo-sensor-gateway"
 from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
+
+SENSOR = "demo-sensor-gateway"
 
 HERE = Path(__file__).parent / "histories"
 
@@ -33,8 +34,12 @@ async def full_lifecycle_with_breaches(gf: Gridflow, env: WorkflowEnvironment) -
     await env.sleep(timedelta(days=4))  # the claim deadline passes
     await gf.act(t, "claim", CGJ)
     await gf.act(t, "start-verification", CGJ)
-    await gf.act(t, "verify", CGJ, {"outcome": "needs_rectification", "severity": "red",
-                                    "rectify_working_days": 1})
+    await gf.act(
+        t,
+        "verify",
+        CGJ,
+        {"outcome": "needs_rectification", "severity": "red", "rectify_working_days": 1},
+    )
     await env.sleep(timedelta(days=4))  # the rectification deadline passes
     await gf.act(t, "rectified", CGJ)
     await gf.act(t, "write-off", WANG)
@@ -77,8 +82,15 @@ async def extension_and_parking(gf: Gridflow, env: WorkflowEnvironment) -> str:
     await gf.act(t, "request-parking", CGJ, {"reason": "winter", "review_at": review})
     await gf.act(t, "approve-parking", SUPERVISOR)
     await env.sleep(timedelta(days=11))  # the review date brings it back
-    await gf.act(t, "request-parking", CGJ, {"reason": "again", "review_at": (
-        await env.get_current_time() + timedelta(days=5)).isoformat()})
+    await gf.act(
+        t,
+        "request-parking",
+        CGJ,
+        {
+            "reason": "again",
+            "review_at": (await env.get_current_time() + timedelta(days=5)).isoformat(),
+        },
+    )
     await gf.act(t, "approve-parking", SUPERVISOR)
     await gf.act(t, "unpark", SUPERVISOR)
     await env.sleep(timedelta(days=10))  # late: warnings, breach, the ladder and reminders
@@ -126,8 +138,12 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
     t = await gf.new_ticket(category=ILLEGAL_AD, subject_code="SS-0001")
     await wait_for_status(gf, t, "dispatched")
     await gf.act(t, "claim", CGJ)
-    await gf.act(t, "verify", CGJ, {"outcome": "needs_rectification", "severity": "yellow",
-                                    "rectify_working_days": 2})
+    await gf.act(
+        t,
+        "verify",
+        CGJ,
+        {"outcome": "needs_rectification", "severity": "yellow", "rectify_working_days": 2},
+    )
     await gf.act(t, "rectified", CGJ)
     await gf.act(t, "write-off", WANG)
     await wait_for_status(gf, t, "archived")
@@ -144,8 +160,15 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
 # deadline dating and the duplicate search as local activities; v6 = a keep-separate queued behind
 # the duplicate flag routes at once (from tests/test_workflow_keep_separate_race.py).
 VERSION = "v6"
-SCENARIOS = [full_lifecycle_with_breaches, return_dispatch_rework, manual_queue_cancelled,
-             extension_and_parking, duplicate_merged, kept_separate_and_sensor, subject_rectified]
+SCENARIOS = [
+    full_lifecycle_with_breaches,
+    return_dispatch_rework,
+    manual_queue_cancelled,
+    extension_and_parking,
+    duplicate_merged,
+    kept_separate_and_sensor,
+    subject_rectified,
+]
 
 
 async def main() -> None:

@@ -4,6 +4,7 @@ An upgrade of a fresh SQLite file takes about half a second and the tests make h
 databases, so a new SQLite file is a copy of one file this process upgraded once (the upgrade's
 own result, copied byte for byte). Anything else (PostgreSQL, an existing file) is upgraded.
 """
+
 import atexit
 import shutil
 import sqlite3

@@ -3,6 +3,7 @@ script) answers --help for itself and for every subcommand, each listing its opt
 database or a Temporal server. The commands' behaviour is tested with what they act on
 (tests/test_migrations.py, test_reconcile.py, test_archive_chain.py, test_readmodel_calendar.py,
 test_readmodel_routing.py, test_patches.py)."""
+
 import os
 import shutil
 import subprocess
@@ -16,8 +17,17 @@ from gridflow_admin.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = "--database-url"
-RULE = ["--category", "--department", "--area", "--priority", "--from", "--to", "--note", "--by",
-        DB]
+RULE = [
+    "--category",
+    "--department",
+    "--area",
+    "--priority",
+    "--from",
+    "--to",
+    "--note",
+    "--by",
+    DB,
+]
 # Each command line's --help, and what it must list: options, or a group's subcommands.
 HELP = {
     (): ["migrate", "reconcile", "verify-archive", "calendar", "routing", "patches"],
@@ -53,20 +63,34 @@ def test_every_command_has_its_help_checked() -> None:
 
 def help_of(program: list[str], line: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
     # An unreachable database and Temporal: --help must need neither.
-    env = os.environ | {"GRIDFLOW_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/x",
-                        "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
-    return subprocess.run([*program, *line, "--help"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    env = os.environ | {
+        "GRIDFLOW_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:1/x",
+        "GRIDFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1",
+    }
+    return subprocess.run(
+        [*program, *line, "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_every_command_answers_help_listing_its_options() -> None:
     program = [sys.executable, "-m", "gridflow_admin"]
     with ThreadPoolExecutor(max_workers=4) as pool:
         done = dict(zip(HELP, pool.map(lambda line: help_of(program, line), HELP), strict=True))
-    wrong = {" ".join(line) or "(top)": (d.returncode, d.stderr[-500:],
-                                         [w for w in HELP[line] if w not in d.stdout])
-             for line, d in done.items()
-             if d.returncode != 0 or any(w not in d.stdout for w in HELP[line])}
+    wrong = {
+        " ".join(line) or "(top)": (
+            d.returncode,
+            d.stderr[-500:],
+            [w for w in HELP[line] if w not in d.stdout],
+        )
+        for line, d in done.items()
+        if d.returncode != 0 or any(w not in d.stdout for w in HELP[line])
+    }
     assert wrong == {}
     usage = done[("routing", "add")].stdout
     assert usage.startswith("Usage: gridflow-admin routing add [OPTIONS]"), usage

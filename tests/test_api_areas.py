@@ -1,6 +1,7 @@
 """A supervisor's lists and aggregates keep to their area: wu (北山街道, one street) sees his
 street's tickets only, chen (the command centre, the district) all of them; a supervisor with no
 area sees nothing. Tickets in another street are reported by a grid worker the admin adds there."""
+
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from readmodel.tickets.metrics import TZ
 from readmodel.tickets.projection import add_notifications
 from readmodel.tickets.queries import in_area
 from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
-from tests.factories import GARBAGE, OTHER, STREETLIGHT
+from tests.factories import OTHER, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
 
 WU, ADMIN = "demo-supervisor-wu", "demo-admin"
@@ -27,19 +28,24 @@ WU_STREET = HOME.street
 async def person(gf: Gridflow, **fields: Any) -> str:
     """A user the admin adds; their access token (gf.call sends an unknown token as it is)."""
     user_id, password = f"u{uuid.uuid4().hex[:8]}", "a-long-enough-password"
-    created = await gf.call("POST", "/admin/users", ADMIN, json={
-        "user_id": user_id, "name": "测试用户", "password": password, **fields})
+    created = await gf.call(
+        "POST",
+        "/admin/users",
+        ADMIN,
+        json={"user_id": user_id, "name": "测试用户", "password": password, **fields},
+    )
     assert created.status_code == 201, created.text
-    login = await gf.http.post("/api/v1/auth/token",
-                               data={"username": user_id, "password": password})
+    login = await gf.http.post(
+        "/api/v1/auth/token", data={"username": user_id, "password": password}
+    )
     assert login.status_code == 200, login.text
     return login.json()["access_token"]
 
 
-async def report(gf: Gridflow, token: str, cell: Any, status: str = "dispatched",
-                 **body: Any) -> str:
-    ticket_id = await gf.new_ticket(token=token, lat=cell.inside.lat, lon=cell.inside.lon,
-                                    **body)
+async def report(
+    gf: Gridflow, token: str, cell: Any, status: str = "dispatched", **body: Any
+) -> str:
+    ticket_id = await gf.new_ticket(token=token, lat=cell.inside.lat, lon=cell.inside.lon, **body)
     await wait_for_status(gf, ticket_id, status)
     return ticket_id
 
@@ -53,8 +59,11 @@ async def ids(gf: Gridflow, url: str, token: str, **params: Any) -> set[str]:
 
 async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -> None:
     async with gf.db.session() as session:  # street lights flag probable duplicates
-        await session.exec(update(Category).where(col(Category.code) == STREETLIGHT)
-                           .values(duplicate_radius_m=50, duplicate_window_hours=72))
+        await session.exec(
+            update(Category)
+            .where(col(Category.code) == STREETLIGHT)
+            .values(duplicate_radius_m=50, duplicate_window_hours=72)
+        )
         await session.commit()
     zheng = await person(gf, role="grid_worker", grids=[FAR.code])  # xixi's grid worker
     near, far = await report(gf, WANG, HOME), await report(gf, zheng, FAR)
@@ -65,19 +74,25 @@ async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -
     near_dup = await report(gf, WANG, HOME, "duplicate_review", category=STREETLIGHT)
     far_dup = await report(gf, zheng, FAR, "duplicate_review", category=STREETLIGHT)
     for ticket_id in (near, far):
-        asked = await gf.act(ticket_id, "request-extension", CGJ,
-                             {"working_days": 1, "reason": "busy"})
+        asked = await gf.act(
+            ticket_id, "request-extension", CGJ, {"working_days": 1, "reason": "busy"}
+        )
         assert asked.status_code == 200, asked.text
     near_park, far_park = await report(gf, WANG, HOME), await report(gf, zheng, FAR)
     review = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     for ticket_id in (near_park, far_park):
-        asked = await gf.act(ticket_id, "request-parking", CGJ,
-                             {"reason": "later", "review_at": review})
+        asked = await gf.act(
+            ticket_id, "request-parking", CGJ, {"reason": "later", "review_at": review}
+        )
         assert asked.status_code == 200, asked.text
     async with gf.db.session() as session:
         for ticket_id in (near, far):
-            await add_notifications(session=session, ticket_id=ticket_id, seq=90, notices=[
-                Notice(kind="breach", target="cgj")])
+            await add_notifications(
+                session=session,
+                ticket_id=ticket_id,
+                seq=90,
+                notices=[Notice(kind="breach", target="cgj")],
+            )
 
     in_wus_street = {near, near_manual, near_lamp, near_dup, near_park}
     everything = in_wus_street | {far, far_manual, far_lamp, far_dup, far_park}
@@ -87,8 +102,9 @@ async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -
     centre_overdue = await ids(gf, "/tickets/overdue", SUPERVISOR, **due_soon)
     assert {near, far} <= centre_overdue <= everything
     for token, street_only in ((SUPERVISOR, False), (WU, True)):
+
         def mine(*tickets: str) -> set[str]:
-            return {t for t in tickets if t in in_wus_street or not street_only}
+            return {t for t in tickets if t in in_wus_street or not street_only}  # noqa: B023  (awaited in this iteration)
 
         assert await ids(gf, "/tickets/overdue", token, **due_soon) == mine(*centre_overdue)
         assert await ids(gf, "/dispatch-queue", token) == mine(near_manual, far_manual)
@@ -103,13 +119,16 @@ async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -
         assert sum(battle["counts"].values()) == len(mine(*everything))
         grids = (await gf.call("GET", "/map/grid-counts", token)).json()
         assert {code[:9] for code in grids} == (
-            {WU_STREET} if street_only else {DISTRICT + s for s in STREETS}), token
+            {WU_STREET} if street_only else {DISTRICT + s for s in STREETS}
+        ), token
         assert grids[HOME.code] == 5 and grids.get(FAR.code, 5) == 5
 
-        by_street = (await gf.call("GET", "/metrics", token,
-                                   params=period | {"group_by": "street"})).json()
+        by_street = (
+            await gf.call("GET", "/metrics", token, params=period | {"group_by": "street"})
+        ).json()
         assert [r["group"] for r in by_street["rows"]] == (
-            [WU_STREET] if street_only else sorted([WU_STREET, FAR.street]))
+            [WU_STREET] if street_only else sorted([WU_STREET, FAR.street])
+        )
         assert by_street["total"]["tickets"] == len(mine(*everything))
         csv = (await gf.call("GET", "/metrics.csv", token, params=period)).text
         assert csv.splitlines()[-1].split(",")[:3] == ["total", "", str(len(mine(*everything)))]
@@ -120,8 +139,16 @@ async def test_lists_and_aggregates_keep_to_the_supervisors_area(gf: Gridflow) -
 async def test_a_supervisor_without_an_area_sees_nothing(gf: Gridflow) -> None:
     ticket_id = await report(gf, WANG, HOME)
     nobody = await person(gf, role="supervisor")
-    for url in ("/tickets/overdue", "/dispatch-queue", "/duplicates", "/extension-requests",
-                "/map/tickets", "/map/grid-counts", "/notifications", f"/tickets/{ticket_id}"):
+    for url in (
+        "/tickets/overdue",
+        "/dispatch-queue",
+        "/duplicates",
+        "/extension-requests",
+        "/map/tickets",
+        "/map/grid-counts",
+        "/notifications",
+        f"/tickets/{ticket_id}",
+    ):
         response = await gf.call("GET", url, nobody)
         assert response.status_code == 403, (url, response.text)
     cancel = await gf.act(ticket_id, "cancel", nobody, {"reason": "x", "kind": "invalid"})
@@ -142,8 +169,8 @@ async def test_a_street_supervisor_is_refused_naming_the_street(gf: Gridflow) ->
 
 def test_area_conditions_use_the_level_columns() -> None:
     assert in_area(None) == []
-    street, = in_area(WU_STREET)
-    community, = in_area(HOME.community)
-    district, = in_area(demo_city.DISTRICT)
+    (street,) = in_area(WU_STREET)
+    (community,) = in_area(HOME.community)
+    (district,) = in_area(demo_city.DISTRICT)
     assert "street" in str(street) and "community" in str(community)
     assert "grid LIKE" in str(district)

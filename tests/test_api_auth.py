@@ -1,4 +1,5 @@
 """Logging in, access tokens that cannot be forged or outlive their rights, API keys, admins."""
+
 import base64
 import hashlib
 import hmac
@@ -44,8 +45,14 @@ def hs256_signed(signing_input: str, secret: str) -> str:
 
 def claims(**overrides: object) -> dict[str, object]:
     now = int(time.time())
-    return {"sub": "wang", "role": "grid_worker", "ver": 0, "jti": "j" * 32, "iat": now,
-            "exp": now + 600} | overrides
+    return {
+        "sub": "wang",
+        "role": "grid_worker",
+        "ver": 0,
+        "jti": "j" * 32,
+        "iat": now,
+        "exp": now + 600,
+    } | overrides
 
 
 async def test_login_gives_a_bearer_jwt_that_names_the_user(gf: Gridflow) -> None:
@@ -57,8 +64,9 @@ async def test_login_gives_a_bearer_jwt_that_names_the_user(gf: Gridflow) -> Non
     payload = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert payload["sub"] == "wang" and payload["role"] == "grid_worker" and payload["ver"] == 0
     assert payload["exp"] - payload["iat"] == 30 * 60 and len(payload["jti"]) >= 16
-    seen = await gf.http.get("/api/v1/me",
-                             headers={"Authorization": f"Bearer {body['access_token']}"})
+    seen = await gf.http.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
     assert seen.status_code == 200 and seen.json()["user_id"] == "wang"
     again = await token_of(gf, "wang", WANG)
     assert jwt.decode(again, options={"verify_signature": False})["jti"] != payload["jti"]
@@ -68,8 +76,12 @@ async def test_wrong_password_unknown_user_and_inactive_user_get_the_same_401(gf
     admin = await gf.headers(ADMIN)
     off = await gf.http.patch("/api/v1/admin/users/li", json={"active": False}, headers=admin)
     assert off.status_code == 200 and off.json()["active"] is False
-    answers = [await gf.login("wang", "demo-worker-li"), await gf.login("nobody", WANG),
-               await gf.login("li", "demo-worker-li"), await gf.login("wang", "")]
+    answers = [
+        await gf.login("wang", "demo-worker-li"),
+        await gf.login("nobody", WANG),
+        await gf.login("li", "demo-worker-li"),
+        await gf.login("wang", ""),
+    ]
     assert [a.status_code for a in answers[:3]] == [401, 401, 401]
     assert answers[0].json() == answers[1].json() == answers[2].json()
     assert answers[0].json()["error"]["message"] == "wrong user name or password"
@@ -85,8 +97,14 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(gf: Gridflow) -> 
     assert await me(gf, good) == 200
     honest = hs256_signed(f"{b64({'alg': 'HS256', 'typ': 'JWT'})}.{b64(claims())}", secret)
     assert await me(gf, honest) == 200  # so the RS256 header below is what gets refused
-    expired = issue_access_token(user_id="wang", role="grid_worker", token_version=0,
-                                 secret=secret, minutes=30, now=time.time() - 3600)
+    expired = issue_access_token(
+        user_id="wang",
+        role="grid_worker",
+        token_version=0,
+        secret=secret,
+        minutes=30,
+        now=time.time() - 3600,
+    )
     header, payload, signature = good.split(".")
     as_supervisor = json.loads(base64.urlsafe_b64decode(payload + "=="))
     as_supervisor["sub"] = "chen"
@@ -102,7 +120,9 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(gf: Gridflow) -> 
         hs512,  # the right secret, not the pinned algorithm
         f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}.{b64(b'x' * 256)}",
         hs256_signed(f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims())}", secret),
-        "not-a-token", "a.b.c", "",
+        "not-a-token",
+        "a.b.c",
+        "",
     ]
     for token in forged:
         response = await gf.http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
@@ -135,34 +155,38 @@ async def test_logout_revokes_only_that_token(gf: Gridflow) -> None:
 async def test_new_rights_end_older_tokens(gf: Gridflow) -> None:
     admin = await gf.headers(ADMIN)
     before = await token_of(gf, "wang", WANG)
-    same = await gf.http.patch("/api/v1/admin/users/wang", json={"name": "王网格员"},
-                               headers=admin)
+    same = await gf.http.patch("/api/v1/admin/users/wang", json={"name": "王网格员"}, headers=admin)
     assert same.status_code == 200 and await me(gf, before) == 200  # no new rights
     grids = same.json()["grids"]
-    moved = await gf.http.patch("/api/v1/admin/users/wang", json={"grids": grids[:1]},
-                                headers=admin)
+    moved = await gf.http.patch(
+        "/api/v1/admin/users/wang", json={"grids": grids[:1]}, headers=admin
+    )
     assert moved.status_code == 200 and moved.json()["grids"] == grids[:1]
     assert await me(gf, before) == 401
     promoted = await token_of(gf, "wang", WANG)
-    changed = await gf.http.patch("/api/v1/admin/users/wang",
-                                  json={"role": "supervisor", "area": "330106"}, headers=admin)
+    changed = await gf.http.patch(
+        "/api/v1/admin/users/wang", json={"role": "supervisor", "area": "330106"}, headers=admin
+    )
     assert changed.status_code == 200, changed.text
     assert await me(gf, promoted) == 401
     now = await token_of(gf, "wang", WANG)
     assert jwt.decode(now, options={"verify_signature": False})["role"] == "supervisor"
-    listed = await gf.http.get("/api/v1/tickets/overdue",
-                               headers={"Authorization": f"Bearer {now}"})
+    listed = await gf.http.get(
+        "/api/v1/tickets/overdue", headers={"Authorization": f"Bearer {now}"}
+    )
     assert listed.status_code == 200  # a supervisor's list, with the new token
 
 
 async def test_password_reset_ends_older_tokens_and_the_old_password(gf: Gridflow) -> None:
     admin = await gf.headers(ADMIN)
     old = await token_of(gf, "wang", WANG)
-    short = await gf.http.patch("/api/v1/admin/users/wang", json={"password": "short"},
-                                headers=admin)
+    short = await gf.http.patch(
+        "/api/v1/admin/users/wang", json={"password": "short"}, headers=admin
+    )
     assert short.status_code == 422 and "password" in short.json()["error"]["message"]
-    reset = await gf.http.patch("/api/v1/admin/users/wang", json={"password": NEW_PASSWORD},
-                                headers=admin)
+    reset = await gf.http.patch(
+        "/api/v1/admin/users/wang", json={"password": NEW_PASSWORD}, headers=admin
+    )
     assert reset.status_code == 200 and "password" not in json.dumps(reset.json())
     assert await me(gf, old) == 401
     assert (await gf.login("wang", WANG)).status_code == 401
@@ -173,30 +197,43 @@ async def test_admins_manage_users_and_passwords_are_never_shown(gf: Gridflow) -
     admin = await gf.headers(ADMIN)
     for caller in (WANG, SUPERVISOR):
         assert (await gf.call("GET", "/admin/users", caller)).status_code == 403
-        assert (await gf.call("POST", "/admin/api-keys", caller,
-                              json={"user_id": "gateway", "label": "x",
-                                    "scopes": ["sensor_intake"]})).status_code == 403
-    new = {"user_id": "ma", "name": "马网格员", "role": "grid_worker",
-           "grids": ["33010600100101"], "password": NEW_PASSWORD}
+        assert (
+            await gf.call(
+                "POST",
+                "/admin/api-keys",
+                caller,
+                json={"user_id": "gateway", "label": "x", "scopes": ["sensor_intake"]},
+            )
+        ).status_code == 403
+    new = {
+        "user_id": "ma",
+        "name": "马网格员",
+        "role": "grid_worker",
+        "grids": ["33010600100101"],
+        "password": NEW_PASSWORD,
+    }
     created = await gf.http.post("/api/v1/admin/users", json=new, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["active"] is True and "password" not in json.dumps(created.json())
     assert (await gf.http.post("/api/v1/admin/users", json=new, headers=admin)).status_code == 409
     bad: list[tuple[dict[str, object], str]] = [
-        ({"password": "short"}, "password"), ({"grids": ["nowhere"]}, "grids"),
+        ({"password": "short"}, "password"),
+        ({"grids": ["nowhere"]}, "grids"),
         ({"role": "department_staff", "grids": []}, "department"),
-        ({"role": "system"}, "role"), ({"department": "nope"}, "department")]
+        ({"role": "system"}, "role"),
+        ({"department": "nope"}, "department"),
+    ]
     for change, field in bad:
-        refused = await gf.http.post("/api/v1/admin/users", headers=admin,
-                                     json=new | {"user_id": "ma2"} | change)
+        refused = await gf.http.post(
+            "/api/v1/admin/users", headers=admin, json=new | {"user_id": "ma2"} | change
+        )
         assert refused.status_code == 422, (change, refused.text)
         assert field in refused.json()["error"]["message"], change
     assert await me(gf, await token_of(gf, "ma", NEW_PASSWORD)) == 200
     users = await gf.http.get("/api/v1/admin/users", headers=admin)
     assert {"ma", "wang", "admin", "gateway"} <= {u["user_id"] for u in users.json()}
     assert "password" not in users.text and "$argon2" not in users.text
-    myself = await gf.http.patch("/api/v1/admin/users/admin", json={"active": False},
-                                 headers=admin)
+    myself = await gf.http.patch("/api/v1/admin/users/admin", json={"active": False}, headers=admin)
     assert myself.status_code == 409
     async with gf.db.session() as session:
         stored = await session.get(User, "ma")
@@ -211,9 +248,11 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
     admin = await gf.headers(ADMIN)
     demo = await gf.http.get("/api/v1/me", headers={"X-API-Key": SENSOR})
     assert demo.status_code == 200 and demo.json()["role"] == "sensor"
-    made = await gf.http.post("/api/v1/admin/api-keys", headers=admin,
-                              json={"user_id": "gateway", "label": "east gate",
-                                    "scopes": ["sensor_intake"]})
+    made = await gf.http.post(
+        "/api/v1/admin/api-keys",
+        headers=admin,
+        json={"user_id": "gateway", "label": "east gate", "scopes": ["sensor_intake"]},
+    )
     assert made.status_code == 201, made.text
     key, key_id = made.json()["key"], made.json()["key_id"]
     assert len(key) >= 40 and key.startswith(made.json()["prefix"])
@@ -228,8 +267,10 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
         stored = (await session.exec(select(ApiKey).where(ApiKey.key_id == key_id))).one()
         assert stored.key_hash == hashlib.sha256(key.encode()).hexdigest() != key
     refusals: list[dict[str, object]] = [
-        {"user_id": "admin", "label": "x"}, {"user_id": "nobody", "label": "x"},
-        {"user_id": "gateway", "label": ""}]
+        {"user_id": "admin", "label": "x"},
+        {"user_id": "nobody", "label": "x"},
+        {"user_id": "gateway", "label": ""},
+    ]
     for refused in refusals:
         refused |= {"scopes": ["sensor_intake"]}
         answer = await gf.http.post("/api/v1/admin/api-keys", headers=admin, json=refused)
@@ -240,8 +281,7 @@ async def test_api_keys_act_as_their_owner_until_revoked(gf: Gridflow) -> None:
     assert (await gf.http.get("/api/v1/me", headers={"X-API-Key": SENSOR})).status_code == 200
     missing = await gf.http.delete("/api/v1/admin/api-keys/ak-nothing", headers=admin)
     assert missing.status_code == 404
-    off = await gf.http.patch("/api/v1/admin/users/gateway", json={"active": False},
-                              headers=admin)
+    off = await gf.http.patch("/api/v1/admin/users/gateway", json={"active": False}, headers=admin)
     assert off.status_code == 200
     assert (await gf.http.get("/api/v1/me", headers={"X-API-Key": SENSOR})).status_code == 401
 

@@ -6,6 +6,7 @@ li's grid (wang_other); zhao (cgj) and qian (zjj) on a cgj ticket; wu (street su
 ticket in his street and in another street (wu_other); chen (the command centre); the admin; the
 sensor gateway. The shared tickets are prepared once for the module; an allowed state-changing
 cell gets a fresh ticket in the state its action needs, so its success code is exact."""
+
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.main import create_app
 from tests.authz_world import (
-    ADMIN, HOME_GRID, P, TOKEN, ROAD_DAMAGE_RULE, World, world,  # noqa: F401
+    HOME_GRID,
+    ROAD_DAMAGE_RULE,
+    TOKEN,
+    P,
+    World,
+    world,  # noqa: F401
 )
 from tests.factories import GARBAGE, UNLICENSED_BUSINESS
 
@@ -57,20 +63,24 @@ class Row:
         return self.expected[p] < 300 or self.expected.get(SIBLING.get(p, ""), 400) < 300
 
 
-def on_ticket(state: str, body: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None
-              ) -> Prepare:
+def on_ticket(
+    state: str, body: dict[str, Any] | Callable[[World], dict[str, Any]] | None = None
+) -> Prepare:
     """A ticket action on a fresh ticket in `state` at the principal's place (Row.in_state),
     else on the principal's shared ticket (open and untouched)."""
+
     async def prepare(w: World, p: str, in_state: bool) -> Args:
         ticket_id = await w.fresh(state, p) if in_state else w.ticket_of(p)
         payload = body(w) if callable(body) else body
         return {"ticket_id": ticket_id}, ({"json": payload} if payload is not None else {})
+
     return prepare
 
 
 def static(path: dict[str, str] | None = None, **kwargs: Any) -> Prepare:
     async def prepare(w: World, p: str, allowed: bool) -> Args:
         return dict(path or {}), kwargs
+
     return prepare
 
 
@@ -81,9 +91,14 @@ async def _report(w: World, p: str, allowed: bool) -> Args:
 async def _open311_report(w: World, p: str, allowed: bool) -> Args:
     """A sensor gateway's report through Open311: its API key, a device of its own."""
     body = w.report_args("sensor")["json"]
-    return {"fmt": "json"}, {"data": {
-        "service_code": body["category"], "lat": str(body["lat"]), "long": str(body["lon"]),
-        "device_id": body["device_id"]}}
+    return {"fmt": "json"}, {
+        "data": {
+            "service_code": body["category"],
+            "lat": str(body["lat"]),
+            "long": str(body["lon"]),
+            "device_id": body["device_id"],
+        }
+    }
 
 
 async def _open311_ticket(w: World, p: str, allowed: bool) -> Args:
@@ -116,8 +131,9 @@ async def _reinstate(w: World, p: str, in_state: bool) -> Args:
 
 
 async def _new_subject(w: World, p: str, allowed: bool) -> Args:
-    return {}, {"json": {"code": w.unique("AZ-N"), "name": "新店", "kind": "shop",
-                         "grid": HOME_GRID}}
+    return {}, {
+        "json": {"code": w.unique("AZ-N"), "name": "新店", "kind": "shop", "grid": HOME_GRID}
+    }
 
 
 async def _deadline_rule(w: World, p: str, allowed: bool) -> Args:
@@ -159,8 +175,10 @@ HOLD_DAYS = {"working_days": 1, "reason": "材料未到 waiting for parts"}
 
 
 def _parking(w: World) -> dict[str, Any]:
-    return {"reason": "待拆迁 awaiting demolition",
-            "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+    return {
+        "reason": "待拆迁 awaiting demolition",
+        "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+    }
 
 
 V = "/api/v1"
@@ -179,41 +197,56 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V}/parking-requests"): Row(SUPERVISORS),
     ("GET", f"{V}/notifications"): Row(codes(200, admin=403, sensor=403)),
     # acting on tickets
-    ("POST", f"{T}/dispatch"): Row(codes(403, wu=200, chen=200),
-                                   on_ticket("manual_dispatch", {"department": "cgj"})),
+    ("POST", f"{T}/dispatch"): Row(
+        codes(403, wu=200, chen=200), on_ticket("manual_dispatch", {"department": "cgj"})
+    ),
     ("POST", f"{T}/claim"): Row(codes(403, zhao=200), on_ticket("dispatched")),
-    ("POST", f"{T}/return"): Row(codes(403, zhao=200),
-                                 on_ticket("dispatched", {"reason": "不归我们 not ours"})),
+    ("POST", f"{T}/return"): Row(
+        codes(403, zhao=200), on_ticket("dispatched", {"reason": "不归我们 not ours"})
+    ),
     ("POST", f"{T}/start-verification"): Row(codes(403, zhao=200), on_ticket("claimed")),
-    ("POST", f"{T}/verify"): Row(codes(403, zhao=200),
-                                 on_ticket("claimed", {"outcome": "fixed_on_site"})),
+    ("POST", f"{T}/verify"): Row(
+        codes(403, zhao=200), on_ticket("claimed", {"outcome": "fixed_on_site"})
+    ),
     ("POST", f"{T}/rectified"): Row(codes(403, zhao=200), on_ticket("rectifying")),
-    ("POST", f"{T}/write-off"): Row(codes(403, wang=200, wu=200, chen=200),
-                                    on_ticket("resolved")),
-    ("POST", f"{T}/reject"): Row(codes(403, wang=200, wu=200, chen=200),
-                                 on_ticket("resolved", {"reason": "还有垃圾 still there"})),
-    ("POST", f"{T}/cancel"): Row(codes(403, wu=200, chen=200), on_ticket(
-        "dispatched", {"reason": "无效 invalid", "kind": "invalid"})),
-    ("POST", f"{T}/request-extension"): Row(codes(403, zhao=200),
-                                            on_ticket("dispatched", HOLD_DAYS)),
-    ("POST", f"{T}/approve-extension"): Row(codes(403, wu=200, chen=200),
-                                            on_ticket("extension_requested")),
-    ("POST", f"{T}/refuse-extension"): Row(codes(403, wu=200, chen=200),
-                                           on_ticket("extension_requested")),
+    ("POST", f"{T}/write-off"): Row(codes(403, wang=200, wu=200, chen=200), on_ticket("resolved")),
+    ("POST", f"{T}/reject"): Row(
+        codes(403, wang=200, wu=200, chen=200),
+        on_ticket("resolved", {"reason": "还有垃圾 still there"}),
+    ),
+    ("POST", f"{T}/cancel"): Row(
+        codes(403, wu=200, chen=200),
+        on_ticket("dispatched", {"reason": "无效 invalid", "kind": "invalid"}),
+    ),
+    ("POST", f"{T}/request-extension"): Row(
+        codes(403, zhao=200), on_ticket("dispatched", HOLD_DAYS)
+    ),
+    ("POST", f"{T}/approve-extension"): Row(
+        codes(403, wu=200, chen=200), on_ticket("extension_requested")
+    ),
+    ("POST", f"{T}/refuse-extension"): Row(
+        codes(403, wu=200, chen=200), on_ticket("extension_requested")
+    ),
     ("POST", f"{T}/request-parking"): Row(codes(403, zhao=200), on_ticket("dispatched", _parking)),
-    ("POST", f"{T}/approve-parking"): Row(codes(403, wu=200, chen=200),
-                                          on_ticket("parking_requested")),
-    ("POST", f"{T}/refuse-parking"): Row(codes(403, wu=200, chen=200),
-                                         on_ticket("parking_requested")),
+    ("POST", f"{T}/approve-parking"): Row(
+        codes(403, wu=200, chen=200), on_ticket("parking_requested")
+    ),
+    ("POST", f"{T}/refuse-parking"): Row(
+        codes(403, wu=200, chen=200), on_ticket("parking_requested")
+    ),
     ("POST", f"{T}/unpark"): Row(codes(403, wu=200, chen=200), on_ticket("parked")),
-    ("POST", f"{T}/merge"): Row(codes(403, wu=200, chen=200), on_ticket(
-        "duplicate_review", lambda w: {"into": w.duplicate_target})),
-    ("POST", f"{T}/keep-separate"): Row(codes(403, wu=200, chen=200),
-                                        on_ticket("duplicate_review")),
+    ("POST", f"{T}/merge"): Row(
+        codes(403, wu=200, chen=200),
+        on_ticket("duplicate_review", lambda w: {"into": w.duplicate_target}),
+    ),
+    ("POST", f"{T}/keep-separate"): Row(
+        codes(403, wu=200, chen=200), on_ticket("duplicate_review")
+    ),
     # photos
     ("POST", f"{V}/photos"): Row(codes(201, admin=403, sensor=403), _photo_upload),
-    ("GET", f"{V}/photos/{{photo_id}}"): Row(codes(404, wang=200, zhao=200, wu=200, chen=200,
-                                                   sensor=403), _photo),
+    ("GET", f"{V}/photos/{{photo_id}}"): Row(
+        codes(404, wang=200, zhao=200, wu=200, chen=200, sensor=403), _photo
+    ),
     # aggregates
     ("GET", f"{V}/map/tickets"): Row(SUPERVISORS),
     ("GET", f"{V}/map/grid-counts"): Row(SUPERVISORS),
@@ -226,33 +259,52 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V}/category-classes"): Row(SIGNED_IN),
     ("GET", f"{V}/departments"): Row(SIGNED_IN),
     ("GET", f"{V}/map"): Row(SIGNED_IN),
-    ("GET", f"{V}/routing/preview"): Row(SIGNED_IN, static(params={"category": GARBAGE,
-                                                                    "grid": HOME_GRID})),
+    ("GET", f"{V}/routing/preview"): Row(
+        SIGNED_IN, static(params={"category": GARBAGE, "grid": HOME_GRID})
+    ),
     # configuration: supervisors read what their desk shows, admins write
-    ("GET", f"{V}/calendar/deadline"): Row(CONFIG_READERS, static(params={
-        "start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"})),
+    ("GET", f"{V}/calendar/deadline"): Row(
+        CONFIG_READERS,
+        static(params={"start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"}),
+    ),
     ("GET", f"{V}/admin/calendar/{{year}}"): Row(CONFIG_READERS, static({"year": str(TODAY.year)})),
-    ("PUT", f"{V}/admin/calendar/{{year}}"): Row(admin_only(200), static(
-        {"year": "2150"}, json={"holidays": [], "workdays": [], "source": "authz matrix"})),
+    ("PUT", f"{V}/admin/calendar/{{year}}"): Row(
+        admin_only(200),
+        static({"year": "2150"}, json={"holidays": [], "workdays": [], "source": "authz matrix"}),
+    ),
     ("GET", f"{V}/admin/deadline-rules"): Row(CONFIG_READERS),
-    ("POST", f"{V}/admin/deadline-rules"): Row(admin_only(201), static(json={
-        "stage": "claim", "amount": 2, "unit": "working_days", "category": UNLICENSED_BUSINESS})),
+    ("POST", f"{V}/admin/deadline-rules"): Row(
+        admin_only(201),
+        static(
+            json={
+                "stage": "claim",
+                "amount": 2,
+                "unit": "working_days",
+                "category": UNLICENSED_BUSINESS,
+            }
+        ),
+    ),
     ("DELETE", f"{V}/admin/deadline-rules/{{rule_id}}"): Row(admin_only(204), _deadline_rule),
     ("GET", f"{V}/admin/routing-rules"): Row(CONFIG_READERS),
-    ("GET", f"{V}/admin/routing-rules/{{rule_id}}"): Row(CONFIG_READERS,
-                                                         static({"rule_id": ROAD_DAMAGE_RULE})),
+    ("GET", f"{V}/admin/routing-rules/{{rule_id}}"): Row(
+        CONFIG_READERS, static({"rule_id": ROAD_DAMAGE_RULE})
+    ),
     ("POST", f"{V}/admin/routing-rules"): Row(admin_only(201), _new_routing_rule),
-    ("PUT", f"{V}/admin/routing-rules/{{rule_id}}"): Row(admin_only(200), static(
-        {"rule_id": ROAD_DAMAGE_RULE}, json={"note": "authz matrix: same department"})),
+    ("PUT", f"{V}/admin/routing-rules/{{rule_id}}"): Row(
+        admin_only(200),
+        static({"rule_id": ROAD_DAMAGE_RULE}, json={"note": "authz matrix: same department"}),
+    ),
     ("DELETE", f"{V}/admin/routing-rules/{{rule_id}}"): Row(admin_only(200), _end_routing_rule),
     ("POST", f"{V}/map/reload"): Row(admin_only(200)),
     # subjects
     ("POST", f"{V}/admin/subjects"): Row(admin_only(201), _new_subject),
     ("GET", f"{V}/public/subjects/{{code}}"): Row(codes(200, anon=200), _subject),
-    ("GET", f"{V}/subjects/{{code}}"): Row(codes(403, wang=200, wu=200, chen=200, admin=200),
-                                           _subject),
-    ("POST", f"{V}/subjects/{{code}}/recheck"): Row(codes(403, wang=200, wu=200, chen=200),
-                                                    _recheck),
+    ("GET", f"{V}/subjects/{{code}}"): Row(
+        codes(403, wang=200, wu=200, chen=200, admin=200), _subject
+    ),
+    ("POST", f"{V}/subjects/{{code}}/recheck"): Row(
+        codes(403, wang=200, wu=200, chen=200), _recheck
+    ),
     ("POST", f"{V}/subjects/{{code}}/black"): Row(codes(403, wu=200, chen=200), _black),
     ("POST", f"{V}/subjects/{{code}}/reinstate"): Row(codes(403, wu=200, chen=200), _reinstate),
     # authentication and the audit log (docs/auth.md)
@@ -263,19 +315,21 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{V}/admin/users"): Row(admin_only(201), _new_user),
     ("PATCH", f"{V}/admin/users/{{user_id}}"): Row(admin_only(200), _user),
     ("GET", f"{V}/admin/api-keys"): Row(admin_only(200)),
-    ("POST", f"{V}/admin/api-keys"): Row(admin_only(201), static(
-        json={"user_id": "gateway", "label": "authz matrix", "scopes": ["sensor_intake"]})),
+    ("POST", f"{V}/admin/api-keys"): Row(
+        admin_only(201),
+        static(json={"user_id": "gateway", "label": "authz matrix", "scopes": ["sensor_intake"]}),
+    ),
     ("DELETE", f"{V}/admin/api-keys/{{key_id}}"): Row(admin_only(200), _api_key),
     # Open311 (docs/open311.md): keyless public reads; reports from machine clients' API keys,
     # refused with the spec's 403 (not 401) without one
     ("GET", "/open311/v2/discovery.{fmt}"): Row(PAGE, static({"fmt": "json"})),
     ("GET", "/open311/v2/services.{fmt}"): Row(PAGE, static({"fmt": "xml"})),
-    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Row(PAGE, static(
-        {"service_code": GARBAGE, "fmt": "json"})),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): Row(
+        PAGE, static({"service_code": GARBAGE, "fmt": "json"})
+    ),
     ("GET", "/open311/v2/requests.{fmt}"): Row(PAGE, static({"fmt": "json"})),
     ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): Row(PAGE, _open311_ticket),
-    ("POST", "/open311/v2/requests.{fmt}"): Row(codes(403, anon=403, sensor=201),
-                                                _open311_report),
+    ("POST", "/open311/v2/requests.{fmt}"): Row(codes(403, anon=403, sensor=201), _open311_report),
     # the web app's pages are shells: their data comes from the API above, with the caller's token
     ("GET", "/"): Row(codes(303, anon=303)),
     ("GET", "/login"): Row(PAGE),
@@ -284,8 +338,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/app/worker/ticket"): Row(PAGE),
     ("GET", "/app/worker/checks"): Row(PAGE),
     ("GET", "/app/department"): Row(PAGE),
-    ("GET", "/app/department/tickets/{ticket_id}"): Row(codes(303, anon=303),
-                                                        static({"ticket_id": "GF-X"})),
+    ("GET", "/app/department/tickets/{ticket_id}"): Row(
+        codes(303, anon=303), static({"ticket_id": "GF-X"})
+    ),
     ("GET", "/app/supervisor"): Row(PAGE),
     ("GET", "/app/supervisor/tickets/{ticket_id}"): Row(PAGE, static({"ticket_id": "GF-X"})),
     ("GET", "/app/supervisor/map"): Row(PAGE),
@@ -329,6 +384,9 @@ async def test_status_code_of_every_principal(world: World, route: tuple[str, st
     method, path = route
     row = MATRIX[route]
     results = await asyncio.gather(*(cell(world, method, path, row, p) for p in P))
-    wrong = [f"{p}: got {status}, expected {row.expected[p]}: {text}"
-             for p, status, text in results if status != row.expected[p]]
+    wrong = [
+        f"{p}: got {status}, expected {row.expected[p]}: {text}"
+        for p, status, text in results
+        if status != row.expected[p]
+    ]
     assert wrong == [], f"{method} {path}\n" + "\n".join(wrong)

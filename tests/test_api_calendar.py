@@ -1,4 +1,5 @@
 """The deadline preview and loading a year's schedule over HTTP: supervisors only, loud refusals."""
+
 from typing import Any
 
 import httpx
@@ -18,18 +19,20 @@ def error(response: httpx.Response) -> dict[str, Any]:
     return body["error"]
 
 
-async def preview(gf: Gridflow, token: str | None = SUPERVISOR,
-                  **params: object) -> httpx.Response:
+async def preview(gf: Gridflow, token: str | None = SUPERVISOR, **params: object) -> httpx.Response:
     return await gf.call("GET", "/calendar/deadline", token, params=params)
 
 
 async def test_preview_counts_china_holidays_and_make_up_days(gf: Gridflow) -> None:
-    response = await preview(gf, start="2025-09-30T16:00:00+08:00", amount=21,
-                             unit="working_hours")
+    response = await preview(gf, start="2025-09-30T16:00:00+08:00", amount=21, unit="working_hours")
     assert response.status_code == 200, response.text
-    assert response.json() == {"start": "2025-09-30T16:00:00+08:00", "amount": 21.0,
-                               "unit": "working_hours", "due_at": "2025-10-11T16:00:00+08:00",
-                               "timezone": "Asia/Shanghai"}
+    assert response.json() == {
+        "start": "2025-09-30T16:00:00+08:00",
+        "amount": 21.0,
+        "unit": "working_hours",
+        "due_at": "2025-10-11T16:00:00+08:00",
+        "timezone": "Asia/Shanghai",
+    }
     days = await preview(gf, start="2025-09-30T08:00:00Z", amount=1, unit="working_days")
     assert days.json()["due_at"] == "2025-10-09T16:00:00+08:00"
     hours = await preview(gf, start="2025-10-01T22:00:00+08:00", amount=4, unit="hours")
@@ -45,12 +48,19 @@ async def test_preview_is_for_supervisors(gf: Gridflow) -> None:
 
 
 async def test_preview_names_the_bad_field(gf: Gridflow) -> None:
-    good: dict[str, Any] = {"start": "2025-09-30T16:00:00+08:00", "amount": 1,
-                            "unit": "working_days"}
+    good: dict[str, Any] = {
+        "start": "2025-09-30T16:00:00+08:00",
+        "amount": 1,
+        "unit": "working_days",
+    }
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"start": "2025-09-30T16:00:00"}, "start"), ({"start": "tomorrow"}, "start"),
-        ({"amount": -1}, "amount"), ({"amount": "nan"}, "amount"),
-        ({"amount": 1.5}, "amount"), ({"unit": "weeks"}, "unit")]
+        ({"start": "2025-09-30T16:00:00"}, "start"),
+        ({"start": "tomorrow"}, "start"),
+        ({"amount": -1}, "amount"),
+        ({"amount": "nan"}, "amount"),
+        ({"amount": 1.5}, "amount"),
+        ({"unit": "weeks"}, "unit"),
+    ]
     for change, field in cases:
         response = await preview(gf, **(good | change))
         assert response.status_code == 422, (change, response.text)
@@ -61,8 +71,9 @@ async def test_preview_names_the_bad_field(gf: Gridflow) -> None:
 
 
 async def test_preview_in_a_year_the_calendar_does_not_know_fails_loudly(gf: Gridflow) -> None:
-    response = await preview(gf, start=f"{UNKNOWN}-03-01T10:00:00+08:00", amount=1,
-                             unit="working_days")
+    response = await preview(
+        gf, start=f"{UNKNOWN}-03-01T10:00:00+08:00", amount=1, unit="working_days"
+    )
     assert response.status_code == 422
     err = error(response)
     assert err["code"] == "calendar_year_unknown" and err["details"] == {"year": UNKNOWN}
@@ -76,8 +87,11 @@ async def test_preview_in_a_year_the_calendar_does_not_know_fails_loudly(gf: Gri
 async def test_an_admin_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
     url = f"/admin/calendar/{UNKNOWN}"
     assert (await gf.call("GET", url, SUPERVISOR)).status_code == 404
-    body = {"holidays": [f"{UNKNOWN}-10-0{d}" for d in range(1, 8)],
-            "workdays": [f"{UNKNOWN}-09-29"], "source": "test notice"}
+    body = {
+        "holidays": [f"{UNKNOWN}-10-0{d}" for d in range(1, 8)],
+        "workdays": [f"{UNKNOWN}-09-29"],
+        "source": "test notice",
+    }
     assert (await gf.call("PUT", url, CGJ, json=body)).status_code == 403
     assert (await gf.call("PUT", url, SUPERVISOR, json=body)).status_code == 403  # reads only
     response = await gf.call("PUT", url, ADMIN, json=body)
@@ -87,11 +101,13 @@ async def test_an_admin_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
     assert loaded["holidays"] == body["holidays"] and loaded["source"] == "test notice"
     assert (await gf.call("GET", url, SUPERVISOR)).json() == loaded
     # Friday 17:00 + 1 working hour is on the make-up Saturday; a day later is after the holiday
-    friday = await preview(gf, start=f"{UNKNOWN}-09-28T17:00:00+08:00", amount=1,
-                           unit="working_hours")
+    friday = await preview(
+        gf, start=f"{UNKNOWN}-09-28T17:00:00+08:00", amount=1, unit="working_hours"
+    )
     assert friday.json()["due_at"] == f"{UNKNOWN}-09-29T09:30:00+08:00"
-    saturday = await preview(gf, start=f"{UNKNOWN}-09-29T10:00:00+08:00", amount=1,
-                             unit="working_days")
+    saturday = await preview(
+        gf, start=f"{UNKNOWN}-09-29T10:00:00+08:00", amount=1, unit="working_days"
+    )
     assert saturday.json()["due_at"] == f"{UNKNOWN}-10-08T10:00:00+08:00"
 
 
@@ -100,8 +116,11 @@ async def test_a_bad_schedule_is_refused_with_the_field_named(gf: Gridflow) -> N
     cases: list[tuple[dict[str, Any], str, str]] = [
         ({"holidays": [f"{UNKNOWN - 1}-12-31"], "workdays": []}, "holidays", f"outside {UNKNOWN}"),
         ({"holidays": [], "workdays": [f"{UNKNOWN}-02-30"]}, "workdays.0", "date"),
-        ({"holidays": [f"{UNKNOWN}-10-01"], "workdays": [f"{UNKNOWN}-10-01"]}, "workdays",
-         "holidays too"),
+        (
+            {"holidays": [f"{UNKNOWN}-10-01"], "workdays": [f"{UNKNOWN}-10-01"]},
+            "workdays",
+            "holidays too",
+        ),
         ({"holidays": [], "workdays": [], "source": ""}, "source", "at least 1"),
         ({"holidays": [], "workdays": [], "extra": 1}, "extra", "not permitted"),
     ]
@@ -110,6 +129,12 @@ async def test_a_bad_schedule_is_refused_with_the_field_named(gf: Gridflow) -> N
         assert response.status_code == 422, (body, response.text)
         err = error(response)
         assert err["fields"][0]["field"] == field and words in err["message"], (body, err)
-    assert (await gf.call("PUT", "/admin/calendar/1999", ADMIN,
-                          json={"holidays": [], "workdays": [], "source": "x"})).status_code == 422
+    assert (
+        await gf.call(
+            "PUT",
+            "/admin/calendar/1999",
+            ADMIN,
+            json={"holidays": [], "workdays": [], "source": "x"},
+        )
+    ).status_code == 422
     assert (await gf.call("GET", url, SUPERVISOR)).status_code == 404  # nothing was loaded

@@ -1,6 +1,7 @@
 """A sensor device is (owner, device id): two gateways both naming a device "pump-1" get a ticket
 each, on /api/v1/incidents and Open311 alike, and each reads its own (issue 12); a ticket opened
 under the id derived before the owner counted keeps its repeats."""
+
 import asyncio
 import hashlib
 import uuid
@@ -21,13 +22,28 @@ from workflows.ticket import TicketWorkflow
 async def second_gateway(gf: Gridflow) -> str:
     """Another machine client's key, able to report on both paths and read its reports."""
     user_id = f"gw{uuid.uuid4().hex[:8]}"
-    made = await gf.call("POST", "/admin/users", ADMIN, json={
-        "user_id": user_id, "name": "另一网关 another gateway", "role": "sensor",
-        "password": "a-long-enough-password"})
+    made = await gf.call(
+        "POST",
+        "/admin/users",
+        ADMIN,
+        json={
+            "user_id": user_id,
+            "name": "另一网关 another gateway",
+            "role": "sensor",
+            "password": "a-long-enough-password",
+        },
+    )
     assert made.status_code == 201, made.text
-    key = await gf.call("POST", "/admin/api-keys", ADMIN, json={
-        "user_id": user_id, "label": "second gateway",
-        "scopes": ["sensor_intake", "open311_report"]})
+    key = await gf.call(
+        "POST",
+        "/admin/api-keys",
+        ADMIN,
+        json={
+            "user_id": user_id,
+            "label": "second gateway",
+            "scopes": ["sensor_intake", "open311_report"],
+        },
+    )
     assert key.status_code == 201, key.text
     return key.json()["key"]
 
@@ -37,15 +53,30 @@ def device() -> str:
 
 
 async def incidents(gf: Gridflow, key: str, device_id: str) -> httpx.Response:
-    return await gf.http.post("/api/v1/incidents", headers={"X-API-Key": key}, json={
-        "category": MANHOLE, "lat": LAT, "lon": LON, "description": "井盖松动 loose cover",
-        "device_id": device_id})
+    return await gf.http.post(
+        "/api/v1/incidents",
+        headers={"X-API-Key": key},
+        json={
+            "category": MANHOLE,
+            "lat": LAT,
+            "lon": LON,
+            "description": "井盖松动 loose cover",
+            "device_id": device_id,
+        },
+    )
 
 
 async def open311(gf: Gridflow, key: str, device_id: str) -> tuple[int, str]:
-    sent = await gf.http.post("/open311/v2/requests.json", data={
-        "api_key": key, "service_code": MANHOLE, "lat": str(LAT), "long": str(LON),
-        "device_id": device_id})
+    sent = await gf.http.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": key,
+            "service_code": MANHOLE,
+            "lat": str(LAT),
+            "long": str(LON),
+            "device_id": device_id,
+        },
+    )
     assert sent.status_code in (200, 201), sent.text
     return sent.status_code, sent.json()[0]["service_request_id"]
 
@@ -69,7 +100,10 @@ async def test_two_owners_of_one_device_id_get_a_ticket_each_on_incidents(gf: Gr
     # Each owner's repeat finds its own ticket again.
     again, again_other = await incidents(gf, SENSOR, pump), await incidents(gf, other, pump)
     assert (again.status_code, again.json()["ticket_id"], again.json()["replayed"]) == (
-        200, mine, True)
+        200,
+        mine,
+        True,
+    )
     assert (again_other.status_code, again_other.json()["ticket_id"]) == (200, theirs)
 
 
@@ -107,14 +141,26 @@ async def wait_for(gf: Gridflow, ticket_id: str, check: Any, timeout: float = 30
 async def test_a_ticket_opened_under_the_old_id_keeps_its_owners_repeats(gf: Gridflow) -> None:
     pump, now = device(), datetime.now(UTC)
     legacy = id_before_owners(pump, MANHOLE, 0)
-    incident = Incident(ticket_id=legacy, category=MANHOLE, lat=LAT, lon=LON, grid=GRID.code,
-                        description="井盖松动 loose cover", submitted_at=now,
-                        reporter=Actor(user_id="gateway", role=Role.SENSOR), device_id=pump)
+    incident = Incident(
+        ticket_id=legacy,
+        category=MANHOLE,
+        lat=LAT,
+        lon=LON,
+        grid=GRID.code,
+        description="井盖松动 loose cover",
+        submitted_at=now,
+        reporter=Actor(user_id="gateway", role=Role.SENSOR),
+        device_id=pump,
+    )
     await gf.client.start_workflow(
-        TicketWorkflow.run, TicketInput(incident=incident), id=legacy,
-        task_queue=gf.config.task_queue, start_signal="sensor_reading",
+        TicketWorkflow.run,
+        TicketInput(incident=incident),
+        id=legacy,
+        task_queue=gf.config.task_queue,
+        start_signal="sensor_reading",
         start_signal_args=[SensorReading(device_id=pump, at=now)],
-        memo={"reading_at": now.isoformat()})
+        memo={"reading_at": now.isoformat()},
+    )
     await wait_for(gf, legacy, lambda row: row.is_open)
     gf.config.sensor_repeat_quiet_seconds = 0  # the repeat goes to the workflow
     repeat = await incidents(gf, SENSOR, pump)

@@ -1,5 +1,6 @@
 """Probable duplicates are flagged for a supervisor to merge or keep; sensors repeat themselves
 onto the open ticket. Against the demo city as shipped (duplicate detection on, 50 m, 72 h)."""
+
 import asyncio
 import math
 import uuid
@@ -14,7 +15,6 @@ from temporalio.testing import WorkflowEnvironment
 from domain import demo_city
 from readmodel.access import audit
 from readmodel.db import Database
-
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, Gridflow, gridflow_on
 from tests.factories import LAT, LON, MANHOLE, OTHER, STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
@@ -33,8 +33,9 @@ def across_the_edge(metres: float) -> tuple[dict[str, float], dict[str, float]]:
     k = math.cos(math.radians(mid.y))  # metres per degree of longitude, relative
     dx, dy = (q.x - p.x) * k, q.y - p.y
     nx, ny = -dy / math.hypot(dx, dy), dx / math.hypot(dx, dy)
-    spots = [Point(mid.x + s * nx * metres * METRE / k, mid.y + s * ny * metres * METRE)
-             for s in (1, -1)]
+    spots = [
+        Point(mid.x + s * nx * metres * METRE / k, mid.y + s * ny * metres * METRE) for s in (1, -1)
+    ]
     if not a.polygon.contains(spots[0]):
         spots.reverse()
     assert a.polygon.contains(spots[0]) and b.polygon.contains(spots[1])
@@ -68,15 +69,21 @@ async def test_a_report_near_an_open_one_waits_for_a_supervisor_then_merges(city
     assert merged.status_code == 200, merged.text
     assert merged.json()["status"] == "merged" and merged.json()["merged_into"] == first
     done = await wait_for_status(city, second, "archived")
-    assert [e["action"] for e in done["timeline"]] == ["submit", "flag_duplicate", "merge",
-                                                       "archive"]
+    assert [e["action"] for e in done["timeline"]] == [
+        "submit",
+        "flag_duplicate",
+        "merge",
+        "archive",
+    ]
     survivor = await city.ticket(first, token=LI)  # li follows the surviving ticket now
     assert [r["ticket_id"] for r in survivor["merged_reports"]] == [second]
     assert survivor["timeline"][-1]["action"] == "merged_report"
     assert survivor["status"] == "dispatched"
 
 
-async def test_keep_separate_routes_it_and_far_or_other_reports_are_not_flagged(city: Gridflow) -> None:
+async def test_keep_separate_routes_it_and_far_or_other_reports_are_not_flagged(
+    city: Gridflow,
+) -> None:
     first = await city.new_ticket()
     await wait_for_status(city, first, "dispatched")
     near = await city.new_ticket(lat=LAT + 10 * METRE)
@@ -103,12 +110,14 @@ async def settled(city: Gridflow, ticket_id: str, timeout: float = 20) -> dict:
 
 
 async def test_other_reports_are_never_duplicates_but_a_category_with_a_radius_is(
-        city: Gridflow) -> None:
+    city: Gridflow,
+) -> None:
     """E0699 其他 has duplicate detection off (the catalogue's radius None, stored as NULL):
     "other" reports at one spot are different problems, each waits for a supervisor."""
     for n in range(4):
-        ticket = await settled(city, await city.new_ticket(category=OTHER,
-                                                           description=f"其他问题 {n}"))
+        ticket = await settled(
+            city, await city.new_ticket(category=OTHER, description=f"其他问题 {n}")
+        )
         assert ticket["status"] == "manual_dispatch", ticket["timeline"]
         assert ticket["duplicate_candidates"] == []
     first = await city.new_ticket(category=STREETLIGHT)
@@ -133,8 +142,13 @@ async def test_merging_into_a_closed_ticket_is_refused(city: Gridflow) -> None:
 
 
 async def sensor(city: Gridflow, device: str, **body: Any) -> httpx.Response:
-    payload = {"category": MANHOLE, "lat": LAT, "lon": LON, "description": "井盖位移报警",
-               "device_id": device} | body
+    payload = {
+        "category": MANHOLE,
+        "lat": LAT,
+        "lon": LON,
+        "description": "井盖位移报警",
+        "device_id": device,
+    } | body
     return await city.call("POST", "/incidents", SENSOR, json=payload)
 
 
@@ -144,8 +158,8 @@ async def sensor_repeats_audited(city: Gridflow, ticket_id: str, expected: int) 
     for _ in range(50):
         async with city.db.session() as session:
             rows, _total = await audit.search(
-                session=session, where=audit.AuditFilter(ticket_id=ticket_id), limit=100,
-                offset=0)
+                session=session, where=audit.AuditFilter(ticket_id=ticket_id), limit=100, offset=0
+            )
         found = sum(1 for r in rows if r.route == "/api/v1/incidents" and r.status == 200)
         if found >= expected:
             return found
@@ -163,8 +177,10 @@ async def test_a_stuck_sensor_is_folded_into_its_ticket_not_its_history(city: Gr
     history_before = len((await city.client.get_workflow_handle(ticket_id).fetch_history()).events)
 
     repeats = [await sensor(city, device) for _ in range(5)]
-    assert all(r.status_code == 200 and r.json() == {**r.json(), "ticket_id": ticket_id,
-                                                     "replayed": True} for r in repeats)
+    assert all(
+        r.status_code == 200 and r.json() == {**r.json(), "ticket_id": ticket_id, "replayed": True}
+        for r in repeats
+    )
     await asyncio.sleep(0.5)
     handle = city.client.get_workflow_handle(ticket_id)
     assert len((await handle.fetch_history()).events) == history_before  # nothing was sent
@@ -182,8 +198,9 @@ async def test_a_stuck_sensor_is_folded_into_its_ticket_not_its_history(city: Gr
         if ticket["sensor_readings"] == 2:
             break
         await asyncio.sleep(0.05)
-    assert [e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"] \
-        == [2]
+    assert [
+        e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"
+    ] == [2]
     # ... and the quiet period counts from that repeat, not from the submission.
     city.config.sensor_repeat_quiet_seconds = 60
     assert (await sensor(city, device)).status_code == 200
@@ -207,8 +224,9 @@ async def test_a_sensor_repeating_its_fault_attaches_to_the_open_ticket(city: Gr
             break
         await asyncio.sleep(0.05)
     assert ticket["sensor_readings"] == 4 and ticket["device_id"] == device
-    assert [e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"] == [
-        2, 3, 4]
+    assert [
+        e["data"]["readings"] for e in ticket["timeline"] if e["action"] == "sensor_repeat"
+    ] == [2, 3, 4]
     other_fault = await sensor(city, device, category=STREETLIGHT)
     assert other_fault.status_code == 201 and other_fault.json()["ticket_id"] != ticket_id
 
@@ -220,8 +238,14 @@ async def test_a_sensor_repeating_its_fault_attaches_to_the_open_ticket(city: Gr
 
 async def test_device_ids_belong_to_sensors(city: Gridflow) -> None:
     assert (await sensor(city, "")).status_code == 422
-    missing = await city.call("POST", "/incidents", SENSOR, json={
-        "category": MANHOLE, "lat": LAT, "lon": LON, "description": "x"})
-    assert missing.status_code == 422 and missing.json()["error"]["fields"][0]["field"] == "device_id"
+    missing = await city.call(
+        "POST",
+        "/incidents",
+        SENSOR,
+        json={"category": MANHOLE, "lat": LAT, "lon": LON, "description": "x"},
+    )
+    assert (
+        missing.status_code == 422 and missing.json()["error"]["fields"][0]["field"] == "device_id"
+    )
     worker = await city.submit(token=WANG, device_id="MH-1")
     assert worker.status_code == 422

@@ -1,12 +1,13 @@
 """Every refusal is a clear JSON error and changes nothing."""
+
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
-from tests.test_api_lifecycle import wait_for_status
 from tests.factories import GARBAGE
+from tests.test_api_lifecycle import wait_for_status
 
 
 def error(response: httpx.Response) -> dict[str, Any]:
@@ -17,8 +18,11 @@ def error(response: httpx.Response) -> dict[str, Any]:
 
 async def test_401_without_or_with_an_unknown_token(gf: Gridflow) -> None:
     for token in (None, "not-a-token"):
-        for method, url in (("GET", "/inbox"), ("GET", "/tickets/GF-000000000000"),
-                            ("POST", "/tickets/GF-000000000000/claim")):
+        for method, url in (
+            ("GET", "/inbox"),
+            ("GET", "/tickets/GF-000000000000"),
+            ("POST", "/tickets/GF-000000000000/claim"),
+        ):
             response = await gf.call(method, url, token)
             assert response.status_code == 401, (method, url, token)
             assert error(response)["code"] == "unauthorized"
@@ -66,7 +70,9 @@ async def test_403_write_off_outside_your_grids(gf: Gridflow) -> None:
 
 
 async def test_404_unknown_ticket(gf: Gridflow) -> None:
-    assert error(await gf.call("GET", "/tickets/GF-DOESNOTEXIST", SUPERVISOR))["code"] == "not_found"
+    assert (
+        error(await gf.call("GET", "/tickets/GF-DOESNOTEXIST", SUPERVISOR))["code"] == "not_found"
+    )
     response = await gf.act("GF-DOESNOTEXIST", "claim", CGJ)
     assert response.status_code == 404
     assert "GF-DOESNOTEXIST" in error(response)["message"]
@@ -86,7 +92,9 @@ async def test_409_names_the_current_state(gf: Gridflow) -> None:
     queue = await gf.act(ticket_id, "dispatch", SUPERVISOR, {"department": "zjj"})
     assert queue.status_code == 409
     ticket = await gf.ticket(ticket_id)
-    assert ticket["status"] == "claimed" and [e["action"] for e in ticket["timeline"]][-1] == "claim"
+    assert (
+        ticket["status"] == "claimed" and [e["action"] for e in ticket["timeline"]][-1] == "claim"
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,12 +137,20 @@ async def test_422_bad_finding_changes_nothing(gf: Gridflow) -> None:
     cases: list[tuple[dict[str, Any], str]] = [
         ({"outcome": "needs_rectification", "rectify_working_days": 2}, "severity"),
         ({"outcome": "needs_rectification", "severity": "red"}, "rectify_due_at"),
-        ({"outcome": "needs_rectification", "severity": "red",
-          "rectify_due_at": "2020-01-01T00:00:00Z"}, "rectify_due_at"),
+        (
+            {
+                "outcome": "needs_rectification",
+                "severity": "red",
+                "rectify_due_at": "2020-01-01T00:00:00Z",
+            },
+            "rectify_due_at",
+        ),
         ({"outcome": "not_found", "severity": "red"}, "outcome"),
         ({"outcome": "maybe"}, "outcome"),
-        ({"outcome": "needs_rectification", "severity": "red", "rectify_working_days": 0},
-         "rectify_working_days"),
+        (
+            {"outcome": "needs_rectification", "severity": "red", "rectify_working_days": 0},
+            "rectify_working_days",
+        ),
     ]
     for body, field in cases:
         response = await gf.act(ticket_id, "verify", CGJ, body)
@@ -149,8 +165,12 @@ async def test_422_bad_finding_changes_nothing(gf: Gridflow) -> None:
 
 
 async def test_malformed_json_is_a_clear_4xx(gf: Gridflow) -> None:
-    response = await gf.call("POST", "/incidents", WANG, content=b"{not json",
-                             headers={"Idempotency-Key": "k-12345678",
-                                      "Content-Type": "application/json"})
+    response = await gf.call(
+        "POST",
+        "/incidents",
+        WANG,
+        content=b"{not json",
+        headers={"Idempotency-Key": "k-12345678", "Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert error(response)["code"] == "invalid"

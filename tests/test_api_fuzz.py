@@ -4,6 +4,7 @@ as each demo principal and as nobody, with real ticket, photo, subject and rule 
 No response may be a 5xx, and every one must be documented: its status code, content type,
 headers and body. Derandomized: the same examples every run (GRIDFLOW_FUZZ_EXAMPLES per operation
 and mode, default 5; the failures name the operation and the request as a curl command)."""
+
 import asyncio
 import os
 import time
@@ -16,8 +17,8 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.result import Ok
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -39,8 +40,13 @@ from tests.test_api_rate_limit import limited
 # GRIDFLOW_FUZZ_BACKENDS=sqlite,postgresql
 BACKENDS = os.environ.get("GRIDFLOW_FUZZ_BACKENDS", "sqlite").split(",")
 EXAMPLES = int(os.environ.get("GRIDFLOW_FUZZ_EXAMPLES", "5"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 PRINCIPALS = [None, WANG, CGJ, SUPERVISOR, ADMIN, SENSOR]
 # Operations that take the fuzzer's own credentials away (revoked tokens, bumped token versions,
 # deleted keys) run last, so that they cannot hide the rest behind 401s.
@@ -60,8 +66,9 @@ def operations() -> list[Any]:
 
 def httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """schemathesis prepares `requests` arguments; httpx names two of them differently."""
-    out: dict[str, Any] = {k: kwargs[k] for k in ("method", "url", "headers", "params", "json")
-                           if k in kwargs}
+    out: dict[str, Any] = {
+        k: kwargs[k] for k in ("method", "url", "headers", "params", "json") if k in kwargs
+    }
     if kwargs.get("files"):
         out["files"] = [(name, _part(value)) for name, value in kwargs["files"]]
         if isinstance(kwargs.get("data"), dict):
@@ -93,18 +100,36 @@ async def real_ids(gf: Gridflow) -> dict[str, list[Any]]:
     await wait_for_status(gf, dispatched, "dispatched")
     await wait_for_status(gf, claimed, "dispatched")
     assert (await gf.act(claimed, "claim", CGJ)).status_code == 200
-    photo = await gf.call("POST", "/photos", WANG, data={"kind": "report"},
-                          files={"file": ("p.png", png((32, 24)), "image/png")})
+    photo = await gf.call(
+        "POST",
+        "/photos",
+        WANG,
+        data={"kind": "report"},
+        files={"file": ("p.png", png((32, 24)), "image/png")},
+    )
     assert photo.status_code == 201, photo.text
-    return {"ticket_id": [dispatched, claimed], "photo_id": [photo.json()["photo_id"]],
-            "code": ["SS-0001", "SS-0003"], "rule_id": [GARBAGE_RULE, 1],
-            "user_id": ["li", "qian"], "key_id": ["demo-gateway"], "year": [2026],
-            "service_request_id": [dispatched, claimed], "service_code": ["E0101", "C0101"],
-            "fmt": ["json", "xml"]}
+    return {
+        "ticket_id": [dispatched, claimed],
+        "photo_id": [photo.json()["photo_id"]],
+        "code": ["SS-0001", "SS-0003"],
+        "rule_id": [GARBAGE_RULE, 1],
+        "user_id": ["li", "qian"],
+        "key_id": ["demo-gateway"],
+        "year": [2026],
+        "service_request_id": [dispatched, claimed],
+        "service_code": ["E0101", "C0101"],
+        "fmt": ["json", "xml"],
+    }
 
 
-def fuzz_operation(op: Any, *, call: Any, auth: dict[str | None, dict[str, str]],
-                   known: dict[str, list[Any]], failures: list[str]) -> int:
+def fuzz_operation(
+    op: Any,
+    *,
+    call: Any,
+    auth: dict[str | None, dict[str, str]],
+    known: dict[str, list[Any]],
+    failures: list[str],
+) -> int:
     """Run one operation's examples (valid, then invalid); returns how many were sent."""
     sent = 0
 
@@ -125,16 +150,28 @@ def fuzz_operation(op: Any, *, call: Any, auth: dict[str | None, dict[str, str]]
             case.validate_response(response, checks=CHECKS)
         except (Exception, FailureGroup) as failure:  # FailureGroup: a BaseException
             curl = case.as_curl_command(headers=auth[who])
-            failures.append(f"{op.method.upper()} {op.path} as {who}: {response.status_code} "
-                            f"{response.text[:300]}\n{failure}\n{curl}\n")
+            failures.append(
+                f"{op.method.upper()} {op.path} as {who}: {response.status_code} "
+                f"{response.text[:300]}\n{failure}\n{curl}\n"
+            )
             raise
 
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        run = given(case=op.as_strategy(generation_mode=mode), who=st.sampled_from(PRINCIPALS),
-                    use_real=st.booleans(), pick=st.integers(0, 3))(check)
-        run = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                       phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
-                       suppress_health_check=list(HealthCheck), report_multiple_bugs=False)(run)
+        run = given(
+            case=op.as_strategy(generation_mode=mode),
+            who=st.sampled_from(PRINCIPALS),
+            use_real=st.booleans(),
+            pick=st.integers(0, 3),
+        )(check)
+        run = settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        )(run)
         try:
             run()
         except Unsatisfiable:  # nothing in the operation can be made invalid (no inputs)
@@ -147,8 +184,9 @@ def fuzz_operation(op: Any, *, call: Any, auth: dict[str | None, dict[str, str]]
 
 
 @pytest.mark.timeout(360)
-async def test_every_operation_answers_as_documented(dev_env: WorkflowEnvironment,
-                                                    db: Database) -> None:
+async def test_every_operation_answers_as_documented(
+    dev_env: WorkflowEnvironment, db: Database
+) -> None:
     async with limited(dev_env, db, per_minute=60_000, burst=100_000) as gf:
         known = await real_ids(gf)
         auth = {who: (await gf.headers(who) if who else {}) for who in PRINCIPALS}

@@ -1,6 +1,7 @@
 """Hostile input: wrong types, unknown fields, oversized or unprintable text, points off the map,
 unbounded paging and decompression bombs get a 4xx naming what was wrong; markup is stored as
 given. Runs on SQLite and PostgreSQL (a NUL that reached PostgreSQL would be a 500)."""
+
 import json
 import resource
 import struct
@@ -66,10 +67,17 @@ async def test_bad_reports_are_refused_naming_the_field(gf: Gridflow) -> None:
         assert field in refused_fields(response), (change, response.text)
         assert field in response.json()["error"]["message"]
     # not JSON numbers at all: Infinity and 1e999 (parsed as infinity)
-    for raw in ('{"category": "E0101", "lat": 1e999, "lon": 120.1, "description": "x"}',
-                '{"category": "E0101", "lat": NaN, "lon": 120.1, "description": "x"}'):
-        response = await gf.call("POST", "/incidents", WANG, content=raw, headers={
-            "Content-Type": "application/json", "Idempotency-Key": "hostile-number-0001"})
+    for raw in (
+        '{"category": "E0101", "lat": 1e999, "lon": 120.1, "description": "x"}',
+        '{"category": "E0101", "lat": NaN, "lon": 120.1, "description": "x"}',
+    ):
+        response = await gf.call(
+            "POST",
+            "/incidents",
+            WANG,
+            content=raw,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "hostile-number-0001"},
+        )
         assert response.status_code == 422, response.text
     off_map = await gf.submit(lat=0.0, lon=0.0)
     assert refused_fields(off_map) == {"lat", "lon"}
@@ -106,14 +114,26 @@ async def test_action_bodies_are_strict(gf: Gridflow) -> None:
     await wait_for_status(gf, ticket_id, "dispatched")
     assert (await gf.act(ticket_id, "claim", CGJ)).status_code == 200
     cases: list[tuple[str, dict[str, Any], str]] = [
-        ("verify", {"outcome": "needs_rectification", "rectify_working_days": "3"},
-         "rectify_working_days"),
-        ("verify", {"outcome": "needs_rectification", "rectify_working_days": True},
-         "rectify_working_days"),
-        ("verify", {"outcome": "needs_rectification", "rectify_working_days": 2.5},
-         "rectify_working_days"),
-        ("verify", {"outcome": "needs_rectification", "rectify_due_at": "2030-01-02T10:00:00"},
-         "rectify_due_at"),  # a time without its timezone is ambiguous
+        (
+            "verify",
+            {"outcome": "needs_rectification", "rectify_working_days": "3"},
+            "rectify_working_days",
+        ),
+        (
+            "verify",
+            {"outcome": "needs_rectification", "rectify_working_days": True},
+            "rectify_working_days",
+        ),
+        (
+            "verify",
+            {"outcome": "needs_rectification", "rectify_working_days": 2.5},
+            "rectify_working_days",
+        ),
+        (
+            "verify",
+            {"outcome": "needs_rectification", "rectify_due_at": "2030-01-02T10:00:00"},
+            "rectify_due_at",
+        ),  # a time without its timezone is ambiguous
         ("verify", {"outcome": "Not_Found"}, "outcome"),
         ("verify", {"outcome": "not_found", "note": "n" * 2001}, "note"),
         ("verify", {"outcome": "not_found", "note": "\x1b[31mred"}, "note"),
@@ -127,8 +147,13 @@ async def test_action_bodies_are_strict(gf: Gridflow) -> None:
     for action, body, field in cases:
         response = await gf.act(ticket_id, action, CGJ, body)
         assert field in refused_fields(response), (action, body, response.text)
-    not_json = await gf.call("POST", f"/tickets/{ticket_id}/verify", CGJ, content=b"\xff\xfe{",
-                             headers={"Content-Type": "application/json"})
+    not_json = await gf.call(
+        "POST",
+        f"/tickets/{ticket_id}/verify",
+        CGJ,
+        content=b"\xff\xfe{",
+        headers={"Content-Type": "application/json"},
+    )
     assert not_json.status_code in (400, 422) and "error" in not_json.json()
     assert (await gf.ticket(ticket_id))["status"] == "claimed"  # none of them acted
 
@@ -136,22 +161,45 @@ async def test_action_bodies_are_strict(gf: Gridflow) -> None:
 async def test_configuration_bodies_are_strict_too(gf: Gridflow) -> None:
     nul = "bad\x00text"
     cases: list[tuple[str, str, dict[str, Any], str]] = [
-        ("POST", "/admin/subjects", {"code": "SS-9001", "name": nul, "kind": "shop",
-                                     "grid": "33010600100102"}, "name"),
-        ("POST", "/admin/subjects", {"code": "SS-9001", "name": "店", "kind": "  ",
-                                     "grid": "33010600100102"}, "kind"),
-        ("POST", "/admin/routing-rules", {"category": GARBAGE, "department": "cgj",
-                                          "note": nul}, "note"),
-        ("POST", "/admin/routing-rules", {"category": GARBAGE, "department": "cgj",
-                                          "priority": "5"}, "priority"),
+        (
+            "POST",
+            "/admin/subjects",
+            {"code": "SS-9001", "name": nul, "kind": "shop", "grid": "33010600100102"},
+            "name",
+        ),
+        (
+            "POST",
+            "/admin/subjects",
+            {"code": "SS-9001", "name": "店", "kind": "  ", "grid": "33010600100102"},
+            "kind",
+        ),
+        (
+            "POST",
+            "/admin/routing-rules",
+            {"category": GARBAGE, "department": "cgj", "note": nul},
+            "note",
+        ),
+        (
+            "POST",
+            "/admin/routing-rules",
+            {"category": GARBAGE, "department": "cgj", "priority": "5"},
+            "priority",
+        ),
         ("PUT", f"/admin/routing-rules/R-{GARBAGE}", {"note": nul}, "note"),
         ("PUT", f"/admin/routing-rules/R-{GARBAGE}", {"priority": True}, "priority"),
-        ("PUT", "/admin/calendar/2030", {"holidays": [], "workdays": [], "source": nul},
-         "source"),
-        ("POST", "/admin/deadline-rules", {"stage": "claim", "amount": "1", "unit": "hours"},
-         "amount"),
-        ("POST", "/admin/deadline-rules", {"stage": "claim", "amount": True, "unit": "hours"},
-         "amount"),
+        ("PUT", "/admin/calendar/2030", {"holidays": [], "workdays": [], "source": nul}, "source"),
+        (
+            "POST",
+            "/admin/deadline-rules",
+            {"stage": "claim", "amount": "1", "unit": "hours"},
+            "amount",
+        ),
+        (
+            "POST",
+            "/admin/deadline-rules",
+            {"stage": "claim", "amount": True, "unit": "hours"},
+            "amount",
+        ),
         ("POST", "/admin/api-keys", {"user_id": "gateway", "label": nul}, "label"),
     ]
     for method, url, body, field in cases:
@@ -179,9 +227,12 @@ async def test_query_parameters_are_bounded_and_parsed(gf: Gridflow) -> None:
         assert field in refused_fields(response), (url, response.text)
     # a control character in any parameter, path included, whatever the route (PostgreSQL
     # refuses NUL in text: it must never get that far)
-    for url, field in (("/tickets/overdue?department=%00", "department"),
-                       ("/categories?q=bell%07", "q"), ("/tickets/GF-%00", "path"),
-                       ("/subjects/a%1Bb", "path")):
+    for url, field in (
+        ("/tickets/overdue?department=%00", "department"),
+        ("/categories?q=bell%07", "q"),
+        ("/tickets/GF-%00", "path"),
+        ("/subjects/a%1Bb", "path"),
+    ):
         response = await gf.call("GET", url, SUPERVISOR)
         assert field in refused_fields(response), (url, response.text)
     # text that is only odd, not invalid, is an ordinary search
@@ -192,8 +243,13 @@ async def test_query_parameters_are_bounded_and_parsed(gf: Gridflow) -> None:
 
 async def test_a_body_that_is_not_an_object(gf: Gridflow) -> None:
     for raw in ("[]", '"text"', "null", "1", json.dumps({"a": [[[[[[]]]]]]})):
-        response = await gf.call("POST", "/incidents", WANG, content=raw, headers={
-            "Content-Type": "application/json", "Idempotency-Key": "hostile-shape-0001"})
+        response = await gf.call(
+            "POST",
+            "/incidents",
+            WANG,
+            content=raw,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "hostile-shape-0001"},
+        )
         assert response.status_code == 422, (raw, response.text)
         assert response.json()["error"]["code"] == "invalid"
 
@@ -208,23 +264,28 @@ async def test_a_huge_body_is_refused_before_it_is_parsed(gf: Gridflow) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(48):  # no Content-Length: counted as it streams in
             yield b"x" * 65536
-    streamed = await gf.call("POST", "/tickets/GF-000000000000/claim", CGJ, content=chunks(),
-                             headers=headers)
+
+    streamed = await gf.call(
+        "POST", "/tickets/GF-000000000000/claim", CGJ, content=chunks(), headers=headers
+    )
     assert streamed.status_code == 413, streamed.text
 
 
 def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A real PNG of width × height black pixels (1-bit): about 110 kB, 900 MB once decoded."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     row = b"\x00" * (1 + (width + 7) // 8)  # filter byte + packed bits
     deflate = zlib.compressobj(9)
     idat = b"".join(deflate.compress(row) for _ in range(height)) + deflate.flush()
     header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat)
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
@@ -243,8 +304,13 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
 
 async def test_a_decompression_bomb_upload_is_413(gf: Gridflow) -> None:
     started = time.perf_counter()
-    response = await gf.call("POST", "/photos", WANG, data={"kind": "report"},
-                             files={"file": ("tiny.png", png_bomb(), "image/png")})
+    response = await gf.call(
+        "POST",
+        "/photos",
+        WANG,
+        data={"kind": "report"},
+        files={"file": ("tiny.png", png_bomb(), "image/png")},
+    )
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "too_large"
     assert "pixels" in response.json()["error"]["message"]

@@ -1,11 +1,12 @@
 """The whole lifecycle through HTTP against a real Temporal dev server and worker."""
+
 import asyncio
 
 from temporalio.client import WorkflowExecutionStatus
 
+from domain import demo_city
 from tests.api_fixtures import BS, CGJ, SUPERVISOR, WANG, ZJJ, Gridflow, gf  # noqa: F401
 from tests.factories import GARBAGE, GARBAGE_GRID_RULE, GARBAGE_RULE, GRID, MANHOLE, OTHER
-from domain import demo_city
 
 
 async def wait_for_status(gf: Gridflow, ticket_id: str, status: str, timeout: float = 20) -> dict:
@@ -45,8 +46,12 @@ async def test_report_to_archive(gf: Gridflow) -> None:
     assert claimed.status_code == 200, claimed.text
     assert claimed.json()["status"] == "claimed" and claimed.json()["claimed_by"] == "zhao"
     assert (await gf.act(ticket_id, "start-verification", CGJ)).json()["status"] == "verifying"
-    finding = {"outcome": "needs_rectification", "severity": "yellow", "rectify_working_days": 2,
-               "note": "垃圾需清运 needs a truck"}
+    finding = {
+        "outcome": "needs_rectification",
+        "severity": "yellow",
+        "rectify_working_days": 2,
+        "note": "垃圾需清运 needs a truck",
+    }
     verified = await gf.act(ticket_id, "verify", CGJ, finding)
     assert verified.status_code == 200, verified.text
     body = verified.json()
@@ -66,13 +71,26 @@ async def test_report_to_archive(gf: Gridflow) -> None:
     assert written.json()["status"] == "written_off"
 
     archived = await wait_for_status(gf, ticket_id, "archived")
-    assert actions(archived) == ["submit", "route", "dispatch", "claim", "start_verification",
-                                 "verify", "rectified", "write_off", "archive"]
+    assert actions(archived) == [
+        "submit",
+        "route",
+        "dispatch",
+        "claim",
+        "start_verification",
+        "verify",
+        "rectified",
+        "write_off",
+        "archive",
+    ]
     seqs = [e["seq"] for e in archived["timeline"]]
     assert seqs == list(range(1, len(seqs) + 1))
-    assert archived["archive"]["content_sha256"] == archived["timeline"][-1]["data"]["content_sha256"]
+    assert (
+        archived["archive"]["content_sha256"] == archived["timeline"][-1]["data"]["content_sha256"]
+    )
     assert archived["current_deadline"] is None
-    assert ticket_id not in [t["ticket_id"] for t in (await gf.call("GET", "/inbox", CGJ)).json()["items"]]
+    assert ticket_id not in [
+        t["ticket_id"] for t in (await gf.call("GET", "/inbox", CGJ)).json()["items"]
+    ]
     # The archived ticket stays readable after its workflow has completed.
     handle = gf.client.get_workflow_handle(ticket_id)
     assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
@@ -84,7 +102,9 @@ async def test_return_goes_to_the_queue_and_a_supervisor_dispatches(gf: Gridflow
     await wait_for_status(gf, ticket_id, "dispatched")
     no_reason = await gf.act(ticket_id, "return", CGJ, {"reason": ""})
     assert no_reason.status_code == 422
-    returned = await gf.act(ticket_id, "return", CGJ, {"reason": "井盖属于燃气公司 gas company's cover"})
+    returned = await gf.act(
+        ticket_id, "return", CGJ, {"reason": "井盖属于燃气公司 gas company's cover"}
+    )
     assert returned.status_code == 200, returned.text
     body = returned.json()
     assert body["status"] == "manual_dispatch" and body["department"] is None
@@ -93,7 +113,9 @@ async def test_return_goes_to_the_queue_and_a_supervisor_dispatches(gf: Gridflow
 
     queue = (await gf.call("GET", "/dispatch-queue", SUPERVISOR)).json()
     assert ticket_id in [t["ticket_id"] for t in queue["items"]]
-    assert ticket_id not in [t["ticket_id"] for t in (await gf.call("GET", "/inbox", CGJ)).json()["items"]]
+    assert ticket_id not in [
+        t["ticket_id"] for t in (await gf.call("GET", "/inbox", CGJ)).json()["items"]
+    ]
 
     dispatched = await gf.act(ticket_id, "dispatch", SUPERVISOR, {"department": "zjj"})
     assert dispatched.status_code == 200, dispatched.text
@@ -146,9 +168,12 @@ async def test_supervisor_cancels_a_duplicate(gf: Gridflow) -> None:
     await wait_for_status(gf, ticket_id, "dispatched")
     staff = await gf.act(ticket_id, "cancel", CGJ, {"kind": "duplicate", "reason": "same"})
     assert staff.status_code == 403
-    cancelled = await gf.act(ticket_id, "cancel", SUPERVISOR,
-                             {"kind": "duplicate", "reason": "同一堆垃圾 same pile",
-                              "duplicate_of": original})
+    cancelled = await gf.act(
+        ticket_id,
+        "cancel",
+        SUPERVISOR,
+        {"kind": "duplicate", "reason": "同一堆垃圾 same pile", "duplicate_of": original},
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     archived = await wait_for_status(gf, ticket_id, "archived")
@@ -164,16 +189,21 @@ async def test_supervisor_cancels_a_duplicate(gf: Gridflow) -> None:
 async def test_a_second_return_escalates_to_a_supervisor(gf: Gridflow) -> None:
     ticket_id = await gf.new_ticket()
     await wait_for_status(gf, ticket_id, "dispatched")
-    assert (await gf.act(ticket_id, "return", CGJ, {"reason": "不归我们管 not ours"})).status_code == 200
-    assert (await gf.act(ticket_id, "dispatch", SUPERVISOR, {"department": "zjj"})).status_code == 200
+    assert (
+        await gf.act(ticket_id, "return", CGJ, {"reason": "不归我们管 not ours"})
+    ).status_code == 200
+    assert (
+        await gf.act(ticket_id, "dispatch", SUPERVISOR, {"department": "zjj"})
+    ).status_code == 200
     again = await gf.act(ticket_id, "return", ZJJ, {"reason": "也不归我们 nor ours"})
     assert again.status_code == 200, again.text
     body = again.json()
     assert body["return_count"] == 2 and body["status"] == "manual_dispatch"
     escalation = body["timeline"][-1]
     assert escalation["action"] == "escalate" and escalation["data"]["to"] == "command-centre"
-    notices = (await gf.call("GET", "/notifications", SUPERVISOR,
-                             params={"ticket_id": ticket_id})).json()["items"]
+    notices = (
+        await gf.call("GET", "/notifications", SUPERVISOR, params={"ticket_id": ticket_id})
+    ).json()["items"]
     assert [n["kind"] for n in notices] == ["return"]
     queue = (await gf.call("GET", "/dispatch-queue", SUPERVISOR)).json()["items"]
     assert next(t for t in queue if t["ticket_id"] == ticket_id)["return_count"] == 2

@@ -1,4 +1,5 @@
 """Guessing passwords is slow: failed logins are limited per user name and per address."""
+
 from collections.abc import Iterable
 
 import httpx
@@ -6,8 +7,7 @@ import httpx
 from tests.api_fixtures import Gridflow, gf  # noqa: F401
 
 
-async def fail_until_throttled(gf: Gridflow, names: Iterable[str],
-                               burst: int) -> httpx.Response:
+async def fail_until_throttled(gf: Gridflow, names: Iterable[str], burst: int) -> httpx.Response:
     """Fails logins until one is refused with 429; the bucket refills meanwhile (slowly), so
     at least `burst` failures pass first and the hold comes before twice as many."""
     for n, name in enumerate(names):
@@ -27,7 +27,8 @@ def assert_throttled(response: httpx.Response) -> None:
 
 
 async def test_a_user_name_is_held_after_ten_failures_even_with_the_right_password(
-        gf: Gridflow) -> None:
+    gf: Gridflow,
+) -> None:
     burst = gf.config.login_failure_burst
     assert_throttled(await fail_until_throttled(gf, ["wang"] * 2 * burst, burst))
     assert_throttled(await gf.login("wang", "demo-worker-wang"))  # not even tried
@@ -42,5 +43,6 @@ async def test_successful_logins_cost_nothing(gf: Gridflow) -> None:
 
 async def test_an_address_trying_many_user_names_is_held(gf: Gridflow) -> None:
     burst = gf.config.login_failure_address_burst
-    assert_throttled(await fail_until_throttled(
-        gf, [f"nobody-{n}" for n in range(2 * burst)], burst))
+    assert_throttled(
+        await fail_until_throttled(gf, [f"nobody-{n}" for n in range(2 * burst)], burst)
+    )

@@ -1,4 +1,5 @@
 """GET /metrics and /metrics.csv: supervisors only, the period checked, CSV that parses back."""
+
 import csv
 import io
 import random
@@ -30,8 +31,9 @@ def params(date_from: date | str, date_to: date | str, group_by: str = "departme
 
 async def test_only_supervisors(gf: Gridflow) -> None:
     for url in ("/metrics", "/metrics.csv"):
-        assert (await gf.call("GET", url, None, params=params("2026-03-01", "2026-04-01"))
-                ).status_code == 401
+        assert (
+            await gf.call("GET", url, None, params=params("2026-03-01", "2026-04-01"))
+        ).status_code == 401
         for token in (WANG, CGJ):
             response = await gf.call("GET", url, token, params=params("2026-03-01", "2026-04-01"))
             assert response.status_code == 403, (url, token)
@@ -41,12 +43,12 @@ async def test_only_supervisors(gf: Gridflow) -> None:
 
 async def test_422_names_the_field(gf: Gridflow) -> None:
     cases = [
-        (params("2026-04-02", "2026-04-01"), "from"),             # from after to
-        (params("2025-01-01", "2026-01-03"), "to"),               # 367 days
-        (params("2026-13-01", "2026-04-01"), "from"),             # not a date
+        (params("2026-04-02", "2026-04-01"), "from"),  # from after to
+        (params("2025-01-01", "2026-01-03"), "to"),  # 367 days
+        (params("2026-13-01", "2026-04-01"), "from"),  # not a date
         (params("2026-03-01", "tomorrow"), "to"),
         (params("2026-03-01", "2026-04-01", "grid"), "group_by"),
-        ({"to": "2026-04-01"}, "from"),                           # missing
+        ({"to": "2026-04-01"}, "from"),  # missing
     ]
     for url in ("/metrics", "/metrics.csv"):
         for query, field in cases:
@@ -66,18 +68,26 @@ async def test_json_figures(gf: Gridflow) -> None:
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["group_by"], body["date_from"], body["date_to"]) == (
-        "department", str(date_from), str(date_to))
+        "department",
+        str(date_from),
+        str(date_to),
+    )
     rows = {r["group"]: r for r in body["rows"]}
     assert list(rows) == ["cgj", "zjj", "unassigned"]
     cgj = rows["cgj"]
     assert "城管局" in cgj["name"]
     assert (cgj["tickets"], cgj["closed"], cgj["close_rate"], cgj["on_time_close_rate"]) == (
-        2, 2, 1.0, 0.5)
+        2,
+        2,
+        1.0,
+        0.5,
+    )
     assert cgj["stages"]["write_off"] == {"count": 2, "mean_hours": 13.0, "p90_hours": 24.0}
     assert rows["unassigned"]["rework_rate"] is None
     assert body["total"]["tickets"] == 6 and body["total"]["extension_rate"] == 0.1667
-    by_street = (await gf.call("GET", "/metrics", SUPERVISOR,
-                               params=params(date_from, date_to, "street"))).json()
+    by_street = (
+        await gf.call("GET", "/metrics", SUPERVISOR, params=params(date_from, date_to, "street"))
+    ).json()
     assert [r["group"] for r in by_street["rows"]] == ["330106001", "330106002"]
 
 
@@ -98,7 +108,7 @@ async def test_csv(gf: Gridflow) -> None:
     assert (int(cgj["tickets"]), int(cgj["closed"]), int(cgj["closed_on_time"])) == (2, 2, 1)
     assert (float(cgj["close_rate"]), float(cgj["on_time_close_rate"])) == (1.0, 0.5)
     assert (float(cgj["claim_mean_hours"]), float(cgj["claim_p90_hours"])) == (5.0, 8.0)
-    assert rows["unassigned"]["rework_rate"] == ""          # null: nothing closed
+    assert rows["unassigned"]["rework_rate"] == ""  # null: nothing closed
     assert rows["unassigned"]["dispatch_mean_hours"] == ""
     assert float(rows["zjj"]["extension_rate"]) == 0.3333
     assert int(rows["total"]["tickets"]) == 6
@@ -108,8 +118,11 @@ async def test_a_ticket_reported_today_counts(gf: Gridflow) -> None:
     ticket_id = await gf.new_ticket()
     ticket = await wait_for_status(gf, ticket_id, "dispatched")
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    body = (await gf.call("GET", "/metrics", SUPERVISOR,
-                          params=params(today, today + timedelta(days=1)))).json()
+    body = (
+        await gf.call(
+            "GET", "/metrics", SUPERVISOR, params=params(today, today + timedelta(days=1))
+        )
+    ).json()
     rows = {r["group"]: r for r in body["rows"]}
     assert rows[ticket["department"]]["tickets"] >= 1
     assert rows[ticket["department"]]["stages"]["dispatch"]["count"] >= 1

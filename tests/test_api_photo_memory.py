@@ -3,6 +3,7 @@ real process takes eight maximal legal PNGs at once, twice; its peak resident me
 within the documented bound and what it keeps afterwards is back near where it started. Past
 the decode pool's places an upload is a 503 with Retry-After; a place is held until its decode
 has really ended."""
+
 import asyncio
 import io
 import os
@@ -58,31 +59,56 @@ def memory(pid: int) -> dict[str, int]:
 
 @pytest.mark.timeout(90)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-async def test_eight_maximal_pngs_at_once_stay_within_the_memory_bound(dev_env, db,
-                                                                       tmp_path) -> None:
+async def test_eight_maximal_pngs_at_once_stay_within_the_memory_bound(
+    dev_env, db, tmp_path
+) -> None:
     png = maximal_png()
     assert len(png) < 1 * MB
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", GRIDFLOW_DATABASE_URL=db.url,
-               GRIDFLOW_DATA_DIR=str(tmp_path / "data"),
-               GRIDFLOW_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
-               GRIDFLOW_INTAKE_BURST="1000", GRIDFLOW_INTAKE_PER_MINUTE="100000")
-    api = devstack.Child("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
-                                 "127.0.0.1", "--port", str(port), "--no-access-log"],
-                         env=env, log_dir=tmp_path)
+    env = dict(
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        GRIDFLOW_DATABASE_URL=db.url,
+        GRIDFLOW_DATA_DIR=str(tmp_path / "data"),
+        GRIDFLOW_TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+        GRIDFLOW_INTAKE_BURST="1000",
+        GRIDFLOW_INTAKE_PER_MINUTE="100000",
+    )
+    api = devstack.Child(
+        "api",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        log_dir=tmp_path,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_for("API answering", lambda: devstack.http_answers(f"{base}/healthz"), 60,
-                       child=api)
+        await wait_for(
+            "API answering", lambda: devstack.http_answers(f"{base}/healthz"), 60, child=api
+        )
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-            login = await http.post("/api/v1/auth/token",
-                                    data={"username": "wang", "password": "demo-worker-wang"})
+            login = await http.post(
+                "/api/v1/auth/token", data={"username": "wang", "password": "demo-worker-wang"}
+            )
             assert login.status_code == 200, login.text
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
 
             async def upload(data: bytes) -> httpx.Response:
-                return await http.post("/api/v1/photos", headers=headers, data={"kind": "report"},
-                                       files={"file": ("screen.png", data, "image/png")})
+                return await http.post(
+                    "/api/v1/photos",
+                    headers=headers,
+                    data={"kind": "report"},
+                    files={"file": ("screen.png", data, "image/png")},
+                )
 
             small = io.BytesIO()
             Image.new("RGBA", (800, 600), (1, 2, 3, 4)).save(small, "PNG")
@@ -99,15 +125,19 @@ async def test_eight_maximal_pngs_at_once_stay_within_the_memory_bound(dev_env, 
             peak = memory(api.proc.pid)["VmHWM"]
             await asyncio.sleep(1)
             after = memory(api.proc.pid)["VmRSS"]
-        print(f"API RSS before {before / MB:.0f} MB, peak {peak / MB:.0f} MB, after "
-              f"{after / MB:.0f} MB")
+        print(
+            f"API RSS before {before / MB:.0f} MB, peak {peak / MB:.0f} MB, after "
+            f"{after / MB:.0f} MB"
+        )
         bound = (DECODERS * PNG_PEAK_MB + WAITING) * MB
         assert peak - before <= bound, (
             f"the API grew by {(peak - before) / MB:.0f} MB decoding {AT_ONCE} photos at once; "
             f"the documented bound is {bound / MB:.0f} MB ({DECODERS} decoders × "
-            f"{PNG_PEAK_MB} MB + {WAITING} waiting × 1 MB)")
+            f"{PNG_PEAK_MB} MB + {WAITING} waiting × 1 MB)"
+        )
         assert after - before <= KEPT_MB * MB, (
-            f"the API kept {(after - before) / MB:.0f} MB after the photos were stored")
+            f"the API kept {(after - before) / MB:.0f} MB after the photos were stored"
+        )
     finally:
         api.stop()
 
@@ -118,13 +148,19 @@ def small_png() -> bytes:
     return out.getvalue()
 
 
-async def upload(gf: Gridflow, data: bytes) -> httpx.Response:  # noqa: F811
-    return await gf.call("POST", "/photos", WANG, data={"kind": "report"},
-                         files={"file": ("p.png", data, "image/png")})
+async def upload(gf: Gridflow, data: bytes) -> httpx.Response:
+    return await gf.call(
+        "POST",
+        "/photos",
+        WANG,
+        data={"kind": "report"},
+        files={"file": ("p.png", data, "image/png")},
+    )
 
 
 async def test_past_the_pool_an_upload_is_503_with_retry_after(
-        gf: Gridflow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    gf: Gridflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pool = DecodePool(decoders=1, waiting=0)
     monkeypatch.setattr("api.routes.photos.photo_decoding", pool)
     with pool.place():  # another upload holds the only place
@@ -140,21 +176,28 @@ async def test_past_the_pool_an_upload_is_503_with_retry_after(
     assert pool.taken == 0
 
 
-async def test_a_streamed_upload_past_the_cap_is_413(gf: Gridflow) -> None:  # noqa: F811
+async def test_a_streamed_upload_past_the_cap_is_413(gf: Gridflow) -> None:
     """No Content-Length: counted as it streams in (spooled to disk, not held in memory)."""
     boundary = "gridflow-test-boundary"
 
     async def body() -> AsyncIterator[bytes]:
-        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nreport\r\n'
-               f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"'
-               f'\r\nContent-Type: image/png\r\n\r\n').encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nreport\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"'
+            f"\r\nContent-Type: image/png\r\n\r\n"
+        ).encode()
         yield small_png()
         for _ in range(MAX_BYTES // (1024 * 1024) + 1):
             yield bytes(1024 * 1024)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = await gf.call("POST", "/photos", WANG, content=body(), headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = await gf.call(
+        "POST",
+        "/photos",
+        WANG,
+        content=body(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "too_large"
 

@@ -1,5 +1,6 @@
 """Photos: real JPEG (GPS, Orientation, XMP), PNG and HEIC uploads; refusals; who may read them;
 photos on the report and on rectified / reject / write-off, shown per kind on the ticket."""
+
 import hashlib
 import io
 import uuid
@@ -19,9 +20,11 @@ pillow_heif.register_heif_opener()
 BLUE, RED = (0, 0, 255), (200, 10, 10)
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
-XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
-       b'22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
-       b'exif:GPSLatitude="30,15.3N" exif:GPSLongitude="120,6.9E"/></rdf:RDF></x:xmpmeta>')
+XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+    b'22-rdf-syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+    b'exif:GPSLatitude="30,15.3N" exif:GPSLongitude="120,6.9E"/></rdf:RDF></x:xmpmeta>'
+)
 
 
 def phone_jpeg(size: tuple[int, int] = (4000, 3000)) -> bytes:
@@ -57,15 +60,23 @@ def heic(size: tuple[int, int] = (640, 480)) -> bytes:
     return out.getvalue()
 
 
-async def upload(gf: Gridflow, data: bytes, kind: str = "report", token: str = WANG,
-                 name: str = "photo.jpg", content_type: str = "image/jpeg") -> httpx.Response:
-    return await gf.call("POST", "/photos", token, files={"file": (name, data, content_type)},
-                         data={"kind": kind})
+async def upload(
+    gf: Gridflow,
+    data: bytes,
+    kind: str = "report",
+    token: str = WANG,
+    name: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+) -> httpx.Response:
+    return await gf.call(
+        "POST", "/photos", token, files={"file": (name, data, content_type)}, data={"kind": kind}
+    )
 
 
 async def photo_id(gf: Gridflow, kind: str = "report", token: str = WANG) -> str:
-    response = await upload(gf, png(), kind=kind, token=token, name="p.png",
-                            content_type="image/png")
+    response = await upload(
+        gf, png(), kind=kind, token=token, name="p.png", content_type="image/png"
+    )
     assert response.status_code == 201, response.text
     return response.json()["photo_id"]
 
@@ -110,8 +121,14 @@ async def test_png_and_heic_are_accepted(gf: Gridflow) -> None:
     assert Image.open(io.BytesIO(stored)).getpixel((5, 5)) == (255, 255, 255)  # transparent → white
 
     # An iPhone photo, sent with a generic content type and name: the bytes decide.
-    phone = await upload(gf, heic(), kind="rectification", token=CGJ, name="IMG_0001",
-                         content_type="application/octet-stream")
+    phone = await upload(
+        gf,
+        heic(),
+        kind="rectification",
+        token=CGJ,
+        name="IMG_0001",
+        content_type="application/octet-stream",
+    )
     assert phone.status_code == 201, phone.text
     assert (phone.json()["width"], phone.json()["height"]) == (640, 480)
     stored = (await gf.call("GET", f"/photos/{phone.json()['photo_id']}", CGJ)).content
@@ -172,16 +189,22 @@ async def test_photos_on_the_report(gf: Gridflow) -> None:
         assert (await gf.call("GET", f"/photos/{first}", token)).status_code == 200, token
     for token in (LI, ZJJ):
         assert (await gf.call("GET", f"/photos/{first}", token)).status_code == 404, token
-    assert (await gf.call("GET", "/photos/0123456789abcdef0123456789abcdef", WANG)).status_code \
-        == 404
+    assert (
+        await gf.call("GET", "/photos/0123456789abcdef0123456789abcdef", WANG)
+    ).status_code == 404
 
     # Attached photos, other people's, the wrong kind, unknown, too many: 422 naming photo_ids.
     theirs = await photo_id(gf, token=LI)
     rectification = await photo_id(gf, kind="rectification")
     fresh = await photo_id(gf)
-    for ids, words in (([first], "already attached"), ([theirs], "uploaded by you"),
-                       ([rectification], "needs report"), (["nope"], "no photo nope"),
-                       ([fresh, fresh], "named twice"), ([fresh] * 7, "at most 6")):
+    for ids, words in (
+        ([first], "already attached"),
+        ([theirs], "uploaded by you"),
+        ([rectification], "needs report"),
+        (["nope"], "no photo nope"),
+        ([fresh, fresh], "named twice"),
+        ([fresh] * 7, "at most 6"),
+    ):
         refused = await gf.submit(photo_ids=ids)
         assert refused.status_code == 422, (ids, refused.text)
         err = error(refused)
@@ -197,8 +220,12 @@ async def test_photos_on_rectified_reject_and_write_off(gf: Gridflow) -> None:
     ticket_id = await gf.new_ticket()
     await wait_for_status(gf, ticket_id, "dispatched")
     await gf.act(ticket_id, "claim", CGJ)
-    await gf.act(ticket_id, "verify", CGJ, {"outcome": "needs_rectification", "severity": "yellow",
-                                            "rectify_working_days": 2})
+    await gf.act(
+        ticket_id,
+        "verify",
+        CGJ,
+        {"outcome": "needs_rectification", "severity": "yellow", "rectify_working_days": 2},
+    )
     report_kind = await photo_id(gf, kind="report", token=CGJ)
     wrong = await gf.act(ticket_id, "rectified", CGJ, {"photo_ids": [report_kind]})
     assert wrong.status_code == 422 and "needs rectification" in error(wrong)["message"]
@@ -212,21 +239,25 @@ async def test_photos_on_rectified_reject_and_write_off(gf: Gridflow) -> None:
     assert (await gf.call("GET", f"/photos/{done[0]}", WANG)).status_code == 200
 
     still_dirty = await photo_id(gf, kind="write_off")
-    rejected = await gf.act(ticket_id, "reject", WANG, {"reason": "still dirty",
-                                                        "photo_ids": [still_dirty]})
+    rejected = await gf.act(
+        ticket_id, "reject", WANG, {"reason": "still dirty", "photo_ids": [still_dirty]}
+    )
     assert rejected.status_code == 200, rejected.text
     redo = await photo_id(gf, kind="rectification", token=CGJ)
     assert (await gf.act(ticket_id, "rectified", CGJ, {"photo_ids": [redo]})).status_code == 200
     clean = await photo_id(gf, kind="write_off")
     # A supervisor cannot attach the grid worker's photo: it is not theirs.
-    assert (await gf.act(ticket_id, "write-off", SUPERVISOR, {"photo_ids": [clean]})).status_code \
-        == 422
+    assert (
+        await gf.act(ticket_id, "write-off", SUPERVISOR, {"photo_ids": [clean]})
+    ).status_code == 422
     written = await gf.act(ticket_id, "write-off", WANG, {"photo_ids": [clean]})
     assert written.status_code == 200, written.text
     photos = written.json()["photos"]
     assert [p["photo_id"] for p in photos["rectification"]] == [*done, redo]
     assert [(p["photo_id"], p["action"]) for p in photos["write_off"]] == [
-        (still_dirty, "reject"), (clean, "write_off")]
+        (still_dirty, "reject"),
+        (clean, "write_off"),
+    ]
     assert photos["report"] == []
     async with gf.db.session() as session:
         attached = (await session.exec(select(Photo).where(Photo.ticket_id == ticket_id))).all()

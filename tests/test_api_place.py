@@ -1,5 +1,6 @@
 """Place over HTTP: reports in GCJ-02 / BD-09 land in the right grid and are stored in WGS-84;
 the map as GeoJSON; the point → grid index and its reload."""
+
 from typing import Any
 
 import pytest
@@ -11,14 +12,15 @@ from readmodel.reference.tables import Grid
 from tests.api_fixtures import SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import from_wgs84
 from tests.test_api_errors import error
+from tests.test_domain_geo import point_near_shared_edge
 
 ADMIN = "demo-admin"  # the admin reloads the map
-from tests.test_domain_geo import point_near_shared_edge
 
 
 @pytest.mark.parametrize("system", [CoordSystem.GCJ02, CoordSystem.BD09])
 async def test_a_phone_point_near_a_grid_edge_lands_in_its_grid_and_is_stored_in_wgs84(
-        gf: Gridflow, system: CoordSystem) -> None:
+    gf: Gridflow, system: CoordSystem
+) -> None:
     cell, neighbour, wgs = point_near_shared_edge()  # ~5 m inside `cell`
     lat, lon = from_wgs84(lat=wgs.lat, lon=wgs.lon, system=system)  # what the phone shows
     response = await gf.submit(lat=lat, lon=lon, coord_system=system.value, key=f"place-{system}")
@@ -46,7 +48,8 @@ async def test_the_same_phone_point_taken_for_wgs84_is_hundreds_of_metres_off(gf
 
 
 async def test_422_for_an_unknown_coordinate_system_or_a_point_outside_every_grid(
-        gf: Gridflow) -> None:
+    gf: Gridflow,
+) -> None:
     bad = await gf.submit(coord_system="cgcs2000")
     assert bad.status_code == 422 and "coord_system" in [f["field"] for f in error(bad)["fields"]]
     # West Lake in GCJ-02: outside every grid once converted too.
@@ -64,8 +67,12 @@ async def test_the_map_is_geojson_for_anyone_signed_in(gf: Gridflow) -> None:
     doc = response.json()
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 1 + 4 + 16 + 71
     first = doc["features"][0]
-    assert first["properties"] == {"code": "330106", "level": "district", "name": "西湖区",
-                                   "parent": None}
+    assert first["properties"] == {
+        "code": "330106",
+        "level": "district",
+        "name": "西湖区",
+        "parent": None,
+    }
     assert first["geometry"]["type"] == "Polygon"
     grids = (await gf.call("GET", "/map", WANG, params={"level": "grid"})).json()["features"]
     assert [f["properties"]["code"] for f in grids] == [g.code for g in demo_city.GRIDS]

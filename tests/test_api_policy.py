@@ -1,9 +1,10 @@
 """Admins change the deadline policy without a redeploy; everyone reads their notifications."""
-from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 
-ADMIN = "demo-admin"  # deadline rule writes are the admin's
+from tests.api_fixtures import CGJ, SUPERVISOR, WANG, Gridflow, gf  # noqa: F401
 from tests.factories import STREETLIGHT
 from tests.test_api_lifecycle import wait_for_status
+
+ADMIN = "demo-admin"  # deadline rule writes are the admin's
 
 
 async def test_policy_rules_are_data(gf: Gridflow) -> None:
@@ -13,19 +14,27 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
     assert shown["escalation_delays_hours"] == [4, 24, 48]
     assert any(r["stage"] == "verify" and r["amount"] == 3 for r in shown["defaults"])
 
-    bad = await gf.call("POST", "/admin/deadline-rules", ADMIN,
-                        json={"stage": "claim", "amount": 2, "unit": "working_days",
-                              "category": "no-such"})
+    bad = await gf.call(
+        "POST",
+        "/admin/deadline-rules",
+        ADMIN,
+        json={"stage": "claim", "amount": 2, "unit": "working_days", "category": "no-such"},
+    )
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "category"
-    for body, field in (({"stage": "lunch", "amount": 1, "unit": "hours"}, "stage"),
-                        ({"stage": "claim", "amount": 0, "unit": "hours"}, "amount"),
-                        ({"stage": "claim", "amount": 1, "unit": "weeks"}, "unit")):
+    for body, field in (
+        ({"stage": "lunch", "amount": 1, "unit": "hours"}, "stage"),
+        ({"stage": "claim", "amount": 0, "unit": "hours"}, "amount"),
+        ({"stage": "claim", "amount": 1, "unit": "weeks"}, "unit"),
+    ):
         response = await gf.call("POST", "/admin/deadline-rules", ADMIN, json=body)
         assert response.status_code == 422 and field in response.text, body
 
-    added = await gf.call("POST", "/admin/deadline-rules", ADMIN,
-                          json={"stage": "claim", "amount": 2, "unit": "working_hours",
-                                "category": STREETLIGHT})
+    added = await gf.call(
+        "POST",
+        "/admin/deadline-rules",
+        ADMIN,
+        json={"stage": "claim", "amount": 2, "unit": "working_hours", "category": STREETLIGHT},
+    )
     assert added.status_code == 201, added.text
     rule_id = added.json()["id"]
     ticket_id = await gf.new_ticket(category=STREETLIGHT)
@@ -33,7 +42,9 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
     claim = next(d for d in ticket["deadlines"] if d["stage"] == "claim")
     assert (claim["amount"], claim["unit"]) == (2, "working_hours")
 
-    assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)).status_code == 403
+    assert (
+        await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", SUPERVISOR)
+    ).status_code == 403
     assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", ADMIN)).status_code == 204
     assert (await gf.call("DELETE", f"/admin/deadline-rules/{rule_id}", ADMIN)).status_code == 404
     other = await wait_for_status(gf, await gf.new_ticket(category=STREETLIGHT), "dispatched")
@@ -45,19 +56,29 @@ async def test_policy_rules_are_data(gf: Gridflow) -> None:
 
 
 async def test_notifications_are_scoped_to_who_reads_them(gf: Gridflow) -> None:
-    from readmodel.tickets.projection import add_notifications
     from domain.alarms import Notice
+    from readmodel.tickets.projection import add_notifications
     from tests.factories import GRID
 
     async with gf.db.session() as session:
-        await add_notifications(session=session, ticket_id="GF-N1", seq=5, notices=[
-            Notice(kind="breach", target="cgj"), Notice(kind="escalate", target=GRID.code, level=1),
-            Notice(kind="escalate", target=GRID.code[:12], level=2)])
-        await add_notifications(session=session, ticket_id="GF-N1", seq=5, notices=[
-            Notice(kind="breach", target="cgj")])  # a retried activity writes nothing twice
+        await add_notifications(
+            session=session,
+            ticket_id="GF-N1",
+            seq=5,
+            notices=[
+                Notice(kind="breach", target="cgj"),
+                Notice(kind="escalate", target=GRID.code, level=1),
+                Notice(kind="escalate", target=GRID.code[:12], level=2),
+            ],
+        )
+        await add_notifications(
+            session=session, ticket_id="GF-N1", seq=5, notices=[Notice(kind="breach", target="cgj")]
+        )  # a retried activity writes nothing twice
     everything = (await gf.call("GET", "/notifications", SUPERVISOR)).json()
     assert everything["total"] == 3
-    assert [n["target"] for n in (await gf.call("GET", "/notifications", CGJ)).json()["items"]] == ["cgj"]
+    assert [n["target"] for n in (await gf.call("GET", "/notifications", CGJ)).json()["items"]] == [
+        "cgj"
+    ]
     mine = (await gf.call("GET", "/notifications", WANG)).json()["items"]
     assert [(n["kind"], n["level"]) for n in mine] == [("escalate", 1)]
     assert (await gf.call("GET", "/notifications", None)).status_code == 401

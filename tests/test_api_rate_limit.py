@@ -1,5 +1,6 @@
 """Intake rate limits: a token bucket per user and per API key on reports and photo uploads;
 429 with Retry-After; a retried report that was accepted always gets its ticket back."""
+
 import asyncio
 import tempfile
 import uuid
@@ -25,13 +26,18 @@ BACKENDS = ["sqlite"]  # the buckets live in memory: the database plays no part
 
 
 @asynccontextmanager
-async def limited(dev_env: WorkflowEnvironment, db: Database, *, per_minute: float,
-                  burst: int) -> AsyncIterator[Gridflow]:
+async def limited(
+    dev_env: WorkflowEnvironment, db: Database, *, per_minute: float, burst: int
+) -> AsyncIterator[Gridflow]:
     """gridflow as tests/api_fixtures.py runs it, with the intake limits given."""
     with tempfile.TemporaryDirectory(prefix="gridflow-data-") as data_dir:
-        config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url,
-                          data_dir=Path(data_dir), intake_per_minute=per_minute,
-                          intake_burst=burst)
+        config = Settings(
+            task_queue=f"tq-{uuid.uuid4()}",
+            database_url=db.url,
+            data_dir=Path(data_dir),
+            intake_per_minute=per_minute,
+            intake_burst=burst,
+        )
         async with build_worker(dev_env.client, db=db, config=config):
             async with running_app(dev_env.client, db, config) as http:
                 yield Gridflow(http=http, db=db, config=config, client=dev_env.client)
@@ -48,7 +54,8 @@ def assert_limited(response: httpx.Response, *, at_least: int = 1) -> int:
 
 
 async def test_reports_past_the_burst_are_refused_with_retry_after(
-        dev_env: WorkflowEnvironment, db: Database) -> None:
+    dev_env: WorkflowEnvironment, db: Database
+) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         assert (await gf.submit()).status_code == 201
         assert (await gf.submit()).status_code == 201
@@ -62,7 +69,8 @@ async def test_reports_past_the_burst_are_refused_with_retry_after(
 
 
 async def test_a_retried_report_gets_its_ticket_back_and_costs_nothing(
-        dev_env: WorkflowEnvironment, db: Database) -> None:
+    dev_env: WorkflowEnvironment, db: Database
+) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         first = await gf.submit(key="phone-retry-0001")
         assert first.status_code == 201
@@ -82,7 +90,8 @@ async def test_a_retried_report_gets_its_ticket_back_and_costs_nothing(
 
 
 async def test_tokens_come_back_at_the_configured_rate(
-        dev_env: WorkflowEnvironment, db: Database) -> None:
+    dev_env: WorkflowEnvironment, db: Database
+) -> None:
     async with limited(dev_env, db, per_minute=12, burst=1) as gf:
         assert (await gf.submit()).status_code == 201
         refused = await gf.submit()
@@ -94,13 +103,19 @@ async def test_tokens_come_back_at_the_configured_rate(
 
 
 async def test_photo_uploads_have_their_own_bucket(
-        dev_env: WorkflowEnvironment, db: Database) -> None:
+    dev_env: WorkflowEnvironment, db: Database
+) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         image = png((64, 48))
 
         async def upload() -> httpx.Response:
-            return await gf.call("POST", "/photos", WANG, data={"kind": "report"},
-                                 files={"file": ("p.png", image, "image/png")})
+            return await gf.call(
+                "POST",
+                "/photos",
+                WANG,
+                data={"kind": "report"},
+                files={"file": ("p.png", image, "image/png")},
+            )
 
         assert (await upload()).status_code == 201
         assert (await upload()).status_code == 201
@@ -108,12 +123,16 @@ async def test_photo_uploads_have_their_own_bucket(
         assert (await gf.submit()).status_code == 201  # reports are counted apart
 
 
-async def test_an_api_key_is_limited_too(
-        dev_env: WorkflowEnvironment, db: Database) -> None:
+async def test_an_api_key_is_limited_too(dev_env: WorkflowEnvironment, db: Database) -> None:
     async with limited(dev_env, db, per_minute=SLOW, burst=2) as gf:
         lon, lat = demo_city.GRIDS[1].inside
-        body = {"category": GARBAGE, "lat": lat, "lon": lon, "description": "sensor: full bin",
-                "device_id": "bin-0042"}
+        body = {
+            "category": GARBAGE,
+            "lat": lat,
+            "lon": lon,
+            "description": "sensor: full bin",
+            "device_id": "bin-0042",
+        }
         # a sensor's repeat reading attaches to its open ticket, but it is still a reading sent
         for _ in range(2):
             sent = await gf.call("POST", "/incidents", SENSOR, json=body)

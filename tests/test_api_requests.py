@@ -1,4 +1,5 @@
 """The supervisors' lists of pending extension and parking requests."""
+
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,10 +20,12 @@ def ids(items: list[dict[str, Any]]) -> list[str]:
 async def test_pending_extension_requests_until_decided(gf: Gridflow) -> None:
     asked, other = await dispatched(gf), await dispatched(gf)
     assert (await gf.call("GET", "/extension-requests", CGJ)).status_code == 403
-    assert (await gf.act(asked, "request-extension", CGJ,
-                         {"working_days": 2, "reason": "需要封路审批"})).status_code == 200
-    items = [i for i in await pending(gf, "extension")
-             if i["ticket"]["ticket_id"] in (asked, other)]
+    assert (
+        await gf.act(asked, "request-extension", CGJ, {"working_days": 2, "reason": "需要封路审批"})
+    ).status_code == 200
+    items = [
+        i for i in await pending(gf, "extension") if i["ticket"]["ticket_id"] in (asked, other)
+    ]
     assert [i["ticket"]["ticket_id"] for i in items] == [asked]
     request = items[0]["extension_request"]
     assert request["working_days"] == 2 and request["reason"] == "需要封路审批"
@@ -36,8 +39,9 @@ async def test_pending_extension_requests_until_decided(gf: Gridflow) -> None:
 async def test_pending_parking_requests_until_decided(gf: Gridflow) -> None:
     ticket_id = await dispatched(gf)
     review = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-    assert (await gf.act(ticket_id, "request-parking", CGJ,
-                         {"reason": "冬季停工", "review_at": review})).status_code == 200
+    assert (
+        await gf.act(ticket_id, "request-parking", CGJ, {"reason": "冬季停工", "review_at": review})
+    ).status_code == 200
     item = next(i for i in await pending(gf, "parking") if i["ticket"]["ticket_id"] == ticket_id)
     assert item["parking_request"]["reason"] == "冬季停工"
     assert (await gf.act(ticket_id, "refuse-parking", SUPERVISOR)).status_code == 200

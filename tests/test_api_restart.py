@@ -1,4 +1,5 @@
 """A worker that dies mid-lifecycle loses nothing: a new worker carries every ticket on."""
+
 import uuid
 
 from settings import Settings
@@ -25,12 +26,21 @@ async def test_tickets_finish_after_the_worker_is_replaced(dev_env, db) -> None:
 
         async with build_worker(dev_env.client, db=db, config=config):
             await wait_for_status(gf, waiting, "dispatched")
-            assert (await gf.act(in_flight, "verify", CGJ, {"outcome": "fixed_on_site"})
-                    ).status_code == 200
+            assert (
+                await gf.act(in_flight, "verify", CGJ, {"outcome": "fixed_on_site"})
+            ).status_code == 200
             assert (await gf.act(in_flight, "write-off", WANG)).status_code == 200
             done = await wait_for_status(gf, in_flight, "archived")
             assert [e["action"] for e in done["timeline"]] == [
-                "submit", "route", "dispatch", "claim", "verify", "write_off", "archive"]
-            assert (await gf.act(waiting, "cancel", SUPERVISOR,
-                                 {"kind": "invalid", "reason": "test"})).status_code == 200
+                "submit",
+                "route",
+                "dispatch",
+                "claim",
+                "verify",
+                "write_off",
+                "archive",
+            ]
+            assert (
+                await gf.act(waiting, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "test"})
+            ).status_code == 200
             await wait_for_status(gf, waiting, "archived")

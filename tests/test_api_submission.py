@@ -1,4 +1,5 @@
 """Submission is idempotent and lossless: one key, one ticket, however often and however fast."""
+
 import asyncio
 import uuid
 
@@ -32,7 +33,9 @@ async def test_ten_concurrent_identical_submissions_make_one_ticket(gf: Gridflow
         rows = (await session.exec(select(func.count()).select_from(TicketRow))).one()
     assert rows == 1
     history = await gf.client.get_workflow_handle(ticket_id).fetch_history()
-    starts = [e for e in history.events if e.HasField("workflow_execution_started_event_attributes")]
+    starts = [
+        e for e in history.events if e.HasField("workflow_execution_started_event_attributes")
+    ]
     assert len(starts) == 1
 
 
@@ -43,8 +46,12 @@ async def test_sequential_retry_returns_the_same_ticket_with_its_state(gf: Gridf
     await wait_for_status(gf, ticket_id, "dispatched")
     again = await gf.submit(key=key)
     assert again.status_code == 200
-    assert again.json() == {"ticket_id": ticket_id, "status": "dispatched",
-                            "grid": first.json()["grid"], "replayed": True}
+    assert again.json() == {
+        "ticket_id": ticket_id,
+        "status": "dispatched",
+        "grid": first.json()["grid"],
+        "replayed": True,
+    }
 
 
 async def test_retry_after_archive_still_returns_the_same_ticket(gf: Gridflow) -> None:

@@ -1,5 +1,6 @@
 """Ticket routes take ticket ids only: a subject's workflow id, or any id that is not a ticket's,
 answers 404 with a JSON body, and nothing reaches the workflow it names."""
+
 import asyncio
 import uuid
 
@@ -36,8 +37,12 @@ async def subject_under_rectification(gf: Gridflow) -> str:
     ticket_id = await gf.new_ticket(lat=lat, lon=lon, subject_code=KINDERGARTEN)
     await wait_for_status(gf, ticket_id, "dispatched")
     assert (await gf.act(ticket_id, "claim", BS)).status_code == 200
-    verified = await gf.act(ticket_id, "verify", BS, {
-        "outcome": "needs_rectification", "severity": "yellow", "rectify_working_days": 5})
+    verified = await gf.act(
+        ticket_id,
+        "verify",
+        BS,
+        {"outcome": "needs_rectification", "severity": "yellow", "rectify_working_days": 5},
+    )
     assert verified.status_code == 200, verified.text
     workflow_id = f"subject-{KINDERGARTEN}"
     for _ in range(100):  # told by an activity, just after the update answered
@@ -49,8 +54,7 @@ async def subject_under_rectification(gf: Gridflow) -> str:
     raise AssertionError("the subject's workflow never started")
 
 
-async def test_every_ticket_route_answers_404_for_an_id_that_is_not_a_ticket(
-        gf: Gridflow) -> None:
+async def test_every_ticket_route_answers_404_for_an_id_that_is_not_a_ticket(gf: Gridflow) -> None:
     routes = ticket_routes()
     assert ("GET", "/api/v1/tickets/{ticket_id}") in routes and len(routes) >= 18
     subject = await subject_under_rectification(gf)
@@ -61,8 +65,9 @@ async def test_every_ticket_route_answers_404_for_an_id_that_is_not_a_ticket(
         for method, path in routes:
             for other in others:
                 url = path.replace("{ticket_id}", other)
-                response = await gf.http.request(method, url, headers=await gf.headers(token),
-                                                 json={})
+                response = await gf.http.request(
+                    method, url, headers=await gf.headers(token), json={}
+                )
                 assert response.status_code == 404, (token, method, url, response.text)
                 error = response.json()["error"]
                 assert error["code"] == "not_found" and other in error["message"], error
@@ -75,6 +80,12 @@ def test_ticket_ids_have_the_shape_submission_gives_them() -> None:
     """(Sensor tickets' ids, GF-S…, are read through these routes in test_api_duplicates.)"""
     assert is_ticket_id(ticket_id_for(user_id="wang", idempotency_key=str(uuid.uuid4())))
     assert is_ticket_id("GF-S0123456789A")
-    for other in ("subject-SS-0005", "GF-0123456789ab", "GF-0123456789AB\n", "GF-S0123456789",
-                  "", "T-0123456789"):
+    for other in (
+        "subject-SS-0005",
+        "GF-0123456789ab",
+        "GF-0123456789AB\n",
+        "GF-S0123456789",
+        "",
+        "T-0123456789",
+    ):
         assert not is_ticket_id(other), other

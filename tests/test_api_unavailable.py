@@ -1,4 +1,5 @@
 """A backing service that is down gets a 503 with Retry-After, never a 500, and nothing changes."""
+
 import uuid
 
 import httpx
@@ -44,8 +45,9 @@ async def test_read_model_down_is_503_and_the_api_recovers(gf: Gridflow) -> None
 async def test_temporal_down_is_503_and_no_report_is_acknowledged(gf: Gridflow) -> None:
     app = app_of(gf)
     # A client of a server that has gone away since: what the API holds when Temporal stops.
-    gone = await WorkflowEnvironment.start_local(data_converter=pydantic_data_converter,
-                                                 dev_server_existing_path=str(BIN / "temporal"))
+    gone = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter, dev_server_existing_path=str(BIN / "temporal")
+    )
     await gone.shutdown()
     up, app.state.temporal = app.state.temporal, gone.client
     key = str(uuid.uuid4())

@@ -1,4 +1,5 @@
 """The web pages' data: a grid worker's reports, the battle map and grid counts, tickets per day."""
+
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,11 +31,12 @@ async def test_my_tickets_newest_first_paged(gf: Gridflow) -> None:
     assert first["status"] == "dispatched" and first["category"] == MANHOLE
     assert first["current_stage"] == "claim" and first["current_due_at"]
     assert first["overdue"] is False and first["grid"] and first["updated_at"]
-    second_page = (await gf.call("GET", "/my/tickets", WANG, params={"limit": 1, "offset": 1}))
+    second_page = await gf.call("GET", "/my/tickets", WANG, params={"limit": 1, "offset": 1})
     assert [t["ticket_id"] for t in second_page.json()["items"]] == [older]
     # Li sees only his own; staff and supervisors have no reports of their own here.
-    assert [t["ticket_id"] for t in (await gf.call("GET", "/my/tickets", LI)).json()["items"]] \
-        == [theirs]
+    assert [t["ticket_id"] for t in (await gf.call("GET", "/my/tickets", LI)).json()["items"]] == [
+        theirs
+    ]
     for token in (CGJ, SUPERVISOR):
         assert (await gf.call("GET", "/my/tickets", token)).status_code == 403
     assert (await gf.call("GET", "/my/tickets", WANG, params={"limit": 0})).status_code == 422
@@ -48,17 +50,28 @@ async def test_battle_map_and_grid_counts(gf: Gridflow) -> None:
     here = ticket["grid"]
     # Projected rows as a worker would have left them, for the colours a day cannot show here.
     async with gf.db.session() as session:
-        session.add_all([
-            row("T-RED", "claimed", submitted=start, grid=here, overdue=True, escalation_level=1),
-            row("T-YELLOW", "claimed", submitted=start, grid=here, warned=True,
-                current_due_at=now + timedelta(hours=3)),
-            row("T-BLACK", "rectifying", submitted=start, grid=here, escalation_level=4),
-            row("T-GREEN", "archived", submitted=start, grid=here, closed=start),
-            row("T-CANCELLED", "archived", submitted=start, grid=here, closed=start),
-        ])
+        session.add_all(
+            [
+                row(
+                    "T-RED", "claimed", submitted=start, grid=here, overdue=True, escalation_level=1
+                ),
+                row(
+                    "T-YELLOW",
+                    "claimed",
+                    submitted=start,
+                    grid=here,
+                    warned=True,
+                    current_due_at=now + timedelta(hours=3),
+                ),
+                row("T-BLACK", "rectifying", submitted=start, grid=here, escalation_level=4),
+                row("T-GREEN", "archived", submitted=start, grid=here, closed=start),
+                row("T-CANCELLED", "archived", submitted=start, grid=here, closed=start),
+            ]
+        )
         await session.flush()
-        session.add_all([event("T-GREEN", 2, "write_off", start),
-                         event("T-CANCELLED", 2, "cancel", start)])
+        session.add_all(
+            [event("T-GREEN", 2, "write_off", start), event("T-CANCELLED", 2, "cancel", start)]
+        )
         await session.commit()
 
     response = await gf.call("GET", "/map/tickets", SUPERVISOR)
@@ -67,8 +80,12 @@ async def test_battle_map_and_grid_counts(gf: Gridflow) -> None:
     assert body["day"] == day.isoformat()
     by_id = {t["ticket_id"]: t for t in body["tickets"]}
     assert {k: t["colour"] for k, t in by_id.items()} == {
-        live: "blue", "T-RED": "red", "T-YELLOW": "yellow", "T-BLACK": "black",
-        "T-GREEN": "green"}
+        live: "blue",
+        "T-RED": "red",
+        "T-YELLOW": "yellow",
+        "T-BLACK": "black",
+        "T-GREEN": "green",
+    }
     dot = by_id[live]
     assert (dot["lat"], dot["lon"]) == (ticket["lat"], ticket["lon"])
     assert dot["category"] == ticket["category"] and dot["status"] == "dispatched"
@@ -91,12 +108,18 @@ async def test_tickets_per_day(gf: Gridflow) -> None:
     now = datetime.now(UTC)
     day, start, _ = today_bounds(now)
     async with gf.db.session() as session:
-        session.add_all([
-            row("T-Y1", "archived", submitted=start - timedelta(hours=20),
-                closed=start - timedelta(hours=1)),
-            row("T-Y2", "claimed", submitted=start - timedelta(hours=1)),
-            row("T-BEFORE", "claimed", submitted=start - timedelta(days=1, seconds=1)),
-        ])
+        session.add_all(
+            [
+                row(
+                    "T-Y1",
+                    "archived",
+                    submitted=start - timedelta(hours=20),
+                    closed=start - timedelta(hours=1),
+                ),
+                row("T-Y2", "claimed", submitted=start - timedelta(hours=1)),
+                row("T-BEFORE", "claimed", submitted=start - timedelta(days=1, seconds=1)),
+            ]
+        )
         await session.flush()
         session.add(event("T-Y1", 2, "write_off", start - timedelta(hours=1)))
         await session.commit()
@@ -109,13 +132,21 @@ async def test_tickets_per_day(gf: Gridflow) -> None:
         {"day": day.isoformat(), "submitted": 1, "written_off": 0},
         {"day": (day + timedelta(days=1)).isoformat(), "submitted": 0, "written_off": 0},
     ]
-    assert (await gf.call("GET", "/metrics/daily", SUPERVISOR,
-                          params={"from": day.isoformat(), "to": day.isoformat()})).json() == []
+    assert (
+        await gf.call(
+            "GET",
+            "/metrics/daily",
+            SUPERVISOR,
+            params={"from": day.isoformat(), "to": day.isoformat()},
+        )
+    ).json() == []
 
-    for bad, field in (({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
-                       ({"from": "2026-01-01", "to": "2027-06-01"}, "to"),
-                       ({"from": "yesterday", "to": "2026-01-01"}, "from"),
-                       ({"to": "2026-01-01"}, "from")):
+    for bad, field in (
+        ({"from": "2026-02-01", "to": "2026-01-01"}, "from"),
+        ({"from": "2026-01-01", "to": "2027-06-01"}, "to"),
+        ({"from": "yesterday", "to": "2026-01-01"}, "from"),
+        ({"to": "2026-01-01"}, "from"),
+    ):
         refused = await gf.call("GET", "/metrics/daily", SUPERVISOR, params=bad)
         assert refused.status_code == 422, bad
         assert error(refused)["fields"][0]["field"] == field, (bad, error(refused))

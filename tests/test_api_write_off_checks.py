@@ -1,4 +1,5 @@
 """GET /my/write-off-checks: resolved tickets in the grid worker's grids, whoever reported them."""
+
 import asyncio
 
 from tests.api_fixtures import CGJ, LI, WANG, Gridflow, gf  # noqa: F401
@@ -26,8 +27,9 @@ async def test_the_grid_worker_checks_resolved_tickets_in_their_grids(gf: Gridfl
     checks = (await gf.call("GET", "/my/write-off-checks", WANG)).json()
     ids = [t["ticket_id"] for t in checks["items"]]
     assert set(ids) == {by_sensor, by_wang} and checks["total"] == 2 and still_open not in ids
-    assert all(t["status"] == "resolved" and t["current_stage"] == "write_off"
-               for t in checks["items"])
+    assert all(
+        t["status"] == "resolved" and t["current_stage"] == "write_off" for t in checks["items"]
+    )
     assert (await gf.call("GET", "/my/write-off-checks", LI)).json()["total"] == 0  # not li's grids
     assert (await gf.call("GET", "/my/write-off-checks", CGJ)).status_code == 403
 

@@ -1,5 +1,6 @@
 """The archive's hash chain: intact after archives (concurrent ones too, on SQLite and PostgreSQL),
 and an edited, deleted or reordered record is found, by the function and by the command."""
+
 import asyncio
 import json
 import uuid
@@ -26,8 +27,9 @@ def verify_command(argv: list[str]) -> int:
 async def archive(db: Database, ticket_id: str) -> ArchiveRecord:
     snap = snapshot_at(ticket_id, len(PATH))
     async with db.session() as session:
-        return await archive_chain.append(session=session, snapshot=snap,
-                                          archived_at=snap.updated_at)
+        return await archive_chain.append(
+            session=session, snapshot=snap, archived_at=snap.updated_at
+        )
 
 
 async def archive_several(db: Database, n: int = 5) -> list[str]:
@@ -50,7 +52,9 @@ async def execute(db: Database, sql: str, **params: object) -> None:
 async def test_chain_links_each_record_to_the_one_before(empty_db: Database) -> None:
     ids = await archive_several(empty_db)
     async with empty_db.session() as session:
-        rows = (await session.exec(select(ArchiveRecord).order_by(col(ArchiveRecord.position)))).all()
+        rows = (
+            await session.exec(select(ArchiveRecord).order_by(col(ArchiveRecord.position)))
+        ).all()
     assert [r.ticket_id for r in rows] == ids
     assert [r.position for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_sha256 == GENESIS
@@ -85,8 +89,12 @@ async def test_edited_content_is_found(empty_db: Database) -> None:
         row = await session.get(ArchiveRecord, ids[2])
         assert row is not None
         record = dict(row.record) | {"description": "nothing happened here"}
-    await execute(empty_db, "UPDATE ticket_archive SET record = :r WHERE ticket_id = :t",
-                  r=json.dumps(record), t=ids[2])
+    await execute(
+        empty_db,
+        "UPDATE ticket_archive SET record = :r WHERE ticket_id = :t",
+        r=json.dumps(record),
+        t=ids[2],
+    )
     report = await verify(empty_db)
     assert not report.intact and report.records == 2
     assert report.broken is not None
@@ -101,9 +109,14 @@ async def test_edited_content_with_its_digest_recomputed_is_found(empty_db: Data
         assert row is not None
         record = dict(row.record) | {"status": "cancelled"}
     digest = archive_digest(record)
-    await execute(empty_db, "UPDATE ticket_archive SET record = :r, content_sha256 = :d, "
-                  "final_status = 'cancelled' WHERE ticket_id = :t",
-                  r=json.dumps(record), d=digest, t=ids[1])
+    await execute(
+        empty_db,
+        "UPDATE ticket_archive SET record = :r, content_sha256 = :d, "
+        "final_status = 'cancelled' WHERE ticket_id = :t",
+        r=json.dumps(record),
+        d=digest,
+        t=ids[1],
+    )
     report = await verify(empty_db)
     assert report.broken is not None and report.broken.ticket_id == ids[1]
     assert "chain_sha256" in report.broken.problem and "was edited" in report.broken.problem
@@ -121,16 +134,21 @@ async def test_a_deleted_record_is_found(empty_db: Database) -> None:
 async def test_two_swapped_records_are_found(empty_db: Database) -> None:
     ids = await archive_several(empty_db)
     for t, position in ((ids[1], -2), (ids[3], 2), (ids[1], 4)):
-        await execute(empty_db, "UPDATE ticket_archive SET position = :p WHERE ticket_id = :t",
-                      p=position, t=t)
+        await execute(
+            empty_db,
+            "UPDATE ticket_archive SET position = :p WHERE ticket_id = :t",
+            p=position,
+            t=t,
+        )
     report = await verify(empty_db)
     assert report.broken is not None and report.records == 1
     assert (report.broken.position, report.broken.ticket_id) == (2, ids[3])
     assert "reordered" in report.broken.problem
 
 
-async def test_command_reports_intact_and_broken(empty_db: Database,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+async def test_command_reports_intact_and_broken(
+    empty_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     ids = await archive_several(empty_db, 3)
     head = (await verify(empty_db)).head_sha256
     await empty_db.dispose()  # the command runs its own engine (asyncio.run in a thread)
@@ -155,21 +173,27 @@ async def test_command_reports_intact_and_broken(empty_db: Database,
 
 
 async def test_records_from_before_the_chain_are_flagged_then_adopted(
-        empty_db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    empty_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     snap = snapshot_at("T-legacy", len(PATH))
     record = snap.model_dump(mode="json")
     async with empty_db.session() as session:  # as archived before the chain: no position
-        session.add(ArchiveRecord(ticket_id=snap.ticket_id, archived_at=snap.updated_at,
-                                  final_status=snap.status.value, record=record,
-                                  content_sha256=archive_digest(record)))
+        session.add(
+            ArchiveRecord(
+                ticket_id=snap.ticket_id,
+                archived_at=snap.updated_at,
+                final_status=snap.status.value,
+                record=record,
+                content_sha256=archive_digest(record),
+            )
+        )
         await session.commit()
     await archive_several(empty_db, 2)
     report = await verify(empty_db)
     assert report.broken is not None and report.broken.ticket_id == "T-legacy"
     assert "not in the chain" in report.broken.problem
     await empty_db.dispose()
-    assert await asyncio.to_thread(verify_command,
-                                   ["--database-url", empty_db.url, "--adopt"]) == 0
+    assert await asyncio.to_thread(verify_command, ["--database-url", empty_db.url, "--adopt"]) == 0
     assert "chained 1 records" in capsys.readouterr().out
     assert (await verify(empty_db)).records == 3
 
@@ -179,8 +203,11 @@ async def test_archived_tickets_through_the_api_keep_the_chain_intact(gf: Gridfl
     for outcome in ("not_found", "fixed_on_site"):
         ticket_id = await gf.new_ticket()
         await wait_for_status(gf, ticket_id, "dispatched")
-        for action, body in (("claim", None), ("start-verification", None),
-                             ("verify", {"outcome": outcome, "note": "现场 on site"})):
+        for action, body in (
+            ("claim", None),
+            ("start-verification", None),
+            ("verify", {"outcome": outcome, "note": "现场 on site"}),
+        ):
             response = await gf.act(ticket_id, action, CGJ, body)
             assert response.status_code == 200, response.text
         written = await gf.act(ticket_id, "write-off", WANG, {"note": "checked"})
@@ -188,8 +215,9 @@ async def test_archived_tickets_through_the_api_keep_the_chain_intact(gf: Gridfl
         ids.append(ticket_id)
     cancelled = await gf.new_ticket()
     await wait_for_status(gf, cancelled, "dispatched")
-    response = await gf.act(cancelled, "cancel", SUPERVISOR,
-                            {"kind": "invalid", "reason": "测试 test report"})
+    response = await gf.act(
+        cancelled, "cancel", SUPERVISOR, {"kind": "invalid", "reason": "测试 test report"}
+    )
     assert response.status_code == 200, response.text
     ids.append(cancelled)
     for ticket_id in ids:
@@ -199,7 +227,8 @@ async def test_archived_tickets_through_the_api_keep_the_chain_intact(gf: Gridfl
     report = await verify(gf.db)
     assert report.intact, report.broken
     async with gf.db.session() as session:
-        rows = (await session.exec(select(ArchiveRecord).where(
-            col(ArchiveRecord.ticket_id).in_(ids)))).all()
+        rows = (
+            await session.exec(select(ArchiveRecord).where(col(ArchiveRecord.ticket_id).in_(ids)))
+        ).all()
     assert sorted(r.position or 0 for r in rows) == [1, 2, 3]
     assert report.records == 3

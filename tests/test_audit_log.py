@@ -1,5 +1,6 @@
 """The audit log: a row for every mutating request whatever its outcome, and for every login;
 admins read it; the database refuses to change or delete a row, on SQLite and PostgreSQL."""
+
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,15 @@ from readmodel.access.audit_resolve import resolve
 from readmodel.db import Database
 from settings import Settings
 from tests.api_fixtures import (  # noqa: F401
-    ADMIN, CGJ, SENSOR, SUPERVISOR, WANG, Gridflow, gf, running_app)
+    ADMIN,
+    CGJ,
+    SENSOR,
+    SUPERVISOR,
+    WANG,
+    Gridflow,
+    gf,
+    running_app,
+)
 from tests.test_api_lifecycle import wait_for_status
 from worker import build_worker
 
@@ -35,8 +44,11 @@ async def rows(gf: Gridflow, **where: Any) -> list[dict[str, Any]]:
 
 async def the_row(gf: Gridflow, response: Any) -> dict[str, Any]:
     """The row that says how the request ended (an action also has its intent before it)."""
-    [row] = [r for r in await rows(gf, request_id=response.headers["x-request-id"])
-             if r["outcome"] != "pending"]
+    [row] = [
+        r
+        for r in await rows(gf, request_id=response.headers["x-request-id"])
+        if r["outcome"] != "pending"
+    ]
     return row
 
 
@@ -58,7 +70,11 @@ async def test_a_submission_is_recorded_with_its_ticket(gf: Gridflow) -> None:
     assert intent["id"] < row["id"] and intent["ticket_id"] == row["ticket_id"]
     assert (intent["call"], intent["status"], intent["actor_id"]) == ("start", 0, "wang")
     assert (row["call"], row["call_id"], row["seq"], row["settled"]) == (
-        "start", intent["call_id"], 1, True)
+        "start",
+        intent["call_id"],
+        1,
+        True,
+    )
 
     keyed = await gf.http.post("/api/v1/auth/logout", headers={"X-API-Key": SENSOR})
     assert keyed.status_code == 403  # a machine client's key: not in its scopes
@@ -82,7 +98,10 @@ async def test_a_refused_action_is_recorded_with_its_message(gf: Gridflow) -> No
     assert claimed.status_code == 200
     row = await the_row(gf, claimed)
     assert (row["route"], row["ticket_id"], row["outcome"]) == (
-        "/api/v1/tickets/{ticket_id}/claim", ticket_id, "ok")
+        "/api/v1/tickets/{ticket_id}/claim",
+        ticket_id,
+        "ok",
+    )
     [claim] = [e for e in claimed.json()["timeline"] if e["action"] == "claim"]
     assert (row["call"], row["seq"]) == ("update", claim["seq"])
     assert (await the_intent(gf, claimed))["call_id"] == row["call_id"]
@@ -122,8 +141,9 @@ async def test_missing_tickets_and_conflicts_are_recorded(gf: Gridflow) -> None:
 
 
 async def test_an_unauthenticated_call_is_recorded_without_an_actor(gf: Gridflow) -> None:
-    response = await gf.call("POST", "/tickets/GF-NOBODY/claim",
-                             headers={"X-Request-ID": "probe-401"})
+    response = await gf.call(
+        "POST", "/tickets/GF-NOBODY/claim", headers={"X-Request-ID": "probe-401"}
+    )
     assert response.status_code == 401
     assert response.headers["x-request-id"] == "probe-401"  # the caller's id, echoed
     row = await the_row(gf, response)
@@ -139,7 +159,9 @@ async def test_an_unauthenticated_call_is_recorded_without_an_actor(gf: Gridflow
 
 
 async def test_logins_are_recorded_by_user_name_never_password(gf: Gridflow) -> None:
-    failed = await gf.http.post("/api/v1/auth/token", data={"username": "wang", "password": PASSWORD})
+    failed = await gf.http.post(
+        "/api/v1/auth/token", data={"username": "wang", "password": PASSWORD}
+    )
     assert failed.status_code == 401
     row = await the_row(gf, failed)
     assert (row["username"], row["actor_id"], row["auth"]) == ("wang", None, "password")
@@ -148,8 +170,9 @@ async def test_logins_are_recorded_by_user_name_never_password(gf: Gridflow) -> 
     assert ok.status_code == 200
     row = await the_row(gf, ok)
     assert (row["username"], row["actor_id"], row["outcome"]) == ("wang", "wang", "ok")
-    multipart = await gf.http.post("/api/v1/auth/token",
-                                   files={"username": (None, "li"), "password": (None, PASSWORD)})
+    multipart = await gf.http.post(
+        "/api/v1/auth/token", files={"username": (None, "li"), "password": (None, PASSWORD)}
+    )
     assert multipart.status_code == 401
     assert (await the_row(gf, multipart))["username"] == "li"
     everything = " ".join(str(v) for r in await rows(gf) for v in r.values())
@@ -159,10 +182,13 @@ async def test_logins_are_recorded_by_user_name_never_password(gf: Gridflow) -> 
 async def test_every_mutating_route_is_recorded(gf: Gridflow) -> None:
     """Whatever route a change goes through, even one added later, it leaves a row."""
     paths = create_app(gf.config, client=gf.client, db=gf.db).openapi()["paths"]
-    routes = [(method.upper(), template) for template, operations in paths.items()
-              for method in operations
-              if method in {"post", "put", "patch", "delete"}
-              and template.startswith(("/api/", "/open311/"))]
+    routes = [
+        (method.upper(), template)
+        for template, operations in paths.items()
+        for method in operations
+        if method in {"post", "put", "patch", "delete"}
+        and template.startswith(("/api/", "/open311/"))
+    ]
     assert len(routes) > 20
     for method, template in routes:
         url = template.replace("{", "").replace("}", "")  # each path parameter named as itself
@@ -176,7 +202,9 @@ async def test_admins_read_the_log_with_filters(gf: Gridflow) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
     ticket_id = await gf.new_ticket()
     await wait_for_status(gf, ticket_id, "dispatched")
-    assert (await gf.act(ticket_id, "cancel", CGJ, {"kind": "invalid", "reason": "x"})).status_code == 403
+    assert (
+        await gf.act(ticket_id, "cancel", CGJ, {"kind": "invalid", "reason": "x"})
+    ).status_code == 403
     assert (await gf.act(ticket_id, "claim", CGJ)).status_code == 200
 
     async def page(**params: Any) -> dict[str, Any]:
@@ -187,10 +215,17 @@ async def test_admins_read_the_log_with_filters(gf: Gridflow) -> None:
     body = await page(ticket_id=ticket_id)
     # The newest first; each call to the workflow has its intent just before its outcome.
     assert [(i["route"].rsplit("/", 1)[-1], i["outcome"]) for i in body["items"]] == [
-        ("claim", "ok"), ("claim", "pending"), ("cancel", "refused"), ("cancel", "pending"),
-        ("incidents", "ok"), ("incidents", "pending")]
+        ("claim", "ok"),
+        ("claim", "pending"),
+        ("cancel", "refused"),
+        ("cancel", "pending"),
+        ("incidents", "ok"),
+        ("incidents", "pending"),
+    ]
     assert body["total"] == 6
-    assert [i["status"] for i in (await page(ticket_id=ticket_id, outcome="refused"))["items"]] == [403]
+    assert [i["status"] for i in (await page(ticket_id=ticket_id, outcome="refused"))["items"]] == [
+        403
+    ]
     pending = (await page(ticket_id=ticket_id, outcome="pending"))["items"]
     assert [i["call"] for i in pending] == ["update", "update", "start"]
     assert {i["call_id"] for i in pending} == {i["call_id"] for i in body["items"]}
@@ -204,9 +239,16 @@ async def test_admins_read_the_log_with_filters(gf: Gridflow) -> None:
     later = (datetime.now(UTC) + timedelta(hours=1)).astimezone(SHANGHAI).isoformat()
     assert (await page(ticket_id=ticket_id, since=since, until=later))["total"] == 6
 
-    for params in ({"outcome": "maybe"}, {"since": "yesterday"}, {"since": "2026-01-01T00:00"},
-                   {"since": later, "until": since}, {"limit": 0}, {"offset": 10**12},
-                   {"since": "9999-12-31T23:59:59-23:00"}, {"until": "0001-01-01T00:00:00+05:00"}):
+    for params in (
+        {"outcome": "maybe"},
+        {"since": "yesterday"},
+        {"since": "2026-01-01T00:00"},
+        {"since": later, "until": since},
+        {"limit": 0},
+        {"offset": 10**12},
+        {"since": "9999-12-31T23:59:59-23:00"},
+        {"until": "0001-01-01T00:00:00+05:00"},
+    ):
         refused = await gf.call("GET", "/admin/audit", ADMIN, params=params)
         assert refused.status_code == 422, params
 
@@ -215,21 +257,37 @@ async def refuse_audit_rows(gf: Gridflow, *, when: str = "1 = 1") -> None:
     """From now on the audit table refuses every row that `when` (SQL on NEW) holds for."""
     async with gf.db.engine.begin() as conn:
         if gf.db.engine.dialect.name == "sqlite":
-            await conn.execute(text(f"CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log "
-                                    f"WHEN {when.replace('NEW', 'new')} "
-                                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+            await conn.execute(
+                text(
+                    f"CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log "
+                    f"WHEN {when.replace('NEW', 'new')} "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
         else:
-            await conn.execute(text(
-                "CREATE FUNCTION audit_log_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                f"IF {when} THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$"))
-            await conn.execute(text("CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log "
-                                    "FOR EACH ROW EXECUTE FUNCTION audit_log_full()"))
+            await conn.execute(
+                text(
+                    "CREATE FUNCTION audit_log_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    f"IF {when} THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$"
+                )
+            )
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER audit_log_full BEFORE INSERT ON audit_log "
+                    "FOR EACH ROW EXECUTE FUNCTION audit_log_full()"
+                )
+            )
 
 
 async def accept_audit_rows(gf: Gridflow) -> None:
     async with gf.db.engine.begin() as conn:
-        await conn.execute(text("DROP TRIGGER audit_log_full" if gf.db.engine.dialect.name ==
-                                "sqlite" else "DROP TRIGGER audit_log_full ON audit_log"))
+        await conn.execute(
+            text(
+                "DROP TRIGGER audit_log_full"
+                if gf.db.engine.dialect.name == "sqlite"
+                else "DROP TRIGGER audit_log_full ON audit_log"
+            )
+        )
 
 
 async def settle(gf: Gridflow) -> int:
@@ -265,7 +323,10 @@ async def test_a_failed_final_row_does_not_fail_the_action_and_is_settled(gf: Gr
     failures = [e for e in logs if e["event"] == "audit write failed"]
     assert [e["log_level"] for e in failures] == ["error"] * 3
     assert (failures[0]["actor_id"], failures[0]["route"], failures[0]["status"]) == (
-        "wang", "/api/v1/incidents", 201)
+        "wang",
+        "/api/v1/incidents",
+        201,
+    )
     assert failures[0]["ticket_id"] == response.json()["ticket_id"]
     assert failures[0]["request_id"] == response.headers["x-request-id"]
     ids = {r.headers["x-request-id"] for r in (response, claimed, again)}
@@ -277,8 +338,10 @@ async def test_a_failed_final_row_does_not_fail_the_action_and_is_settled(gf: Gr
     submitted = ended[response.headers["x-request-id"]]
     assert (submitted["outcome"], submitted["ticket_id"]) == ("ok", response.json()["ticket_id"])
     [claim] = [e for e in claimed.json()["timeline"] if e["action"] == "claim"]
-    assert (ended[claimed.headers["x-request-id"]]["outcome"],
-            ended[claimed.headers["x-request-id"]]["seq"]) == ("ok", claim["seq"])
+    assert (
+        ended[claimed.headers["x-request-id"]]["outcome"],
+        ended[claimed.headers["x-request-id"]]["seq"],
+    ) == ("ok", claim["seq"])
     refused = ended[again.headers["x-request-id"]]  # refused by the validator: nothing applied
     assert (refused["outcome"], refused["seq"]) == ("failed", None)
     assert "not applied" in refused["error"]
@@ -286,8 +349,8 @@ async def test_a_failed_final_row_does_not_fail_the_action_and_is_settled(gf: Gr
 
 
 async def test_an_action_answered_503_that_the_workflow_applied_is_settled_applied(
-        temporal_client: Client, db: Database, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+    temporal_client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url, data_dir=tmp_path)
     async with running_app(temporal_client, db, config) as http:
         gf = Gridflow(http=http, db=db, config=config, client=temporal_client)
@@ -308,7 +371,10 @@ async def test_an_action_answered_503_that_the_workflow_applied_is_settled_appli
     [claim] = [e for e in ticket["timeline"] if e["action"] == "claim"]
     calls = await rows(gf, call_id=row["call_id"])
     assert [(r["outcome"], r["status"], r["seq"]) for r in calls] == [
-        ("pending", 0, None), ("unknown", 503, None), ("ok", 503, claim["seq"])]
+        ("pending", 0, None),
+        ("unknown", 503, None),
+        ("ok", 503, claim["seq"]),
+    ]
     assert calls[-1]["actor_id"] == "zhao" and calls[-1]["request_id"] == row["request_id"]
     assert not [r for r in await rows(gf, ticket_id=ticket_id) if r["outcome"] == "failed"]
 
@@ -316,20 +382,34 @@ async def test_an_action_answered_503_that_the_workflow_applied_is_settled_appli
 # --- append-only, in the database itself ---------------------------------------------------
 
 
-
-@pytest.mark.parametrize("change", [
-    "UPDATE audit_log SET status = 200, outcome = 'ok' WHERE request_id = :r",
-    "UPDATE audit_log SET actor_id = 'someone-else'",
-    "DELETE FROM audit_log WHERE request_id = :r",
-    "DELETE FROM audit_log",
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE audit_log SET status = 200, outcome = 'ok' WHERE request_id = :r",
+        "UPDATE audit_log SET actor_id = 'someone-else'",
+        "DELETE FROM audit_log WHERE request_id = :r",
+        "DELETE FROM audit_log",
+    ],
+)
 async def test_the_database_refuses_to_change_the_log(empty_db: Database, change: str) -> None:
     request_id = uuid.uuid4().hex
     async with empty_db.session() as session:
-        await audit.append(session=session, entry=audit.AuditEntry(
-            at=audit.now(), actor_id="zhao", role="department_staff", auth="jwt", method="POST",
-            route="/api/v1/tickets/{ticket_id}/claim", ticket_id="GF-1", status=403,
-            outcome="refused", error="not yours", request_id=request_id))
+        await audit.append(
+            session=session,
+            entry=audit.AuditEntry(
+                at=audit.now(),
+                actor_id="zhao",
+                role="department_staff",
+                auth="jwt",
+                method="POST",
+                route="/api/v1/tickets/{ticket_id}/claim",
+                ticket_id="GF-1",
+                status=403,
+                outcome="refused",
+                error="not yours",
+                request_id=request_id,
+            ),
+        )
     with pytest.raises(DBAPIError, match="append-only"):
         async with empty_db.engine.begin() as conn:
             await conn.execute(text(change), {"r": request_id})

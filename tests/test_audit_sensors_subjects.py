@@ -2,6 +2,7 @@
 whatever happens to their final row: each call's intent is written before Temporal is asked, and
 the workflow's own record settles it — the reading found in the ticket's history by the call's id,
 the re-check by its update's id, in whichever run of the subject's workflow holds it."""
+
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,7 +25,14 @@ from readmodel.reference.tables import SubjectRow
 from readmodel.tickets import queries
 from settings import Settings
 from tests.api_fixtures import (  # noqa: F401
-    ADMIN, SENSOR, SUPERVISOR, WANG, Gridflow, gf, running_app)
+    ADMIN,
+    SENSOR,
+    SUPERVISOR,
+    WANG,
+    Gridflow,
+    gf,
+    running_app,
+)
 from tests.factories import LAT, LON, MANHOLE
 from tests.test_api_lifecycle import wait_for_status
 from tests.test_audit_log import accept_audit_rows, refuse_audit_rows, rows, settle, the_row
@@ -34,9 +42,18 @@ INCIDENTS = "/api/v1/incidents"
 
 
 async def sensor(gf: Gridflow, device: str) -> httpx.Response:
-    return await gf.call("POST", "/incidents", SENSOR, json={
-        "category": MANHOLE, "lat": LAT, "lon": LON, "description": "井盖位移报警",
-        "device_id": device})
+    return await gf.call(
+        "POST",
+        "/incidents",
+        SENSOR,
+        json={
+            "category": MANHOLE,
+            "lat": LAT,
+            "lon": LON,
+            "description": "井盖位移报警",
+            "device_id": device,
+        },
+    )
 
 
 async def readings(gf: Gridflow, ticket_id: str, expected: int) -> None:
@@ -82,13 +99,15 @@ async def cuttable_link(target: str) -> AsyncIterator[tuple[str, Callable[[], Aw
 
 
 def ended(found: list[dict], response: httpx.Response) -> dict:
-    [row] = [r for r in found if r["request_id"] == response.headers["x-request-id"]
-             and r["settled"]]
+    [row] = [
+        r for r in found if r["request_id"] == response.headers["x-request-id"] and r["settled"]
+    ]
     return row
 
 
 async def test_sensor_reports_whose_final_row_is_lost_are_settled_from_the_history(
-        gf: Gridflow) -> None:
+    gf: Gridflow,
+) -> None:
     gf.config.sensor_repeat_quiet_seconds = 0  # every repeat goes to the workflow
     device = f"MH-{uuid.uuid4().hex[:8]}"
     await gf.headers(SENSOR)
@@ -104,7 +123,8 @@ async def test_sensor_reports_whose_final_row_is_lost_are_settled_from_the_histo
     # Each report's intent named the ticket and the signal before Temporal was asked.
     intents = await rows(gf, ticket_id=ticket_id, outcome="pending")
     assert [(r["call"], r["route"], r["actor_id"]) for r in intents] == [
-        ("signal", INCIDENTS, "gateway")] * 2
+        ("signal", INCIDENTS, "gateway")
+    ] * 2
     assert await settle(gf) == 2
     found = await rows(gf, ticket_id=ticket_id)
     for response in (first, repeat):
@@ -119,7 +139,11 @@ async def test_sensor_reports_whose_final_row_is_lost_are_settled_from_the_histo
     assert folded.status_code == 200
     [row] = [r for r in await rows(gf) if r["request_id"] == folded.headers["x-request-id"]]
     assert (row["outcome"], row["status"], row["ticket_id"], row["call"]) == (
-        "ok", 200, ticket_id, None)
+        "ok",
+        200,
+        ticket_id,
+        None,
+    )
 
 
 async def test_a_sensor_report_temporal_never_got_is_settled_failed(gf: Gridflow) -> None:
@@ -134,21 +158,27 @@ async def test_a_sensor_report_temporal_never_got_is_settled_failed(gf: Gridflow
     await gf.headers(SENSOR)
     target = gf.client.service_client.config.target_host
     async with cuttable_link(target) as (address, cut):
-        away = await Client.connect(address, namespace=gf.client.namespace,
-                                    retry_config=RetryConfig(max_retries=1, initial_interval_millis=10),
-                                    data_converter=pydantic_data_converter)
+        away = await Client.connect(
+            address,
+            namespace=gf.client.namespace,
+            retry_config=RetryConfig(max_retries=1, initial_interval_millis=10),
+            data_converter=pydantic_data_converter,
+        )
         async with running_app(away, gf.db, gf.config) as http:
             cut_off = Gridflow(http=http, db=gf.db, config=gf.config, client=away)
             await cut()
             lost = [await sensor(cut_off, d) for d in (device, f"MH-{uuid.uuid4().hex[:8]}")]
     assert [r.status_code for r in lost] == [503, 503], [r.text for r in lost]
     found = await rows(gf)
-    repeat_rows, new_rows = ([r for r in found
-                              if r["request_id"] == response.headers["x-request-id"]]
-                             for response in lost)
+    repeat_rows, new_rows = (
+        [r for r in found if r["request_id"] == response.headers["x-request-id"]]
+        for response in lost
+    )
     for mine in (repeat_rows, new_rows):
-        assert [(r["outcome"], r["call"]) for r in mine] == [("pending", "signal"),
-                                                             ("unknown", "signal")]
+        assert [(r["outcome"], r["call"]) for r in mine] == [
+            ("pending", "signal"),
+            ("unknown", "signal"),
+        ]
     assert repeat_rows[0]["ticket_id"] == ticket_id and new_rows[0]["ticket_id"] != ticket_id
     assert await settle(gf) == 2
     found = await rows(gf)
@@ -161,7 +191,8 @@ async def test_a_sensor_report_temporal_never_got_is_settled_failed(gf: Gridflow
 
 
 async def test_a_reading_that_moved_to_the_next_ticket_is_settled_where_it_went(
-        gf: Gridflow, monkeypatch: pytest.MonkeyPatch) -> None:
+    gf: Gridflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The read model still lists a closed ticket as open: the reading is refused there and
     starts the device's next ticket. The call's latest intent names where it went."""
     gf.config.sensor_repeat_quiet_seconds = 0
@@ -183,14 +214,16 @@ async def test_a_reading_that_moved_to_the_next_ticket_is_settled_where_it_went(
     assert moved.status_code == 201, moved.text
     ticket_id = moved.json()["ticket_id"]
     assert ticket_id != closed
-    intents = [r for r in await rows(gf, outcome="pending")
-               if r["request_id"] == moved.headers["x-request-id"]]
+    intents = [
+        r
+        for r in await rows(gf, outcome="pending")
+        if r["request_id"] == moved.headers["x-request-id"]
+    ]
     assert [r["ticket_id"] for r in intents] == [closed, ticket_id]
     assert len({r["call_id"] for r in intents}) == 1
     async with gf.db.session() as session:  # asked of the ticket its latest intent names
         open_calls = await audit.open_calls(session=session, asked_before=audit.now())
-    assert [i.ticket_id for i, _ in open_calls if i.call_id == intents[0]["call_id"]] == [
-        ticket_id]
+    assert [i.ticket_id for i, _ in open_calls if i.call_id == intents[0]["call_id"]] == [ticket_id]
     assert await settle(gf) == 1
     row = ended(await rows(gf), moved)
     assert (row["outcome"], row["ticket_id"]) == ("ok", ticket_id)
@@ -200,22 +233,31 @@ async def subject_due_for_recheck(gf: Gridflow) -> str:
     """A subject in wang's grid whose observation is over (the dev server's clock does not skip:
     the read model's state, from which its workflow starts, says the re-check is due)."""
     code = f"AU-{uuid.uuid4().hex[:8]}"
-    created = await gf.call("POST", "/admin/subjects", ADMIN, json={
-        "code": code, "name": "审计测试店", "kind": "shop", "grid": demo_city.GRIDS[0].code})
+    created = await gf.call(
+        "POST",
+        "/admin/subjects",
+        ADMIN,
+        json={"code": code, "name": "审计测试店", "kind": "shop", "grid": demo_city.GRIDS[0].code},
+    )
     assert created.status_code == 201, created.text
     async with gf.db.session() as session:
         row = await session.get(SubjectRow, code)
         assert row is not None
-        row.state = SubjectState(code=code, name="审计测试店", colour=Colour.YELLOW,
-                                 watch_colour=Colour.YELLOW, recheck_due=True).model_dump(
-            mode="json")
+        row.state = SubjectState(
+            code=code,
+            name="审计测试店",
+            colour=Colour.YELLOW,
+            watch_colour=Colour.YELLOW,
+            recheck_due=True,
+        ).model_dump(mode="json")
         session.add(row)
         await session.commit()
     return code
 
 
 async def test_subject_rechecks_whose_final_row_is_lost_are_settled_from_the_workflow(
-        gf: Gridflow) -> None:
+    gf: Gridflow,
+) -> None:
     code = await subject_due_for_recheck(gf)
     await gf.headers(WANG)
     await refuse_audit_rows(gf, when="NEW.outcome <> 'pending'")
@@ -231,7 +273,8 @@ async def test_subject_rechecks_whose_final_row_is_lost_are_settled_from_the_wor
 
     intents = await rows(gf, ticket_id=f"subject-{code}", outcome="pending")
     assert [(r["call"], r["route"], r["actor_id"]) for r in intents] == [
-        ("update", "/api/v1/subjects/{code}/recheck", "wang")] * 2
+        ("update", "/api/v1/subjects/{code}/recheck", "wang")
+    ] * 2
     assert await settle(gf) == 2
     found = await rows(gf)
     applied = ended(found, clean)  # its update sits in the run before the latest
@@ -244,8 +287,8 @@ async def test_subject_rechecks_whose_final_row_is_lost_are_settled_from_the_wor
 
 
 async def test_a_subject_recheck_answered_503_that_the_workflow_applied_is_settled_applied(
-        temporal_client: Client, db: Database, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+    temporal_client: Client, db: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url, data_dir=tmp_path)
     async with running_app(temporal_client, db, config) as http:
         gf = Gridflow(http=http, db=db, config=config, client=temporal_client)
@@ -256,7 +299,10 @@ async def test_a_subject_recheck_answered_503_that_the_workflow_applied_is_settl
         assert failed.status_code == 503, failed.text
         row = await the_row(gf, failed)
         assert (row["outcome"], row["ticket_id"], row["settled"]) == (
-            "unknown", f"subject-{code}", None)
+            "unknown",
+            f"subject-{code}",
+            None,
+        )
         assert await settle(gf) == 0  # under way: not settled while the workflow cannot tell
         async with build_worker(temporal_client, db=db, config=config):
             for _ in range(100):
@@ -267,4 +313,7 @@ async def test_a_subject_recheck_answered_503_that_the_workflow_applied_is_settl
     assert [e["kind"] for e in detail["state"]["history"]] == ["recheck_failed"]
     calls = await rows(gf, call_id=row["call_id"])
     assert [(r["outcome"], r["status"]) for r in calls] == [
-        ("pending", 0), ("unknown", 503), ("ok", 503)]
+        ("pending", 0),
+        ("unknown", 503),
+        ("ok", 503),
+    ]

@@ -1,5 +1,6 @@
 """docs/benchmarks.md is written by the benchmark, except its findings, which are hand-written in
 the page itself (there is no second copy): writing the page again keeps them as they are."""
+
 import json
 from pathlib import Path
 
@@ -19,12 +20,18 @@ def test_the_committed_page_is_what_the_bench_writes_from_its_results(tmp_path: 
 
 
 def test_an_edit_to_the_findings_survives_a_new_run_and_an_edit_elsewhere_does_not(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     page = tmp_path / "benchmarks.md"
-    edited = DOC.read_text().replace(
-        "### What limits each target in this run",
-        "### What limits each target in this run\n\nA sentence added by hand.", 1).replace(
-        "## Targets", "## Targets\n\nA sentence in a generated section.", 1)
+    edited = (
+        DOC.read_text()
+        .replace(
+            "### What limits each target in this run",
+            "### What limits each target in this run\n\nA sentence added by hand.",
+            1,
+        )
+        .replace("## Targets", "## Targets\n\nA sentence in a generated section.", 1)
+    )
     page.write_text(edited)
 
     report.write(results(), out=tmp_path, findings_path=page)

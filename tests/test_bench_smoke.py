@@ -1,5 +1,6 @@
 """The benchmark's smoke run (`python -m bench --smoke`), so that the command never rots: a real
 stack, every section measured at tiny sizes, the report and plots written to a temp dir."""
+
 import json
 import re
 import subprocess
@@ -17,9 +18,23 @@ NUMBER = re.compile(r"\| [\d,.]+ (ms|s|×|MB|KB)? ?\|")
 @pytest.mark.timeout(300)  # a whole stack and every section: 45-120 s, more on a loaded machine
 def test_smoke_run_writes_every_section_with_numbers(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path),
-         "--cache-dir", str(tmp_path / "cache"), "--data-dir", str(tmp_path / "data")],
-        cwd=ROOT, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--smoke",
+            "--out",
+            str(tmp_path),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     report = (tmp_path / "benchmarks.md").read_text()

@@ -1,6 +1,7 @@
 """The desk pages in a real browser: department staff work a ticket through the pages; the
 supervisor finds an overdue ticket in the overdue table and red on the battle map, dispatches by
 hand, approves an extension, merges a duplicate, and reads the charts. Nothing leaves 127.0.0.1."""
+
 from __future__ import annotations
 
 import struct
@@ -29,31 +30,45 @@ if TYPE_CHECKING:
 
 def png(width: int = 64, height: int = 48) -> bytes:
     """A small valid PNG (a gradient), made without any image library."""
-    raw = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128)) for x in range(width))
-                   for y in range(height))
+    raw = b"".join(
+        b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128)) for x in range(width))
+        for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def reach(live: Live, ticket_id: str, status: str, timeout: float = 20) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         ticket = await live.api.ticket(ticket_id)
         return ticket if ticket["status"] == status else None
+
     return await wait_for(check, timeout=timeout)
 
 
 async def test_department_staff_claim_verify_rectify_and_return(
-        live: Live, browser: Browser) -> None:
-    ticket_id = await live.api.new_ticket(token=WANG, category=GARBAGE, lat=LAT, lon=LON,
-                                          description="<b>垃圾</b> 堆在巷口 & 没人管")
-    misrouted = await live.api.new_ticket(token=WANG, category=GARBAGE, lat=LAT, lon=LON,
-                                          description="这不是垃圾 not garbage at all")
+    live: Live, browser: Browser
+) -> None:
+    ticket_id = await live.api.new_ticket(
+        token=WANG, category=GARBAGE, lat=LAT, lon=LON, description="<b>垃圾</b> 堆在巷口 & 没人管"
+    )
+    misrouted = await live.api.new_ticket(
+        token=WANG, category=GARBAGE, lat=LAT, lon=LON, description="这不是垃圾 not garbage at all"
+    )
     await reach(live, ticket_id, "dispatched")
     await reach(live, misrouted, "dispatched")
 
@@ -80,8 +95,9 @@ async def test_department_staff_claim_verify_rectify_and_return(
     await page.click("#act-extension-submit")
     message = page.locator("#act-extension-message")
     await message.wait_for()
-    refusal = await live.api.act(ticket_id, "request-extension", CGJ,
-                                 {"working_days": 11, "reason": "x"})
+    refusal = await live.api.act(
+        ticket_id, "request-extension", CGJ, {"working_days": 11, "reason": "x"}
+    )
     assert refusal.status_code == 422
     assert refusal.json()["error"]["message"] in await message.inner_text()
 
@@ -119,8 +135,9 @@ async def test_department_staff_claim_verify_rectify_and_return(
     await page.click("#act-return-submit")
     await page.locator('#ticket-status[data-status="manual_dispatch"]').wait_for()
     returned = await live.api.ticket(misrouted)
-    assert any(e["action"] == "return" and e["reason"] == "不属于城管职责"
-               for e in returned["timeline"])
+    assert any(
+        e["action"] == "return" and e["reason"] == "不属于城管职责" for e in returned["timeline"]
+    )
 
     # English through the shell's language switch
     await page.goto(live.url("/app/department?lang=en"))
@@ -132,37 +149,48 @@ async def test_department_staff_claim_verify_rectify_and_return(
 
 
 async def test_supervisor_overdue_map_dispatch_extension_merge_charts(
-        live: Live, browser: Browser) -> None:
+    live: Live, browser: Browser
+) -> None:
     # the claim stage of road damage lasts 3.6 seconds: a ticket is overdue almost at once
-    rule = await live.api.call("POST", "/admin/deadline-rules", "demo-admin", json={
-        "stage": "claim", "amount": 0.001, "unit": "hours", "category": ROAD_DAMAGE})
+    rule = await live.api.call(
+        "POST",
+        "/admin/deadline-rules",
+        "demo-admin",
+        json={"stage": "claim", "amount": 0.001, "unit": "hours", "category": ROAD_DAMAGE},
+    )
     assert rule.status_code in (200, 201), rule.text
-    late = await live.api.new_ticket(token=WANG, category=ROAD_DAMAGE, lat=LAT, lon=LON,
-                                     description="路面塌陷 road caved in")
+    late = await live.api.new_ticket(
+        token=WANG, category=ROAD_DAMAGE, lat=LAT, lon=LON, description="路面塌陷 road caved in"
+    )
 
     async def overdue() -> bool:
         return bool((await live.api.ticket(late))["overdue"])
+
     await wait_for(overdue, timeout=30)
 
-    unrouted = await live.api.new_ticket(token=WANG, category=OTHER, lat=LAT, lon=LON,
-                                         description="其他问题 something else")
+    unrouted = await live.api.new_ticket(
+        token=WANG, category=OTHER, lat=LAT, lon=LON, description="其他问题 something else"
+    )
     await reach(live, unrouted, "manual_dispatch")
-    asking = await live.api.new_ticket(token=WANG, category=GARBAGE, lat=LAT, lon=LON,
-                                       description="需延期的工单")
+    asking = await live.api.new_ticket(
+        token=WANG, category=GARBAGE, lat=LAT, lon=LON, description="需延期的工单"
+    )
     await reach(live, asking, "dispatched")
-    asked = await live.api.act(asking, "request-extension", CGJ,
-                               {"working_days": 3, "reason": "等待环卫车辆"})
+    asked = await live.api.act(
+        asking, "request-extension", CGJ, {"working_days": 3, "reason": "等待环卫车辆"}
+    )
     assert asked.status_code == 200, asked.text
     async with live.db.session() as session:  # duplicate detection on for one category
-        on = update(Category).where(col(Category.code) == ILLEGAL_AD).values(
-            duplicate_radius_m=50)
+        on = update(Category).where(col(Category.code) == ILLEGAL_AD).values(duplicate_radius_m=50)
         await session.exec(on)
         await session.commit()
-    first = await live.api.new_ticket(token=WANG, category=ILLEGAL_AD, lat=LAT, lon=LON,
-                                      description="违规广告牌")
+    first = await live.api.new_ticket(
+        token=WANG, category=ILLEGAL_AD, lat=LAT, lon=LON, description="违规广告牌"
+    )
     await reach(live, first, "dispatched")
-    second = await live.api.new_ticket(token=WANG, category=ILLEGAL_AD, lat=LAT, lon=LON,
-                                       description="同一块广告牌")
+    second = await live.api.new_ticket(
+        token=WANG, category=ILLEGAL_AD, lat=LAT, lon=LON, description="同一块广告牌"
+    )
     await reach(live, second, "duplicate_review")
 
     context = await desktop_context(browser)

@@ -1,4 +1,5 @@
 """The browser harness itself: chromium reaches the live stack over HTTP on 127.0.0.1."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -2,6 +2,7 @@
 a report with a photo, My reports and the detail, a report written offline and sent once back
 online (retried with its one Idempotency-Key: one ticket), the write-off check (pass and send
 back). Every page is screenshotted in a phone viewport; no request leaves 127.0.0.1."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,21 +33,29 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, FilePayload, Page, Route
 
 WORKER = "wang"
-HERE = {"geolocation": {"latitude": LAT, "longitude": LON, "accuracy": 12},
-        "permissions": ["geolocation"]}
+HERE = {
+    "geolocation": {"latitude": LAT, "longitude": LON, "accuracy": 12},
+    "permissions": ["geolocation"],
+}
 
 
 async def jpeg(page: Page, label: str) -> FilePayload:
     """A small JPEG drawn by the browser's canvas, as a file for set_input_files."""
-    data_url = await page.evaluate("""label => {
+    data_url = await page.evaluate(
+        """label => {
         const c = document.createElement('canvas'); c.width = 320; c.height = 240;
         const g = c.getContext('2d');
         g.fillStyle = '#6b8e23'; g.fillRect(0, 0, 320, 240);
         g.fillStyle = '#fff'; g.font = '28px sans-serif'; g.fillText(label, 20, 120);
         return c.toDataURL('image/jpeg', 0.8);
-    }""", label)
-    return {"name": f"{label}.jpg", "mimeType": "image/jpeg",
-            "buffer": base64.b64decode(data_url.split(",", 1)[1])}
+    }""",
+        label,
+    )
+    return {
+        "name": f"{label}.jpg",
+        "mimeType": "image/jpeg",
+        "buffer": base64.b64decode(data_url.split(",", 1)[1]),
+    }
 
 
 async def fill_report(page: Page, *, search: str, description: str, photo: str | None) -> str:
@@ -66,14 +75,20 @@ async def fill_report(page: Page, *, search: str, description: str, photo: str |
 
 async def tickets_described(live: Live, description: str) -> int:
     async with live.db.session() as session:
-        return (await session.exec(select(func.count()).select_from(TicketRow).where(
-            TicketRow.description == description))).one()
+        return (
+            await session.exec(
+                select(func.count())
+                .select_from(TicketRow)
+                .where(TicketRow.description == description)
+            )
+        ).one()
 
 
 async def status_of(live: Live, ticket_id: str, status: str) -> dict:
     async def check() -> dict | None:
         ticket = await live.api.ticket(ticket_id)
         return ticket if ticket["status"] == status else None
+
     return await wait_for(check, timeout=20)
 
 
@@ -136,9 +151,11 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser: Brows
     assert await page.evaluate("localStorage.getItem('gridflow.token')") is None
 
     async def revoked() -> bool:  # logout revoked the token on the server too
-        me = await live.api.http.get("/api/v1/me",
-                                     headers={"Authorization": f"Bearer {access_token}"})
+        me = await live.api.http.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {access_token}"}
+        )
         return me.status_code == 401
+
     await wait_for(revoked)
     await page.evaluate("t => localStorage.setItem('gridflow.token', t)", access_token)
     await page.goto(live.url("/app/worker/tickets"))  # a stale token: a 401 leads to the login
@@ -149,7 +166,8 @@ async def test_login_report_with_photo_and_my_reports(live: Live, browser: Brows
 
 
 async def test_a_page_the_service_worker_missed_is_claimed_and_kept_for_offline(
-        live: Live, browser: Browser) -> None:
+    live: Live, browser: Browser
+) -> None:
     """A page loaded past the service worker (here a reload that bypasses it; in the field a
     first visit whose navigation began while the worker was installing) asks to be claimed, so
     the shell is kept for going offline without another visit."""
@@ -264,8 +282,7 @@ async def test_without_gps_the_spot_is_picked_on_the_map(live: Live, browser: Br
     await context.close()
 
 
-async def resolved_ticket(live: Live, description: str, reporter: str = WANG,
-                          **body: Any) -> str:
+async def resolved_ticket(live: Live, description: str, reporter: str = WANG, **body: Any) -> str:
     """A report in wang's grid that the department fixed on site: resolved, waiting for the
     check."""
     ticket_id = await live.api.new_ticket(token=reporter, description=description, **body)
@@ -281,8 +298,12 @@ async def resolved_ticket(live: Live, description: str, reporter: str = WANG,
 async def test_write_off_check_passes_one_and_sends_one_back(live: Live, browser: Browser) -> None:
     passing = await resolved_ticket(live, "井边垃圾 write-off check passes")
     # Someone else's report in wang's grid (a grid worker reports only in his own grids).
-    failing = await resolved_ticket(live, "井边垃圾 write-off check fails", reporter=SENSOR,
-                                    device_id=f"CAM-{uuid.uuid4().hex[:8]}")
+    failing = await resolved_ticket(
+        live,
+        "井边垃圾 write-off check fails",
+        reporter=SENSOR,
+        device_id=f"CAM-{uuid.uuid4().hex[:8]}",
+    )
     context = await phone_context(browser, **HERE)
     page = await context.new_page()
     await sign_in_fast(page, live, WANG, path="/app/worker/checks")

@@ -1,6 +1,7 @@
 """Markup in what users write is shown as text on every page that shows it, never run: reports,
 notes and reasons carrying <script>, onerror handlers and friends, through the worker's phone
 pages, the department's inbox and ticket, and the supervisor's tables, ticket and battle map."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -29,9 +30,9 @@ PAYLOADS = [
     "<script>window.__xss=1</script>",
     '<img src=x onerror="window.__xss=2">',
     '"><svg onload="window.__xss=3">',
-    "'><iframe srcdoc=\"<script>parent.__xss=4</script>\"></iframe>",
+    '\'><iframe srcdoc="<script>parent.__xss=4</script>"></iframe>',
     "</textarea></title><script>window.__xss=5</script>",
-    "<a href=\"javascript:window.__xss=6\" id=xss-link>link</a>",
+    '<a href="javascript:window.__xss=6" id=xss-link>link</a>',
     "<img src=x onerror=alert(7)>",
     "{{7*7}} ${7*7} <!--",
 ]
@@ -43,6 +44,7 @@ async def reach(live: Live, ticket_id: str, status: str) -> dict[str, Any]:
     async def check() -> dict[str, Any] | None:
         ticket = await live.api.ticket(ticket_id)
         return ticket if ticket["status"] == status else None
+
     return await wait_for(check, timeout=30)
 
 
@@ -54,8 +56,14 @@ async def ok(response: Any) -> dict[str, Any]:
 async def hostile_tickets(live: Live) -> dict[str, str]:
     """A ticket in every list that shows user text, each carrying the payloads."""
     api = live.api
-    await ok(await api.call("POST", "/admin/deadline-rules", ADMIN, json={
-        "stage": "claim", "amount": 0.001, "unit": "hours", "category": ROAD_DAMAGE}))
+    await ok(
+        await api.call(
+            "POST",
+            "/admin/deadline-rules",
+            ADMIN,
+            json={"stage": "claim", "amount": 0.001, "unit": "hours", "category": ROAD_DAMAGE},
+        )
+    )
     t = {
         "resolved": await api.new_ticket(token=WANG, description=XSS),
         "extension": await api.new_ticket(token=WANG, description=XSS),
@@ -66,17 +74,34 @@ async def hostile_tickets(live: Live) -> dict[str, str]:
     for key in ("resolved", "extension", "parking"):
         await reach(live, t[key], "dispatched")
     await ok(await api.act(t["resolved"], "claim", CGJ, {"note": SHORT}))
-    await ok(await api.act(t["resolved"], "verify", CGJ, {"outcome": "fixed_on_site",
-                                                          "note": SHORT}))
-    await ok(await api.act(t["extension"], "request-extension", CGJ,
-                           {"working_days": 2, "reason": SHORT, "note": SHORT}))
+    await ok(
+        await api.act(t["resolved"], "verify", CGJ, {"outcome": "fixed_on_site", "note": SHORT})
+    )
+    await ok(
+        await api.act(
+            t["extension"],
+            "request-extension",
+            CGJ,
+            {"working_days": 2, "reason": SHORT, "note": SHORT},
+        )
+    )
     await ok(await api.act(t["parking"], "claim", CGJ))
-    await ok(await api.act(t["parking"], "request-parking", CGJ, {
-        "reason": SHORT, "note": SHORT,
-        "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}))
+    await ok(
+        await api.act(
+            t["parking"],
+            "request-parking",
+            CGJ,
+            {
+                "reason": SHORT,
+                "note": SHORT,
+                "review_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            },
+        )
+    )
     async with live.db.session() as session:  # duplicate detection on for one category
-        await session.exec(update(Category).where(
-            col(Category.code) == ILLEGAL_AD).values(duplicate_radius_m=50))
+        await session.exec(
+            update(Category).where(col(Category.code) == ILLEGAL_AD).values(duplicate_radius_m=50)
+        )
         await session.commit()
     t["original"] = await api.new_ticket(token=WANG, category=ILLEGAL_AD, description=XSS)
     await reach(live, t["original"], "dispatched")
@@ -87,6 +112,7 @@ async def hostile_tickets(live: Live) -> dict[str, str]:
 
     async def overdue() -> bool:
         return bool((await live.api.ticket(t["late"]))["overdue"])
+
     await wait_for(overdue, timeout=30)
     return t
 
@@ -98,6 +124,7 @@ async def watch(context: BrowserContext) -> list[str]:
     async def dismiss(dialog: Any) -> None:
         dialogs.append(dialog.message)
         await dialog.dismiss()
+
     context.on("dialog", dismiss)
     return dialogs
 
@@ -159,9 +186,13 @@ async def test_user_text_is_shown_literally_and_never_runs(live: Live, browser: 
     dialogs = await watch(desk)
     page = await desk.new_page()
     await sign_in_fast(page, live, SUPERVISOR)
-    for table, key in (("overdue", "late"), ("dispatch-queue", "manual"),
-                       ("extension-requests", "extension"), ("parking-requests", "parking"),
-                       ("duplicates", "duplicate")):
+    for table, key in (
+        ("overdue", "late"),
+        ("dispatch-queue", "manual"),
+        ("extension-requests", "extension"),
+        ("parking-requests", "parking"),
+        ("duplicates", "duplicate"),
+    ):
         await page.locator(f'#{table} tr[data-ticket-id="{t[key]}"]').wait_for()
     await assert_inert(page, dialogs, shows=SHORT)  # the requests' reasons
     assert PAYLOADS[0] in await page.locator("#duplicates").inner_text()  # its descriptions
@@ -171,8 +202,10 @@ async def test_user_text_is_shown_literally_and_never_runs(live: Live, browser: 
         assert await page.locator("#ticket-description").inner_text() == XSS
         await assert_inert(page, dialogs, shows=None)
     # reflected: markup in the address itself
-    for path in ("/app/supervisor/tickets/%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E",
-                 "/app/worker/ticket?id=%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E"):
+    for path in (
+        "/app/supervisor/tickets/%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E",
+        "/app/worker/ticket?id=%22%3E%3Cimg%20src=x%20onerror=window.__xss=8%3E",
+    ):
         await page.goto(live.url(path))
         await page.wait_for_load_state("networkidle")
         await assert_inert(page, dialogs, shows=None)

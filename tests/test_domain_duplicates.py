@@ -1,4 +1,5 @@
 """Duplicates and sensor repeats, pure: who may merge, distances, what merging does."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,8 +36,9 @@ def test_flagging_puts_the_report_in_review_and_names_the_nearest() -> None:
     assert "GF-A" in t.events[-1].reason and "12 m" in t.events[-1].reason
 
 
-@pytest.mark.parametrize("request_", [MergeInput(actor=CHEN, into="GF-A"),
-                                      KeepSeparateInput(actor=CHEN)])
+@pytest.mark.parametrize(
+    "request_", [MergeInput(actor=CHEN, into="GF-A"), KeepSeparateInput(actor=CHEN)]
+)
 def test_only_a_supervisor_decides_and_only_in_review(request_: ActionInput) -> None:
     lifecycle.check(request_, flagged(), NOW)
     for actor in (WANG, CGJ):
@@ -57,8 +59,9 @@ def test_a_report_cannot_be_merged_into_itself() -> None:
 
 def test_merging_closes_the_report_and_voids_its_clock() -> None:
     t = flagged()
-    t.deadlines.append(Deadline(stage=DeadlineStage.DISPATCH, started_at=NOW,
-                                due_at=NOW + timedelta(days=1)))
+    t.deadlines.append(
+        Deadline(stage=DeadlineStage.DISPATCH, started_at=NOW, due_at=NOW + timedelta(days=1))
+    )
     duplicates.merge(t, MergeInput(actor=CHEN, into="GF-A"), NOW)
     assert t.status == TicketStatus.MERGED and t.merged_into == "GF-A" and t.closed_at == NOW
     assert [d.voided_at for d in t.deadlines] == [NOW] and t.open_deadlines == []

@@ -1,4 +1,5 @@
 """Place: the demo map (codes, tiling), point → grid with the STRtree, coordinate systems."""
+
 import json
 import random
 import re
@@ -42,6 +43,7 @@ def covering(lon: float, lat: float) -> list[str]:
 
 # --- the map --------------------------------------------------------------------------------
 
+
 def test_the_map_is_a_district_of_streets_communities_and_grids():
     assert [a.code for a in of_level(Level.DISTRICT)] == ["330106"] == [demo_city.DISTRICT]
     assert len(of_level(Level.STREET)) >= 3 and len(demo_city.STREETS) == 4
@@ -77,10 +79,13 @@ def test_codes_are_unique_and_numbered_from_01_in_each_parent():
     codes = [c.code for c in GRIDS]
     assert len(set(codes)) == len(codes)
     for parent in [*of_level(Level.STREET), *of_level(Level.COMMUNITY)]:
-        children = sorted(u.code for u in [*geography.AREAS, *GRIDS] if parent_of(u.code) == parent.code)
+        children = sorted(
+            u.code for u in [*geography.AREAS, *GRIDS] if parent_of(u.code) == parent.code
+        )
         width = len(children[0]) - len(parent.code)
-        assert [c[len(parent.code):] for c in children] == [
-            f"{n:0{width}d}" for n in range(1, len(children) + 1)], parent.code
+        assert [c[len(parent.code) :] for c in children] == [
+            f"{n:0{width}d}" for n in range(1, len(children) + 1)
+        ], parent.code
         assert len(children) >= 2
 
 
@@ -114,7 +119,10 @@ def test_cells_tile_their_community_without_overlap(community):
 
 def test_communities_tile_their_street_and_streets_the_district():
     for street in of_level(Level.STREET):
-        _tiles(street.polygon, [a.polygon for a in of_level(Level.COMMUNITY) if a.parent == street.code])
+        _tiles(
+            street.polygon,
+            [a.polygon for a in of_level(Level.COMMUNITY) if a.parent == street.code],
+        )
     _tiles(DISTRICT.polygon, [a.polygon for a in of_level(Level.STREET)])
     _tiles(DISTRICT.polygon, [c.polygon for c in GRIDS])
     for area in geography.AREAS:
@@ -124,7 +132,9 @@ def test_communities_tile_their_street_and_streets_the_district():
 def test_neighbours_share_identical_edges():
     """Every edge inside the district belongs to exactly two cells, vertex for vertex, so no
     sliver lies between or under two cells; an edge of one cell only is on the district's rim."""
-    edges = Counter(frozenset(pair) for c in GRIDS for pair in zip(c.ring, c.ring[1:]))
+    edges = Counter(
+        frozenset(pair) for c in GRIDS for pair in zip(c.ring, c.ring[1:], strict=False)
+    )
     assert set(edges.values()) == {1, 2}
     rim = DISTRICT.polygon.boundary
     for edge, count in edges.items():
@@ -169,6 +179,7 @@ def test_the_demo_people_sit_where_the_tests_expect():
 
 # --- point → grid ---------------------------------------------------------------------------
 
+
 def test_every_vertex_resolves_to_exactly_one_grid_the_lowest_code_holding_it():
     vertices = {p for c in GRIDS for p in c.ring}
     shared = 0
@@ -198,7 +209,10 @@ def test_the_index_agrees_with_a_brute_force_scan_on_random_points():
     west, south, east, north = DISTRICT.polygon.bounds
     inside = 0
     for _ in range(3000):
-        lon, lat = rng.uniform(west - 0.005, east + 0.005), rng.uniform(south - 0.005, north + 0.005)
+        lon, lat = (
+            rng.uniform(west - 0.005, east + 0.005),
+            rng.uniform(south - 0.005, north + 0.005),
+        )
         holders = covering(lon, lat)
         got = INDEX.locate(lat=lat, lon=lon)
         assert (got.code if got else None) == (holders[0] if holders else None)
@@ -207,9 +221,18 @@ def test_the_index_agrees_with_a_brute_force_scan_on_random_points():
     assert 1500 < inside < 3000
 
 
-@pytest.mark.parametrize("lon, lat", [(120.05, 30.255), (120.20, 30.255), (120.115, 30.20),
-                                      (120.115, 30.35), (0.0, 0.0), (-120.115, -30.255),
-                                      (121.5, 31.5)])
+@pytest.mark.parametrize(
+    "lon, lat",
+    [
+        (120.05, 30.255),
+        (120.20, 30.255),
+        (120.115, 30.20),
+        (120.115, 30.35),
+        (0.0, 0.0),
+        (-120.115, -30.255),
+        (121.5, 31.5),
+    ],
+)
 def test_a_point_outside_every_grid_locates_nowhere(lon, lat):
     assert INDEX.locate(lat=lat, lon=lon) is None
 
@@ -248,8 +271,12 @@ WGS_GCJ = [
 
 @pytest.mark.parametrize("wgs, gcj", WGS_GCJ)
 def test_gcj02_converts_to_wgs84_and_back(wgs, gcj):
-    assert to_wgs84(lat=gcj[0], lon=gcj[1], system=CoordSystem.GCJ02) == pytest.approx(wgs, abs=1e-7)
-    assert from_wgs84(lat=wgs[0], lon=wgs[1], system=CoordSystem.GCJ02) == pytest.approx(gcj, abs=1e-9)
+    assert to_wgs84(lat=gcj[0], lon=gcj[1], system=CoordSystem.GCJ02) == pytest.approx(
+        wgs, abs=1e-7
+    )
+    assert from_wgs84(lat=wgs[0], lon=wgs[1], system=CoordSystem.GCJ02) == pytest.approx(
+        gcj, abs=1e-9
+    )
 
 
 def test_hangzhou_offsets_are_hundreds_of_metres_and_invert_exactly():

@@ -1,4 +1,5 @@
 """Who may do what, when, with which input: domain.lifecycle on plain snapshots, no workflow."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -40,8 +41,17 @@ REQUESTS = {
 }
 
 # Written out by hand (not copied from lifecycle.ALLOWED_FROM) so a changed rule fails here.
-OPEN = {S.SUBMITTED, S.DUPLICATE_REVIEW, S.ROUTED, S.MANUAL_DISPATCH, S.DISPATCHED, S.CLAIMED, S.VERIFYING,
-        S.RECTIFYING, S.RESOLVED}
+OPEN = {
+    S.SUBMITTED,
+    S.DUPLICATE_REVIEW,
+    S.ROUTED,
+    S.MANUAL_DISPATCH,
+    S.DISPATCHED,
+    S.CLAIMED,
+    S.VERIFYING,
+    S.RECTIFYING,
+    S.RESOLVED,
+}
 EXPECTED_FROM = {
     Action.DISPATCH: {S.MANUAL_DISPATCH},
     Action.CLAIM: {S.DISPATCHED},
@@ -81,21 +91,31 @@ def refusal(request, ticket, now: datetime = NOW) -> Refusal:
 
 
 # Extensions and parking have their own table in tests/test_domain_holds.py.
-HOLDS = {Action.REQUEST_EXTENSION, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION,
-         Action.REQUEST_PARKING, Action.APPROVE_PARKING, Action.REFUSE_PARKING, Action.UNPARK}
+HOLDS = {
+    Action.REQUEST_EXTENSION,
+    Action.APPROVE_EXTENSION,
+    Action.REFUSE_EXTENSION,
+    Action.REQUEST_PARKING,
+    Action.APPROVE_PARKING,
+    Action.REFUSE_PARKING,
+    Action.UNPARK,
+}
 
 
 def test_every_human_action_is_covered():
     # Merging duplicates is covered in tests/test_domain_duplicates.py.
     assert set(REQUESTS) | HOLDS | {Action.MERGE, Action.KEEP_SEPARATE} == set(
-        lifecycle.ALLOWED_FROM)
+        lifecycle.ALLOWED_FROM
+    )
     assert set(REQUESTS) == set(WHO)
 
 
 # --- who -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
-    "action, actor", [(a, who) for a, (ok, _) in WHO.items() for who in ok],
+    "action, actor",
+    [(a, who) for a, (ok, _) in WHO.items() for who in ok],
     ids=lambda v: getattr(v, "user_id", v),
 )
 def test_the_right_actor_is_accepted(action, actor):
@@ -103,7 +123,8 @@ def test_the_right_actor_is_accepted(action, actor):
 
 
 @pytest.mark.parametrize(
-    "action, actor", [(a, who) for a, (_, bad) in WHO.items() for who in bad],
+    "action, actor",
+    [(a, who) for a, (_, bad) in WHO.items() for who in bad],
     ids=lambda v: getattr(v, "user_id", v),
 )
 def test_every_wrong_actor_is_forbidden(action, actor):
@@ -115,8 +136,9 @@ def test_department_action_on_an_unassigned_ticket_is_forbidden():
     assert refusal(ClaimInput(actor=CGJ), ticket).kind == "forbidden"
 
 
-@pytest.mark.parametrize("action", [Action.SUBMIT, Action.ROUTE, Action.ARCHIVE,
-                                    Action.DEADLINE_BREACHED])
+@pytest.mark.parametrize(
+    "action", [Action.SUBMIT, Action.ROUTE, Action.ARCHIVE, Action.DEADLINE_BREACHED]
+)
 def test_system_actions_cannot_be_taken_by_anyone(action):
     for actor in (CHEN, CGJ, WANG, SYSTEM_ACTOR):
         with pytest.raises(Refusal) as caught:
@@ -135,8 +157,9 @@ def test_action_is_accepted_in_its_states(action, status):
     lifecycle.check(REQUESTS[action](actor), ticket_for(action, status), NOW)
 
 
-@pytest.mark.parametrize("action, status", [m for m in MATRIX if m[1] not in EXPECTED_FROM[m[0]]
-                                            and m[1] != S.SUBMITTED])
+@pytest.mark.parametrize(
+    "action, status", [m for m in MATRIX if m[1] not in EXPECTED_FROM[m[0]] and m[1] != S.SUBMITTED]
+)
 def test_action_in_a_wrong_state_is_a_conflict_naming_that_state(action, status):
     actor = WHO[action][0][0]
     refused = refusal(REQUESTS[action](actor), ticket_for(action, status))
@@ -168,6 +191,7 @@ def test_a_department_action_during_duplicate_review_is_a_conflict_not_forbidden
 
 # --- what ------------------------------------------------------------------------------------
 
+
 def verify(**kw) -> VerifyInput:
     return VerifyInput(actor=CGJ, **({"outcome": FindingOutcome.NEEDS_RECTIFICATION} | kw))
 
@@ -180,23 +204,35 @@ INVALID_INPUTS = {
     "blank return reason": (ReturnInput(actor=CGJ, reason="  \n\t"), "reason"),
     "empty reject reason": (RejectInput(actor=WANG, reason=" "), "reason"),
     "empty cancel reason": (CancelInput(actor=CHEN, kind=CancelKind.INVALID, reason=""), "reason"),
-    "duplicate of itself": (CancelInput(actor=CHEN, kind=CancelKind.DUPLICATE, reason="dup",
-                                        duplicate_of="T-unit-0001"), "duplicate_of"),
+    "duplicate of itself": (
+        CancelInput(
+            actor=CHEN, kind=CancelKind.DUPLICATE, reason="dup", duplicate_of="T-unit-0001"
+        ),
+        "duplicate_of",
+    ),
     "finding without severity": (verify(rectify_working_days=3), "severity"),
     "finding without deadline": (verify(severity=YELLOW), "rectify_due_at"),
     "finding with two deadlines": (
         verify(severity=YELLOW, rectify_working_days=3, rectify_due_at=NOW + timedelta(days=3)),
-        "rectify_due_at"),
-    "due date in the past": (verify(severity=Severity.RED, rectify_due_at=NOW - timedelta(hours=1)),
-                             "rectify_due_at"),
+        "rectify_due_at",
+    ),
+    "due date in the past": (
+        verify(severity=Severity.RED, rectify_due_at=NOW - timedelta(hours=1)),
+        "rectify_due_at",
+    ),
     "due date right now": (verify(severity=YELLOW, rectify_due_at=NOW), "rectify_due_at"),
     "due date without timezone": (
-        verify(severity=YELLOW, rectify_due_at=datetime(2025, 3, 20, 18, 0)), "rectify_due_at"),
+        verify(severity=YELLOW, rectify_due_at=datetime(2025, 3, 20, 18, 0)),
+        "rectify_due_at",
+    ),
     "severity on a not-found": (
-        VerifyInput(actor=CGJ, outcome=FindingOutcome.NOT_FOUND, severity=YELLOW), "outcome"),
+        VerifyInput(actor=CGJ, outcome=FindingOutcome.NOT_FOUND, severity=YELLOW),
+        "outcome",
+    ),
     "deadline on a fixed-on-site": (
         VerifyInput(actor=CGJ, outcome=FindingOutcome.FIXED_ON_SITE, rectify_working_days=2),
-        "outcome"),
+        "outcome",
+    ),
 }
 
 
@@ -210,8 +246,9 @@ def test_bad_input_is_invalid_and_names_the_field(request_, field):
 VALID_INPUTS = {
     "note of exactly 2000 chars": ClaimInput(actor=CGJ, note="x" * 2000),
     "reason of exactly 2000 chars": RejectInput(actor=WANG, reason="y" * 2000),
-    "duplicate of another ticket": CancelInput(actor=CHEN, kind=CancelKind.DUPLICATE,
-                                               reason="dup", duplicate_of="T-other"),
+    "duplicate of another ticket": CancelInput(
+        actor=CHEN, kind=CancelKind.DUPLICATE, reason="dup", duplicate_of="T-other"
+    ),
     "yellow in working days": verify(severity=YELLOW, rectify_working_days=5),
     "red by a future date": verify(severity=Severity.RED, rectify_due_at=NOW + timedelta(days=1)),
     "fixed on site, nothing else": VerifyInput(actor=CGJ, outcome=FindingOutcome.FIXED_ON_SITE),
@@ -232,6 +269,7 @@ def test_working_days_out_of_range_never_reach_the_rules(days):
 
 
 # --- order: who, then when, then what --------------------------------------------------------
+
 
 def test_wrong_actor_is_heard_before_wrong_state_and_bad_input():
     bad = ReturnInput(actor=ZJJ, reason="")  # wrong department, empty reason

@@ -1,4 +1,5 @@
 """What Open311 shows of a ticket (domain/open311.py) and how it is written (api/open311/format)."""
+
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -14,8 +15,14 @@ T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
 def deadline(stage: DeadlineStage, days: int, **kw: Any) -> Deadline:
-    return Deadline(stage=stage, started_at=T0, due_at=T0 + timedelta(days=days),
-                    unit=Unit.WORKING_DAYS, amount=days, **kw)
+    return Deadline(
+        stage=stage,
+        started_at=T0,
+        due_at=T0 + timedelta(days=days),
+        unit=Unit.WORKING_DAYS,
+        amount=days,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize("status", list(TicketStatus))
@@ -32,8 +39,9 @@ def test_an_archived_ticket_says_how_it_finished() -> None:
 
 
 def test_a_parked_ticket_says_it_is_on_hold_while_open_only() -> None:
-    assert status_note(TicketStatus.RECTIFYING, parked=True).endswith("on hold, waiting on work "
-                                                                      "outside the department")
+    assert status_note(TicketStatus.RECTIFYING, parked=True).endswith(
+        "on hold, waiting on work outside the department"
+    )
     assert "on hold" not in status_note(TicketStatus.WRITTEN_OFF, parked=True)
 
 
@@ -48,18 +56,26 @@ def test_expected_is_the_live_handling_limit_while_open() -> None:
 
 
 def test_lists_become_one_element_per_item_in_xml() -> None:
-    xml = to_xml("service_requests", [{"service_request_id": "GF-1", "lat": 30.2, "zipcode": None,
-                                       "metadata": True}])
+    xml = to_xml(
+        "service_requests",
+        [{"service_request_id": "GF-1", "lat": 30.2, "zipcode": None, "metadata": True}],
+    )
     root = ET.fromstring(xml)
     [request] = root.findall("request")
     assert request.findtext("service_request_id") == "GF-1"
     assert request.findtext("lat") == "30.2" and request.findtext("zipcode") == ""
     assert request.findtext("metadata") == "true"
     assert xml.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
-    nested = ET.fromstring(to_xml("service_definition", {"attributes": [
-        {"code": "urgency", "values": [{"key": "normal"}, {"key": "urgent"}]}]}))
-    assert [v.findtext("key") for v in nested.findall("attributes/attribute/values/value")] == \
-        ["normal", "urgent"]
+    nested = ET.fromstring(
+        to_xml(
+            "service_definition",
+            {"attributes": [{"code": "urgency", "values": [{"key": "normal"}, {"key": "urgent"}]}]},
+        )
+    )
+    assert [v.findtext("key") for v in nested.findall("attributes/attribute/values/value")] == [
+        "normal",
+        "urgent",
+    ]
 
 
 def test_format_times_and_statuses_follow_the_spec() -> None:
@@ -69,15 +85,30 @@ def test_format_times_and_statuses_follow_the_spec() -> None:
     assert iso(datetime(2026, 11, 25, 9, 30, tzinfo=UTC)) == "2026-11-25T09:30:00Z"
     assert iso(datetime(2026, 11, 25, 9, 30)) == "2026-11-25T09:30:00Z"  # naive: UTC
     assert iso(None) is None
-    assert [open311_status(s) for s in (401, 403, 404, 409, 422, 429, 503)] == \
-        [403, 403, 404, 400, 400, 429, 503]
+    assert [open311_status(s) for s in (401, 403, 404, 409, 422, 429, 503)] == [
+        403,
+        403,
+        404,
+        400,
+        400,
+        429,
+        503,
+    ]
 
 
 def test_progress_names_each_step_once_and_leaves_out_the_archive() -> None:
-    steps = [TicketStatus.SUBMITTED, TicketStatus.ROUTED, TicketStatus.DISPATCHED,
-             TicketStatus.CLAIMED, TicketStatus.RECTIFYING, TicketStatus.RESOLVED,
-             TicketStatus.RECTIFYING, TicketStatus.RESOLVED, TicketStatus.WRITTEN_OFF,
-             TicketStatus.ARCHIVED]
+    steps = [
+        TicketStatus.SUBMITTED,
+        TicketStatus.ROUTED,
+        TicketStatus.DISPATCHED,
+        TicketStatus.CLAIMED,
+        TicketStatus.RECTIFYING,
+        TicketStatus.RESOLVED,
+        TicketStatus.RECTIFYING,
+        TicketStatus.RESOLVED,
+        TicketStatus.WRITTEN_OFF,
+        TicketStatus.ARCHIVED,
+    ]
     changes = [(T0 + timedelta(hours=i), s) for i, s in enumerate(steps)]
     notes = progress(changes)
     assert [at for at, _ in notes] == [T0 + timedelta(hours=i) for i in (0, 2, 3, 4, 5, 6, 7, 8)]

@@ -1,4 +1,5 @@
 """Deadline policy as data: domain.policy.DeadlinePolicy.limit_for, the most specific rule wins."""
+
 from collections.abc import Sequence
 from datetime import timedelta
 from itertools import permutations
@@ -19,27 +20,32 @@ def rule(amount: float, unit: Unit = WD, stage: Stage = Stage.HANDLE, **scope) -
     return PolicyRule(stage=stage, amount=amount, unit=unit, **scope)
 
 
-def limit(policy: DeadlinePolicy, category: str = "garbage", urgency: Urgency = NORMAL,
-          stage: Stage = Stage.HANDLE, extra: Sequence[PolicyRule] = ()) -> tuple[float, Unit]:
+def limit(
+    policy: DeadlinePolicy,
+    category: str = "garbage",
+    urgency: Urgency = NORMAL,
+    stage: Stage = Stage.HANDLE,
+    extra: Sequence[PolicyRule] = (),
+) -> tuple[float, Unit]:
     got = policy.limit_for(stage, category=category, urgency=urgency, extra_rules=list(extra))
     return got.amount, got.unit
 
 
 # One rule per level of specificity, for the handling limit.
 LADDER = [
-    rule(10),                                           # default
-    rule(24, H, urgency=URGENT),                        # urgency
-    rule(5, category="garbage"),                        # category
-    rule(2, H, category="garbage", urgency=URGENT),     # category + urgency
+    rule(10),  # default
+    rule(24, H, urgency=URGENT),  # urgency
+    rule(5, category="garbage"),  # category
+    rule(2, H, category="garbage", urgency=URGENT),  # category + urgency
     rule(15, category="construction"),
     rule(8, urgency=NORMAL),
 ]
 SPECIFICITY = {  # (category, urgency) -> the rule that must win
-    ("garbage", URGENT): (2, H),          # category + urgency beats everything
-    ("garbage", NORMAL): (5, WD),         # category beats urgency (normal) and default
-    ("construction", URGENT): (15, WD),   # category beats urgency
+    ("garbage", URGENT): (2, H),  # category + urgency beats everything
+    ("garbage", NORMAL): (5, WD),  # category beats urgency (normal) and default
+    ("construction", URGENT): (15, WD),  # category beats urgency
     ("construction", NORMAL): (15, WD),
-    ("other", URGENT): (24, H),           # urgency beats default
+    ("other", URGENT): (24, H),  # urgency beats default
     ("other", NORMAL): (8, WD),
 }
 
@@ -60,21 +66,37 @@ def test_specificity_not_row_order_decides_between_levels(order):
 
 
 def test_rules_for_other_stages_categories_and_urgencies_never_match():
-    policy = DeadlinePolicy(rules=[
-        rule(1), rule(99, stage=Stage.VERIFY, category="garbage", urgency=NORMAL),
-        rule(98, category="ads"), rule(97, urgency=URGENT)])
+    policy = DeadlinePolicy(
+        rules=[
+            rule(1),
+            rule(99, stage=Stage.VERIFY, category="garbage", urgency=NORMAL),
+            rule(98, category="ads"),
+            rule(97, urgency=URGENT),
+        ]
+    )
     assert limit(policy, "garbage", NORMAL) == (1, WD)
 
 
 TIES = {
     "two defaults": ([rule(3), rule(4)], "garbage", NORMAL, (4, WD)),
-    "two category rules": ([rule(3, category="garbage"), rule(6, H, category="garbage")],
-                           "garbage", NORMAL, (6, H)),
-    "two urgency rules": ([rule(9, H, urgency=URGENT), rule(7, H, urgency=URGENT)],
-                          "other", URGENT, (7, H)),
-    "two exact rules": ([rule(1, category="ads", urgency=URGENT), rule(5, H, category="ads",
-                                                                       urgency=URGENT)],
-                        "ads", URGENT, (5, H)),
+    "two category rules": (
+        [rule(3, category="garbage"), rule(6, H, category="garbage")],
+        "garbage",
+        NORMAL,
+        (6, H),
+    ),
+    "two urgency rules": (
+        [rule(9, H, urgency=URGENT), rule(7, H, urgency=URGENT)],
+        "other",
+        URGENT,
+        (7, H),
+    ),
+    "two exact rules": (
+        [rule(1, category="ads", urgency=URGENT), rule(5, H, category="ads", urgency=URGENT)],
+        "ads",
+        URGENT,
+        (5, H),
+    ),
 }
 
 
@@ -118,12 +140,15 @@ def test_defaults_normal_in_working_days_urgent_in_natural_hours(stage):
     assert limit(policy, "any", NORMAL, stage) == normal
     assert limit(policy, "any", URGENT, stage) == urgent
     assert policy.limit_for(stage, category="any", urgency=URGENT) == StageLimit(
-        amount=urgent[0], unit=Unit.HOURS)
+        amount=urgent[0], unit=Unit.HOURS
+    )
 
 
-@pytest.mark.parametrize("rules", [[], [rule(1, stage=Stage.CLAIM)],
-                                   [rule(1, category="garbage")], [rule(1, urgency=URGENT)]],
-                         ids=["no rules", "other stage only", "other category", "other urgency"])
+@pytest.mark.parametrize(
+    "rules",
+    [[], [rule(1, stage=Stage.CLAIM)], [rule(1, category="garbage")], [rule(1, urgency=URGENT)]],
+    ids=["no rules", "other stage only", "other category", "other urgency"],
+)
 def test_no_matching_rule_is_a_lookup_error_naming_the_stage(rules):
     with pytest.raises(LookupError, match="handle"):
         DeadlinePolicy(rules=rules).limit_for(Stage.HANDLE, category="ads", urgency=NORMAL)
@@ -141,10 +166,15 @@ def test_a_rule_needs_a_positive_amount(amount):
 
 
 def test_alarm_policy_carries_the_chase_settings():
-    policy = DeadlinePolicy(escalation_delays=[timedelta(hours=1)] * 3,
-                            reminder_interval=timedelta(hours=12), max_extension_working_days=4)
-    assert policy.alarm_policy() == AlarmPolicy(escalation_delays=[timedelta(hours=1)] * 3,
-                                                reminder_interval=timedelta(hours=12),
-                                                max_extension_working_days=4)
+    policy = DeadlinePolicy(
+        escalation_delays=[timedelta(hours=1)] * 3,
+        reminder_interval=timedelta(hours=12),
+        max_extension_working_days=4,
+    )
+    assert policy.alarm_policy() == AlarmPolicy(
+        escalation_delays=[timedelta(hours=1)] * 3,
+        reminder_interval=timedelta(hours=12),
+        max_extension_working_days=4,
+    )
     assert DeadlinePolicy().alarm_policy() == AlarmPolicy()
     assert DeadlinePolicy().warning_fractions == [0.5, 0.8]

@@ -1,5 +1,6 @@
 """Routing rules on the demo city (the map itself: tests/test_domain_geo.py; the rules' precedence
 and dates: tests/test_domain_routing.py)."""
+
 from datetime import date
 
 import pytest
@@ -34,6 +35,7 @@ def decide(category: str, grid: str) -> RoutingDecision:
 
 # --- routing ---------------------------------------------------------------------------------
 
+
 def test_demo_grid_rule_beats_the_district_rule():
     decision = decide(GARBAGE, BEISHAN_01)
     assert (decision.department, decision.rule_id) == ("bs-street", GARBAGE_GRID_RULE)
@@ -42,7 +44,10 @@ def test_demo_grid_rule_beats_the_district_rule():
 def test_district_rule_applies_in_grids_without_a_local_rule():
     decision = decide(GARBAGE, PLAIN)
     assert (decision.department, decision.rule_id, decision.rule_version) == (
-        "cgj", GARBAGE_RULE, 1)
+        "cgj",
+        GARBAGE_RULE,
+        1,
+    )
 
 
 def test_no_rule_for_other_leaves_the_department_open_and_says_why():
@@ -51,10 +56,19 @@ def test_no_rule_for_other_leaves_the_department_open_and_says_why():
     assert OTHER in decision.reason and PLAIN in decision.reason
 
 
-@pytest.mark.parametrize("category, department", [
-    (GARBAGE, "cgj"), (MANHOLE, "cgj"), (STREETLIGHT, "cgj"), (ILLEGAL_CONSTRUCTION, "zjj"),
-    (FIRE_PASSAGE, "xfj"), (UNLICENSED_BUSINESS, "scjg"), (ROAD_DAMAGE, "jtj"),
-    (ILLEGAL_AD, "cgj")])
+@pytest.mark.parametrize(
+    "category, department",
+    [
+        (GARBAGE, "cgj"),
+        (MANHOLE, "cgj"),
+        (STREETLIGHT, "cgj"),
+        (ILLEGAL_CONSTRUCTION, "zjj"),
+        (FIRE_PASSAGE, "xfj"),
+        (UNLICENSED_BUSINESS, "scjg"),
+        (ROAD_DAMAGE, "jtj"),
+        (ILLEGAL_AD, "cgj"),
+    ],
+)
 def test_the_tests_categories_route_as_before_in_the_plain_grid(category, department):
     assert decide(category, PLAIN).department == department
 
@@ -83,8 +97,10 @@ def test_demo_rules_and_users_only_name_existing_areas_categories_and_department
     areas = {a for g in GRIDS for a in (g.code, g.community, g.street, g.district)}
     assert all(r.area in areas for r in demo_city.RULES)
     assert all(r.department in demo_city.DEPARTMENTS for r in demo_city.RULES)
-    assert all(r.category in demo_city.CATEGORIES or r.category in demo_city.CLASSES
-               for r in demo_city.RULES)
+    assert all(
+        r.category in demo_city.CATEGORIES or r.category in demo_city.CLASSES
+        for r in demo_city.RULES
+    )
     ids = [(r.rule_id, r.version) for r in demo_city.RULES]
     assert len(set(ids)) == len(ids)
     levels = {area_level(r.area) for r in demo_city.RULES}
@@ -97,16 +113,22 @@ def test_demo_rules_and_users_only_name_existing_areas_categories_and_department
 
 # --- the catalogue ---------------------------------------------------------------------------
 
+
 def test_the_catalogue_has_both_kinds_and_their_big_classes():
     names = {(c.kind, c.name_zh) for c in demo_city.CLASSES.values()}
-    assert {(CategoryKind.COMPONENT, n) for n in
-            ("公用设施", "道路交通", "市容环境", "园林绿化", "房屋土地", "其他设施")} <= names
-    assert {(CategoryKind.EVENT, n) for n in
-            ("市容环境", "宣传广告", "施工管理", "街面秩序", "突发事件", "其他事件")} <= names
+    assert {
+        (CategoryKind.COMPONENT, n)
+        for n in ("公用设施", "道路交通", "市容环境", "园林绿化", "房屋土地", "其他设施")
+    } <= names
+    assert {
+        (CategoryKind.EVENT, n)
+        for n in ("市容环境", "宣传广告", "施工管理", "街面秩序", "突发事件", "其他事件")
+    } <= names
     assert all(CLASS_CODE.match(code) for code in demo_city.CLASSES)
     assert len(demo_city.CATEGORIES) >= 40
-    assert all(any(s.class_code == c for s in demo_city.CATEGORIES.values())
-               for c in demo_city.CLASSES)  # no empty big class
+    assert all(
+        any(s.class_code == c for s in demo_city.CATEGORIES.values()) for c in demo_city.CLASSES
+    )  # no empty big class
 
 
 def test_every_sub_class_is_complete():
@@ -121,8 +143,9 @@ def test_every_sub_class_is_complete():
 
 def test_departments_have_chinese_names():
     assert len(demo_city.DEPARTMENTS) >= 10
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in name)
-               for name in demo_city.DEPARTMENTS.values())
+    assert all(
+        any("\u4e00" <= ch <= "\u9fff" for ch in name) for name in demo_city.DEPARTMENTS.values()
+    )
 
 
 def test_handling_limits_name_sub_classes_and_cover_most():
@@ -133,5 +156,8 @@ def test_handling_limits_name_sub_classes_and_cover_most():
     assert by_code[GARBAGE] == (4, "working_hours")
     assert by_code["E0102"] == (2, "working_hours")  # street cleaning
     assert by_code[ILLEGAL_CONSTRUCTION] == (20, "working_days")
-    assert all(by_code[c.code][1] == "hours" for c in demo_city.CATEGORIES.values()
-               if c.urgency == "urgent")  # urgent ones run day and night
+    assert all(
+        by_code[c.code][1] == "hours"
+        for c in demo_city.CATEGORIES.values()
+        if c.urgency == "urgent"
+    )  # urgent ones run day and night

@@ -1,5 +1,6 @@
 """The state machine's table (domain/state_machine.py), what is derived from it, and its diagram
 in docs/lifecycle.md."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "lifecycle.md"
 
 # Written out by hand: lifecycle.ALLOWED_FROM as it was before the table.
-OPEN = frozenset({S.SUBMITTED, S.DUPLICATE_REVIEW, S.ROUTED, S.MANUAL_DISPATCH, S.DISPATCHED,
-                  S.CLAIMED, S.VERIFYING, S.RECTIFYING, S.RESOLVED})
+OPEN = frozenset(
+    {
+        S.SUBMITTED,
+        S.DUPLICATE_REVIEW,
+        S.ROUTED,
+        S.MANUAL_DISPATCH,
+        S.DISPATCHED,
+        S.CLAIMED,
+        S.VERIFYING,
+        S.RECTIFYING,
+        S.RESOLVED,
+    }
+)
 DEPT = frozenset({S.DISPATCHED, S.CLAIMED, S.VERIFYING, S.RECTIFYING})
 OLD_ALLOWED_FROM = {
     A.DISPATCH: frozenset({S.MANUAL_DISPATCH}),
@@ -39,11 +51,27 @@ OLD_ALLOWED_FROM = {
     A.MERGE: frozenset({S.DUPLICATE_REVIEW}),
     A.KEEP_SEPARATE: frozenset({S.DUPLICATE_REVIEW}),
 }
-OLD_DEPARTMENT_ACTIONS = {A.CLAIM, A.RETURN, A.START_VERIFICATION, A.VERIFY, A.RECTIFIED,
-                          A.REQUEST_EXTENSION, A.REQUEST_PARKING}
+OLD_DEPARTMENT_ACTIONS = {
+    A.CLAIM,
+    A.RETURN,
+    A.START_VERIFICATION,
+    A.VERIFY,
+    A.RECTIFIED,
+    A.REQUEST_EXTENSION,
+    A.REQUEST_PARKING,
+}
 OLD_WRITE_OFF_ACTIONS = {A.WRITE_OFF, A.REJECT}
-OLD_SUPERVISOR_ACTIONS = {A.DISPATCH, A.CANCEL, A.APPROVE_EXTENSION, A.REFUSE_EXTENSION,
-                          A.APPROVE_PARKING, A.REFUSE_PARKING, A.UNPARK, A.MERGE, A.KEEP_SEPARATE}
+OLD_SUPERVISOR_ACTIONS = {
+    A.DISPATCH,
+    A.CANCEL,
+    A.APPROVE_EXTENSION,
+    A.REFUSE_EXTENSION,
+    A.APPROVE_PARKING,
+    A.REFUSE_PARKING,
+    A.UNPARK,
+    A.MERGE,
+    A.KEEP_SEPARATE,
+}
 # Where each event led when transitions.py, duplicates.py and core.py wrote it inline
 # (None: the state stays), and the deadlines it opened, in the order they were asked for.
 OLD_TARGETS = {
@@ -64,13 +92,29 @@ OLD_TARGETS = {
     (A.REJECT, None): (S.RECTIFYING, (Stage.RECTIFY,)),
     (A.CANCEL, None): (S.CANCELLED, ()),
     (A.ARCHIVE, None): (S.ARCHIVED, ()),
-} | {(a, None): (None, ()) for a in (
-    A.REQUEST_EXTENSION, A.APPROVE_EXTENSION, A.REFUSE_EXTENSION, A.REQUEST_PARKING,
-    A.APPROVE_PARKING, A.REFUSE_PARKING, A.UNPARK, A.DEADLINE_WARNING, A.DEADLINE_BREACHED,
-    A.ESCALATE, A.REMIND, A.CALENDAR_ALERT, A.MERGED_REPORT, A.SENSOR_REPEAT)}
+} | {
+    (a, None): (None, ())
+    for a in (
+        A.REQUEST_EXTENSION,
+        A.APPROVE_EXTENSION,
+        A.REFUSE_EXTENSION,
+        A.REQUEST_PARKING,
+        A.APPROVE_PARKING,
+        A.REFUSE_PARKING,
+        A.UNPARK,
+        A.DEADLINE_WARNING,
+        A.DEADLINE_BREACHED,
+        A.ESCALATE,
+        A.REMIND,
+        A.CALENDAR_ALERT,
+        A.MERGED_REPORT,
+        A.SENSOR_REPEAT,
+    )
+}
 
 
 # --- the table -------------------------------------------------------------------------------
+
 
 def test_every_status_is_in_the_table():
     seen = {s for row in TABLE for s in row.from_} | {row.to for row in TABLE if row.to}
@@ -111,8 +155,10 @@ def test_an_action_with_several_targets_names_the_condition_of_each():
         for row in rows:  # rows that differ only in who and from where lead alike
             assert state_machine.transition(action, row.when).to == row.to
             assert state_machine.transition(action, row.when).opens == row.opens
-    assert {r.when for r in TABLE if r.action == A.VERIFY} == {When.SETTLED,
-                                                               When.NEEDS_RECTIFICATION}
+    assert {r.when for r in TABLE if r.action == A.VERIFY} == {
+        When.SETTLED,
+        When.NEEDS_RECTIFICATION,
+    }
     with pytest.raises(ValueError):
         state_machine.transition(A.VERIFY)  # the finding must say which
 
@@ -133,6 +179,7 @@ def test_the_workflow_has_a_handler_for_every_action_people_take():
 
 # --- the diagram -----------------------------------------------------------------------------
 
+
 def diagram_in(doc: str) -> str:
     section = doc.split("\n## Lifecycle\n", 1)[1].split("\n## ", 1)[0]
     return section.split(state_machine.FENCE + "\n", 1)[1].split("```", 1)[0]
@@ -142,7 +189,8 @@ def test_the_diagram_in_docs_lifecycle_is_the_tables():
     doc = DOC.read_text(encoding="utf-8")
     assert diagram_in(doc) == state_machine.mermaid(), (
         "docs/lifecycle.md's diagram disagrees with domain/state_machine.py's table: "
-        "run `python -m domain.state_machine --write`")
+        "run `python -m domain.state_machine --write`"
+    )
     assert state_machine.with_diagram(doc, state_machine.mermaid()) == doc
 
 
@@ -154,8 +202,9 @@ def test_the_diagram_draws_every_state_and_every_row():
         for start in row.from_ if row.to and row.from_ not in state_machine.GROUPS else ():
             assert f"{start.value} --> {row.to.value}: {row.action.value}" in text, row
         if row.to is None:
-            assert any(row.action.value in line and "the state stays" in line
-                       for line in text.splitlines()), row
+            assert any(
+                row.action.value in line and "the state stays" in line for line in text.splitlines()
+            ), row
     assert "--> cancelled: cancel (supervisor)" in text  # from the box of every open state
 
 
@@ -181,6 +230,11 @@ def test_writing_into_a_missing_document_creates_the_section(tmp_path: Path):
 
 
 def test_the_module_prints_the_diagram():
-    out = subprocess.run([sys.executable, "-m", "domain.state_machine"], cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "domain.state_machine"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert out == state_machine.mermaid()

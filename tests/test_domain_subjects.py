@@ -1,4 +1,5 @@
 """The subject colour rules, pure."""
+
 from datetime import UTC, datetime, timedelta
 
 from domain import subjects

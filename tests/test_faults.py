@@ -1,6 +1,7 @@
 """Nothing lost, nothing twice: the real stack as separate processes (tests/faults/stack.py),
 broken on purpose while tickets are under way. Select with `-m faults`; `bash scripts/faults.sh`
 runs them with longer defaults. Sizes from the environment (GRIDFLOW_FAULTS_*, see there)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,11 +20,11 @@ import pytest
 
 import devstack
 from readmodel.tickets.reconcile import reconcile
+from tests.factories import MANHOLE
 from tests.faults import checks
 from tests.faults.client import Api
 from tests.faults.load import LoadPlan, run_load
 from tests.faults.stack import Stack, wait_for
-from tests.factories import MANHOLE
 from tests.faults.tickets import (
     FIXED_ON_SITE,
     RECTIFY,
@@ -78,8 +79,13 @@ def reporters(n: int) -> list[str]:
 
 
 def actions_done(api: Api) -> int:
-    return sum(n for e, c in api.figures.by_endpoint.items() if e.startswith("POST /tickets/")
-               for s, n in c.items() if s == 200)
+    return sum(
+        n
+        for e, c in api.figures.by_endpoint.items()
+        if e.startswith("POST /tickets/")
+        for s, n in c.items()
+        if s == 200
+    )
 
 
 @pytest.mark.timeout(1200)
@@ -91,13 +97,15 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in reports])
     # All tickets move at once, PEOPLE requests at a time: the kill finds them spread out.
     gate = asyncio.Semaphore(PEOPLE)
-    drivers = asyncio.ensure_future(bounded(TICKETS, [drive(api, r, deadline=deadline, gate=gate)
-                                                      for r in reports]))
+    drivers = asyncio.ensure_future(
+        bounded(TICKETS, [drive(api, r, deadline=deadline, gate=gate) for r in reports])
+    )
     try:
         # Mid-lifecycle: about a third of all the people's actions taken.
         await wait_for("a third of the actions", lambda: actions_done(api) >= TICKETS * 1.5, 400)
-        in_flight = Counter(r.status for r in
-                            (await checks.rows(stack, [r.ticket for r in reports])).values())
+        in_flight = Counter(
+            r.status for r in (await checks.rows(stack, [r.ticket for r in reports])).values()
+        )
         stack.kill_worker()
         print(f"worker killed with tickets at {dict(in_flight)}")
         between = ("claimed", "verifying", "rectifying", "resolved", "written_off")
@@ -109,8 +117,11 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
         drivers.cancel()
     paths = {r.ticket: r.path for r in reports}
     assert [f["ticket_id"] for f in finished] == list(paths)
-    assert {tuple(p) for p in paths.values()} == {tuple(RECTIFY), tuple(FIXED_ON_SITE),
-                                                  tuple(RETURNED_TWICE)}
+    assert {tuple(p) for p in paths.values()} == {
+        tuple(RECTIFY),
+        tuple(FIXED_ON_SITE),
+        tuple(RETURNED_TWICE),
+    }
     await checks.all_finished(stack, list(paths))
     await checks.workflows_match_ledger(stack)
     await checks.each_workflow_started(stack, list(paths))
@@ -120,8 +131,9 @@ async def test_worker_killed_mid_lifecycle_loses_and_repeats_nothing(stack: Stac
     # The escalation's notice: in the outbox once, whatever the worker went through.
     escalated = [r.ticket for r in reports if r.returned]
     outbox = await checks.notices(stack, escalated)
-    assert {t: outbox[t] for t in escalated} == {t: [("return", "command-centre")]
-                                                for t in escalated}
+    assert {t: outbox[t] for t in escalated} == {
+        t: [("return", "command-centre")] for t in escalated
+    }
 
 
 @pytest.mark.timeout(600)
@@ -132,12 +144,14 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
 
     async def reporter(share: list[Report]) -> None:
         for report in share:
-            acknowledged.append(await submit(api, stack, report, deadline=deadline,
-                                             timeouts=[10.0]))
+            acknowledged.append(
+                await submit(api, stack, report, deadline=deadline, timeouts=[10.0])
+            )
             await asyncio.sleep(0.1)
 
-    load = asyncio.ensure_future(bounded(PEOPLE, [reporter(reports[i::PEOPLE])
-                                                  for i in range(PEOPLE)]))
+    load = asyncio.ensure_future(
+        bounded(PEOPLE, [reporter(reports[i::PEOPLE]) for i in range(PEOPLE)])
+    )
     try:
         await wait_for("a third acknowledged", lambda: len(acknowledged) >= 40, 200)
         down = time.monotonic()
@@ -152,8 +166,10 @@ async def test_temporal_restarted_mid_load_keeps_every_acknowledged_report(stack
     # the start), or refused and retried by the phone with the same key.
     met = [r for r in reports if r.sent_at < up and r.acked_at > down]
     refused = [r for r in reports if any(s not in (200, 201) for s in r.statuses)]
-    print(f"Temporal down {up - down:.1f} s: {len(met)} reports were in flight or sent meanwhile, "
-          f"{len(refused)} of all saw an error and were retried with their key")
+    print(
+        f"Temporal down {up - down:.1f} s: {len(met)} reports were in flight or sent meanwhile, "
+        f"{len(refused)} of all saw an error and were retried with their key"
+    )
     assert len(met) >= PEOPLE // 2, "the restart did not happen under load"
     tickets = [r.ticket for r in reports]
     assert len(set(tickets)) == len(reports)
@@ -171,8 +187,9 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     driven = [new_report(r) for r in reporters(20)]
     await bounded(PEOPLE, [submit(api, stack, r, deadline=deadline) for r in idle + driven])
     await checks.projection_converged(stack, {r.ticket: "dispatched" for r in idle + driven})
-    drivers = asyncio.ensure_future(bounded(PEOPLE, [drive(api, r, deadline=deadline)
-                                                     for r in driven]))
+    drivers = asyncio.ensure_future(
+        bounded(PEOPLE, [drive(api, r, deadline=deadline) for r in driven])
+    )
     late = [new_report(r) for r in reporters(6)]
     try:
         await wait_for("the first actions", lambda: actions_done(api) >= 15, 200)
@@ -182,8 +199,9 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
         lost = idle[0].ticket
         await _delete_ticket_row(stack, lost)
         # Reports made during the outage: refused or slow, never hanging, kept after it.
-        during = asyncio.ensure_future(bounded(3, [submit(api, stack, r, deadline=deadline,
-                                                          timeouts=[15.0]) for r in late]))
+        during = asyncio.ensure_future(
+            bounded(3, [submit(api, stack, r, deadline=deadline, timeouts=[15.0]) for r in late])
+        )
         await asyncio.sleep(max(0.0, OUTAGE - (time.monotonic() - cut_at)))
         stack.restore_database()
         restored_at = time.monotonic()
@@ -194,18 +212,26 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     print("answers to reports made during the outage:", [r.statuses for r in late])
     stack.check_alive()
     ids = [r.ticket for r in driven + late]
-    await checks.projection_converged(stack, {r.ticket: "archived" for r in driven}
-                                      | {r.ticket: "dispatched" for r in late}, timeout=240)
-    print(f"read model down {restored_at - cut_at:.0f} s; converged "
-          f"{time.monotonic() - restored_at:.0f} s after it came back")
-    await checks.timelines_exact(stack, {r.ticket: r.path for r in driven}
-                                 | {r.ticket: DISPATCHED for r in late})
-    assert await _max_activity_attempt(stack, [r.ticket for r in driven]) >= 2, \
+    await checks.projection_converged(
+        stack,
+        {r.ticket: "archived" for r in driven} | {r.ticket: "dispatched" for r in late},
+        timeout=240,
+    )
+    print(
+        f"read model down {restored_at - cut_at:.0f} s; converged "
+        f"{time.monotonic() - restored_at:.0f} s after it came back"
+    )
+    await checks.timelines_exact(
+        stack, {r.ticket: r.path for r in driven} | {r.ticket: DISPATCHED for r in late}
+    )
+    assert await _max_activity_attempt(stack, [r.ticket for r in driven]) >= 2, (
         "no activity was retried: the outage did not reach the worker"
+    )
     # The lost row is drift nothing else would repair; reconciliation finds and repairs it.
     everyone = ids + [r.ticket for r in idle]
-    assert await checks.drift(stack, everyone) == [f"{lost}: no row (workflow at seq 3, "
-                                                   f"dispatched)"]
+    assert await checks.drift(stack, everyone) == [
+        f"{lost}: no row (workflow at seq 3, dispatched)"
+    ]
     queue = stack.config.task_queue
     assert stack.client is not None
     found = await reconcile(client=stack.client, db=stack.db, repair=True, task_queue=queue)
@@ -214,9 +240,14 @@ async def test_read_model_outage_retries_converges_and_reconciles(stack: Stack, 
     await checks.timelines_exact(stack, {lost: DISPATCHED})
     # The command an operator runs reports zero drift now (exit 0).
     command = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "gridflow_admin", "reconcile"], cwd=devstack.ROOT,
-        env=stack.env | {"GRIDFLOW_DATABASE_URL": stack.pg_url}, capture_output=True, text=True,
-        timeout=120)
+        subprocess.run,
+        [sys.executable, "-m", "gridflow_admin", "reconcile"],
+        cwd=devstack.ROOT,
+        env=stack.env | {"GRIDFLOW_DATABASE_URL": stack.pg_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert command.returncode == 0, f"reconcile reports drift:\n{command.stdout}{command.stderr}"
     print("python -m gridflow_admin reconcile:", command.stdout.strip())
     assert await checks.drift(stack, everyone) == []
@@ -239,8 +270,10 @@ async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack,
     await bounded(clients, [client(reports[i::clients]) for i in range(clients)])
     retried = [r for r in reports if any(isinstance(s, str) for s in r.statuses)]
     replayed = [r for r in retried if r.statuses[-1] == 200]
-    print(f"{len(retried)} keys retried after a client timeout, {len(replayed)} answered "
-          "200 (the ticket their lost attempt had started)")
+    print(
+        f"{len(retried)} keys retried after a client timeout, {len(replayed)} answered "
+        "200 (the ticket their lost attempt had started)"
+    )
     assert retried and replayed
     tickets = [r.ticket for r in reports]
     await checks.workflows_match_ledger(stack)
@@ -250,8 +283,13 @@ async def test_client_retrying_on_timeouts_gets_one_ticket_per_key(stack: Stack,
     await checks.row_count_matches_ledger(stack)
     # The same key with a different report is refused, never a second ticket.
     other = reports[0]
-    changed = await api.call("POST", "/incidents", other.reporter, json=other.body | {
-        "description": "另一件事 something else"}, headers={"Idempotency-Key": other.key})
+    changed = await api.call(
+        "POST",
+        "/incidents",
+        other.reporter,
+        json=other.body | {"description": "另一件事 something else"},
+        headers={"Idempotency-Key": other.key},
+    )
     assert changed.status_code == 409, changed.text
     assert changed.json()["error"]["details"]["ticket_id"] == other.ticket_id
 

@@ -1,6 +1,7 @@
 """The audit log keeps what was acknowledged and what was applied when the API is killed: the real
 stack as processes (tests/faults/stack.py), the API killed with kill -9 while people report and
 act and a sensor gateway's devices alarm, then started again. Select with `-m faults` (scripts/faults.sh runs it too)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,9 +51,11 @@ async def stack(pg_url: str) -> AsyncIterator[Stack]:
         await conn.close()
     with tempfile.TemporaryDirectory(prefix="gridflow-faults-audit-") as root:
         running = Stack(root=Path(root), pg_url=f"{pg_url.rsplit('/', 1)[0]}/{name}")
-        running.env |= {"GRIDFLOW_AUDIT_RESOLVE_AFTER_SECONDS": str(SETTLE_AFTER),
-                        "GRIDFLOW_AUDIT_RESOLVE_EVERY_SECONDS": "2",
-                        "GRIDFLOW_SENSOR_REPEAT_QUIET_SECONDS": "0"}  # every reading is sent
+        running.env |= {
+            "GRIDFLOW_AUDIT_RESOLVE_AFTER_SECONDS": str(SETTLE_AFTER),
+            "GRIDFLOW_AUDIT_RESOLVE_EVERY_SECONDS": "2",
+            "GRIDFLOW_SENSOR_REPEAT_QUIET_SECONDS": "0",
+        }  # every reading is sent
         await running.start()
         try:
             yield running
@@ -78,9 +81,12 @@ async def human_events(stack: Stack, ticket_ids: list[str]) -> list[tuple[str, i
     """(ticket, seq, actor, action) of every event a person recorded: the applied transitions."""
     async with stack.db.engine.connect() as conn:
         found = await conn.execute(
-            text("SELECT ticket_id, seq, actor_id, action FROM ticket_event "
-                 "WHERE ticket_id = ANY(:ids) AND actor_id <> 'system' ORDER BY ticket_id, seq"),
-            {"ids": ticket_ids})
+            text(
+                "SELECT ticket_id, seq, actor_id, action FROM ticket_event "
+                "WHERE ticket_id = ANY(:ids) AND actor_id <> 'system' ORDER BY ticket_id, seq"
+            ),
+            {"ids": ticket_ids},
+        )
         return [tuple(r) for r in found]
 
 
@@ -110,10 +116,13 @@ async def applied_readings(stack: Stack, ticket_ids: set[str]) -> dict[str | Non
         try:
             async for event in stack.client.get_workflow_handle(ticket_id).fetch_history_events():
                 signalled = event.workflow_execution_signaled_event_attributes
-                if event.HasField("workflow_execution_signaled_event_attributes") and \
-                        signalled.signal_name == "sensor_reading":
+                if (
+                    event.HasField("workflow_execution_signaled_event_attributes")
+                    and signalled.signal_name == "sensor_reading"
+                ):
                     (reading,) = await stack.client.data_converter.decode(
-                        signalled.input.payloads, [SensorReading])
+                        signalled.input.payloads, [SensorReading]
+                    )
                     held[reading.call_id] = ticket_id
         except RPCError as err:  # a reading tried on a ticket that never started
             if err.status != RPCStatusCode.NOT_FOUND:
@@ -121,8 +130,13 @@ async def applied_readings(stack: Stack, ticket_ids: set[str]) -> dict[str | Non
     return held
 
 
-async def gateway(api: Api, sent: list[tuple[str, int | str, str | None]],
-                  restarted: asyncio.Event, *, deadline: float) -> None:
+async def gateway(
+    api: Api,
+    sent: list[tuple[str, int | str, str | None]],
+    restarted: asyncio.Event,
+    *,
+    deadline: float,
+) -> None:
     """A sensor gateway's devices alarm until three rounds after the API came back; each reading
     once (a gateway does not retry an alarm), with a request id of its own: (id, answer, ticket)."""
     devices = [f"MH-FAULT-{uuid.uuid4().hex[:6]}" for _ in range(DEVICES)]
@@ -133,14 +147,26 @@ async def gateway(api: Api, sent: list[tuple[str, int | str, str | None]],
         request_id = uuid.uuid4().hex
         try:
             response = await api.call(
-                "POST", "/incidents", "gateway", timeout=15, headers={"X-Request-ID": request_id},
-                json={"category": MANHOLE, "lat": spot.lat, "lon": spot.lon,
-                      "description": "井盖位移报警 fault-test", "device_id": device})
+                "POST",
+                "/incidents",
+                "gateway",
+                timeout=15,
+                headers={"X-Request-ID": request_id},
+                json={
+                    "category": MANHOLE,
+                    "lat": spot.lat,
+                    "lon": spot.lon,
+                    "description": "井盖位移报警 fault-test",
+                    "device_id": device,
+                },
+            )
         except (httpx.TimeoutException, httpx.TransportError) as err:
             sent.append((request_id, type(err).__name__, None))
             return
         ok = response.status_code < 300
-        sent.append((request_id, response.status_code, response.json()["ticket_id"] if ok else None))
+        sent.append(
+            (request_id, response.status_code, response.json()["ticket_id"] if ok else None)
+        )
 
     while after < 3 and time.monotonic() < deadline:
         after += restarted.is_set()
@@ -163,17 +189,31 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
         await drive(api, report, deadline=deadline, gate=gate)
 
     async def kill_when_busy() -> None:
-        await wait_for("the first actions", lambda: sum(
-            n for e, c in api.figures.by_endpoint.items() if e.startswith("POST /tickets/")
-            for s, n in c.items() if s == 200) >= TICKETS // 3, 120)
+        await wait_for(
+            "the first actions",
+            lambda: (
+                sum(
+                    n
+                    for e, c in api.figures.by_endpoint.items()
+                    if e.startswith("POST /tickets/")
+                    for s, n in c.items()
+                    if s == 200
+                )
+                >= TICKETS // 3
+            ),
+            120,
+        )
         kill_api(stack)
         await asyncio.sleep(1)
         await stack.start_api()
         restarted.set()
 
     try:
-        await asyncio.gather(bounded(TICKETS, [person(i, r) for i, r in enumerate(reports)]),
-                             kill_when_busy(), gateway(api, readings, restarted, deadline=deadline))
+        await asyncio.gather(
+            bounded(TICKETS, [person(i, r) for i, r in enumerate(reports)]),
+            kill_when_busy(),
+            gateway(api, readings, restarted, deadline=deadline),
+        )
     finally:
         print(api.figures.report("HTTP, the API killed once"))
         await api.close()
@@ -199,10 +239,14 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
     # 1. Every acknowledged report has its row with the answer the reporter got.
     for report in reports:
         ack = report.statuses[-1]
-        assert any(r["route"] == INCIDENTS and r["ticket_id"] == report.ticket_id
-                   and r["actor_id"] == report.reporter and r["status"] == ack
-                   and r["outcome"] == "ok" for r in rows), \
-            f"{report.ticket_id} acknowledged {ack}, no such audit row ({report.statuses})"
+        assert any(
+            r["route"] == INCIDENTS
+            and r["ticket_id"] == report.ticket_id
+            and r["actor_id"] == report.reporter
+            and r["status"] == ack
+            and r["outcome"] == "ok"
+            for r in rows
+        ), f"{report.ticket_id} acknowledged {ack}, no such audit row ({report.statuses})"
 
     # 2. Every transition a person recorded has a row saying it was done, whatever the client
     #    saw (a 200, a 503, a reset connection), naming the event where the row knows it.
@@ -212,12 +256,18 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
             done[r["ticket_id"], r["actor_id"], action_of(r["route"])].append(r)
     events = await human_events(stack, tickets)
     missing = [e for e in events if not done[e[0], e[2], e[3]]]
-    assert not missing, f"{len(missing)} of {len(events)} applied transitions have no audit " \
-                        f"row saying so, e.g. {missing[:5]}"
+    assert not missing, (
+        f"{len(missing)} of {len(events)} applied transitions have no audit "
+        f"row saying so, e.g. {missing[:5]}"
+    )
     for ticket_id, seq, actor, action in events:
         if action != "submit":
-            assert seq in {r.get("seq") for r in done[ticket_id, actor, action]}, \
-                (ticket_id, seq, action, done[ticket_id, actor, action])
+            assert seq in {r.get("seq") for r in done[ticket_id, actor, action]}, (
+                ticket_id,
+                seq,
+                action,
+                done[ticket_id, actor, action],
+            )
 
     # 3. Against the workflows' own histories: each update they applied has its call's rows,
     #    settled ok; none of its rows says it failed.
@@ -228,28 +278,36 @@ async def test_api_killed_mid_load_loses_no_acknowledged_or_applied_row(stack: S
     assert applied
     for update_id, ticket_id in applied.items():
         outcomes = [r["outcome"] for r in by_call[update_id]]
-        assert "ok" in outcomes and "failed" not in outcomes and "refused" not in outcomes, \
+        assert "ok" in outcomes and "failed" not in outcomes and "refused" not in outcomes, (
             f"update {update_id} on {ticket_id} was applied; its audit rows say {outcomes}"
+        )
     # 4. Sensors: every acknowledged reading has its row with the answer the gateway got; every
     #    reading a ticket's history holds has its call settled ok, and a call settled ok is one
     #    the history holds (the others, cut off before Temporal had them, are failed).
     for request_id, answer, ticket in readings:
         if isinstance(answer, int) and answer < 300:
-            assert any(r["request_id"] == request_id and r["status"] == answer
-                       and r["outcome"] == "ok" and r["ticket_id"] == ticket for r in rows), \
-                f"reading {request_id} acknowledged {answer}, no such audit row"
+            assert any(
+                r["request_id"] == request_id
+                and r["status"] == answer
+                and r["outcome"] == "ok"
+                and r["ticket_id"] == ticket
+                for r in rows
+            ), f"reading {request_id} acknowledged {answer}, no such audit row"
     held = await applied_readings(stack, {r["ticket_id"] for r in rows if r["call"] == "signal"})
     assert held and None not in held, "readings the histories hold carry no call id"
     assert any(not isinstance(a, int) for _i, a, _t in readings), "no reading was cut off"
     for call_id, ticket_id in held.items():
         outcomes = [r["outcome"] for r in by_call[call_id]]
-        assert "ok" in outcomes and "failed" not in outcomes, \
+        assert "ok" in outcomes and "failed" not in outcomes, (
             f"reading {call_id} on {ticket_id} was received; its audit rows say {outcomes}"
+        )
     for r in rows:
         if r["call"] == "signal" and r["settled"]:
             assert (r["outcome"] == "ok") == (r["call_id"] in held), r
 
     resolved = [r for r in rows if r["settled"] and r["status"] in (0, 503)]
-    print(f"{len(applied)} updates applied; {len(resolved)} calls settled from the workflows "
-          f"after their API died or answered 503: "
-          f"{sorted((r['outcome'], r['status']) for r in resolved)}")
+    print(
+        f"{len(applied)} updates applied; {len(resolved)} calls settled from the workflows "
+        f"after their API died or answered 503: "
+        f"{sorted((r['outcome'], r['status']) for r in resolved)}"
+    )

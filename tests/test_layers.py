@@ -4,21 +4,41 @@ admin commands (gridflow_admin), which no process that serves tickets imports.
 A module that reached back up (readmodel importing api, domain importing the read model) would
 drag the upper layer's dependencies and start-up into every tool and test of the lower one.
 """
+
 import ast
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = {"domain", "workflows", "readmodel", "activities", "api", "credentials", "settings",
-        "logging_setup", "temporal_client", "worker", "devstack", "bench", "tests",
-        "gridflow_admin"}
+OURS = {
+    "domain",
+    "workflows",
+    "readmodel",
+    "activities",
+    "api",
+    "credentials",
+    "settings",
+    "logging_setup",
+    "temporal_client",
+    "worker",
+    "devstack",
+    "bench",
+    "tests",
+    "gridflow_admin",
+}
 MAY_IMPORT = {
     "domain": {"domain"},
     "workflows": {"workflows", "domain"},
     "readmodel": {"readmodel", "domain", "credentials", "settings"},
-    "gridflow_admin": {"gridflow_admin", "readmodel", "domain", "settings", "logging_setup",
-                       "temporal_client"},
+    "gridflow_admin": {
+        "gridflow_admin",
+        "readmodel",
+        "domain",
+        "settings",
+        "logging_setup",
+        "temporal_client",
+    },
 }
 
 
@@ -38,22 +58,31 @@ def imported(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("package", sorted(MAY_IMPORT))
 def test_a_layer_imports_only_what_lies_below_it(package: str) -> None:
-    upward = {path: sorted(names - MAY_IMPORT[package])
-              for path, names in imported(package).items() if names - MAY_IMPORT[package]}
+    upward = {
+        path: sorted(names - MAY_IMPORT[package])
+        for path, names in imported(package).items()
+        if names - MAY_IMPORT[package]
+    }
     assert upward == {}
 
 
 def test_no_layer_imports_the_admin_commands() -> None:
-    importers = sorted(path for package in ("domain", "workflows", "readmodel", "activities", "api",
-                                            "bench")
-                       for path, names in imported(package).items() if "gridflow_admin" in names)
+    importers = sorted(
+        path
+        for package in ("domain", "workflows", "readmodel", "activities", "api", "bench")
+        for path, names in imported(package).items()
+        if "gridflow_admin" in names
+    )
     assert importers == []
 
 
 # Within the read model: the ticket projection reads reference data (categories, grids,
 # departments); reference data and access (users, keys, the audit log) stand alone.
-GROUPS_MAY_IMPORT = {"tickets": {"tickets", "reference"}, "reference": {"reference"},
-                     "access": {"access"}}
+GROUPS_MAY_IMPORT = {
+    "tickets": {"tickets", "reference"},
+    "reference": {"reference"},
+    "access": {"access"},
+}
 
 
 def groups_imported(group: str) -> dict[str, set[str]]:
@@ -63,8 +92,9 @@ def groups_imported(group: str) -> dict[str, set[str]]:
         names: set[str] = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
-                names |= {a.name.split(".")[1] for a in node.names
-                          if a.name.startswith("readmodel.")}
+                names |= {
+                    a.name.split(".")[1] for a in node.names if a.name.startswith("readmodel.")
+                }
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 parts = node.module.split(".")
                 if parts[0] == "readmodel":
@@ -75,9 +105,11 @@ def groups_imported(group: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("group", sorted(GROUPS_MAY_IMPORT))
 def test_a_read_model_group_imports_only_what_it_reads(group: str) -> None:
-    crossing = {path: sorted(names - GROUPS_MAY_IMPORT[group])
-                for path, names in groups_imported(group).items()
-                if names - GROUPS_MAY_IMPORT[group]}
+    crossing = {
+        path: sorted(names - GROUPS_MAY_IMPORT[group])
+        for path, names in groups_imported(group).items()
+        if names - GROUPS_MAY_IMPORT[group]
+    }
     assert crossing == {}
 
 

@@ -1,6 +1,7 @@
 """The Open311 GeoReport v2 facade, end to end on the dev server: an Open311 client discovers the
 services, a sensor gateway reports with its api_key, the public follows the ticket to closed in
 JSON and XML, and every refusal is the spec's error list, changing nothing."""
+
 import uuid
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -20,10 +21,17 @@ SECRET_TEXT = "井盖位移报警 张先生 13800000000"
 
 
 async def report(gf: Gridflow, fmt: str = "json", **fields: Any) -> httpx.Response:
-    form = {"api_key": SENSOR, "service_code": MANHOLE, "lat": str(LAT), "long": str(LON),
-            "device_id": f"MH-{uuid.uuid4().hex[:8]}", "description": SECRET_TEXT} | fields
-    return await gf.http.post(f"{V2}/requests.{fmt}",
-                              data={k: v for k, v in form.items() if v is not None})
+    form = {
+        "api_key": SENSOR,
+        "service_code": MANHOLE,
+        "lat": str(LAT),
+        "long": str(LON),
+        "device_id": f"MH-{uuid.uuid4().hex[:8]}",
+        "description": SECRET_TEXT,
+    } | fields
+    return await gf.http.post(
+        f"{V2}/requests.{fmt}", data={k: v for k, v in form.items() if v is not None}
+    )
 
 
 async def tickets(gf: Gridflow) -> int:
@@ -51,8 +59,9 @@ async def test_discovery_and_services_in_json_and_xml(gf: Gridflow) -> None:
     assert xml.headers["access-control-allow-origin"] == "*"  # any city's status page may read
     root = ET.fromstring(xml.content)
     assert root.tag == "services"
-    assert [s.findtext("service_code") for s in root.findall("service")] == \
-        [s["service_code"] for s in services]
+    assert [s.findtext("service_code") for s in root.findall("service")] == [
+        s["service_code"] for s in services
+    ]
     definition = ET.fromstring((await gf.http.get(f"{V2}/services/{GARBAGE}.xml")).content)
     urgency = definition.find("attributes/attribute[code='urgency']")
     assert urgency is not None and urgency.findtext("datatype") == "singlevaluelist"
@@ -88,8 +97,10 @@ async def test_a_sensor_reports_and_the_public_follows_it_to_closed(gf: Gridflow
     assert record["status"] == "open" and record["service_code"] == MANHOLE
     assert record["agency_responsible"].startswith("区城管局")
     assert record["status_notes"] == "sent to the department responsible"
-    assert record["address"].endswith("西湖区") and record["address_id"] == \
-        (await gf.ticket(ticket_id))["grid"]
+    assert (
+        record["address"].endswith("西湖区")
+        and record["address_id"] == (await gf.ticket(ticket_id))["grid"]
+    )
     assert record["requested_datetime"].endswith("Z") and record["expected_datetime"]
     # Nothing a reporter wrote, nor who they are, reaches the public.
     assert "井盖位移" not in public.text and "张先生" not in public.text
@@ -104,24 +115,37 @@ async def test_a_sensor_reports_and_the_public_follows_it_to_closed(gf: Gridflow
     assert request.findtext("status_notes", "").startswith("closed without action")
     assert request.findtext("expected_datetime") == ""
     # The update history (the notes extension): each status once, in words, oldest first.
-    history = (await gf.http.get(f"{V2}/requests/{ticket_id}.json",
-                                 params={"extensions": "true"})).json()[0]["notes"]
+    history = (
+        await gf.http.get(f"{V2}/requests/{ticket_id}.json", params={"extensions": "true"})
+    ).json()[0]["notes"]
     assert [n["description"] for n in history] == [
         "received; being sent to the department responsible",
         "sent to the department responsible",
-        "closed without action: not a problem the city handles here"]
+        "closed without action: not a problem the city handles here",
+    ]
     assert all(n["type"] == "status" and n["datetime"].endswith("Z") for n in history)
     assert history[0]["datetime"] <= history[1]["datetime"] <= history[2]["datetime"]
-    as_xml = ET.fromstring((await gf.http.get(f"{V2}/requests.xml", params={
-        "service_request_id": ticket_id, "extensions": "true"})).content)
-    assert [n.findtext("description") for n in as_xml.findall("request/notes/note")] == \
-        [n["description"] for n in history]
+    as_xml = ET.fromstring(
+        (
+            await gf.http.get(
+                f"{V2}/requests.xml", params={"service_request_id": ticket_id, "extensions": "true"}
+            )
+        ).content
+    )
+    assert [n.findtext("description") for n in as_xml.findall("request/notes/note")] == [
+        n["description"] for n in history
+    ]
     assert "notes" not in (await gf.http.get(f"{V2}/requests/{ticket_id}.json")).json()[0]
 
     async with gf.db.session() as session:
-        audit = (await session.exec(select(AuditEntry).where(
-            AuditEntry.route == "/open311/v2/requests.{fmt}",
-            AuditEntry.ticket_id == ticket_id))).all()
+        audit = (
+            await session.exec(
+                select(AuditEntry).where(
+                    AuditEntry.route == "/open311/v2/requests.{fmt}",
+                    AuditEntry.ticket_id == ticket_id,
+                )
+            )
+        ).all()
     answered = [(a.actor_id, a.auth, a.status) for a in audit if a.outcome != "pending"]
     assert answered == [("gateway", "api_key", 201), ("gateway", "api_key", 200)]
     # The first reading was sent to Temporal, so its intent came first; the repeat, folded into
@@ -141,20 +165,26 @@ async def test_a_report_is_readable_the_moment_it_is_acknowledged(gf: Gridflow) 
         assert read.status_code == 200, (n, read.text)
         [record] = read.json()
         assert (record["service_request_id"], record["status"], record["service_code"]) == (
-            ticket_id, "open", MANHOLE), record
+            ticket_id,
+            "open",
+            MANHOLE,
+        ), record
         assert record["address_id"] and record["requested_datetime"].endswith("Z")
         assert "井盖位移" not in read.text and "description" not in record
         if extensions:
-            assert record["notes"][0]["description"] == \
-                "received; being sent to the department responsible"
+            assert (
+                record["notes"][0]["description"]
+                == "received; being sent to the department responsible"
+            )
     receipt = (await report(gf)).json()[0]
     as_xml = await gf.http.get(f"{V2}/requests/{receipt['service_request_id']}.xml")
     assert as_xml.status_code == 200, as_xml.text
     request = ET.fromstring(as_xml.content).find("request")
     assert request is not None and request.findtext("status") == "open"
     # Only tickets are read from their workflow: a subject's running workflow is not one.
-    blacked = await gf.call("POST", "/subjects/SS-0001/black", SUPERVISOR,
-                            json={"reason": "shut_down"})
+    blacked = await gf.call(
+        "POST", "/subjects/SS-0001/black", SUPERVISOR, json={"reason": "shut_down"}
+    )
     assert blacked.status_code == 200, blacked.text
     subject = gf.client.get_workflow_handle("subject-SS-0001")
     before = (await subject.fetch_history()).events
@@ -190,8 +220,11 @@ async def test_bad_reports_are_refused_and_change_nothing(gf: Gridflow) -> None:
 async def test_people_report_from_the_app_not_through_open311(gf: Gridflow) -> None:
     """A person's bearer token is not an api_key: Open311 reports are for machine clients."""
     headers = await gf.headers(WANG)
-    response = await gf.http.post(f"{V2}/requests.json", headers=headers, data={
-        "service_code": GARBAGE, "lat": str(LAT), "long": str(LON)})
+    response = await gf.http.post(
+        f"{V2}/requests.json",
+        headers=headers,
+        data={"service_code": GARBAGE, "lat": str(LAT), "long": str(LON)},
+    )
     assert response.status_code == 403 and await tickets(gf) == 0
 
 
@@ -222,9 +255,14 @@ async def test_listing_filters_by_service_status_date_and_id(gf: Gridflow) -> No
     xml = ET.fromstring(listed.content)
     assert [r.findtext("service_request_id") for r in xml.findall("request")] == [garbage, manhole]
 
-    for params in ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
-                   {"start_date": "2026-01-01"}, {"end_date": "yesterday"},
-                   {"status": "pending"}, {"page_size": "5000"}, {"page": "0"}):
+    for params in (
+        {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-06-01T00:00:00Z"},
+        {"start_date": "2026-01-01"},
+        {"end_date": "yesterday"},
+        {"status": "pending"},
+        {"page_size": "5000"},
+        {"page": "0"},
+    ):
         response = await gf.http.get(f"{V2}/requests.json", params=params)
         assert response.status_code == 400, (params, response.text)
         assert errors(response)

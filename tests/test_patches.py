@@ -1,6 +1,7 @@
 """The patch table (docs/patches.md) names exactly the workflows' patches, and
 `python -m gridflow_admin patches` counts the running tickets that started before a patch, on the
 real dev server."""
+
 import ast
 import asyncio
 import importlib
@@ -27,9 +28,12 @@ def patches_in_code() -> set[str]:
     for path in WORKFLOWS.glob("*.py"):
         module = importlib.import_module(f"workflows.{path.stem}")
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("patched", "deprecate_patch")
-                    and ast.unparse(node.func.value) == "workflow"):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("patched", "deprecate_patch")
+                and ast.unparse(node.func.value) == "workflow"
+            ):
                 found.add(eval(ast.unparse(node.args[0]), vars(module)))  # a constant's name
     return found
 
@@ -51,34 +55,43 @@ async def eventually(probe: Callable[[], Awaitable[int]], want: int) -> None:
 
 async def start_ticket(client: Client, task_queue: str) -> tuple[WorkflowHandle, datetime]:
     """A TicketWorkflow on a task queue no worker polls: running, started now."""
-    handle = await client.start_workflow("TicketWorkflow", incident_input(),
-                                         id=f"patches-{uuid.uuid4().hex}", task_queue=task_queue)
+    handle = await client.start_workflow(
+        "TicketWorkflow", incident_input(), id=f"patches-{uuid.uuid4().hex}", task_queue=task_queue
+    )
     return handle, (await handle.describe()).start_time
 
 
 async def test_running_tickets_started_before_a_patch_are_counted(
-        dev_env: WorkflowEnvironment, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    dev_env: WorkflowEnvironment,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     client, task_queue = dev_env.client, f"tq-patches-{uuid.uuid4()}"
     early, early_at = await start_ticket(client, task_queue)
     await asyncio.sleep(0.5)
     late, late_at = await start_ticket(client, task_queue)
     between, after = early_at + (late_at - early_at) / 2, late_at + timedelta(seconds=1)
     try:
+
         def count(before: datetime) -> Callable[[], Awaitable[int]]:
             return lambda: running_before(client, before, task_queue=task_queue)
 
         await eventually(count(after), 2)
         assert await running_before(client, between, task_queue=task_queue) == 1
-        assert await running_before(client, early_at - timedelta(seconds=1),
-                                    task_queue=task_queue) == 0
+        assert (
+            await running_before(client, early_at - timedelta(seconds=1), task_queue=task_queue)
+            == 0
+        )
 
         patched = Patch(id="a-patch", introduced=between)
         clean = Patch(id="older-patch", introduced=early_at - timedelta(seconds=1))
         deprecated = Patch(id="deprecated-patch", introduced=clean.introduced, deprecated=between)
         statuses = await check(client, [patched, clean, deprecated], task_queue=task_queue)
         assert [(s.running, s.next_step) for s in statuses] == [
-            (1, "keep it"), (0, "deprecate it (workflow.deprecate_patch)"), (1, "keep it")]
+            (1, "keep it"),
+            (0, "deprecate it (workflow.deprecate_patch)"),
+            (1, "keep it"),
+        ]
         assert "a-patch: patched since" in statuses[0].line()
         assert "1 running ticket(s) started before: keep it" in statuses[0].line()
 
@@ -103,5 +116,5 @@ async def test_running_tickets_started_before_a_patch_are_counted(
         for handle in (early, late):
             try:
                 await handle.terminate(reason="test over")
-            except Exception:  # noqa: BLE001 (already terminated)
+            except Exception:
                 pass

@@ -1,4 +1,5 @@
 """The working calendar in the read model: seeding, loading a year, the admin CLI (SQLite, PG)."""
+
 import asyncio
 import os
 import subprocess
@@ -93,16 +94,22 @@ async def test_the_seeded_calendar_is_chinesecalendar_day_by_day(database: Datab
 
 async def test_loading_a_year_makes_it_known_and_replaces_it_whole(database: Database) -> None:
     async with database.session() as session:
-        schedule = await load_year(session=session, year=2027, holidays=HOLIDAYS_2027,
-                                   workdays=WORKDAYS_2027, source="test notice")
+        schedule = await load_year(
+            session=session,
+            year=2027,
+            holidays=HOLIDAYS_2027,
+            workdays=WORKDAYS_2027,
+            source="test notice",
+        )
     assert schedule.holidays == HOLIDAYS_2027 and schedule.workdays == WORKDAYS_2027
     assert schedule.working_days == 261 - 2 + 1  # 2027 has 261 weekdays; Jan 1 and Oct 1 are
     cal = await calendar(database)
     assert not cal.is_working_day(date(2027, 1, 1)) and cal.is_working_day(date(2027, 2, 6))
     assert cal.is_working_day(date(2027, 3, 1)) and not cal.is_working_day(date(2027, 3, 6))
     async with database.session() as session:
-        await load_year(session=session, year=2027, holidays=[date(2027, 5, 3)], workdays=[],
-                        source="corrected")
+        await load_year(
+            session=session, year=2027, holidays=[date(2027, 5, 3)], workdays=[], source="corrected"
+        )
     cal = await calendar(database)
     assert cal.is_working_day(date(2027, 1, 1)) and not cal.is_working_day(date(2027, 2, 6))
     assert not cal.is_working_day(date(2027, 5, 3))
@@ -123,19 +130,28 @@ async def test_seeding_never_overwrites_a_year_an_admin_loaded(database: Databas
     assert (await calendar(database)).is_working_day(date(2026, 10, 1))  # the admin's data
 
 
-@pytest.mark.parametrize("holidays, workdays, source, field, words", [
-    ([date(2026, 12, 31)], [], "x", "holidays", "outside 2027: 2026-12-31"),
-    ([], [date(2028, 1, 1)], "x", "workdays", "outside 2027: 2028-01-01"),
-    ([date(2027, 2, 6)], [date(2027, 2, 6)], "x", "workdays", "holidays too: 2027-02-06"),
-    ([], [], " ", "source", "where"),
-])
+@pytest.mark.parametrize(
+    "holidays, workdays, source, field, words",
+    [
+        ([date(2026, 12, 31)], [], "x", "holidays", "outside 2027: 2026-12-31"),
+        ([], [date(2028, 1, 1)], "x", "workdays", "outside 2027: 2028-01-01"),
+        ([date(2027, 2, 6)], [date(2027, 2, 6)], "x", "workdays", "holidays too: 2027-02-06"),
+        ([], [], " ", "source", "where"),
+    ],
+)
 async def test_a_bad_schedule_is_refused_and_nothing_changes(
-        database: Database, holidays: list[date], workdays: list[date], source: str, field: str,
-        words: str) -> None:
+    database: Database,
+    holidays: list[date],
+    workdays: list[date],
+    source: str,
+    field: str,
+    words: str,
+) -> None:
     async with database.session() as session:
         with pytest.raises(CalendarLoadError, match=words) as err:
-            await load_year(session=session, year=2027, holidays=holidays, workdays=workdays,
-                            source=source)
+            await load_year(
+                session=session, year=2027, holidays=holidays, workdays=workdays, source=source
+            )
     assert err.value.field == field
     assert await count(database, WorkCalendarYear) == 0
     with pytest.raises(CalendarUnknownYear):
@@ -144,20 +160,29 @@ async def test_a_bad_schedule_is_refused_and_nothing_changes(
 
 # --- the admin CLI ---------------------------------------------------------------------------
 
+
 async def calendar_cli(*argv: str) -> int:
     """`gridflow-admin calendar …` in this process (in a thread: it runs its own event loop)."""
     return await asyncio.to_thread(admin, ["calendar", *argv])
 
 
-async def test_cli_loads_and_shows_a_year(database: Database,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+async def test_cli_loads_and_shows_a_year(
+    database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = ["--database-url", database.url]
     assert await calendar_cli("show-year", "2027", *url) == 1
     assert "2027 is not loaded" in capsys.readouterr().err
     status = await calendar_cli(
-        "load-year", "2027", *url, "--source", "国务院办公厅",
-        "--holidays", ",".join(d.isoformat() for d in HOLIDAYS_2027),
-        "--workdays", "2027-02-06")
+        "load-year",
+        "2027",
+        *url,
+        "--source",
+        "国务院办公厅",
+        "--holidays",
+        ",".join(d.isoformat() for d in HOLIDAYS_2027),
+        "--workdays",
+        "2027-02-06",
+    )
     assert status == 0
     assert await calendar_cli("show-year", "2027", *url) == 0
     out = capsys.readouterr().out
@@ -169,18 +194,36 @@ async def test_cli_loads_and_shows_a_year(database: Database,
 
 
 def test_cli_as_a_program_uses_the_configured_database(tmp_path: Path) -> None:
-    env = os.environ | {"GRIDFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
-                        "GRIDFLOW_LOG_JSON": "false"}
-    migrated = subprocess.run([sys.executable, "-m", "gridflow_admin", "migrate"], env=env,
-                              capture_output=True, text=True, timeout=60)
+    env = os.environ | {
+        "GRIDFLOW_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "GRIDFLOW_LOG_JSON": "false",
+    }
+    migrated = subprocess.run(
+        [sys.executable, "-m", "gridflow_admin", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert migrated.returncode == 0, migrated.stderr
     cli = [sys.executable, "-m", "gridflow_admin", "calendar"]
-    loaded = subprocess.run([*cli, "load-year", "2027", "--holidays", "2027-01-01"], env=env,
-                            capture_output=True, text=True, timeout=60)
+    loaded = subprocess.run(
+        [*cli, "load-year", "2027", "--holidays", "2027-01-01"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert loaded.returncode == 0, loaded.stderr
-    shown = subprocess.run([*cli, "show-year", "2027"], env=env, capture_output=True, text=True,
-                           timeout=60)
+    shown = subprocess.run(
+        [*cli, "show-year", "2027"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert shown.returncode == 0 and "holidays (1): 2027-01-01" in shown.stdout
-    bad = subprocess.run([*cli, "load-year", "2027", "--holidays", "2027-02-30"], env=env,
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [*cli, "load-year", "2027", "--holidays", "2027-02-30"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "--holidays" in bad.stderr

@@ -1,5 +1,6 @@
 """Deadline rules in the read model (readmodel.reference.policy_store): which rows apply to a
 category, adding, deleting, seeding (SQLite and PostgreSQL)."""
+
 import pytest
 
 from domain import demo_city
@@ -14,15 +15,22 @@ Stage = DeadlineStage
 
 
 def rule(amount: float, category: str | None = None, **scope: Urgency) -> PolicyRule:
-    return PolicyRule(stage=Stage.CLAIM, amount=amount, unit=Unit.WORKING_HOURS,
-                      category=category, **scope)
+    return PolicyRule(
+        stage=Stage.CLAIM, amount=amount, unit=Unit.WORKING_HOURS, category=category, **scope
+    )
 
 
 async def test_a_category_gets_its_own_rows_and_the_category_less_ones_oldest_first(
-        db: Database) -> None:
+    db: Database,
+) -> None:
     async with db.session() as session:
-        for r in (rule(1, MANHOLE), rule(2), rule(3, STREETLIGHT),
-                  rule(4, MANHOLE, urgency=Urgency.URGENT), rule(5)):
+        for r in (
+            rule(1, MANHOLE),
+            rule(2),
+            rule(3, STREETLIGHT),
+            rule(4, MANHOLE, urgency=Urgency.URGENT),
+            rule(5),
+        ):
             await policy_store.add_rule(session=session, rule=r)
         manhole = await policy_store.rules_for(session=session, category=MANHOLE)
         garbage = await policy_store.rules_for(session=session, category=GARBAGE)
@@ -42,14 +50,16 @@ async def test_a_rule_for_an_unknown_category_is_refused_naming_the_field(db: Da
 
 
 async def test_deleting_a_rule_lets_the_others_apply_and_a_second_delete_is_not_found(
-        db: Database) -> None:
+    db: Database,
+) -> None:
     async with db.session() as session:
         gone = await policy_store.add_rule(session=session, rule=rule(1, MANHOLE))
         await policy_store.add_rule(session=session, rule=rule(2))
         assert gone.id is not None
         await policy_store.delete_rule(session=session, rule_id=gone.id)
-        assert [r.amount for r in await policy_store.rules_for(session=session,
-                                                                category=MANHOLE)] == [2]
+        assert [
+            r.amount for r in await policy_store.rules_for(session=session, category=MANHOLE)
+        ] == [2]
         with pytest.raises(DeadlineRuleNotFound, match=f"no deadline rule {gone.id}"):
             await policy_store.delete_rule(session=session, rule_id=gone.id)
 
@@ -61,8 +71,9 @@ async def test_the_seed_fills_only_an_empty_table(db: Database) -> None:
         assert added == len(demo_city.DEADLINE_RULES) > 0
         own = await policy_store.add_rule(session=session, rule=rule(7, GARBAGE))
         assert own.id is not None
-        await policy_store.delete_rule(session=session, rule_id=(
-            await policy_store.list_rules(session=session))[0].id or 0)
+        await policy_store.delete_rule(
+            session=session, rule_id=(await policy_store.list_rules(session=session))[0].id or 0
+        )
         assert await policy_store.seed_rules(session=session, rules=demo_city.DEADLINE_RULES) == 0
         await session.commit()
         rows = await policy_store.list_rules(session=session)

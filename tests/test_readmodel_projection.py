@@ -1,4 +1,5 @@
 """Projection writes are idempotent and ordered by seq, on SQLite and on PostgreSQL alike."""
+
 import asyncio
 import random
 import uuid
@@ -35,17 +36,19 @@ PATH = [
 def events_upto(seq: int) -> list[TicketEvent]:
     out: list[TicketEvent] = []
     for i, (action, to_status, actor, role) in enumerate(PATH[:seq], start=1):
-        out.append(TicketEvent(
-            seq=i,
-            at=T0 + timedelta(hours=i),
-            actor_id=actor,
-            actor_role=role,
-            action=action,
-            from_status=PATH[i - 2][1] if i > 1 else None,
-            to_status=to_status,
-            reason=f"step {i}",
-            data={"step": i, "note": "巷口"},
-        ))
+        out.append(
+            TicketEvent(
+                seq=i,
+                at=T0 + timedelta(hours=i),
+                actor_id=actor,
+                actor_role=role,
+                action=action,
+                from_status=PATH[i - 2][1] if i > 1 else None,
+                to_status=to_status,
+                reason=f"step {i}",
+                data={"step": i, "note": "巷口"},
+            )
+        )
     return out
 
 
@@ -89,10 +92,13 @@ def ticket_id() -> str:
     return f"T-{uuid.uuid4().hex[:12]}"
 
 
-async def write(db: Database, snap: TicketSnapshot, events: list[TicketEvent] | None = None) -> None:
+async def write(
+    db: Database, snap: TicketSnapshot, events: list[TicketEvent] | None = None
+) -> None:
     async with db.session() as session:
-        await project_ticket(session=session, snapshot=snap,
-                             events=snap.events if events is None else events)
+        await project_ticket(
+            session=session, snapshot=snap, events=snap.events if events is None else events
+        )
 
 
 async def row(db: Database, ticket_id: str) -> TicketRow:
@@ -102,10 +108,15 @@ async def row(db: Database, ticket_id: str) -> TicketRow:
 
 async def event_rows(db: Database, ticket_id: str) -> list[TicketEventRow]:
     async with db.session() as session:
-        return list((await session.exec(
-            select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id)
-            .order_by(col(TicketEventRow.seq))
-        )).all())
+        return list(
+            (
+                await session.exec(
+                    select(TicketEventRow)
+                    .where(TicketEventRow.ticket_id == ticket_id)
+                    .order_by(col(TicketEventRow.seq))
+                )
+            ).all()
+        )
 
 
 async def test_first_write_inserts_the_ticket(database: Database, ticket_id: str) -> None:
@@ -145,7 +156,9 @@ async def test_stale_write_never_overwrites_newer(database: Database, ticket_id:
     assert [e.seq for e in await event_rows(database, ticket_id)] == [1, 2, 3, 4]
 
 
-async def test_retried_write_of_same_seq_changes_nothing(database: Database, ticket_id: str) -> None:
+async def test_retried_write_of_same_seq_changes_nothing(
+    database: Database, ticket_id: str
+) -> None:
     await write(database, snapshot_at(ticket_id, 3))
     before = await row(database, ticket_id)
 
@@ -192,17 +205,20 @@ async def test_concurrent_out_of_order_writes_end_at_newest(
 
 async def archive_rows(db: Database, ticket_id: str) -> list[ArchiveRecord]:
     async with db.session() as session:
-        return list((await session.exec(
-            select(ArchiveRecord).where(ArchiveRecord.ticket_id == ticket_id)
-        )).all())
+        return list(
+            (
+                await session.exec(
+                    select(ArchiveRecord).where(ArchiveRecord.ticket_id == ticket_id)
+                )
+            ).all()
+        )
 
 
 async def test_archive_written_once(database: Database, ticket_id: str) -> None:
     snap = snapshot_at(ticket_id, 7)
     archived_at = T0 + timedelta(days=30)
     async with database.session() as session:
-        record = await archive_chain.append(session=session, snapshot=snap,
-                                            archived_at=archived_at)
+        record = await archive_chain.append(session=session, snapshot=snap, archived_at=archived_at)
     digest = record.content_sha256
 
     [rec] = await archive_rows(database, ticket_id)
@@ -236,9 +252,13 @@ async def test_archive_digest_is_stable(database: Database, ticket_id: str) -> N
         second = await archive_chain.append(session=session, snapshot=snap, archived_at=T0)
     assert first.content_sha256 == second.content_sha256
     async with database.session() as session:
-        count = (await session.exec(
-            select(func.count()).select_from(ArchiveRecord).where(ArchiveRecord.ticket_id == ticket_id)
-        )).one()
+        count = (
+            await session.exec(
+                select(func.count())
+                .select_from(ArchiveRecord)
+                .where(ArchiveRecord.ticket_id == ticket_id)
+            )
+        ).one()
     assert count == 1
 
 
@@ -250,17 +270,26 @@ async def test_the_row_says_from_when_the_ticket_counts_as_late(database: Databa
     on_time, breached, none = (f"LATE-{uuid.uuid4().hex[:8]}" for _ in range(3))
     category = f"cat-{uuid.uuid4().hex[:6]}"  # only these three (PostgreSQL is shared)
     await write(database, snapshot_at(on_time, 2, category=category, deadlines=[claim]))
-    await write(database, snapshot_at(breached, 2, category=category, deadlines=[
-        claim.model_copy(update={"breached_at": due + timedelta(minutes=1)})]))
+    await write(
+        database,
+        snapshot_at(
+            breached,
+            2,
+            category=category,
+            deadlines=[claim.model_copy(update={"breached_at": due + timedelta(minutes=1)})],
+        ),
+    )
     await write(database, snapshot_at(none, 2, category=category))
     assert (await row(database, on_time)).late_from == due
     assert (await row(database, breached)).late_from == LATE_ALREADY
     assert (await row(database, none)).late_from is None
     async with database.session() as session:  # and the overdue list counts what it lists
-        for now, expected in ((due - timedelta(hours=1), [breached]),
-                              (due + timedelta(hours=1), [breached, on_time])):
-            page = await overdue_tickets(session=session, now=now,
-                                         where=OverdueFilter(category=category), limit=50,
-                                         offset=0)
+        for now, expected in (
+            (due - timedelta(hours=1), [breached]),
+            (due + timedelta(hours=1), [breached, on_time]),
+        ):
+            page = await overdue_tickets(
+                session=session, now=now, where=OverdueFilter(category=category), limit=50, offset=0
+            )
             assert sorted(r.ticket_id for r in page.rows) == sorted(expected)
             assert page.total == len(expected)

@@ -1,5 +1,6 @@
 """Reconciliation against the real dev server: drift made in the read model is named, repaired
 from the workflows through the projection code, and gone on the next run; on both databases."""
+
 import asyncio
 import os
 import sys
@@ -42,8 +43,9 @@ async def three_tickets(gf: Gridflow) -> tuple[str, str, str]:
         await settled(gf, ticket_id, "dispatched")
     assert (await gf.act(claimed, "claim", CGJ)).status_code == 200
     cancel = {"kind": "invalid", "reason": "测试 a test report"}
-    assert (await gf.act(archived, "cancel", SUPERVISOR, cancel)).status_code == 200, \
+    assert (await gf.act(archived, "cancel", SUPERVISOR, cancel)).status_code == 200, (
         "cancel refused"
+    )
     await settled(gf, claimed, "claimed")
     await settled(gf, archived, "archived")
     return dispatched, claimed, archived
@@ -61,20 +63,29 @@ async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) ->
     await write(
         gf,
         delete(TicketRow).where(col(TicketRow.ticket_id) == dispatched),  # a lost row
-        update(TicketRow).where(col(TicketRow.ticket_id) == claimed)  # a corrupted status
+        update(TicketRow)
+        .where(col(TicketRow.ticket_id) == claimed)  # a corrupted status
         .values(status="written_off", is_open=False),
-        update(TicketRow).where(col(TicketRow.ticket_id) == archived)  # a rolled-back sequence
+        update(TicketRow)
+        .where(col(TicketRow.ticket_id) == archived)  # a rolled-back sequence
         .values(seq=before.seq - 2, status="cancelled", department="zjj"),
-        delete(TicketEventRow).where(col(TicketEventRow.ticket_id) == archived,
-                                     col(TicketEventRow.seq) == 2),
-        update(TicketRow).where(col(TicketRow.ticket_id) == ahead)  # a sequence run ahead
+        delete(TicketEventRow).where(
+            col(TicketEventRow.ticket_id) == archived, col(TicketEventRow.seq) == 2
+        ),
+        update(TicketRow)
+        .where(col(TicketRow.ticket_id) == ahead)  # a sequence run ahead
         .values(seq=TicketRow.seq + 5, status="claimed"),
     )
 
     found = await reconcile(client=gf.client, db=gf.db, repair=False, task_queue=queue)
     problems = {(d.ticket_id, d.problem) for d in found.drifts}
-    assert problems == {(dispatched, "missing"), (claimed, "differs"), (archived, "stale"),
-                        (archived, "events"), (ahead, "ahead")}
+    assert problems == {
+        (dispatched, "missing"),
+        (claimed, "differs"),
+        (archived, "stale"),
+        (archived, "events"),
+        (ahead, "ahead"),
+    }
     by = {(d.ticket_id, d.problem): d.detail for d in found.drifts}
     assert "status read model written_off, workflow claimed" in by[claimed, "differs"]
     assert f"seq read model {before.seq - 2}, workflow {before.seq}" in by[archived, "stale"]
@@ -92,8 +103,13 @@ async def test_drift_is_named_repaired_and_gone_on_the_next_run(gf: Gridflow) ->
     assert (await settled(gf, archived, "archived")).seq == before.seq
     assert (await settled(gf, ahead, "dispatched")).seq == ahead_seq
     async with gf.db.session() as session:
-        seqs = (await session.exec(select(TicketEventRow.seq).where(
-            TicketEventRow.ticket_id == archived).order_by(col(TicketEventRow.seq)))).all()
+        seqs = (
+            await session.exec(
+                select(TicketEventRow.seq)
+                .where(TicketEventRow.ticket_id == archived)
+                .order_by(col(TicketEventRow.seq))
+            )
+        ).all()
     assert seqs == list(range(1, before.seq + 1))
 
     again = await reconcile(client=gf.client, db=gf.db, repair=False, task_queue=queue)
@@ -122,10 +138,16 @@ async def test_what_needs_a_person_is_reported_and_left_alone(gf: Gridflow) -> N
         await session.commit()
     await write(gf, delete(ArchiveRecord).where(col(ArchiveRecord.ticket_id) == archived))
 
-    report = await reconcile(client=gf.client, db=gf.db, repair=True,
-                             task_queue=gf.config.task_queue, query_timeout=timedelta(seconds=3))
+    report = await reconcile(
+        client=gf.client,
+        db=gf.db,
+        repair=True,
+        task_queue=gf.config.task_queue,
+        query_timeout=timedelta(seconds=3),
+    )
     assert [(d.ticket_id, d.problem) for d in report.drifts] == sorted(
-        [(ghost, "orphan"), (archived, "archive"), (stranded, "unreachable")])
+        [(ghost, "orphan"), (archived, "archive"), (stranded, "unreachable")]
+    )
     assert not report.clean and report.repaired == []
     assert report.checked == 3  # ticket_id, archived and the orphan; not the unreachable one
     async with gf.db.session() as session:
@@ -137,15 +159,27 @@ async def test_the_command_reports_drift_repairs_it_and_then_exits_zero(gf: Grid
     await settled(gf, ticket_id, "dispatched")
     await write(gf, delete(TicketRow).where(col(TicketRow.ticket_id) == ticket_id))
     target = gf.client.service_client.config.target_host
-    env = {**os.environ, "GRIDFLOW_DATABASE_URL": gf.db.url, "GRIDFLOW_TEMPORAL_ADDRESS": target,
-           "GRIDFLOW_TASK_QUEUE": gf.config.task_queue,
-           "GRIDFLOW_TEMPORAL_NAMESPACE": gf.client.namespace}
+    env = {
+        **os.environ,
+        "GRIDFLOW_DATABASE_URL": gf.db.url,
+        "GRIDFLOW_TEMPORAL_ADDRESS": target,
+        "GRIDFLOW_TASK_QUEUE": gf.config.task_queue,
+        "GRIDFLOW_TEMPORAL_NAMESPACE": gf.client.namespace,
+    }
 
     async def run(*args: str) -> tuple[int, str]:
         # Not subprocess.run: the worker answering the command's queries runs on this loop.
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gridflow_admin", "reconcile", *args, cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "gridflow_admin",
+            "reconcile",
+            *args,
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
         return proc.returncode or 0, out.decode()
 

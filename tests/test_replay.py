@@ -1,4 +1,5 @@
 """Saved histories replay against today's workflows: a non-deterministic change fails CI."""
+
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -24,18 +25,37 @@ def load(path: Path) -> WorkflowHistory:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=[TicketWorkflow, SubjectWorkflow],
-                        data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[TicketWorkflow, SubjectWorkflow], data_converter=pydantic_data_converter
+    )
     await replayer.replay_workflow(load(path))
 
 
 def test_histories_cover_the_lifecycle() -> None:
     text = "".join(p.read_text() for p in HISTORIES)
-    for update in ("dispatch", "claim", "return", "start_verification", "verify", "rectified",
-                   "write_off", "reject", "cancel", "request_extension", "decide_extension",
-                   "request_parking", "decide_parking", "unpark", "merge", "keep_separate",
-                   "attach_report", "sensor_reading", "recheck", "problem_found",
-                   "problem_closed"):
+    for update in (
+        "dispatch",
+        "claim",
+        "return",
+        "start_verification",
+        "verify",
+        "rectified",
+        "write_off",
+        "reject",
+        "cancel",
+        "request_extension",
+        "decide_extension",
+        "request_parking",
+        "decide_parking",
+        "unpark",
+        "merge",
+        "keep_separate",
+        "attach_report",
+        "sensor_reading",
+        "recheck",
+        "problem_found",
+        "problem_closed",
+    ):
         assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
     # Tickets from before deadline alarms (v1), with them (v2), with the duplicate check (v3) and
     # with routing re-checked after queued actions (v4), with local reads (v5) and with routing
@@ -58,14 +78,20 @@ def test_histories_cover_the_lifecycle() -> None:
             scheduled = activity_names(history)
             assert not scheduled & {"route_ticket", "schedule_deadlines", "find_duplicates"}
     assert any(DUPLICATES_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v3_"))
-    assert any(ROUTE_RECHECK_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v4_"))
-    assert any(REVIEW_RECHECK_PATCH in patches(load(p))
-               for p in HISTORIES if p.stem.startswith("v6_"))
+    assert any(
+        ROUTE_RECHECK_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v4_")
+    )
+    assert any(
+        REVIEW_RECHECK_PATCH in patches(load(p)) for p in HISTORIES if p.stem.startswith("v6_")
+    )
 
 
 def activity_names(history: WorkflowHistory) -> set[str]:
-    return {e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
-            if e.HasField("activity_task_scheduled_event_attributes")}
+    return {
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
 
 
 def workflow_type(history: WorkflowHistory) -> str:

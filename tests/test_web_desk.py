@@ -1,11 +1,17 @@
 """The desk page shells over plain HTTP: served in both languages, no user data, escaped."""
+
 import json
 import re
 
 from tests.api_fixtures import Gridflow, gf  # noqa: F401
 
-PAGES = ["/app/department", "/app/supervisor", "/app/supervisor/map", "/app/supervisor/charts",
-         "/app/supervisor/tickets/GF-0123456789AB"]
+PAGES = [
+    "/app/department",
+    "/app/supervisor",
+    "/app/supervisor/map",
+    "/app/supervisor/charts",
+    "/app/supervisor/tickets/GF-0123456789AB",
+]
 
 
 async def test_desk_pages_are_shells_in_both_languages(gf: Gridflow) -> None:
@@ -15,8 +21,9 @@ async def test_desk_pages_are_shells_in_both_languages(gf: Gridflow) -> None:
             assert response.status_code == 200, (path, response.text)
             assert response.headers["content-type"].startswith("text/html")
             body = response.text
-            found = re.search(r'<script id="desk-strings" type="application/json">(.*?)</script>',
-                              body, re.S)
+            found = re.search(
+                r'<script id="desk-strings" type="application/json">(.*?)</script>', body, re.S
+            )
             assert found, path
             strings = json.loads(found.group(1))
             assert strings["map"] == word
@@ -44,8 +51,15 @@ async def test_the_map_and_charts_use_only_vendored_libraries(gf: Gridflow) -> N
     assert "/static/vendor/leaflet/leaflet.css" in page
     charts = (await gf.http.get("/app/supervisor/charts")).text
     assert "/static/vendor/chartjs/chart.umd.min.js" in charts
-    for asset in ("/static/vendor/leaflet/leaflet.js", "/static/vendor/chartjs/chart.umd.min.js",
-                  "/static/desk/desk.js", "/static/desk/ticket.js", "/static/desk/map.js",
-                  "/static/desk/charts.js", "/static/desk/supervisor.js",
-                  "/static/desk/department.js", "/static/desk/desk.css"):
+    for asset in (
+        "/static/vendor/leaflet/leaflet.js",
+        "/static/vendor/chartjs/chart.umd.min.js",
+        "/static/desk/desk.js",
+        "/static/desk/ticket.js",
+        "/static/desk/map.js",
+        "/static/desk/charts.js",
+        "/static/desk/supervisor.js",
+        "/static/desk/department.js",
+        "/static/desk/desk.css",
+    ):
         assert (await gf.http.get(asset)).status_code == 200, asset

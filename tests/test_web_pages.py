@@ -1,5 +1,6 @@
 """The web app's server side without a browser: page shells, strings, the service worker, the
 vendored libraries (tests/test_browser_worker.py drives the pages in chromium)."""
+
 import json
 import re
 from pathlib import Path
@@ -20,26 +21,41 @@ def test_both_languages_have_the_same_strings() -> None:
 
 def test_every_string_a_page_uses_exists() -> None:
     zh = json.loads((WEB / "i18n" / "zh.json").read_text(encoding="utf-8"))
-    sources = [*WEB.glob("templates/*.html"), *WEB.glob("templates/worker/*.html"),
-               *WEB.glob("static/js/*.js")]
-    used = {key for path in sources
-            for key in re.findall(r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']""",
-                                  path.read_text(encoding="utf-8"))}
+    sources = [
+        *WEB.glob("templates/*.html"),
+        *WEB.glob("templates/worker/*.html"),
+        *WEB.glob("static/js/*.js"),
+    ]
+    used = {
+        key
+        for path in sources
+        for key in re.findall(
+            r"""\bt\(\s*["']([a-z_]+(?:\.[a-z_]+)+)["']""", path.read_text(encoding="utf-8")
+        )
+    }
     assert used and used <= zh.keys(), used - zh.keys()
 
 
 def test_nothing_is_loaded_from_outside() -> None:
-    own = [*WEB.glob("templates/**/*.html"), *WEB.glob("static/js/*.js"),
-           *WEB.glob("static/css/*.css")]
+    own = [
+        *WEB.glob("templates/**/*.html"),
+        *WEB.glob("static/js/*.js"),
+        *WEB.glob("static/css/*.css"),
+    ]
     for path in own:
-        assert not re.search(r"""(src|href)=["']?(https?:)?//""", path.read_text(encoding="utf-8")), path
+        assert not re.search(
+            r"""(src|href)=["']?(https?:)?//""", path.read_text(encoding="utf-8")
+        ), path
 
 
 def test_vendored_libraries_keep_their_licences_and_versions() -> None:
     vendor = WEB / "static" / "vendor"
     versions = (vendor / "VERSIONS.md").read_text(encoding="utf-8")
-    for name, version, licence in (("htmx", "2.0.11", "LICENSE"), ("leaflet", "1.9.4", "LICENSE"),
-                                   ("idb-keyval", "6.3.0", "LICENCE")):
+    for name, version, licence in (
+        ("htmx", "2.0.11", "LICENSE"),
+        ("leaflet", "1.9.4", "LICENSE"),
+        ("idb-keyval", "6.3.0", "LICENCE"),
+    ):
         assert (vendor / name / licence).is_file()
         assert f"| {version} |" in versions
 

@@ -1,15 +1,16 @@
 """Lateness is visible before it happens and climbs the ladder when it does (time-skipping server)."""
+
 from datetime import timedelta
 
 from domain.actions import ClaimInput
 from domain.states import DeadlineStage, EscalationLevel, Unit, Urgency
 from tests.factories import CGJ, GRID
 from tests.workflow_helpers import (
-    routed,
     CLAIM_ONLY,
     actions,
     deadline,
     notifications,
+    routed,
     sleep_until,
     snapshot,
     ticket_running,
@@ -33,13 +34,19 @@ async def test_warnings_at_half_and_eighty_percent_then_the_breach(ts_env, db) -
         t = await snapshot(handle)
         assert actions(t).count("deadline_warning") == 1 and not t.overdue
         warned = [e for e in t.events if e.action == "deadline_warning"][0]
-        assert warned.data == {"stage": "claim", "fraction": 0.5,
-                               "due_at": claim.due_at.isoformat()}
+        assert warned.data == {
+            "stage": "claim",
+            "fraction": 0.5,
+            "due_at": claim.due_at.isoformat(),
+        }
         assert warned.at >= half.at
 
         await sleep_until(ts_env, most.at)
         t = await snapshot(handle)
-        assert [e.data["fraction"] for e in t.events if e.action == "deadline_warning"] == [0.5, 0.8]
+        assert [e.data["fraction"] for e in t.events if e.action == "deadline_warning"] == [
+            0.5,
+            0.8,
+        ]
         assert not t.overdue
 
         await sleep_until(ts_env, claim.due_at)
@@ -50,7 +57,9 @@ async def test_warnings_at_half_and_eighty_percent_then_the_breach(ts_env, db) -
     assert ("escalate", GRID.code) in sent
 
 
-async def test_escalation_climbs_grid_community_street_district_and_reminds_daily(ts_env, db) -> None:
+async def test_escalation_climbs_grid_community_street_district_and_reminds_daily(
+    ts_env, db
+) -> None:
     async with ticket_running(ts_env, db, policy=CLAIM_ONLY) as handle:
         await routed(handle)
         due = deadline(await snapshot(handle), Stage.CLAIM).due_at
@@ -71,8 +80,12 @@ async def test_escalation_climbs_grid_community_street_district_and_reminds_dail
         t = await snapshot(handle)
     climbs = [e for e in t.events if e.action == "escalate"]
     assert [e.data["level"] for e in climbs] == ["grid", "community", "street", "district"]
-    assert [e.data["target"] for e in climbs] == [GRID.code, GRID.code[:12], GRID.code[:9],
-                                                  GRID.code[:6]]
+    assert [e.data["target"] for e in climbs] == [
+        GRID.code,
+        GRID.code[:12],
+        GRID.code[:9],
+        GRID.code[:6],
+    ]
     elapsed = await ts_env.get_current_time() - breached_at
     assert t.reminder_count == elapsed // timedelta(hours=24) >= 6
     reminders = [e for e in t.events if e.action == "remind"]

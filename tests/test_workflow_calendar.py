@@ -1,5 +1,6 @@
 """Timers follow the working calendar as data: a holiday week with make-up Saturdays, and a year
 the calendar does not know (alerted and retried, never guessed)."""
+
 from datetime import date, datetime, time, timedelta
 
 from sqlmodel import col, delete
@@ -10,7 +11,7 @@ from domain.states import DeadlineStage, Unit
 from readmodel.db import Database
 from readmodel.reference.calendar_store import load_year
 from readmodel.reference.calendar_tables import WorkCalendarDay, WorkCalendarYear
-from tests.workflow_helpers import actions, deadline, sleep_until, snapshot, ticket_running, routed
+from tests.workflow_helpers import actions, deadline, routed, sleep_until, snapshot, ticket_running
 
 Stage = DeadlineStage
 
@@ -19,10 +20,13 @@ async def load_days(db: Database, holidays: list[date], workdays: list[date]) ->
     years = {d.year for d in holidays + workdays}
     async with db.session() as session:
         for year in years:
-            await load_year(session=session, year=year,
-                            holidays=[d for d in holidays if d.year == year],
-                            workdays=[d for d in workdays if d.year == year],
-                            source="test: a holiday week")
+            await load_year(
+                session=session,
+                year=year,
+                holidays=[d for d in holidays if d.year == year],
+                workdays=[d for d in workdays if d.year == year],
+                source="test: a holiday week",
+            )
 
 
 async def test_a_holiday_week_with_make_up_saturdays(ts_env, db) -> None:
@@ -56,8 +60,9 @@ async def test_a_holiday_week_with_make_up_saturdays(ts_env, db) -> None:
 
 async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, db) -> None:
     # A handling limit long enough to end three years from now, in a year nobody has loaded.
-    far = DeadlinePolicy(rules=[*DEFAULT_RULES,
-                                PolicyRule(stage=Stage.HANDLE, amount=800, unit=Unit.WORKING_DAYS)])
+    far = DeadlinePolicy(
+        rules=[*DEFAULT_RULES, PolicyRule(stage=Stage.HANDLE, amount=800, unit=Unit.WORKING_DAYS)]
+    )
     this_year = (await ts_env.get_current_time()).year
     async with db.session() as session:
         for table in (WorkCalendarDay, WorkCalendarYear):
@@ -83,8 +88,13 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
 
         for year in range(this_year + 3, this_year + 6):
             async with db.session() as session:
-                await load_year(session=session, year=year, holidays=[], workdays=[],
-                                source="the State Council's notice")
+                await load_year(
+                    session=session,
+                    year=year,
+                    holidays=[],
+                    workdays=[],
+                    source="the State Council's notice",
+                )
         await ts_env.sleep(timedelta(hours=1, minutes=1))
         t = await snapshot(handle)
     assert t.unplanned == [] and t.next_replan_at is None

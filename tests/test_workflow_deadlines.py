@@ -1,4 +1,5 @@
 """Every deadline is a durable timer: on the time-skipping server days pass in milliseconds."""
+
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,16 +16,15 @@ from domain.states import DeadlineStage, FindingOutcome, Severity, TicketStatus
 from readmodel.db import Database
 from settings import settings
 from tests.factories import CGJ, OTHER, incident_input
-from worker import build_worker
 from tests.workflow_helpers import routed
+from worker import build_worker
 from workflows.ticket import TicketWorkflow
-
 
 
 @asynccontextmanager
 async def ticket_running(
-        env: WorkflowEnvironment, db: Database,
-        **kwargs: Any) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
+    env: WorkflowEnvironment, db: Database, **kwargs: Any
+) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
     queue = f"q-{uuid.uuid4()}"
     async with build_worker(env.client, db=db, config=settings, task_queue=queue):
         inp = incident_input(now=await env.get_current_time(), **kwargs)
@@ -68,8 +68,9 @@ async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db, calendar
         dues = {d.stage: d.due_at for d in t.open_deadlines}
         assert dues[DeadlineStage.CLAIM] == calendar.add_working_days(dispatched_at, 1)
         assert dues[DeadlineStage.VERIFY] == calendar.add_working_days(dispatched_at, 3)
-        await ts_env.sleep(dues[DeadlineStage.CLAIM] - await ts_env.get_current_time()
-                           + timedelta(minutes=1))
+        await ts_env.sleep(
+            dues[DeadlineStage.CLAIM] - await ts_env.get_current_time() + timedelta(minutes=1)
+        )
         t = await snapshot(handle)
         assert t.overdue and breached(t, DeadlineStage.CLAIM)
         assert not breached(t, DeadlineStage.VERIFY)
@@ -78,12 +79,14 @@ async def test_claim_and_verify_deadlines_run_from_dispatch(ts_env, db, calendar
         assert t.status == TicketStatus.CLAIMED
         assert not breached(t, DeadlineStage.VERIFY)
         assert not t.overdue  # the claim deadline is met (late); verification is still on time
-        await ts_env.sleep(dues[DeadlineStage.VERIFY] - await ts_env.get_current_time()
-                           + timedelta(minutes=1))
+        await ts_env.sleep(
+            dues[DeadlineStage.VERIFY] - await ts_env.get_current_time() + timedelta(minutes=1)
+        )
         t = await snapshot(handle)
     assert t.overdue and breached(t, DeadlineStage.VERIFY)
     assert [e.data["stage"] for e in t.events if e.action == "deadline_breached"] == [
-        "claim", "verify"
+        "claim",
+        "verify",
     ]
 
 
@@ -94,8 +97,12 @@ async def test_rectification_deadline_is_the_one_in_the_finding(ts_env, db, cale
         due = await ts_env.get_current_time() + timedelta(days=10)
         await handle.execute_update(
             TicketWorkflow.verify,
-            VerifyInput(actor=CGJ, outcome=FindingOutcome.NEEDS_RECTIFICATION,
-                        severity=Severity.RED, rectify_due_at=due),
+            VerifyInput(
+                actor=CGJ,
+                outcome=FindingOutcome.NEEDS_RECTIFICATION,
+                severity=Severity.RED,
+                rectify_due_at=due,
+            ),
         )
         await ts_env.sleep(timedelta(days=9, hours=23))
         t = await snapshot(handle)
@@ -114,8 +121,12 @@ async def test_write_off_check_deadline_is_one_working_day(ts_env, db, calendar)
         await handle.execute_update(TicketWorkflow.claim, ClaimInput(actor=CGJ))
         await handle.execute_update(
             TicketWorkflow.verify,
-            VerifyInput(actor=CGJ, outcome=FindingOutcome.NEEDS_RECTIFICATION,
-                        severity=Severity.YELLOW, rectify_working_days=2),
+            VerifyInput(
+                actor=CGJ,
+                outcome=FindingOutcome.NEEDS_RECTIFICATION,
+                severity=Severity.YELLOW,
+                rectify_working_days=2,
+            ),
         )
         t = await handle.execute_update(TicketWorkflow.rectified, RectifiedInput(actor=CGJ))
         assert t.status == TicketStatus.RESOLVED
@@ -123,8 +134,9 @@ async def test_write_off_check_deadline_is_one_working_day(ts_env, db, calendar)
         assert t.current_deadline is not None
         assert t.current_deadline.stage == DeadlineStage.WRITE_OFF
         assert t.current_deadline.due_at == calendar.add_working_days(resolved_at, 1)
-        await ts_env.sleep(t.current_deadline.due_at - await ts_env.get_current_time()
-                           + timedelta(minutes=1))
+        await ts_env.sleep(
+            t.current_deadline.due_at - await ts_env.get_current_time() + timedelta(minutes=1)
+        )
         t = await snapshot(handle)
     assert t.overdue and breached(t, DeadlineStage.WRITE_OFF)
     assert not breached(t, DeadlineStage.RECTIFY)

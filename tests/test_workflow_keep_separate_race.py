@@ -1,6 +1,7 @@
 """A supervisor keeps a probable duplicate separate in the instant it is flagged: the keep-separate
 queues for the ticket while the workflow still holds it (telling the centre, projecting the flag).
 The ticket must still be routed at once, not sit `submitted` until its next alarm (13 h)."""
+
 import asyncio
 import uuid
 from typing import Any
@@ -31,7 +32,8 @@ ROUTED = {"dispatched", "manual_dispatch"}
 
 
 async def test_a_keep_separate_queued_while_the_flag_is_recorded_routes_the_ticket(
-        dev_env: WorkflowEnvironment, demo_db: Database) -> None:
+    dev_env: WorkflowEnvironment, demo_db: Database
+) -> None:
     """Deterministic: the centre's duplicate notice is held until the supervisor's keep-separate
     has been accepted (so it waits for the ticket behind the flag); the ticket is then routed
     within seconds."""
@@ -46,31 +48,47 @@ async def test_a_keep_separate_queued_while_the_flag_is_recorded_routes_the_tick
             await release.wait()
         await real.notify(input)
 
-    activities = [a for a in activities_for(dev_env.client, db=demo_db, config=config)
-                  if getattr(a, "__name__", "") != "notify"]
-    async with Worker(dev_env.client, task_queue=config.task_queue, workflows=[TicketWorkflow],
-                      activities=[*activities, notify]):
+    activities = [
+        a
+        for a in activities_for(dev_env.client, db=demo_db, config=config)
+        if getattr(a, "__name__", "") != "notify"
+    ]
+    async with Worker(
+        dev_env.client,
+        task_queue=config.task_queue,
+        workflows=[TicketWorkflow],
+        activities=[*activities, notify],
+    ):
         first = incident_input()
         first_handle = await dev_env.client.start_workflow(
-            TicketWorkflow.run, first, id=first.incident.ticket_id, task_queue=config.task_queue)
+            TicketWorkflow.run, first, id=first.incident.ticket_id, task_queue=config.task_queue
+        )
         assert (await routed(first_handle)).status == TicketStatus.DISPATCHED
         near = incident_input()
         handle = await dev_env.client.start_workflow(
-            TicketWorkflow.run, near, id=near.incident.ticket_id, task_queue=config.task_queue)
+            TicketWorkflow.run, near, id=near.incident.ticket_id, task_queue=config.task_queue
+        )
         await asyncio.wait_for(holding.wait(), 30)
         kept = await handle.start_update(
-            TicketWorkflow.keep_separate, KeepSeparateInput(actor=CHEN, note="两处不同"),
-            wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+            TicketWorkflow.keep_separate,
+            KeepSeparateInput(actor=CHEN, note="两处不同"),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
         release.set()
         await asyncio.wait_for(kept.result(), 30)
         ticket = await routed(handle, timeout=10)
         assert ticket.status == TicketStatus.DISPATCHED
         assert [e.to_status for e in ticket.events][:4] == [
-            TicketStatus.SUBMITTED, TicketStatus.DUPLICATE_REVIEW, TicketStatus.SUBMITTED,
-            TicketStatus.ROUTED]
+            TicketStatus.SUBMITTED,
+            TicketStatus.DUPLICATE_REVIEW,
+            TicketStatus.SUBMITTED,
+            TicketStatus.ROUTED,
+        ]
         for h in (handle, first_handle):
-            await h.execute_update(TicketWorkflow.cancel, CancelInput(
-                actor=CHEN, kind=CancelKind.INVALID, reason="test over"))
+            await h.execute_update(
+                TicketWorkflow.cancel,
+                CancelInput(actor=CHEN, kind=CancelKind.INVALID, reason="test over"),
+            )
             await asyncio.wait_for(h.result(), 30)
         history = await handle.fetch_history()
         assert REVIEW_RECHECK_PATCH in patches(history)
@@ -78,7 +96,8 @@ async def test_a_keep_separate_queued_while_the_flag_is_recorded_routes_the_tick
 
 
 async def test_keep_separate_at_the_instant_of_flagging_never_leaves_a_ticket_unrouted(
-        dev_env: WorkflowEnvironment, demo_db: Database) -> None:
+    dev_env: WorkflowEnvironment, demo_db: Database
+) -> None:
     """Through the API, many times: a report lands next to an open one while a supervisor
     presses keep-separate as fast as the API answers; the first press that is accepted comes
     as the ticket is flagged. Each report must end dispatched within seconds."""
@@ -104,8 +123,7 @@ async def keep_separate_as_soon_as_flagged(city: Gridflow, ticket_id: str) -> No
         assert loop.time() < give_up, kept.text
 
 
-async def routed_within(city: Gridflow, ticket_id: str, *,
-                        seconds: float) -> dict[str, Any]:
+async def routed_within(city: Gridflow, ticket_id: str, *, seconds: float) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
     while True:

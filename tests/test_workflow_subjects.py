@@ -1,5 +1,6 @@
 """A subject's colour follows its tickets: yellow, red, observation for three months, re-check,
 white; and black when shut down (time-skipping server: the three months pass in milliseconds)."""
+
 import asyncio
 from datetime import timedelta
 
@@ -14,8 +15,7 @@ from workflows.subject import SubjectWorkflow
 SHOP = "SS-0001"  # in wang's grid, GRIDS[1]
 
 
-async def subject_row(gf: Gridflow, colour: str | None = None,
-                      timeout: float = 15) -> SubjectRow:
+async def subject_row(gf: Gridflow, colour: str | None = None, timeout: float = 15) -> SubjectRow:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + timeout
     while True:
@@ -34,8 +34,12 @@ async def finding(gf: Gridflow, severity: str) -> tuple[str, str]:
     department = (await gf.ticket(ticket_id))["department"]
     token = next(u[5] for u in demo_city.USERS if u[3] == department)
     await gf.act(ticket_id, "claim", token)
-    response = await gf.act(ticket_id, "verify", token, {
-        "outcome": "needs_rectification", "severity": severity, "rectify_working_days": 5})
+    response = await gf.act(
+        ticket_id,
+        "verify",
+        token,
+        {"outcome": "needs_rectification", "severity": severity, "rectify_working_days": 5},
+    )
     assert response.status_code == 200, response.text
     return ticket_id, token
 
@@ -43,8 +47,12 @@ async def finding(gf: Gridflow, severity: str) -> tuple[str, str]:
 async def test_the_colour_cycle(ts_env, db) -> None:
     async with gridflow_on(ts_env.client, db) as gf:
         public = await gf.call("GET", f"/public/subjects/{SHOP}")
-        assert public.json() == {"code": SHOP, "name": "好味道小吃店", "colour": "white",
-                                 "open_problems": 0}
+        assert public.json() == {
+            "code": SHOP,
+            "name": "好味道小吃店",
+            "colour": "white",
+            "open_problems": 0,
+        }
         yellow, token = await finding(gf, "yellow")
         await subject_row(gf, "yellow")
         red, _ = await finding(gf, "red")
@@ -71,17 +79,32 @@ async def test_the_colour_cycle(ts_env, db) -> None:
         notices = (await gf.call("GET", "/notifications", WANG)).json()["items"]
         assert any(n["kind"] == "recheck" and n["ticket_id"] == f"subject:{SHOP}" for n in notices)
 
-        failed = await handle.execute_update(SubjectWorkflow.recheck, RecheckInput(
-            actor_id="wang", actor_role="grid_worker", actor_grids=[row.grid], clean=False))
+        failed = await handle.execute_update(
+            SubjectWorkflow.recheck,
+            RecheckInput(
+                actor_id="wang", actor_role="grid_worker", actor_grids=[row.grid], clean=False
+            ),
+        )
         assert failed.colour == Colour.RED and failed.recheck_due
-        outsider = await gf.call("POST", f"/subjects/{SHOP}/recheck", "demo-worker-li",
-                                 json={"clean": True})
+        outsider = await gf.call(
+            "POST", f"/subjects/{SHOP}/recheck", "demo-worker-li", json={"clean": True}
+        )
         assert outsider.status_code == 403
-        clean = await handle.execute_update(SubjectWorkflow.recheck, RecheckInput(
-            actor_id="wang", actor_role="grid_worker", actor_grids=[row.grid], clean=True))
+        clean = await handle.execute_update(
+            SubjectWorkflow.recheck,
+            RecheckInput(
+                actor_id="wang", actor_role="grid_worker", actor_grids=[row.grid], clean=True
+            ),
+        )
         assert clean.colour == Colour.WHITE and not clean.recheck_due
         final = await handle.result()  # settled: the workflow rests
         assert [e.kind for e in final.history] == [
-            "problem_found", "problem_found", "problem_rectified", "problem_rectified",
-            "recheck_due", "recheck_failed", "recheck_clean"]
+            "problem_found",
+            "problem_found",
+            "problem_rectified",
+            "problem_rectified",
+            "recheck_due",
+            "recheck_failed",
+            "recheck_clean",
+        ]
         assert (await gf.call("GET", f"/public/subjects/{SHOP}")).json()["colour"] == "white"

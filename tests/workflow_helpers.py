@@ -1,4 +1,5 @@
 """Running one ticket on the time-skipping server with the real worker, activities and read model."""
+
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
@@ -24,22 +25,27 @@ from workflows.ticket import TicketWorkflow
 Stage = DeadlineStage
 
 # Only the claim deadline is short, so one clock at a time can be watched.
-CLAIM_ONLY = DeadlinePolicy(rules=[
-    *DEFAULT_RULES,
-    PolicyRule(stage=Stage.VERIFY, amount=40, unit=Unit.WORKING_DAYS),
-    PolicyRule(stage=Stage.HANDLE, amount=40, unit=Unit.WORKING_DAYS),
-])
+CLAIM_ONLY = DeadlinePolicy(
+    rules=[
+        *DEFAULT_RULES,
+        PolicyRule(stage=Stage.VERIFY, amount=40, unit=Unit.WORKING_DAYS),
+        PolicyRule(stage=Stage.HANDLE, amount=40, unit=Unit.WORKING_DAYS),
+    ]
+)
 
 
 def config_for(db: Database, policy: DeadlinePolicy | None = None) -> Settings:
-    return Settings(task_queue=f"q-{uuid.uuid4()}", database_url=db.url,
-                    deadline_policy=policy or DeadlinePolicy())
+    return Settings(
+        task_queue=f"q-{uuid.uuid4()}",
+        database_url=db.url,
+        deadline_policy=policy or DeadlinePolicy(),
+    )
 
 
 @asynccontextmanager
 async def ticket_running(
-        env: WorkflowEnvironment, db: Database, *, policy: DeadlinePolicy | None = None,
-        **kwargs: Any) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
+    env: WorkflowEnvironment, db: Database, *, policy: DeadlinePolicy | None = None, **kwargs: Any
+) -> AsyncIterator[WorkflowHandle[TicketWorkflow, TicketResult]]:
     config = config_for(db, policy)
     async with build_worker(env.client, db=db, config=config):
         inp = incident_input(now=await env.get_current_time(), **kwargs)
@@ -57,8 +63,9 @@ def deadline(t: TicketSnapshot, stage: DeadlineStage) -> Deadline:
     return next(d for d in t.deadlines if d.stage == stage and d.voided_at is None)
 
 
-async def sleep_until(env: WorkflowEnvironment, moment: datetime,
-                      after: timedelta = timedelta(minutes=1)) -> None:
+async def sleep_until(
+    env: WorkflowEnvironment, moment: datetime, after: timedelta = timedelta(minutes=1)
+) -> None:
     left = moment + after - await env.get_current_time()
     if left > timedelta(0):
         await env.sleep(left)
@@ -70,8 +77,11 @@ def actions(t: TicketSnapshot) -> list[str]:
 
 async def notifications(db: Database, ticket_id: str) -> list[Notification]:
     async with db.session() as session:
-        rows = await session.exec(select(Notification).where(Notification.ticket_id == ticket_id)
-                                  .order_by(col(Notification.seq)))
+        rows = await session.exec(
+            select(Notification)
+            .where(Notification.ticket_id == ticket_id)
+            .order_by(col(Notification.seq))
+        )
         return list(rows.all())
 
 
@@ -85,7 +95,8 @@ async def routed(handle: WorkflowHandle, timeout: float = 15.0) -> TicketSnapsho
         t = await snapshot(handle)
         dated = {d.stage for d in t.deadlines} | {u.stage for u in t.unplanned}
         if t.status not in (TicketStatus.SUBMITTED, TicketStatus.ROUTED) and (
-                t.status != TicketStatus.DISPATCHED or DeadlineStage.CLAIM in dated):
+            t.status != TicketStatus.DISPATCHED or DeadlineStage.CLAIM in dated
+        ):
             return t
         assert loop.time() < give_up, f"ticket still {t.status}"
         await asyncio.sleep(0.05)

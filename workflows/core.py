@@ -1,4 +1,5 @@
 """The ticket's engine: its state, its clock (deadlines, alarms, parking) and the action path."""
+
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -19,8 +20,15 @@ with workflow.unsafe.imports_passed_through():
         UnparkInput,
     )
     from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
-    from domain.models import SYSTEM_ACTOR, Actor, Deadline, TicketSnapshot, UnplannedDeadline
-    from domain.models import ReportLink, initial_snapshot
+    from domain.models import (
+        SYSTEM_ACTOR,
+        Actor,
+        Deadline,
+        ReportLink,
+        TicketSnapshot,
+        UnplannedDeadline,
+        initial_snapshot,
+    )
     from domain.refusal import Refusal
     from domain.states import Action, DeadlineStage, TicketStatus, Unit
     from domain.subjects import ProblemClosed, ProblemFound
@@ -60,10 +68,12 @@ class TicketCore:
             submitted: dict[str, str | list[str]] = {"category": t.category, "grid": t.grid}
             if input.incident.photo_ids:
                 submitted["photo_ids"] = list(input.incident.photo_ids)
-            transitions.record(t, now=now, actor=input.incident.reporter, action=Action.SUBMIT,
-                               data=submitted)
+            transitions.record(
+                t, now=now, actor=input.incident.reporter, action=Action.SUBMIT, data=submitted
+            )
             await self._open_deadlines(
-                [DeadlineRequest(stage=s) for s in state_machine.opens(Action.SUBMIT)], now)
+                [DeadlineRequest(stage=s) for s in state_machine.opens(Action.SUBMIT)], now
+            )
             await self._project()
             if t.device_id is None and workflow.patched(DUPLICATES_PATCH):
                 await self._check_duplicates()
@@ -87,13 +97,18 @@ class TicketCore:
         async with self._lock:
             archive = await steps.archive(t)  # as it stood when finished, before the archive event
             final = t.status
-            transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ARCHIVE,
-                               data={"final_status": final.value,
-                                     "content_sha256": archive.content_sha256})
+            transitions.record(
+                t,
+                now=workflow.now(),
+                actor=SYSTEM_ACTOR,
+                action=Action.ARCHIVE,
+                data={"final_status": final.value, "content_sha256": archive.content_sha256},
+            )
             await self._project()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return TicketResult(ticket_id=t.ticket_id, final_status=final,
-                            archive_sha256=archive.content_sha256)
+        return TicketResult(
+            ticket_id=t.ticket_id, final_status=final, archive_sha256=archive.content_sha256
+        )
 
     async def _check_duplicates(self) -> None:
         t = self._ticket
@@ -109,8 +124,11 @@ class TicketCore:
         async with self._lock:  # read the clock only between actions, never halfway through one
             if t.status in FINISHED and workflow.patched(FINISHED_RECHECK_PATCH):
                 return  # a queued action finished it: nothing changes seq again, don't wait
-            if (reviewing and t.status != TicketStatus.DUPLICATE_REVIEW
-                    and workflow.patched(REVIEW_RECHECK_PATCH)):
+            if (
+                reviewing
+                and t.status != TicketStatus.DUPLICATE_REVIEW
+                and workflow.patched(REVIEW_RECHECK_PATCH)
+            ):
                 return  # a queued keep-separate ended the review: the caller routes it now
             while t.seq != self._projected_seq:  # signals changed it (merged report, sensor)
                 await self._project()
@@ -124,10 +142,11 @@ class TicketCore:
             stage = f" {nxt.stage.value}" if nxt.stage else ""
             summary = f"{stage.strip()} deadline" if nxt.kind == "breach" else f"{nxt.kind}{stage}"
             try:
-                await workflow.wait_condition(lambda: t.seq != seq, timeout=left,
-                                              timeout_summary=summary)
+                await workflow.wait_condition(
+                    lambda: t.seq != seq, timeout=left, timeout_summary=summary
+                )
                 return
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         async with self._lock:
             if t.seq == seq:  # nothing moved the clock while we took the lock
@@ -159,18 +178,29 @@ class TicketCore:
             return
         if not requests:
             return
-        asks = [ScheduleRequest(kind="open", stage=r.stage, start=now, due_at=r.due_at,
-                                amount=r.working_days,
-                                unit=Unit.WORKING_DAYS if r.working_days else None)
-                for r in requests]
+        asks = [
+            ScheduleRequest(
+                kind="open",
+                stage=r.stage,
+                start=now,
+                due_at=r.due_at,
+                amount=r.working_days,
+                unit=Unit.WORKING_DAYS if r.working_days else None,
+            )
+            for r in requests
+        ]
         result = await self._schedule(asks)
         for deadline in result.deadlines:
             self._add_deadline(deadline)
         if result.failures:
             failed = {f.stage: f.error for f in result.failures}
-            t.unplanned += [UnplannedDeadline(stage=a.stage, start=now, amount=a.amount,
-                                              unit=a.unit, error=failed[a.stage])
-                            for a in asks if a.stage in failed]
+            t.unplanned += [
+                UnplannedDeadline(
+                    stage=a.stage, start=now, amount=a.amount, unit=a.unit, error=failed[a.stage]
+                )
+                for a in asks
+                if a.stage in failed
+            ]
             await self._calendar_alert(result.failures[0].error, now)
 
     def _add_deadline(self, deadline: Deadline) -> None:
@@ -188,17 +218,25 @@ class TicketCore:
         """A deadline cannot be dated: say so loudly, and try again every hour."""
         t = self._ticket
         t.next_replan_at = now + REPLAN_EVERY
-        transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
-                           reason=message,
-                           data={"stages": [u.stage.value for u in t.unplanned]})
-        workflow.logger.error("deadline cannot be planned: calendar gap",
-                              extra={"ticket_id": t.ticket_id})
+        transitions.record(
+            t,
+            now=now,
+            actor=SYSTEM_ACTOR,
+            action=Action.CALENDAR_ALERT,
+            reason=message,
+            data={"stages": [u.stage.value for u in t.unplanned]},
+        )
+        workflow.logger.error(
+            "deadline cannot be planned: calendar gap", extra={"ticket_id": t.ticket_id}
+        )
         await steps.notify(t, [alarms.Notice(kind="replan", target="command-centre")])
 
     async def _replan(self, now: datetime) -> None:
         t = self._ticket
-        asks = [ScheduleRequest(kind="open", stage=u.stage, start=u.start, amount=u.amount,
-                                unit=u.unit) for u in t.unplanned]
+        asks = [
+            ScheduleRequest(kind="open", stage=u.stage, start=u.start, amount=u.amount, unit=u.unit)
+            for u in t.unplanned
+        ]
         result = await self._schedule(asks)
         still = {f.stage for f in result.failures}
         t.unplanned = [u for u in t.unplanned if u.stage in still]
@@ -206,10 +244,14 @@ class TicketCore:
             self._add_deadline(deadline)
         t.next_replan_at = now + REPLAN_EVERY if t.unplanned else None
         if result.deadlines:
-            transitions.record(t, now=now, actor=SYSTEM_ACTOR, action=Action.CALENDAR_ALERT,
-                               reason="calendar loaded: deadlines planned",
-                               data={"due": {d.stage.value: d.due_at.isoformat()
-                                             for d in result.deadlines}})
+            transitions.record(
+                t,
+                now=now,
+                actor=SYSTEM_ACTOR,
+                action=Action.CALENDAR_ALERT,
+                reason="calendar loaded: deadlines planned",
+                data={"due": {d.stage.value: d.due_at.isoformat() for d in result.deadlines}},
+            )
 
     async def _unpark(self, actor: Actor, reason: str) -> None:
         t, now = self._ticket, workflow.now()
@@ -217,17 +259,27 @@ class TicketCore:
         assert parking is not None  # only a parked ticket has a review alarm or takes unpark
         parked_at = parking.parked_at
         paused = [d for d in t.open_deadlines if d.paused_at is not None]
-        asks = [ScheduleRequest(kind="shift", stage=d.stage, start=d.started_at, due_at=d.due_at,
-                                unit=d.unit, paused_from=parked_at, paused_to=now,
-                                fired=[w.fraction for w in d.warnings if w.fired_at],
-                                warnings=[w for w in d.warnings if not w.fired_at])
-                for d in paused]
+        asks = [
+            ScheduleRequest(
+                kind="shift",
+                stage=d.stage,
+                start=d.started_at,
+                due_at=d.due_at,
+                unit=d.unit,
+                paused_from=parked_at,
+                paused_to=now,
+                fired=[w.fraction for w in d.warnings if w.fired_at],
+                warnings=[w for w in d.warnings if not w.fired_at],
+            )
+            for d in paused
+        ]
         result = await self._schedule(asks) if asks else None
         if result and result.failures:
             message = result.failures[0].error
             if actor is not SYSTEM_ACTOR:
-                raise ApplicationError(message, {"field": "calendar"}, type="invalid",
-                                       non_retryable=True)
+                raise ApplicationError(
+                    message, {"field": "calendar"}, type="invalid", non_retryable=True
+                )
             parking.review_at = now + REPLAN_EVERY  # stay parked; never guess the dates
             await self._calendar_alert(message, now)
             return
@@ -238,20 +290,25 @@ class TicketCore:
     async def _project(self) -> None:
         seq = self._ticket.seq  # a signal may add events while the write is under way
         published = self._ticket.model_copy(deep=True)
-        await steps.project(self._ticket, since_seq=self._projected_seq, chase=self._chase,
-                            only_changed=self._local)
+        await steps.project(
+            self._ticket, since_seq=self._projected_seq, chase=self._chase, only_changed=self._local
+        )
         self._projected_seq, self._published = seq, published
 
     def _validate(self, request: ActionInput) -> None:
         if not self._chase and request.action not in lifecycle.V1_ACTIONS:
-            raise ApplicationError(f"this ticket predates {request.action}; it cannot take it",
-                                   {"state": self._ticket.status.value}, type="conflict",
-                                   non_retryable=True)
+            raise ApplicationError(
+                f"this ticket predates {request.action}; it cannot take it",
+                {"state": self._ticket.status.value},
+                type="conflict",
+                non_retryable=True,
+            )
         try:
             lifecycle.check(request, self._ticket, workflow.now())
         except Refusal as refusal:
-            raise ApplicationError(refusal.message, refusal.details, type=refusal.kind,
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                refusal.message, refusal.details, type=refusal.kind, non_retryable=True
+            ) from None
 
     async def _act(self, request: ActionInput) -> TicketSnapshot:
         async with self._lock:
@@ -282,14 +339,27 @@ class TicketCore:
             if request.action == Action.VERIFY:
                 await steps.tell_subject(t, ProblemFound(ticket_id=t.ticket_id, severity=severity))
             elif request.action in (Action.WRITE_OFF, Action.CANCEL):
-                await steps.tell_subject(t, ProblemClosed(
-                    ticket_id=t.ticket_id, rectified=request.action == Action.WRITE_OFF))
-        if (request.action == Action.RETURN and t.return_count >= 2 and self._chase
-                and workflow.patched(SECOND_RETURN_PATCH)):
+                await steps.tell_subject(
+                    t,
+                    ProblemClosed(
+                        ticket_id=t.ticket_id, rectified=request.action == Action.WRITE_OFF
+                    ),
+                )
+        if (
+            request.action == Action.RETURN
+            and t.return_count >= 2
+            and self._chase
+            and workflow.patched(SECOND_RETURN_PATCH)
+        ):
             # Returned twice: the routing is in doubt, a supervisor must look at it.
-            transitions.record(t, now=workflow.now(), actor=SYSTEM_ACTOR, action=Action.ESCALATE,
-                               reason="returned twice: a supervisor decides",
-                               data={"to": "command-centre", "return_count": t.return_count})
+            transitions.record(
+                t,
+                now=workflow.now(),
+                actor=SYSTEM_ACTOR,
+                action=Action.ESCALATE,
+                reason="returned twice: a supervisor decides",
+                data={"to": "command-centre", "return_count": t.return_count},
+            )
             await steps.notify(t, [alarms.Notice(kind="return", target="command-centre")])
 
     async def _merge(self, request: MergeInput, now: datetime) -> None:
@@ -299,9 +369,12 @@ class TicketCore:
         try:
             await workflow.get_external_workflow_handle(request.into).signal("attach_report", link)
         except Exception as err:  # refused as a business answer, never a stuck workflow task
-            raise ApplicationError(f"ticket {request.into} cannot take reports: {err}",
-                                   {"field": "into"}, type="conflict",
-                                   non_retryable=True) from None
+            raise ApplicationError(
+                f"ticket {request.into} cannot take reports: {err}",
+                {"field": "into"},
+                type="conflict",
+                non_retryable=True,
+            ) from None
         duplicates.merge(t, request, now)
 
     async def _approve_extension(self, decision: ExtensionDecisionInput, now: datetime) -> None:
@@ -310,27 +383,60 @@ class TicketCore:
         asked = t.extension_request
         moved = None
         if target is not None and asked is not None:
-            ask = ScheduleRequest(kind="extend", stage=target.stage, start=target.started_at,
-                                  due_at=target.due_at, amount=asked.working_days,
-                                  unit=target.unit,
-                                  fired=[w.fraction for w in target.warnings if w.fired_at])
+            ask = ScheduleRequest(
+                kind="extend",
+                stage=target.stage,
+                start=target.started_at,
+                due_at=target.due_at,
+                amount=asked.working_days,
+                unit=target.unit,
+                fired=[w.fraction for w in target.warnings if w.fired_at],
+            )
             result = await self._schedule([ask])
             if result.failures:
-                raise ApplicationError(result.failures[0].error, {"field": "calendar"},
-                                       type="invalid", non_retryable=True)
+                raise ApplicationError(
+                    result.failures[0].error,
+                    {"field": "calendar"},
+                    type="invalid",
+                    non_retryable=True,
+                )
             moved = result.deadlines[0]
-        holds.approve_extension(t, decision, new_due=moved.due_at if moved else now,
-                                warnings=moved.warnings if moved else [], now=now)
+        holds.approve_extension(
+            t,
+            decision,
+            new_due=moved.due_at if moved else now,
+            warnings=moved.warnings if moved else [],
+            now=now,
+        )
 
 
 # Which of TicketCore's methods carries out each action people take; where the action leads is
 # domain/state_machine.py's.
 HANDLERS: dict[Action, Callable[[TicketCore, Any, datetime], Awaitable[None]]] = {
-    **dict.fromkeys((Action.DISPATCH, Action.CLAIM, Action.RETURN, Action.START_VERIFICATION,
-                     Action.VERIFY, Action.RECTIFIED, Action.WRITE_OFF, Action.REJECT,
-                     Action.CANCEL), TicketCore._transition),
-    **dict.fromkeys((Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION, Action.REQUEST_PARKING,
-                     Action.APPROVE_PARKING, Action.REFUSE_PARKING), TicketCore._hold),
+    **dict.fromkeys(
+        (
+            Action.DISPATCH,
+            Action.CLAIM,
+            Action.RETURN,
+            Action.START_VERIFICATION,
+            Action.VERIFY,
+            Action.RECTIFIED,
+            Action.WRITE_OFF,
+            Action.REJECT,
+            Action.CANCEL,
+        ),
+        TicketCore._transition,
+    ),
+    **dict.fromkeys(
+        (
+            Action.REQUEST_EXTENSION,
+            Action.REFUSE_EXTENSION,
+            Action.REQUEST_PARKING,
+            Action.APPROVE_PARKING,
+            Action.REFUSE_PARKING,
+        ),
+        TicketCore._hold,
+    ),
     Action.APPROVE_EXTENSION: TicketCore._approve_extension,
     Action.UNPARK: TicketCore._unpark_now,
     Action.MERGE: TicketCore._merge,

@@ -1,4 +1,5 @@
 """Typed search attributes, defined once; no personal data ever goes in here."""
+
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
@@ -12,8 +13,14 @@ TICKET_DUE_AT = SearchAttributeKey.for_datetime("TicketDueAt")
 TICKET_ESCALATION = SearchAttributeKey.for_int("TicketEscalationLevel")
 
 ALL: list[SearchAttributeKey[Any]] = [
-    TICKET_STATUS, TICKET_DEPARTMENT, TICKET_GRID, TICKET_CATEGORY, TICKET_OVERDUE, TICKET_DUE_AT,
-    TICKET_ESCALATION]
+    TICKET_STATUS,
+    TICKET_DEPARTMENT,
+    TICKET_GRID,
+    TICKET_CATEGORY,
+    TICKET_OVERDUE,
+    TICKET_DUE_AT,
+    TICKET_ESCALATION,
+]
 
 
 def dev_server_args() -> list[str]:

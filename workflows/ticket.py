@@ -3,11 +3,13 @@
 Every human action is an update whose validator refuses the wrong actor, department, grid, state
 or input before anything is written to history.
 """
+
 from temporalio import workflow
 
 from workflows.core import TicketCore
 
 with workflow.unsafe.imports_passed_through():
+    from domain import duplicates
     from domain.actions import (
         CancelInput,
         ClaimInput,
@@ -27,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
         WriteOffInput,
     )
     from domain.contracts import TicketInput, TicketResult
-    from domain import duplicates
     from domain.models import ReportLink, SensorReading, TicketSnapshot
 
 

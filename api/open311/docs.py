@@ -1,5 +1,6 @@
 """The Open311 records' shapes, for the OpenAPI document (/docs) and the fuzz test that holds
 every answer to it: each answer is JSON or XML by the path's extension."""
+
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, RootModel
@@ -106,17 +107,25 @@ class Open311Errors(RootModel[list[Open311Error]]):
 
 XML = {"text/xml": {"schema": {"type": "string", "description": "the same, as XML"}}}
 RETRY = {"Retry-After": {"description": "whole seconds to wait", "schema": {"type": "integer"}}}
-WHEN = {400: "anything wrong with the request (named in the description)",
-        403: "api_key missing, unknown or revoked, or not a machine client's",
-        404: "unknown jurisdiction, service or service request",
-        413: "a body over 1 MB", 429: "too many reports: wait Retry-After seconds",
-        503: "the read model or Temporal is down: retry"}
+WHEN = {
+    400: "anything wrong with the request (named in the description)",
+    403: "api_key missing, unknown or revoked, or not a machine client's",
+    404: "unknown jurisdiction, service or service request",
+    413: "a body over 1 MB",
+    429: "too many reports: wait Retry-After seconds",
+    503: "the read model or Temporal is down: retry",
+}
 
 
-def answers(model: type[BaseModel], *errors: int, status: int = 200,
-            description: str = "JSON (.json) or XML (.xml)") -> dict[int | str, dict[str, Any]]:
+def answers(
+    model: type[BaseModel],
+    *errors: int,
+    status: int = 200,
+    description: str = "JSON (.json) or XML (.xml)",
+) -> dict[int | str, dict[str, Any]]:
     out: dict[int | str, dict[str, Any]] = {
-        status: {"model": model, "content": XML, "description": description}}
+        status: {"model": model, "content": XML, "description": description}
+    }
     for code in (*errors, 503):
         out[code] = {"model": Open311Errors, "content": XML, "description": WHEN[code]}
         if code in (429, 503):
@@ -133,17 +142,30 @@ def without_422(openapi: dict[str, Any]) -> dict[str, Any]:
     return openapi
 
 
-REPORT_FORM = {"requestBody": {"required": True, "content": {
-    "application/x-www-form-urlencoded": {"schema": {
-        "type": "object", "required": ["service_code", "lat", "long"],
-        "properties": {
-            "api_key": {"type": "string", "description": "or the X-API-Key header"},
-            "jurisdiction_id": {"type": "string"},
-            "service_code": {"type": "string", "examples": ["C0101"]},
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "long": {"type": "number", "minimum": -180, "maximum": 180},
-            "device_id": {"type": "string", "description": "required: the device reporting"},
-            "description": {"type": "string", "maxLength": 4000},
-            "attribute[urgency]": {"type": "string", "enum": ["normal", "urgent"]},
-            "attribute[subject_code]": {"type": "string"},
-        }}}}}}
+REPORT_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["service_code", "lat", "long"],
+                    "properties": {
+                        "api_key": {"type": "string", "description": "or the X-API-Key header"},
+                        "jurisdiction_id": {"type": "string"},
+                        "service_code": {"type": "string", "examples": ["C0101"]},
+                        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                        "long": {"type": "number", "minimum": -180, "maximum": 180},
+                        "device_id": {
+                            "type": "string",
+                            "description": "required: the device reporting",
+                        },
+                        "description": {"type": "string", "maxLength": 4000},
+                        "attribute[urgency]": {"type": "string", "enum": ["normal", "urgent"]},
+                        "attribute[subject_code]": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}

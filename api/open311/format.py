@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 wire formats: XML (the spec's required format) and JSON, by the path's
 extension; errors as the spec's list of {code, description}. No FastAPI routing here."""
+
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -19,9 +20,16 @@ class Fmt(StrEnum):
 
 
 # The element each list's items get in XML (the spec's names; JSON is just an array).
-ITEM_TAG = {"services": "service", "service_requests": "request", "errors": "error",
-            "attributes": "attribute", "values": "value", "endpoints": "endpoint",
-            "formats": "format", "notes": "note"}
+ITEM_TAG = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "notes": "note",
+}
 
 
 def is_open311(path: str) -> bool:
@@ -68,20 +76,31 @@ def to_xml(root: str, value: Any) -> bytes:
     return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(element, encoding="utf-8")
 
 
-def render(fmt: Fmt, root: str, value: Any, *, status: int = 200,
-           headers: Mapping[str, str] | None = None) -> Response:
+def render(
+    fmt: Fmt, root: str, value: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
     """`value` as JSON, or as XML under `root` (lists: one element per item, ITEM_TAG)."""
     if fmt is Fmt.JSON:
         return JSONResponse(value, status_code=status, headers=headers)
-    return Response(to_xml(root, value), status_code=status, headers=headers,
-                    media_type="text/xml; charset=utf-8")
+    return Response(
+        to_xml(root, value),
+        status_code=status,
+        headers=headers,
+        media_type="text/xml; charset=utf-8",
+    )
 
 
-def error_response(path: str, status: int, description: str,
-                   headers: Mapping[str, str] | None = None) -> Response:
+def error_response(
+    path: str, status: int, description: str, headers: Mapping[str, str] | None = None
+) -> Response:
     """The spec's error body: [{code, description}]; the code is the HTTP status."""
-    return render(fmt_of_path(path), "errors", [{"code": status, "description": description}],
-                  status=status, headers=headers)
+    return render(
+        fmt_of_path(path),
+        "errors",
+        [{"code": status, "description": description}],
+        status=status,
+        headers=headers,
+    )
 
 
 def open311_status(status: int) -> int:
@@ -109,8 +128,10 @@ class PublicReads:
 
         async def send_with_cors(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      (b"access-control-allow-origin", b"*")]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"access-control-allow-origin", b"*"),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

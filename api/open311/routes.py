@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 (docs/open311.md): keyless reads of the catalogue and of tickets as the
 public may see them, and reports from machine clients holding an API key."""
+
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -28,8 +29,11 @@ MAX_IDS = 1000
 
 def _check_jurisdiction(config: Any, jurisdiction_id: str | None) -> None:
     if jurisdiction_id is not None and jurisdiction_id != config.open311_jurisdiction_id:
-        raise ApiError(404, f"unknown jurisdiction_id '{jurisdiction_id}'; this endpoint serves "
-                            f"'{config.open311_jurisdiction_id}'")
+        raise ApiError(
+            404,
+            f"unknown jurisdiction_id '{jurisdiction_id}'; this endpoint serves "
+            f"'{config.open311_jurisdiction_id}'",
+        )
 
 
 @router.get("/discovery.{fmt}", responses=docs.answers(docs.Discovery, 400))
@@ -37,26 +41,46 @@ async def discovery(fmt: Fmt, request: Request, config: SettingsDep) -> Response
     """Service discovery: where this GeoReport v2 endpoint is and what it speaks."""
     changeset = "2026-11-25T00:00:00Z"
     url = str(request.base_url).rstrip("/") + PREFIX
-    return render(fmt, "discovery", {
-        "changeset": changeset, "contact": config.open311_contact,
-        "key_service": "API keys for machine clients are issued by an admin "
-                       "(POST /api/v1/admin/api-keys); reading needs no key",
-        "endpoints": [{"specification": service.SPEC, "url": url, "changeset": changeset,
-                       "type": "production", "formats": ["text/xml", "application/json"]}]})
+    return render(
+        fmt,
+        "discovery",
+        {
+            "changeset": changeset,
+            "contact": config.open311_contact,
+            "key_service": "API keys for machine clients are issued by an admin "
+            "(POST /api/v1/admin/api-keys); reading needs no key",
+            "endpoints": [
+                {
+                    "specification": service.SPEC,
+                    "url": url,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
 
 
 @router.get("/services.{fmt}", responses=docs.answers(docs.Services, 400, 404))
-async def services(fmt: Fmt, session: SessionDep, config: SettingsDep,
-                   jurisdiction_id: Jurisdiction = None) -> Response:
+async def services(
+    fmt: Fmt, session: SessionDep, config: SettingsDep, jurisdiction_id: Jurisdiction = None
+) -> Response:
     """The service list: every sub-class of the category catalogue."""
     _check_jurisdiction(config, jurisdiction_id)
     return render(fmt, "services", await service.services(session=session))
 
 
-@router.get("/services/{service_code}.{fmt}",
-            responses=docs.answers(docs.ServiceDefinition, 400, 404))
-async def service_definition(service_code: str, fmt: Fmt, session: SessionDep,
-                             config: SettingsDep, jurisdiction_id: Jurisdiction = None) -> Response:
+@router.get(
+    "/services/{service_code}.{fmt}", responses=docs.answers(docs.ServiceDefinition, 400, 404)
+)
+async def service_definition(
+    service_code: str,
+    fmt: Fmt,
+    session: SessionDep,
+    config: SettingsDep,
+    jurisdiction_id: Jurisdiction = None,
+) -> Response:
     """A service's definition: the attributes a report of it may carry."""
     _check_jurisdiction(config, jurisdiction_id)
     row = await catalogue_store.category(session=session, code=service_code)
@@ -67,12 +91,14 @@ async def service_definition(service_code: str, fmt: Fmt, session: SessionDep,
 
 def _dates(start: str | None, end: str | None) -> tuple[datetime, datetime]:
     """start_date..end_date (W3C, with a zone): at most 90 days; default the last 90 days."""
+
     def parse(name: str, value: str) -> datetime:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise ApiError(400, f"{name}: not a W3C date-time, e.g. 2026-11-01T00:00:00+08:00") \
-                from None
+            raise ApiError(
+                400, f"{name}: not a W3C date-time, e.g. 2026-11-01T00:00:00+08:00"
+            ) from None
         if parsed.tzinfo is None:
             raise ApiError(400, f"{name}: needs a time zone (Z or +08:00)")
         return parsed.astimezone(UTC)
@@ -103,13 +129,18 @@ def _codes(value: str | None, name: str) -> list[str] | None:
 
 @router.get("/requests.{fmt}", responses=docs.answers(docs.ServiceRequests, 400, 404))
 async def service_requests(
-    fmt: Fmt, session: SessionDep, config: SettingsDep, jurisdiction_id: Jurisdiction = None,
+    fmt: Fmt,
+    session: SessionDep,
+    config: SettingsDep,
+    jurisdiction_id: Jurisdiction = None,
     service_request_id: Annotated[str | None, Query(max_length=20_000)] = None,
     service_code: Annotated[str | None, Query(max_length=2000)] = None,
     start_date: Annotated[str | None, Query(max_length=40)] = None,
     end_date: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
-    extensions: Extensions = False, *, paging: Open311Paging,
+    extensions: Extensions = False,
+    *,
+    paging: Open311Paging,
 ) -> Response:
     """Service requests, newest first: by id (overrides the rest), or by service, date, status."""
     _check_jurisdiction(config, jurisdiction_id)
@@ -118,23 +149,37 @@ async def service_requests(
         raise ApiError(400, "status: open, closed or both (comma-separated)")
     ids = _codes(service_request_id, "service_request_id")
     begin, until = (None, None) if ids else _dates(start_date, end_date)
-    query = service.RequestQuery(ids=ids, service_codes=_codes(service_code, "service_code"),
-                                 start=begin, end=until, statuses=statuses, paging=paging,
-                                 extensions=extensions)
-    return render(fmt, "service_requests",
-                  await service.service_requests(session=session, query=query))
+    query = service.RequestQuery(
+        ids=ids,
+        service_codes=_codes(service_code, "service_code"),
+        start=begin,
+        end=until,
+        statuses=statuses,
+        paging=paging,
+        extensions=extensions,
+    )
+    return render(
+        fmt, "service_requests", await service.service_requests(session=session, query=query)
+    )
 
 
-@router.get("/requests/{service_request_id}.{fmt}",
-            responses=docs.answers(docs.ServiceRequests, 400, 404))
-async def service_request(service_request_id: str, fmt: Fmt, session: SessionDep,
-                          config: SettingsDep, client: TemporalClient,
-                          jurisdiction_id: Jurisdiction = None,
-                          extensions: Extensions = False) -> Response:
+@router.get(
+    "/requests/{service_request_id}.{fmt}", responses=docs.answers(docs.ServiceRequests, 400, 404)
+)
+async def service_request(
+    service_request_id: str,
+    fmt: Fmt,
+    session: SessionDep,
+    config: SettingsDep,
+    client: TemporalClient,
+    jurisdiction_id: Jurisdiction = None,
+    extensions: Extensions = False,
+) -> Response:
     """One service request; a report is readable the moment its receipt is answered."""
     _check_jurisdiction(config, jurisdiction_id)
-    record = await service.service_request(session=session, client=client,
-                                           ticket_id=service_request_id, extensions=extensions)
+    record = await service.service_request(
+        session=session, client=client, ticket_id=service_request_id, extensions=extensions
+    )
     if record is None:
         raise ApiError(404, f"unknown service_request_id '{service_request_id}'")
     return render(fmt, "service_requests", [record])
@@ -150,8 +195,11 @@ async def _reporter(request: Request, session: SessionDep, key: str | None) -> U
     # The same bucket as the key's reports through /api/v1/incidents (ratelimit.principal_of).
     request.state.api_key_id = key_id_of(key)
     if user.role != Role.SENSOR:
-        raise ApiError(403, "only machine clients (sensor gateways) report through Open311; "
-                            "grid workers report from the phone app")
+        raise ApiError(
+            403,
+            "only machine clients (sensor gateways) report through Open311; "
+            "grid workers report from the phone app",
+        )
     return user
 
 
@@ -163,28 +211,47 @@ def _form_value(form: Any, name: str) -> str | None:
 def _float(form: Any, name: str) -> float:
     value = _form_value(form, name)
     if value is None:
-        raise ApiError(400, "lat and long are required: reports are routed by their location "
-                            "(address_string and address_id are not accepted)")
+        raise ApiError(
+            400,
+            "lat and long are required: reports are routed by their location "
+            "(address_string and address_id are not accepted)",
+        )
     try:
         return float(value)
     except ValueError:
         raise ApiError(400, f"{name}: not a number") from None
 
 
-@router.post("/requests.{fmt}", status_code=201, openapi_extra=docs.REPORT_FORM,
-             responses={**docs.answers(docs.Receipts, 400, 403, 404, 413, 429, status=201,
-                                       description="a new ticket"),
-                        200: {"model": docs.Receipts, "content": docs.XML,
-                              "description": "the device's open ticket, found again"}})
-async def create_service_request(fmt: Fmt, request: Request, session: SessionDep,
-                                 client: TemporalClient, config: SettingsDep,
-                                 grids: GridIndexDep) -> Response:
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    openapi_extra=docs.REPORT_FORM,
+    responses={
+        **docs.answers(
+            docs.Receipts, 400, 403, 404, 413, 429, status=201, description="a new ticket"
+        ),
+        200: {
+            "model": docs.Receipts,
+            "content": docs.XML,
+            "description": "the device's open ticket, found again",
+        },
+    },
+)
+async def create_service_request(
+    fmt: Fmt,
+    request: Request,
+    session: SessionDep,
+    client: TemporalClient,
+    config: SettingsDep,
+    grids: GridIndexDep,
+) -> Response:
     """Report a problem (a machine client with an api_key); a repeat of an open fault of the
     same device finds its ticket again (200)."""
     form = await request.form()
     _check_jurisdiction(config, _form_value(form, "jurisdiction_id"))
-    user = await _reporter(request, session, _form_value(form, "api_key")
-                           or request.headers.get("x-api-key"))
+    user = await _reporter(
+        request, session, _form_value(form, "api_key") or request.headers.get("x-api-key")
+    )
     code = _form_value(form, "service_code")
     if code is None:
         raise ApiError(400, "service_code is required")
@@ -195,20 +262,31 @@ async def create_service_request(fmt: Fmt, request: Request, session: SessionDep
     await incident_intake(request, user, NO_KEY)  # the key's bucket, as for /api/v1/incidents
     try:
         body = IncidentCreate(
-            category=code, lat=lat, lon=lon, device_id=_form_value(form, "device_id"),
+            category=code,
+            lat=lat,
+            lon=lon,
+            device_id=_form_value(form, "device_id"),
             description=_form_value(form, "description") or category.name_zh,
             urgency=_form_value(form, "attribute[urgency]"),
-            subject_code=_form_value(form, "attribute[subject_code]"))
+            subject_code=_form_value(form, "attribute[subject_code]"),
+        )
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                             for e in err.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in err.errors()
+        )
         raise ApiError(400, problems.replace("lon:", "long:")) from None
-    accepted = await accept_report(body=body, user=user, key=NO_KEY, session=session,
-                                   client=client, config=config, grids=grids)
+    accepted = await accept_report(
+        body=body, user=user, key=NO_KEY, session=session, client=client, config=config, grids=grids
+    )
     request.state.ticket_id = accepted.ticket_id  # the audit log names the ticket
-    notice = ("this device's fault is already reported: the report was added to that ticket"
-              if accepted.replayed else "received; it is sent to the department responsible")
-    return render(fmt, "service_requests",
-                  [{"service_request_id": accepted.ticket_id, "service_notice": notice,
-                    "account_id": None}],
-                  status=200 if accepted.replayed else 201)
+    notice = (
+        "this device's fault is already reported: the report was added to that ticket"
+        if accepted.replayed
+        else "received; it is sent to the department responsible"
+    )
+    return render(
+        fmt,
+        "service_requests",
+        [{"service_request_id": accepted.ticket_id, "service_notice": notice, "account_id": None}],
+        status=200 if accepted.replayed else 201,
+    )

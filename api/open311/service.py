@@ -1,5 +1,6 @@
 """Open311 records from the read model: the service list (the category catalogue), a service's
 definition, and service requests (tickets) as the public may see them (domain/open311.py)."""
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,11 +26,15 @@ _DEADLINES = TypeAdapter(list[Deadline])
 
 
 def service_record(row: Category) -> dict[str, Any]:
-    return {"service_code": row.code, "service_name": row.name_zh,
-            "description": f"{row.name_en} ({row.class_name_en})",
-            "metadata": True, "type": "realtime",
-            "keywords": ", ".join(k for k in (row.name_en, row.class_name_zh, row.class_code) if k),
-            "group": row.class_name_zh or row.class_code}
+    return {
+        "service_code": row.code,
+        "service_name": row.name_zh,
+        "description": f"{row.name_en} ({row.class_name_en})",
+        "metadata": True,
+        "type": "realtime",
+        "keywords": ", ".join(k for k in (row.name_en, row.class_name_zh, row.class_code) if k),
+        "group": row.class_name_zh or row.class_code,
+    }
 
 
 async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
@@ -39,14 +44,26 @@ async def services(*, session: AsyncSession) -> list[dict[str, Any]]:
 
 def definition(row: Category) -> dict[str, Any]:
     """The attributes a POST may carry as attribute[code]=value."""
-    urgency = {"variable": True, "code": "urgency", "datatype": "singlevaluelist",
-               "required": False, "order": 1,
-               "datatype_description": f"default for this service: {row.urgency}",
-               "description": "urgent reports run on natural hours, day and night",
-               "values": [{"key": u.value, "name": u.value} for u in Urgency]}
-    subject = {"variable": True, "code": "subject_code", "datatype": "string", "required": False,
-               "order": 2, "datatype_description": "a registered subject's code, e.g. SS-0001",
-               "description": "the shop, school or building the report concerns", "values": []}
+    urgency = {
+        "variable": True,
+        "code": "urgency",
+        "datatype": "singlevaluelist",
+        "required": False,
+        "order": 1,
+        "datatype_description": f"default for this service: {row.urgency}",
+        "description": "urgent reports run on natural hours, day and night",
+        "values": [{"key": u.value, "name": u.value} for u in Urgency],
+    }
+    subject = {
+        "variable": True,
+        "code": "subject_code",
+        "datatype": "string",
+        "required": False,
+        "order": 2,
+        "datatype_description": "a registered subject's code, e.g. SS-0001",
+        "description": "the shop, school or building the report concerns",
+        "values": [],
+    }
     return {"service_code": row.code, "attributes": [urgency, subject]}
 
 
@@ -79,9 +96,12 @@ def request_record(row: TicketRow, names: Names) -> dict[str, Any]:
     return {
         "service_request_id": row.ticket_id,
         "status": public_status(status),
-        "status_notes": status_note(status, merged_into=snapshot.get("merged_into"),
-                                    cancelled=snapshot.get("cancel_kind") is not None,
-                                    parked=row.parked),
+        "status_notes": status_note(
+            status,
+            merged_into=snapshot.get("merged_into"),
+            cancelled=snapshot.get("cancel_kind") is not None,
+            parked=row.parked,
+        ),
         "service_name": names.categories.get(row.category, row.category),
         "service_code": row.category,
         "agency_responsible": names.departments.get(row.department) if row.department else None,
@@ -102,23 +122,31 @@ async def notes_of(*, session: AsyncSession, rows: list[TicketRow]) -> dict[str,
     """Each ticket's update history (`extensions=true`): when it entered each status, in words."""
     if not rows:
         return {}
-    events = (await session.exec(
-        select(TicketEventRow).where(col(TicketEventRow.ticket_id).in_([r.ticket_id for r in rows]),
-                                     col(TicketEventRow.from_status).is_distinct_from(
-                                         TicketEventRow.to_status))
-        .order_by(col(TicketEventRow.ticket_id), col(TicketEventRow.seq)))).all()
+    events = (
+        await session.exec(
+            select(TicketEventRow)
+            .where(
+                col(TicketEventRow.ticket_id).in_([r.ticket_id for r in rows]),
+                col(TicketEventRow.from_status).is_distinct_from(TicketEventRow.to_status),
+            )
+            .order_by(col(TicketEventRow.ticket_id), col(TicketEventRow.seq))
+        )
+    ).all()
     changes: dict[str, list[tuple[datetime, TicketStatus]]] = {r.ticket_id: [] for r in rows}
     for event in events:
         changes[event.ticket_id].append((event.at, TicketStatus(event.to_status)))
     merged = {r.ticket_id: r.snapshot.get("merged_into") for r in rows}
-    return {ticket_id: _notes(found, merged_into=merged[ticket_id])
-            for ticket_id, found in changes.items()}
+    return {
+        ticket_id: _notes(found, merged_into=merged[ticket_id])
+        for ticket_id, found in changes.items()
+    }
 
 
-def _notes(changes: list[tuple[datetime, TicketStatus]], *,
-           merged_into: str | None) -> list[Any]:
-    return [{"datetime": iso(at), "description": words, "type": "status"}
-            for at, words in progress(changes, merged_into=merged_into)]
+def _notes(changes: list[tuple[datetime, TicketStatus]], *, merged_into: str | None) -> list[Any]:
+    return [
+        {"datetime": iso(at), "description": words, "type": "status"}
+        for at, words in progress(changes, merged_into=merged_into)
+    ]
 
 
 FIRST_PAGE = Paging(limit=1000, offset=0)  # GeoReport's default page
@@ -149,34 +177,38 @@ async def service_requests(*, session: AsyncSession, query: RequestQuery) -> lis
             select_rows = select_rows.where(TicketRow.submitted_at <= query.end)
         if query.statuses and len(set(query.statuses)) == 1:
             select_rows = select_rows.where(TicketRow.is_open == (query.statuses[0] == "open"))
-    select_rows = (select_rows.order_by(col(TicketRow.submitted_at).desc(),
-                                        col(TicketRow.ticket_id))
-                   .offset(query.paging.offset).limit(query.paging.limit))
+    select_rows = (
+        select_rows.order_by(col(TicketRow.submitted_at).desc(), col(TicketRow.ticket_id))
+        .offset(query.paging.offset)
+        .limit(query.paging.limit)
+    )
     rows = list((await session.exec(select_rows)).all())
     return await _records(session, rows, extensions=query.extensions)
 
 
-async def service_request(*, session: AsyncSession, client: Client, ticket_id: str,
-                          extensions: bool = False) -> dict[str, Any] | None:
+async def service_request(
+    *, session: AsyncSession, client: Client, ticket_id: str, extensions: bool = False
+) -> dict[str, Any] | None:
     """One request, read as /api/v1 reads a ticket (tickets_service.read_snapshot): a report
     acknowledged a moment ago is there before the projection has caught up. The record is made
     from the row the projection writes (or will write) for it."""
-    found = await tickets_service.read_snapshot(session=session, client=client,
-                                                ticket_id=ticket_id)
+    found = await tickets_service.read_snapshot(session=session, client=client, ticket_id=ticket_id)
     if found is None:
         return None
     snapshot, _source = found
     record = request_record(TicketRow(**ticket_values(snapshot)), await Names.load(session))
     if extensions:
         # Before a worker has run it, a ticket has no events yet: it entered only its status.
-        changes = [(e.at, e.to_status) for e in snapshot.events if e.from_status != e.to_status] \
-            or [(snapshot.submitted_at, snapshot.status)]
+        changes = [
+            (e.at, e.to_status) for e in snapshot.events if e.from_status != e.to_status
+        ] or [(snapshot.submitted_at, snapshot.status)]
         record["notes"] = _notes(changes, merged_into=snapshot.merged_into)
     return record
 
 
-async def _records(session: AsyncSession, rows: list[TicketRow], *,
-                   extensions: bool) -> list[dict[str, Any]]:
+async def _records(
+    session: AsyncSession, rows: list[TicketRow], *, extensions: bool
+) -> list[dict[str, Any]]:
     names = await Names.load(session)
     records = [request_record(row, names) for row in rows]
     if extensions:

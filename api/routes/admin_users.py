@@ -1,4 +1,5 @@
 """Admin: users (rights, password, active) and API keys for machine clients (docs/auth.md)."""
+
 import asyncio
 import secrets
 from datetime import datetime
@@ -29,14 +30,21 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 log = structlog.get_logger()
 
 UserId = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
-Password = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=256,
-                                description=f"at least {MIN_PASSWORD_LENGTH} characters")]
+Password = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=256,
+        description=f"at least {MIN_PASSWORD_LENGTH} characters",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Label = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
 # Roles a person or machine account can have; "system" is the workflows' own.
-AssignableRole = Annotated[Role, Field(description="grid_worker, department_staff, supervisor, "
-                                                   "sensor or admin")]
+AssignableRole = Annotated[
+    Role, Field(description="grid_worker, department_staff, supervisor, sensor or admin")
+]
 
 
 class UserOut(BaseModel):
@@ -76,10 +84,12 @@ class ApiKeyIn(Body):
     user_id: UserId = Field(description="the user the key acts as (e.g. the sensor gateway)")
     label: Label
     scopes: list[KeyScope] = Field(
-        min_length=1, max_length=len(KeyScope),
+        min_length=1,
+        max_length=len(KeyScope),
         description="what the key may do, checked on every use: sensor_intake (POST /incidents, "
-                    "read its reports), open311_report (Open311 reports), read_only (GET); "
-                    "never admin")
+        "read its reports), open311_report (Open311 reports), read_only (GET); "
+        "never admin",
+    )
 
 
 class ApiKeyOut(BaseModel):
@@ -99,18 +109,27 @@ class NewApiKey(ApiKeyOut):
 
 
 def _out(user: User) -> UserOut:
-    return UserOut(user_id=user.user_id, name=user.name, role=user.role,
-                   department=user.department, grids=list(user.grids), area=user.area,
-                   active=user.active)
+    return UserOut(
+        user_id=user.user_id,
+        name=user.name,
+        role=user.role,
+        department=user.department,
+        grids=list(user.grids),
+        area=user.area,
+        active=user.active,
+    )
 
 
-async def _check_references(session: AsyncSession, *, role: str, department: str | None,
-                            grids: list[str], area: str | None) -> None:
+async def _check_references(
+    session: AsyncSession, *, role: str, department: str | None, grids: list[str], area: str | None
+) -> None:
     """The user's department, grids and area exist, and the role has what it needs."""
     if role == Role.SYSTEM:
         raise invalid("role", "system is the workflows' own role")
-    if department is not None and await catalogue_store.department(
-            session=session, code=department) is None:
+    if (
+        department is not None
+        and await catalogue_store.department(session=session, code=department) is None
+    ):
         raise invalid("department", f"unknown department {department}")
     if grids and (unknown := await map_store.unknown_grids(session=session, codes=grids)):
         raise invalid("grids", f"unknown grids {', '.join(unknown)}")
@@ -133,19 +152,30 @@ async def create_user(body: UserIn, user: AdminUser, session: SessionDep) -> Use
     """Add a user with a password (admins)."""
     if await auth_store.get_user(session=session, user_id=body.user_id) is not None:
         raise ApiError(409, f"user {body.user_id} exists already")
-    await _check_references(session, role=body.role, department=body.department,
-                            grids=body.grids, area=body.area)
+    await _check_references(
+        session, role=body.role, department=body.department, grids=body.grids, area=body.area
+    )
     created = await auth_store.create_user(
-        session=session, user_id=body.user_id, name=body.name, role=body.role.value,
-        department=body.department, grids=body.grids, area=body.area,
-        password_hash=await asyncio.to_thread(hash_password, body.password))
+        session=session,
+        user_id=body.user_id,
+        name=body.name,
+        role=body.role.value,
+        department=body.department,
+        grids=body.grids,
+        area=body.area,
+        password_hash=await asyncio.to_thread(hash_password, body.password),
+    )
     log.info("user_created", user_id=created.user_id, role=created.role, by=user.user_id)
     return _out(created)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
-async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserChange,
-                      user: AdminUser, session: SessionDep) -> UserOut:
+async def change_user(
+    user_id: Annotated[str, Path(max_length=64)],
+    body: UserChange,
+    user: AdminUser,
+    session: SessionDep,
+) -> UserOut:
     """Change a user's rights, name, active flag or password (admins); new rights or a new
     password end the user's older access tokens at once."""
     target = await auth_store.get_user(session=session, user_id=user_id)
@@ -159,22 +189,37 @@ async def change_user(user_id: Annotated[str, Path(max_length=64)], body: UserCh
             raise invalid(field, "must not be null")
     after = {f: changes.get(f, getattr(target, f)) for f in ("role", "department", "grids", "area")}
     await _check_references(session, **after)
-    if target.user_id == user.user_id and (changes.get("active") is False
-                                           or changes.get("role", Role.ADMIN) != Role.ADMIN):
+    if target.user_id == user.user_id and (
+        changes.get("active") is False or changes.get("role", Role.ADMIN) != Role.ADMIN
+    ):
         raise ApiError(409, "you cannot deactivate yourself or take your own admin role")
-    password_hash = (await asyncio.to_thread(hash_password, body.password)
-                     if body.password is not None else None)
-    changed = await auth_store.update_user(session=session, user=target, changes=changes,
-                                           password_hash=password_hash)
-    log.info("user_changed", user_id=user_id, fields=sorted(changes) + (
-        ["password"] if password_hash else []), by=user.user_id)
+    password_hash = (
+        await asyncio.to_thread(hash_password, body.password) if body.password is not None else None
+    )
+    changed = await auth_store.update_user(
+        session=session, user=target, changes=changes, password_hash=password_hash
+    )
+    log.info(
+        "user_changed",
+        user_id=user_id,
+        fields=sorted(changes) + (["password"] if password_hash else []),
+        by=user.user_id,
+    )
     return _out(changed)
 
 
 def _key_out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(key_id=key.key_id, user_id=key.user_id, label=key.label, prefix=key.prefix,
-                     created_at=key.created_at, created_by=key.created_by,
-                     revoked_at=key.revoked_at, scopes=list(key.scopes), role=key.role)
+    return ApiKeyOut(
+        key_id=key.key_id,
+        user_id=key.user_id,
+        label=key.label,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        created_by=key.created_by,
+        revoked_at=key.revoked_at,
+        scopes=list(key.scopes),
+        role=key.role,
+    )
 
 
 @router.post("/api-keys", response_model=NewApiKey, status_code=201)
@@ -187,12 +232,23 @@ async def create_api_key(body: ApiKeyIn, user: AdminUser, session: SessionDep) -
     check_owner(owner, body.scopes)
     key = new_api_key()
     row = await auth_store.create_api_key(
-        session=session, key_id="ak-" + secrets.token_hex(8), user_id=owner.user_id,
-        label=body.label, key_hash=api_key_hash(key),
-        prefix=key[:len(API_KEY_PREFIX) + 6], created_by=user.user_id,
-        scopes=[s.value for s in body.scopes], role=owner.role)
-    log.info("api_key_created", key_id=row.key_id, user_id=owner.user_id,
-             scopes=row.scopes, by=user.user_id)
+        session=session,
+        key_id="ak-" + secrets.token_hex(8),
+        user_id=owner.user_id,
+        label=body.label,
+        key_hash=api_key_hash(key),
+        prefix=key[: len(API_KEY_PREFIX) + 6],
+        created_by=user.user_id,
+        scopes=[s.value for s in body.scopes],
+        role=owner.role,
+    )
+    log.info(
+        "api_key_created",
+        key_id=row.key_id,
+        user_id=owner.user_id,
+        scopes=row.scopes,
+        by=user.user_id,
+    )
     return NewApiKey(**_key_out(row).model_dump(), key=key)
 
 
@@ -203,8 +259,9 @@ async def list_api_keys(user: AdminUser, session: SessionDep) -> list[ApiKeyOut]
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut)
-async def revoke_api_key(key_id: Annotated[str, Path(max_length=64)], user: AdminUser,
-                         session: SessionDep) -> ApiKeyOut:
+async def revoke_api_key(
+    key_id: Annotated[str, Path(max_length=64)], user: AdminUser, session: SessionDep
+) -> ApiKeyOut:
     """Revoke an API key (admins): it stops working at once."""
     key = await auth_store.get_api_key(session=session, key_id=key_id)
     if key is None:

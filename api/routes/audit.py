@@ -1,4 +1,5 @@
 """Reading the audit log (admins only; nothing in the API can change it)."""
+
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -48,7 +49,9 @@ def _utc(moment: datetime | None, field: str) -> datetime | None:
 
 @router.get("/admin/audit", response_model=AuditPage)
 async def audit_log(
-    user: AdminUser, session: SessionDep, paging: AuditPaging,
+    user: AdminUser,
+    session: SessionDep,
+    paging: AuditPaging,
     ticket_id: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=200, description="a user id")] = None,
     since: Annotated[AwareDatetime | None, Query(description="from this moment on")] = None,
@@ -59,9 +62,15 @@ async def audit_log(
     what outcome (admins)."""
     if since and until and since >= until:
         raise invalid("until", "must be after since")
-    where = audit.AuditFilter(ticket_id=ticket_id, actor_id=actor, outcome=outcome,
-                              since=_utc(since, "since"), until=_utc(until, "until"))
-    rows, total = await audit.search(session=session, where=where, limit=paging.limit,
-                                     offset=paging.offset)
+    where = audit.AuditFilter(
+        ticket_id=ticket_id,
+        actor_id=actor,
+        outcome=outcome,
+        since=_utc(since, "since"),
+        until=_utc(until, "until"),
+    )
+    rows, total = await audit.search(
+        session=session, where=where, limit=paging.limit, offset=paging.offset
+    )
     items = [AuditItem.model_validate(row.model_dump() | {"at": as_utc(row.at)}) for row in rows]
     return AuditPage.of(items, total, paging)

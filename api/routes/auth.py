@@ -1,4 +1,5 @@
 """Logging in and out: OAuth2 password flow for people (docs/auth.md)."""
+
 from typing import Annotated, Literal
 
 import structlog
@@ -25,22 +26,29 @@ class TokenOut(BaseModel):
 
 
 @router.post("/token", response_model=TokenOut, responses=LOGIN_ERRORS)
-async def log_in(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-                 config: SettingsDep, request: Request) -> TokenOut:
+async def log_in(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    config: SettingsDep,
+    request: Request,
+) -> TokenOut:
     """Log in with user name and password (form fields `username`, `password`): an access token."""
     gate = login_gate(request, form.username)
     gate.check()  # before any hashing: a guesser gets 429 cheaply
     known_shape = 0 < len(form.username) <= 64  # user ids are short; anything else is unknown
     user = await get_user(session=session, user_id=form.username) if known_shape else None
-    password_ok = await verify_password_async(form.password,
-                                              user.password_hash if user else None)
+    password_ok = await verify_password_async(form.password, user.password_hash if user else None)
     if user is None or not password_ok or not user.active:
         gate.failed()
         log.info("login_refused")  # no user name: it may be a mistyped password
         raise ApiError(401, "wrong user name or password")
-    token = issue_access_token(user_id=user.user_id, role=user.role,
-                               token_version=user.token_version, secret=config.signing_secret(),
-                               minutes=config.access_token_minutes)
+    token = issue_access_token(
+        user_id=user.user_id,
+        role=user.role,
+        token_version=user.token_version,
+        secret=config.signing_secret(),
+        minutes=config.access_token_minutes,
+    )
     log.info("login", user_id=user.user_id)
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
 
@@ -50,9 +58,11 @@ async def log_out(request: Request, user: CurrentUser, session: SessionDep) -> R
     """Revoke the access token this request carries (it stops working at once)."""
     claims = getattr(request.state, "token_claims", None)
     if claims is None:
-        raise ApiError(400, "logout ends an access token; an API key is revoked by an admin "
-                            "(DELETE /api/v1/admin/api-keys/{key_id})")
-    await revoke_token(session=session, jti=claims.jti, user_id=user.user_id,
-                       expires_at=claims.exp)
+        raise ApiError(
+            400,
+            "logout ends an access token; an API key is revoked by an admin "
+            "(DELETE /api/v1/admin/api-keys/{key_id})",
+        )
+    await revoke_token(session=session, jti=claims.jti, user_id=user.user_id, expires_at=claims.exp)
     log.info("logout", user_id=user.user_id)
     return Response(status_code=204)

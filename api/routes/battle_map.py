@@ -1,4 +1,5 @@
 """The supervisors' battle map (作战图): coloured ticket dots and open tickets per grid."""
+
 from datetime import UTC, datetime
 
 from fastapi import APIRouter

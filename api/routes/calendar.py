@@ -1,4 +1,5 @@
 """China's working calendar: preview a deadline, load a year's official schedule (supervisors)."""
+
 from datetime import date, datetime
 from typing import Annotated
 
@@ -27,17 +28,21 @@ class DeadlinePreview(BaseModel):
 
 class CalendarYearBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    holidays: list[date] = Field(max_length=366, description="days off, weekends in a holiday "
-                                                             "period included, as published")
+    holidays: list[date] = Field(
+        max_length=366, description="days off, weekends in a holiday period included, as published"
+    )
     workdays: list[date] = Field(max_length=366, description="make-up workdays (调休)")
     source: CalendarSource = Field(examples=["国务院办公厅 2026-11 通知"])
 
 
 @router.get("/calendar/deadline", response_model=DeadlinePreview)
 async def deadline_preview(
-    user: ConfigReaderUser, session: SessionDep, config: SettingsDep,
-    start: Annotated[AwareDatetime, Query(description="ISO instant with offset, e.g. "
-                                                      "2025-09-30T16:00:00+08:00")],
+    user: ConfigReaderUser,
+    session: SessionDep,
+    config: SettingsDep,
+    start: Annotated[
+        AwareDatetime, Query(description="ISO instant with offset, e.g. 2025-09-30T16:00:00+08:00")
+    ],
     amount: Annotated[float, Query(ge=0, le=100_000, allow_inf_nan=False)],
     unit: Unit,
 ) -> DeadlinePreview:
@@ -45,34 +50,43 @@ async def deadline_preview(
     (supervisors and admins)."""
     if unit is Unit.WORKING_DAYS and amount != int(amount):
         raise invalid("amount", "working_days must be a whole number")
-    calendar = await calendar_store.load_calendar(session=session,
-                                                  working_hours=config.working_hours)
+    calendar = await calendar_store.load_calendar(
+        session=session, working_hours=config.working_hours
+    )
     try:
         due = calendar.add(start, amount, unit)
     except CalendarUnknownYear as err:
         raise ApiError(422, str(err), code="calendar_year_unknown", year=err.year) from err
     except OverflowError as err:
         raise invalid("amount", "the deadline would fall after the year 9999") from err
-    return DeadlinePreview(start=start, amount=amount, unit=unit,
-                           due_at=due.astimezone(SHANGHAI))
+    return DeadlinePreview(start=start, amount=amount, unit=unit, due_at=due.astimezone(SHANGHAI))
 
 
 @router.get("/admin/calendar/{year}", response_model=YearSchedule)
-async def get_calendar_year(year: Year, user: ConfigReaderUser, session: SessionDep) -> YearSchedule:
+async def get_calendar_year(
+    year: Year, user: ConfigReaderUser, session: SessionDep
+) -> YearSchedule:
     """A loaded year's holidays and make-up workdays (supervisors and admins)."""
     schedule = await calendar_store.year_schedule(session=session, year=year)
     if schedule is None:
-        raise ApiError(404, f"calendar has no data for {year}; load it with "
-                            f"PUT /api/v1/admin/calendar/{year}")
+        raise ApiError(
+            404, f"calendar has no data for {year}; load it with PUT /api/v1/admin/calendar/{year}"
+        )
     return schedule
 
 
 @router.put("/admin/calendar/{year}", response_model=YearSchedule)
-async def put_calendar_year(year: Year, body: CalendarYearBody, user: AdminUser,
-                            session: SessionDep) -> YearSchedule:
+async def put_calendar_year(
+    year: Year, body: CalendarYearBody, user: AdminUser, session: SessionDep
+) -> YearSchedule:
     """Load or replace a year's official schedule, no redeploy needed (admins)."""
     try:
-        return await calendar_store.load_year(session=session, year=year, holidays=body.holidays,
-                                              workdays=body.workdays, source=body.source)
+        return await calendar_store.load_year(
+            session=session,
+            year=year,
+            holidays=body.holidays,
+            workdays=body.workdays,
+            source=body.source,
+        )
     except CalendarLoadError as err:
         raise invalid(err.field, err.message) from err

@@ -1,4 +1,5 @@
 """Tickets per day for the command centre's chart."""
+
 from datetime import date, timedelta
 from typing import Annotated
 
@@ -14,7 +15,8 @@ router = APIRouter(tags=["metrics"])
 
 @router.get("/metrics/daily", response_model=list[DayCount])
 async def metrics_daily(
-    area: SupervisorArea, session: SessionDep,
+    area: SupervisorArea,
+    session: SessionDep,
     date_from: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
     date_to: Annotated[date, Query(alias="to", description="the day after the last (exclusive)")],
 ) -> list[DayCount]:

@@ -16,8 +16,10 @@ router = APIRouter(prefix="/incidents", tags=["incidents"])
     "",
     status_code=201,
     response_model=SubmissionPublic,
-    responses={200: {"model": SubmissionPublic, "description": "same Idempotency-Key again"},
-               **INTAKE_ERRORS},
+    responses={
+        200: {"model": SubmissionPublic, "description": "same Idempotency-Key again"},
+        **INTAKE_ERRORS,
+    },
 )
 async def submit_incident(
     body: IncidentCreate,
@@ -34,11 +36,16 @@ async def submit_incident(
 
     Sensors (machine clients) name their device instead: a repeat of the same device and fault
     while its ticket is open attaches to that ticket (200, replayed) instead of opening another."""
-    accepted = await accept_report(body=body, user=user, key=key, session=session,
-                                   client=client, config=config, grids=grids)
+    accepted = await accept_report(
+        body=body, user=user, key=key, session=session, client=client, config=config, grids=grids
+    )
     if accepted.replayed:
         if user.role != Role.SENSOR:  # a retried report was paid for when it was first accepted
             intake.give_back()
         response.status_code = 200
-    return SubmissionPublic(ticket_id=accepted.ticket_id, status=accepted.status,
-                            grid=accepted.grid, replayed=accepted.replayed)
+    return SubmissionPublic(
+        ticket_id=accepted.ticket_id,
+        status=accepted.status,
+        grid=accepted.grid,
+        replayed=accepted.replayed,
+    )

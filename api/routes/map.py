@@ -1,4 +1,5 @@
 """The map: district, streets, communities and grids as GeoJSON, for the web app to draw."""
+
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,9 +17,16 @@ class GeoJSONResponse(JSONResponse):
     media_type = "application/geo+json"
 
 
-@router.get("", response_class=GeoJSONResponse, responses={200: {
-    "content": {"application/geo+json": {}},
-    "description": "a FeatureCollection of Polygons (WGS-84), properties code, level, name, parent"}})
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {
+            "content": {"application/geo+json": {}},
+            "description": "a FeatureCollection of Polygons (WGS-84), properties code, level, name, parent",
+        }
+    },
+)
 async def get_map(_: CurrentUser, session: SessionDep, level: Level | None = None) -> Any:
     """The map as GeoJSON: the district, its streets, communities and grid cells (or one `level`),
     each a Polygon with its CJ/T 349 code, level, name and parent's code."""

@@ -1,4 +1,5 @@
 """Field metrics for the command centre: per department or street over a period, JSON or CSV."""
+
 import csv
 import io
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ class Period:
 def period(
     date_from: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
     date_to: Annotated[date, Query(alias="to", description="the day after the last (exclusive)")],
-    group_by: Annotated[GroupBy, Query(description="one row per department or per street")]
-    = GroupBy.DEPARTMENT,
+    group_by: Annotated[
+        GroupBy, Query(description="one row per department or per street")
+    ] = GroupBy.DEPARTMENT,
 ) -> Period:
     return Period(group_by=group_by, date_from=date_from, date_to=date_to)
 
@@ -46,8 +48,9 @@ async def _report(area: str | None, session: SessionDep, p: Period) -> MetricsRe
         raise invalid("from", "must not be after to")
     if p.date_to - p.date_from > timedelta(days=MAX_PERIOD_DAYS):
         raise invalid("to", f"the period is at most {MAX_PERIOD_DAYS} days")
-    return await ticket_metrics(session=session, group_by=p.group_by, date_from=p.date_from,
-                                date_to=p.date_to, area=area)
+    return await ticket_metrics(
+        session=session, group_by=p.group_by, date_from=p.date_from, date_to=p.date_to, area=area
+    )
 
 
 @router.get("/metrics", response_model=MetricsReport)
@@ -59,8 +62,11 @@ async def metrics(area: SupervisorArea, session: SessionDep, p: PeriodDep) -> Me
     return await _report(area, session, p)
 
 
-@router.get("/metrics.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "one row per group"}})
+@router.get(
+    "/metrics.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row per group"}},
+)
 async def metrics_csv(area: SupervisorArea, session: SessionDep, p: PeriodDep) -> Response:
     """The same figures as CSV (UTF-8 with a BOM, for Excel): one row per group, then `total`."""
     report = await _report(area, session, p)
@@ -71,5 +77,8 @@ async def metrics_csv(area: SupervisorArea, session: SessionDep, p: PeriodDep) -
     for row in [*report.rows, report.total]:
         writer.writerow(csv_record(row))
     name = f"gridflow-metrics-{p.group_by.value}-{p.date_from}-{p.date_to}.csv"
-    return Response(out.getvalue().encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        out.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

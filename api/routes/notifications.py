@@ -1,4 +1,5 @@
 """The notification outbox: who was told what about which ticket (warnings, breaches, climbs)."""
+
 from datetime import datetime
 
 from fastapi import APIRouter
@@ -30,13 +31,20 @@ class NotificationPage(Page[NotificationPublic]):
 
 @router.get("/notifications", response_model=NotificationPage)
 async def notifications(
-    user: FieldUser, session: SessionDep, paging: PageParams, ticket_id: str | None = None,
+    user: FieldUser,
+    session: SessionDep,
+    paging: PageParams,
+    ticket_id: str | None = None,
 ) -> NotificationPage:
     """Newest first: supervisors their area's; staff their department's; grid workers their
     grids'."""
     scope = await notice_scope(user, session)
     rows, total = await queries.notifications(
-        session=session, area=scope.area, targets=scope.targets, ticket_id=ticket_id,
-        limit=paging.limit, offset=paging.offset)
-    return NotificationPage.of([NotificationPublic.model_validate(r) for r in rows], total,
-                               paging)
+        session=session,
+        area=scope.area,
+        targets=scope.targets,
+        ticket_id=ticket_id,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return NotificationPage.of([NotificationPublic.model_validate(r) for r in rows], total, paging)

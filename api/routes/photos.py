@@ -1,4 +1,5 @@
 """Photos: upload (checked, upright, scaled, EXIF and GPS stripped) and read them back."""
+
 from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Path, Request
@@ -20,11 +21,16 @@ from readmodel.tickets.photo_store import MAX_BYTES, PhotoRefused
 router = APIRouter(prefix="/photos", tags=["photos"])
 PhotoId = Annotated[str, Path(max_length=64)]
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the kind field
-POOL_FULL: Responses = {503: {
-    "model": ErrorBody, "description": "too many photos are being processed in this process "
-    "(docs/input.md), or the workflow service did not answer; retry",
-    "headers": {"Retry-After": {"description": "whole seconds to wait",
-                                "schema": {"type": "integer"}}}}}
+POOL_FULL: Responses = {
+    503: {
+        "model": ErrorBody,
+        "description": "too many photos are being processed in this process "
+        "(docs/input.md), or the workflow service did not answer; retry",
+        "headers": {
+            "Retry-After": {"description": "whole seconds to wait", "schema": {"type": "integer"}}
+        },
+    }
+}
 
 
 class PhotoPublic(BaseModel):
@@ -52,6 +58,7 @@ def _capped(receive: Receive, limit: int) -> Receive:
         if size > limit:
             raise _too_large()
         return message
+
     return capped
 
 
@@ -63,23 +70,40 @@ def _read_and_process(file: BinaryIO) -> photo_store.Processed:
 _MULTIPART = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "required": ["file", "kind"],
-            "properties": {
-                "file": {"type": "string", "format": "binary",
-                         "description": "JPEG, PNG or HEIC; at most 15 MB and 40 MP"},
-                "kind": {"type": "string", "enum": [k.value for k in PhotoKind]},
-            },
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "kind"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "JPEG, PNG or HEIC; at most 15 MB and 40 MP",
+                        },
+                        "kind": {"type": "string", "enum": [k.value for k in PhotoKind]},
+                    },
+                }
+            }
+        },
     }
 }
 
 
-@router.post("", status_code=201, response_model=PhotoPublic, openapi_extra=_MULTIPART,
-             responses={**error_responses(413, 415), **INTAKE_ERRORS, **POOL_FULL})
-async def upload_photo(request: Request, user: FieldUser, session: SessionDep,
-                       config: SettingsDep, _intake: PhotoIntake) -> PhotoPublic:
+@router.post(
+    "",
+    status_code=201,
+    response_model=PhotoPublic,
+    openapi_extra=_MULTIPART,
+    responses={**error_responses(413, 415), **INTAKE_ERRORS, **POOL_FULL},
+)
+async def upload_photo(
+    request: Request,
+    user: FieldUser,
+    session: SessionDep,
+    config: SettingsDep,
+    _intake: PhotoIntake,
+) -> PhotoPublic:
     """Upload one photo (multipart/form-data: `file`, `kind` = report | rectification |
     write_off), before the report or action that names it in `photo_ids`. The type is sniffed
     from the bytes; the photo is turned upright, scaled to at most 1600 px on its longest side
@@ -106,19 +130,39 @@ async def upload_photo(request: Request, user: FieldUser, session: SessionDep,
             raise ApiError(refused.status, refused.message) from None
         finally:
             await form.close()
-    photo = await photo_store.add_photo(session=session, data_dir=config.data_dir,
-                                        processed=processed, kind=PhotoKind(kind_value),
-                                        uploader_id=user.user_id)
-    return PhotoPublic(photo_id=photo.photo_id, kind=PhotoKind(photo.kind), width=photo.width,
-                       height=photo.height, size_bytes=photo.size_bytes, sha256=photo.sha256,
-                       url=photo_url(photo.photo_id))
+    photo = await photo_store.add_photo(
+        session=session,
+        data_dir=config.data_dir,
+        processed=processed,
+        kind=PhotoKind(kind_value),
+        uploader_id=user.user_id,
+    )
+    return PhotoPublic(
+        photo_id=photo.photo_id,
+        kind=PhotoKind(photo.kind),
+        width=photo.width,
+        height=photo.height,
+        size_bytes=photo.size_bytes,
+        sha256=photo.sha256,
+        url=photo_url(photo.photo_id),
+    )
 
 
-@router.get("/{photo_id}", response_class=FileResponse,
-            responses={200: {"content": {"image/jpeg": {}}, "description": "the stored JPEG"},
-                       404: {"description": "unknown, or not yours to see"}})
-async def get_photo(photo_id: PhotoId, user: CurrentUser, session: SessionDep,
-                    client: TemporalClient, config: SettingsDep) -> FileResponse:
+@router.get(
+    "/{photo_id}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "the stored JPEG"},
+        404: {"description": "unknown, or not yours to see"},
+    },
+)
+async def get_photo(
+    photo_id: PhotoId,
+    user: CurrentUser,
+    session: SessionDep,
+    client: TemporalClient,
+    config: SettingsDep,
+) -> FileResponse:
     """The stored JPEG: for its uploader, and for whoever may read the ticket it is attached to.
     Anyone else gets 404, as for a photo that does not exist."""
     missing = ApiError(404, f"no photo {photo_id}")
@@ -128,8 +172,12 @@ async def get_photo(photo_id: PhotoId, user: CurrentUser, session: SessionDep,
     path = photo_store.path_of(config.data_dir, photo.photo_id)
     if not path.is_file():
         raise missing
-    return FileResponse(path, media_type="image/jpeg", headers={
-        "Cache-Control": "private, max-age=86400",
-        "ETag": f'"{photo.sha256}"',
-        "X-Content-Type-Options": "nosniff",
-    })
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            "ETag": f'"{photo.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

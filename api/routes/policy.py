@@ -1,4 +1,5 @@
 """The deadline policy as data: view it, and change per-category rules without a redeploy."""
+
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -37,8 +38,9 @@ class PolicyPublic(BaseModel):
 
 
 @router.get("", response_model=PolicyPublic)
-async def show_policy(user: ConfigReaderUser, session: SessionDep,
-                      config: SettingsDep) -> PolicyPublic:
+async def show_policy(
+    user: ConfigReaderUser, session: SessionDep, config: SettingsDep
+) -> PolicyPublic:
     """The policy new deadlines are dated with (supervisors and admins)."""
     policy = config.deadline_policy
     rows = await policy_store.list_rules(session=session)
@@ -63,8 +65,9 @@ async def add_rule(body: RuleBody, user: AdminUser, session: SessionDep) -> Rule
 
 
 @router.delete("/{rule_id}", status_code=204)
-async def delete_rule(rule_id: Annotated[int, Path(ge=1)], user: AdminUser,
-                      session: SessionDep) -> None:
+async def delete_rule(
+    rule_id: Annotated[int, Path(ge=1)], user: AdminUser, session: SessionDep
+) -> None:
     """Remove a rule; the next most specific rule applies again (admins)."""
     try:
         await policy_store.delete_rule(session=session, rule_id=rule_id)

@@ -1,5 +1,6 @@
 """Requests waiting for a supervisor: extensions (延期申请) and parking (挂账) asked for by departments
 (found by readmodel/tickets/queries.pending_requests)."""
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -31,25 +32,43 @@ class ParkingRequestPage(Page[ParkingRequestItem]):
 
 
 @router.get("/extension-requests", response_model=ExtensionRequestPage)
-async def extension_requests(area: SupervisorArea, session: SessionDep, paging: PageParams,
-                             department: str | None = None) -> ExtensionRequestPage:
+async def extension_requests(
+    area: SupervisorArea, session: SessionDep, paging: PageParams, department: str | None = None
+) -> ExtensionRequestPage:
     """Extension requests waiting for a decision, the oldest first (supervisors): each ticket with
     the stage, the working days asked for, the reason, who asked and when."""
-    found = await pending_requests(session=session, kind="extension", department=department,
-                                   area=area)
+    found = await pending_requests(
+        session=session, kind="extension", department=department, area=area
+    )
     return ExtensionRequestPage.of(
-        [ExtensionRequestItem(ticket=TicketSummary.model_validate(row),
-                              extension_request=ExtensionRequest.model_validate(pending))
-         for row, pending in paging.window(found)], len(found), paging)
+        [
+            ExtensionRequestItem(
+                ticket=TicketSummary.model_validate(row),
+                extension_request=ExtensionRequest.model_validate(pending),
+            )
+            for row, pending in paging.window(found)
+        ],
+        len(found),
+        paging,
+    )
 
 
 @router.get("/parking-requests", response_model=ParkingRequestPage)
-async def parking_requests(area: SupervisorArea, session: SessionDep, paging: PageParams,
-                           department: str | None = None) -> ParkingRequestPage:
+async def parking_requests(
+    area: SupervisorArea, session: SessionDep, paging: PageParams, department: str | None = None
+) -> ParkingRequestPage:
     """Parking requests waiting for a decision, the oldest first (supervisors)."""
-    found = await pending_requests(session=session, kind="parking", department=department,
-                                   area=area)
+    found = await pending_requests(
+        session=session, kind="parking", department=department, area=area
+    )
     return ParkingRequestPage.of(
-        [ParkingRequestItem(ticket=TicketSummary.model_validate(row),
-                            parking_request=ParkingRequest.model_validate(pending))
-         for row, pending in paging.window(found)], len(found), paging)
+        [
+            ParkingRequestItem(
+                ticket=TicketSummary.model_validate(row),
+                parking_request=ParkingRequest.model_validate(pending),
+            )
+            for row, pending in paging.window(found)
+        ],
+        len(found),
+        paging,
+    )

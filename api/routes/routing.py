@@ -3,6 +3,7 @@
 A change never moves a ticket already routed: its decision (rule id and version) is in its
 workflow's history. It applies to tickets routed from the day it takes effect (today by default).
 """
+
 from datetime import date, datetime
 from typing import Annotated
 
@@ -29,10 +30,16 @@ RuleId = Annotated[str, Path(pattern=RULE_ID_PATTERN)]
 
 
 class RuleCreate(RuleSpec):
-    rule_id: str | None = Field(default=None, pattern=RULE_ID_PATTERN,
-                                description="default: R-<category>-<area or any>")
-    priority: int = Field(default=0, strict=True, ge=-1000, le=1000,
-                          description="breaks ties between equally specific rules; higher wins")
+    rule_id: str | None = Field(
+        default=None, pattern=RULE_ID_PATTERN, description="default: R-<category>-<area or any>"
+    )
+    priority: int = Field(
+        default=0,
+        strict=True,
+        ge=-1000,
+        le=1000,
+        description="breaks ties between equally specific rules; higher wins",
+    )
     note: RuleNote | None = None
 
 
@@ -68,8 +75,11 @@ class RulePublic(BaseModel):
 
     @classmethod
     def of(cls, row: RoutingRuleRow, on: date) -> "RulePublic":
-        return cls(**row.model_dump(exclude={"id"}), status=routing_store.status_of(row, on),
-                   area_level=area_level(row.area))
+        return cls(
+            **row.model_dump(exclude={"id"}),
+            status=routing_store.status_of(row, on),
+            area_level=area_level(row.area),
+        )
 
 
 class RoutingPreview(BaseModel):
@@ -90,7 +100,8 @@ def _refused(err: Exception) -> ApiError:
 
 @router.get("/admin/routing-rules", response_model=list[RulePublic])
 async def list_rules(
-    user: ConfigReaderUser, session: SessionDep,
+    user: ConfigReaderUser,
+    session: SessionDep,
     history: Annotated[bool, Query(description="also the ended versions")] = False,
     category: Annotated[str | None, Query(max_length=16)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
@@ -99,14 +110,16 @@ async def list_rules(
     """The rules in force or scheduled (supervisors and admins); `history=true` adds every ended
     version."""
     on = routing_store.today()
-    rows = await routing_store.list_rules(session=session, on=on, history=history,
-                                          category=category, area=area, department=department)
+    rows = await routing_store.list_rules(
+        session=session, on=on, history=history, category=category, area=area, department=department
+    )
     return [RulePublic.of(r, on) for r in rows]
 
 
 @router.get("/admin/routing-rules/{rule_id}", response_model=list[RulePublic])
-async def rule_versions(rule_id: RuleId, user: ConfigReaderUser,
-                        session: SessionDep) -> list[RulePublic]:
+async def rule_versions(
+    rule_id: RuleId, user: ConfigReaderUser, session: SessionDep
+) -> list[RulePublic]:
     """Every version of one rule, oldest first (supervisors and admins)."""
     on = routing_store.today()
     try:
@@ -122,16 +135,21 @@ async def add_rule(body: RuleCreate, user: AdminUser, session: SessionDep) -> Ru
     on = routing_store.today()
     try:
         row = await routing_store.add_rule(
-            session=session, spec=RuleSpec(**body.model_dump(exclude={"rule_id"})),
-            actor=user.user_id, on=on, rule_id=body.rule_id)
+            session=session,
+            spec=RuleSpec(**body.model_dump(exclude={"rule_id"})),
+            actor=user.user_id,
+            on=on,
+            rule_id=body.rule_id,
+        )
     except (RoutingRuleError, RuleConflict) as err:
         raise _refused(err) from None
     return RulePublic.of(row, on)
 
 
 @router.put("/admin/routing-rules/{rule_id}", response_model=RulePublic)
-async def change_rule(rule_id: RuleId, body: RuleChange, user: AdminUser,
-                      session: SessionDep) -> RulePublic:
+async def change_rule(
+    rule_id: RuleId, body: RuleChange, user: AdminUser, session: SessionDep
+) -> RulePublic:
     """A new version of the rule from `effective_from` (default today); the current version
     stays on record, ended that day. Fields left out keep their values (admins)."""
     on = routing_store.today()
@@ -143,10 +161,13 @@ async def change_rule(rule_id: RuleId, body: RuleChange, user: AdminUser,
             area=given["area"] if "area" in given else latest.area,
             department=given.get("department") or latest.department,
             priority=given["priority"] if given.get("priority") is not None else latest.priority,
-            effective_from=body.effective_from, effective_to=body.effective_to,
-            note=body.note)
-        row = await routing_store.change_rule(session=session, rule_id=rule_id, spec=spec,
-                                              actor=user.user_id, on=on)
+            effective_from=body.effective_from,
+            effective_to=body.effective_to,
+            note=body.note,
+        )
+        row = await routing_store.change_rule(
+            session=session, rule_id=rule_id, spec=spec, actor=user.user_id, on=on
+        )
     except (RoutingRuleError, RuleConflict, RuleNotFound) as err:
         raise _refused(err) from None
     return RulePublic.of(row, on)
@@ -158,8 +179,9 @@ async def end_rule(rule_id: RuleId, user: AdminUser, session: SessionDep) -> Rul
     the manual dispatch queue) takes over. The ended version stays on record (admins)."""
     on = routing_store.today()
     try:
-        row = await routing_store.end_rule(session=session, rule_id=rule_id, actor=user.user_id,
-                                           on=on)
+        row = await routing_store.end_rule(
+            session=session, rule_id=rule_id, actor=user.user_id, on=on
+        )
     except (RuleConflict, RuleNotFound) as err:
         raise _refused(err) from None
     return RulePublic.of(row, on)
@@ -167,7 +189,8 @@ async def end_rule(rule_id: RuleId, user: AdminUser, session: SessionDep) -> Rul
 
 @router.get("/routing/preview", response_model=RoutingPreview)
 async def preview(
-    _: CurrentUser, session: SessionDep,
+    _: CurrentUser,
+    session: SessionDep,
     category: Annotated[str, Query(min_length=1, max_length=16, description="a sub-class code")],
     grid: Annotated[str, Query(min_length=1, max_length=32, description="a grid code")],
     on: Annotated[date | None, Query(description="the day to route on (default today)")] = None,
@@ -181,5 +204,10 @@ async def preview(
     day = on or routing_store.today()
     decision = await routing_store.decide(session=session, category=category, grid=grid, on=day)
     ranked = await routing_store.ranked(session=session, category=category, grid=grid, on=day)
-    return RoutingPreview(on=day, category=category, grid=grid, decision=decision,
-                          candidates=[RulePublic.of(r, day) for r in ranked])
+    return RoutingPreview(
+        on=day,
+        category=category,
+        grid=grid,
+        decision=decision,
+        candidates=[RulePublic.of(r, day) for r in ranked],
+    )

@@ -14,6 +14,7 @@ the API with the token the login page keeps and put every user text in as text. 
 ``i18n/desk/{zh,en}.json`` (English falls back to Chinese per key), in the language the shell
 chose; templates get them as ``dt("key")`` and scripts as ``Desk.t("key")``.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,15 @@ def page(request: Request, template: str, title_key: str, **context: Any) -> HTM
         text = words.get(key, key)
         return text.format(**values) if values else text
 
-    return render(request, template, title_key=title_key, title=dt(title_key), dt=dt,
-                  desk_strings=words, **context)
+    return render(
+        request,
+        template,
+        title_key=title_key,
+        title=dt(title_key),
+        dt=dt,
+        desk_strings=words,
+        **context,
+    )
 
 
 @router.get("/app/department", response_class=HTMLResponse)

@@ -12,6 +12,7 @@ live in ``api/web/i18n/{zh,en}.json`` (one flat dict per language): ``{{ t("key"
 
 Install it with ``pages.install(app)`` (api/main.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,8 +40,13 @@ HOME_OF_ROLE = {
     "supervisor": "/app/supervisor",
 }
 # Page shells the service worker keeps, so they open without signal (the grid worker's phone).
-OFFLINE_PAGES = ["/login", "/app/worker", "/app/worker/tickets", "/app/worker/ticket",
-                 "/app/worker/checks"]
+OFFLINE_PAGES = [
+    "/login",
+    "/app/worker",
+    "/app/worker/tickets",
+    "/app/worker/ticket",
+    "/app/worker/checks",
+]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -79,10 +85,19 @@ def render(request: Request, template: str, *, title_key: str, **context: Any) -
         text = words.get(key, key)
         return text.format(**values) if values else text
 
-    response = templates.TemplateResponse(request, template, {
-        "lang": lang, "t": t, "strings": words, "title": t(title_key), "version": static_version(),
-        "home_of_role": HOME_OF_ROLE, **context,
-    })
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": lang,
+            "t": t,
+            "strings": words,
+            "title": t(title_key),
+            "version": static_version(),
+            "home_of_role": HOME_OF_ROLE,
+            **context,
+        },
+    )
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     response.headers["Cache-Control"] = "no-cache"
@@ -96,8 +111,9 @@ async def root() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 async def login(request: Request) -> HTMLResponse:
-    return render(request, "login.html", title_key="login.title",
-                  demo_users=await _demo_users(request))
+    return render(
+        request, "login.html", title_key="login.title", demo_users=await _demo_users(request)
+    )
 
 
 class DemoUser(TypedDict):
@@ -114,11 +130,20 @@ async def _demo_users(request: Request) -> list[DemoUser]:
     people = [p for p in DEMO_USERS if p[2] in HOME_OF_ROLE]
     async with request.app.state.db.session() as session:
         rows = await users_by_id(session=session, user_ids=[p[0] for p in people])
-    return [{"user_id": user_id, "name": name, "role": role, "department": dept or "",
-             "password": password, "on_duty": user_id.startswith("staff-")}  # other departments
-            for user_id, name, role, dept, _grids, password in people
-            if user_id in rows and rows[user_id].active
-            and await demo_password_works(password, rows[user_id].password_hash)]
+    return [
+        {
+            "user_id": user_id,
+            "name": name,
+            "role": role,
+            "department": dept or "",
+            "password": password,
+            "on_duty": user_id.startswith("staff-"),
+        }  # other departments
+        for user_id, name, role, dept, _grids, password in people
+        if user_id in rows
+        and rows[user_id].active
+        and await demo_password_works(password, rows[user_id].password_hash)
+    ]
 
 
 @router.get("/app/worker", response_class=HTMLResponse)
@@ -146,27 +171,42 @@ async def worker_checks(request: Request) -> HTMLResponse:
 async def service_worker() -> Response:
     """The service worker, at the root so that its scope is the whole site."""
     source = (STATIC / "js" / "sw.js").read_text(encoding="utf-8")
-    source = source.replace("__VERSION__", static_version()).replace(
-        "__PAGES__", json.dumps(OFFLINE_PAGES)).replace("__ASSETS__", json.dumps(_shell_assets()))
-    return Response(source, media_type="text/javascript", headers={
-        "Cache-Control": "no-cache", "Service-Worker-Allowed": "/"})
+    source = (
+        source.replace("__VERSION__", static_version())
+        .replace("__PAGES__", json.dumps(OFFLINE_PAGES))
+        .replace("__ASSETS__", json.dumps(_shell_assets()))
+    )
+    return Response(
+        source,
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
 
 
 @router.get("/manifest.webmanifest")
 async def manifest(request: Request) -> Response:
     words = strings(language_of(request))
-    body = {"name": words["app.name"], "short_name": words["app.short_name"],
-            "start_url": "/app/worker", "scope": "/", "display": "standalone",
-            "background_color": "#ffffff", "theme_color": "#1f5fa8",
-            "icons": [{"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml"}]}
+    body = {
+        "name": words["app.name"],
+        "short_name": words["app.short_name"],
+        "start_url": "/app/worker",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f5fa8",
+        "icons": [{"src": "/static/icon.svg", "sizes": "any", "type": "image/svg+xml"}],
+    }
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/manifest+json")
 
 
 @cache
 def _shell_assets() -> list[str]:
     """The static files every page needs (precached by the service worker)."""
-    keep = [p for p in STATIC.rglob("*") if p.is_file() and p.suffix in {
-        ".js", ".css", ".png", ".svg"} and p.name != "sw.js"]
+    keep = [
+        p
+        for p in STATIC.rglob("*")
+        if p.is_file() and p.suffix in {".js", ".css", ".png", ".svg"} and p.name != "sw.js"
+    ]
     return sorted("/static/" + p.relative_to(STATIC).as_posix() for p in keep)
 
 

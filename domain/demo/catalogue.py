@@ -7,6 +7,7 @@ are of the kind cities publish per sub-class: street cleaning 2 working hours, e
 green space upkeep 5 working days, illegal construction 20 working days; urgent sub-classes run on
 natural hours.
 """
+
 from datetime import date
 
 from domain.categories import BigClass, Catalogue, SubClass
@@ -34,22 +35,25 @@ DEPARTMENTS = {
     "yjj": "区应急管理局 Emergency Management Bureau",
 }
 
-CLASSES = {c.code: c for c in [
-    # 部件 components
-    BigClass(code="C01", name_zh="公用设施", name_en="Public utilities"),
-    BigClass(code="C02", name_zh="道路交通", name_en="Roads and traffic"),
-    BigClass(code="C03", name_zh="市容环境", name_en="City appearance (facilities)"),
-    BigClass(code="C04", name_zh="园林绿化", name_en="Parks and greenery"),
-    BigClass(code="C05", name_zh="房屋土地", name_en="Buildings and land"),
-    BigClass(code="C06", name_zh="其他设施", name_en="Other facilities"),
-    # 事件 events
-    BigClass(code="E01", name_zh="市容环境", name_en="City appearance"),
-    BigClass(code="E02", name_zh="宣传广告", name_en="Advertising"),
-    BigClass(code="E03", name_zh="施工管理", name_en="Construction"),
-    BigClass(code="E04", name_zh="街面秩序", name_en="Street order"),
-    BigClass(code="E05", name_zh="突发事件", name_en="Emergencies"),
-    BigClass(code="E06", name_zh="其他事件", name_en="Other events"),
-]}
+CLASSES = {
+    c.code: c
+    for c in [
+        # 部件 components
+        BigClass(code="C01", name_zh="公用设施", name_en="Public utilities"),
+        BigClass(code="C02", name_zh="道路交通", name_en="Roads and traffic"),
+        BigClass(code="C03", name_zh="市容环境", name_en="City appearance (facilities)"),
+        BigClass(code="C04", name_zh="园林绿化", name_en="Parks and greenery"),
+        BigClass(code="C05", name_zh="房屋土地", name_en="Buildings and land"),
+        BigClass(code="C06", name_zh="其他设施", name_en="Other facilities"),
+        # 事件 events
+        BigClass(code="E01", name_zh="市容环境", name_en="City appearance"),
+        BigClass(code="E02", name_zh="宣传广告", name_en="Advertising"),
+        BigClass(code="E03", name_zh="施工管理", name_en="Construction"),
+        BigClass(code="E04", name_zh="街面秩序", name_en="Street order"),
+        BigClass(code="E05", name_zh="突发事件", name_en="Emergencies"),
+        BigClass(code="E06", name_zh="其他事件", name_en="Other events"),
+    ]
+}
 
 N, U = Urgency.NORMAL, Urgency.URGENT
 WH, WD, H = Unit.WORKING_HOURS, Unit.WORKING_DAYS, Unit.HOURS
@@ -58,8 +62,9 @@ NO_DUP = (None, 72)
 
 # code, 中文, English, department, urgency, handling limit (amount, unit) or None,
 # duplicate detection (radius m or None, window hours)
-_TABLE: list[tuple[str, str, str, str | None, Urgency, tuple[float, Unit] | None,
-                   tuple[int | None, int]]] = [
+_TABLE: list[
+    tuple[str, str, str, str | None, Urgency, tuple[float, Unit] | None, tuple[int | None, int]]
+] = [
     # C01 公用设施
     ("C0101", "井盖缺损", "Missing or damaged manhole cover", "cgj", N, (2, WH), (20, 168)),
     ("C0102", "雨水箅子缺损", "Damaged storm drain grate", "slj", N, (4, WH), (20, 168)),
@@ -132,8 +137,15 @@ _TABLE: list[tuple[str, str, str, str | None, Urgency, tuple[float, Unit] | None
 ]
 
 CATEGORIES = {
-    code: SubClass(code=code, name_zh=zh, name_en=en, default_department=department,
-                   urgency=urgency, duplicate_radius_m=radius, duplicate_window_hours=window)
+    code: SubClass(
+        code=code,
+        name_zh=zh,
+        name_en=en,
+        default_department=department,
+        urgency=urgency,
+        duplicate_radius_m=radius,
+        duplicate_window_hours=window,
+    )
     for code, zh, en, department, urgency, _, (radius, window) in _TABLE
 }
 CATALOGUE = Catalogue(classes=list(CLASSES.values()), subclasses=list(CATEGORIES.values()))
@@ -149,27 +161,38 @@ _OTHER_STREET = next((g for g in GRIDS if g.street != GRIDS[0].street), None)
 
 def _rule(category: str, department: str, area: str = DISTRICT) -> RoutingRule:
     rule_id = f"R-{category}" if area == DISTRICT else f"R-{category}-{area}"
-    return RoutingRule(rule_id=rule_id, category=category, area=area, department=department,
-                       effective_from=SINCE)
+    return RoutingRule(
+        rule_id=rule_id, category=category, area=area, department=department, effective_from=SINCE
+    )
 
 
 RULES = [
     *(_rule(code, department) for code, department in BIG_CLASS_RULES.items()),
-    *(_rule(s.code, s.default_department) for s in CATEGORIES.values()
-      if s.default_department and BIG_CLASS_RULES.get(s.class_code) != s.default_department),
+    *(
+        _rule(s.code, s.default_department)
+        for s in CATEGORIES.values()
+        if s.default_department and BIG_CLASS_RULES.get(s.class_code) != s.default_department
+    ),
     # Beishan street cleans its own lanes in its first grid (grid level beats district level).
     _rule("E0101", "bs-street", GRIDS[0].code),
     _rule("E0102", "bs-street", GRIDS[0].code),
     # Street offices look after bicycle parking and fitness equipment in their own streets.
     _rule("E0405", "bs-street", GRIDS[0].street),
     _rule("C0601", "bs-street", GRIDS[0].street),
-    *([_rule("C0601", "xx-street", _OTHER_STREET.street),
-       # one community's shopfronts are the street office's pilot (community level)
-       _rule("E0403", "xx-street", _OTHER_STREET.community)] if _OTHER_STREET else []),
+    *(
+        [
+            _rule("C0601", "xx-street", _OTHER_STREET.street),
+            # one community's shopfronts are the street office's pilot (community level)
+            _rule("E0403", "xx-street", _OTHER_STREET.community),
+        ]
+        if _OTHER_STREET
+        else []
+    ),
 ]
 
 # Handling limits (处置时限) per sub-class, as digital city management practice sets them.
 DEADLINE_RULES = [
     PolicyRule(stage=DeadlineStage.HANDLE, amount=limit[0], unit=limit[1], category=code)
-    for code, _, _, _, _, limit, _ in _TABLE if limit is not None
+    for code, _, _, _, _, limit, _ in _TABLE
+    if limit is not None
 ]

@@ -4,6 +4,7 @@ One district (西湖区, 330106) west of West Lake, Hangzhou: 4 streets, 16 comm
 cells of about 0.6 km², WGS-84. Codes follow CJ/T 349 (domain/geo.py). GRIDS is ordered by code:
 GRIDS[0..3] are the four grids of 保俶塔社区 (北山街道), worked by wang (0, 1) and li (2, 3).
 """
+
 import json
 from pathlib import Path
 
@@ -17,6 +18,8 @@ AREAS, GRIDS = read_feature_collection(json.loads(GEOJSON_PATH.read_text(encodin
 
 DISTRICT = next(a.code for a in AREAS if a.level is Level.DISTRICT)  # 330106
 STREETS = {a.code[6:]: a.name for a in AREAS if a.level is Level.STREET}  # "001" → 北山街道
-COMMUNITIES = {(a.code[6:9], a.code[9:]): a.name  # ("001", "001") → 保俶塔社区
-               for a in AREAS if a.level is Level.COMMUNITY}
-
+COMMUNITIES = {
+    (a.code[6:9], a.code[9:]): a.name  # ("001", "001") → 保俶塔社区
+    for a in AREAS
+    if a.level is Level.COMMUNITY
+}

@@ -9,6 +9,7 @@ of an edge are built from the same rounded vertices, so neighbours share identic
 no overlap. Communities are hand-drawn groups of cells (MAP below), streets groups of communities;
 their polygons are the unions of their cells.
 """
+
 import json
 import random
 from pathlib import Path
@@ -77,16 +78,22 @@ def _layout() -> dict[tuple[int, int], str]:
     """(col, row) → community letter; row 0 is the southernmost."""
     lines = [line.split() for line in MAP.strip().splitlines()]
     assert len(lines) == ROWS and all(len(line) == COLS for line in lines)
-    return {(col, ROWS - 1 - top): letter for top, line in enumerate(lines)
-            for col, letter in enumerate(line) if letter != "."}
+    return {
+        (col, ROWS - 1 - top): letter
+        for top, line in enumerate(lines)
+        for col, letter in enumerate(line)
+        if letter != "."
+    }
 
 
 def _lattice(rng: random.Random) -> tuple[Corners, Bends]:
     corners: Corners = {}
     for i in range(COLS + 1):
         for j in range(ROWS + 1):
-            corners[i, j] = (WEST + (i + rng.uniform(-CORNER_JITTER, CORNER_JITTER)) * DX,
-                             SOUTH + (j + rng.uniform(-CORNER_JITTER, CORNER_JITTER)) * DY)
+            corners[i, j] = (
+                WEST + (i + rng.uniform(-CORNER_JITTER, CORNER_JITTER)) * DX,
+                SOUTH + (j + rng.uniform(-CORNER_JITTER, CORNER_JITTER)) * DY,
+            )
 
     def bend(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
         t = 0.5 + rng.uniform(-BEND_ALONG, BEND_ALONG)
@@ -112,9 +119,17 @@ def _lattice(rng: random.Random) -> tuple[Corners, Bends]:
 
 def _cell_ring(corners: Corners, bends: Bends, i: int, j: int) -> list[Point2]:
     """Counter-clockwise from the south-west corner, each edge through its bend."""
-    return [corners[i, j], bends["h", i, j], corners[i + 1, j], bends["v", i + 1, j],
-            corners[i + 1, j + 1], bends["h", i, j + 1], corners[i, j + 1], bends["v", i, j],
-            corners[i, j]]
+    return [
+        corners[i, j],
+        bends["h", i, j],
+        corners[i + 1, j],
+        bends["v", i + 1, j],
+        corners[i + 1, j + 1],
+        bends["h", i, j + 1],
+        corners[i, j + 1],
+        bends["v", i, j],
+        corners[i, j],
+    ]
 
 
 def _union(rings: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
@@ -131,25 +146,54 @@ def build() -> tuple[list[Area], list[GridCell]]:
     cells: list[GridCell] = []
     for letter, (street, community, name) in COMMUNITIES.items():
         # numbered from the north-west: north to south, then west to east
-        mine = sorted((pos for pos, at in layout.items() if at == letter),
-                      key=lambda p: (-p[1], p[0]))
+        mine = sorted(
+            (pos for pos, at in layout.items() if at == letter), key=lambda p: (-p[1], p[0])
+        )
         for n, (i, j) in enumerate(mine, start=1):
             code = f"{DISTRICT}{street}{community}{n:02d}"
-            cells.append(GridCell(code=code, name=f"{name}第{n}网格", community=community_of(code),
-                                  street=street_of(code), district=DISTRICT,
-                                  ring=_cell_ring(corners, bends, i, j)))
+            cells.append(
+                GridCell(
+                    code=code,
+                    name=f"{name}第{n}网格",
+                    community=community_of(code),
+                    street=street_of(code),
+                    district=DISTRICT,
+                    ring=_cell_ring(corners, bends, i, j),
+                )
+            )
     cells.sort(key=lambda c: c.code)
 
-    areas = [Area(code=DISTRICT, level=Level.DISTRICT, name=DISTRICT_NAME, parent=None,
-                  ring=_union([c.ring for c in cells]))]
+    areas = [
+        Area(
+            code=DISTRICT,
+            level=Level.DISTRICT,
+            name=DISTRICT_NAME,
+            parent=None,
+            ring=_union([c.ring for c in cells]),
+        )
+    ]
     for street, name in STREETS.items():
         code = DISTRICT + street
-        areas.append(Area(code=code, level=Level.STREET, name=name, parent=DISTRICT,
-                          ring=_union([c.ring for c in cells if c.street == code])))
+        areas.append(
+            Area(
+                code=code,
+                level=Level.STREET,
+                name=name,
+                parent=DISTRICT,
+                ring=_union([c.ring for c in cells if c.street == code]),
+            )
+        )
     for street, community, name in COMMUNITIES.values():
         code = DISTRICT + street + community
-        areas.append(Area(code=code, level=Level.COMMUNITY, name=name, parent=street_of(code),
-                          ring=_union([c.ring for c in cells if c.community == code])))
+        areas.append(
+            Area(
+                code=code,
+                level=Level.COMMUNITY,
+                name=name,
+                parent=street_of(code),
+                ring=_union([c.ring for c in cells if c.community == code]),
+            )
+        )
     return sorted(areas, key=lambda a: a.code), cells
 
 
@@ -157,14 +201,16 @@ def render(areas: list[Area], cells: list[GridCell]) -> str:
     """One feature per line, so a change to the map reads well in a diff."""
     doc = feature_collection(areas, cells)
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in doc["features"]]
-    return ('{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n")
+    return '{"type":"FeatureCollection","features":[\n' + ",\n".join(lines) + "\n]}\n"
 
 
 def main() -> None:
     areas, cells = build()
     OUT.write_text(render(areas, cells), encoding="utf-8")
-    print(f"{OUT}: 1 district, {len(STREETS)} streets, {len(COMMUNITIES)} communities, "
-          f"{len(cells)} grid cells")
+    print(
+        f"{OUT}: 1 district, {len(STREETS)} streets, {len(COMMUNITIES)} communities, "
+        f"{len(cells)} grid cells"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The demo city's users, one or more for every role, with demo passwords; the demo API key."""
+
 from domain.demo.catalogue import DEPARTMENTS
 from domain.demo.geography import DISTRICT, GRIDS, STREETS
 
@@ -19,9 +20,16 @@ USERS = [
 # Every other department gets one staff member too, so every routed ticket can be worked.
 _NAMED = {u[3] for u in USERS if u[3]}
 USERS += [
-    (f"staff-{code}", f"{name.split()[0]} 值班员", "department_staff", code, [],
-     f"demo-staff-{code}")
-    for code, name in DEPARTMENTS.items() if code not in _NAMED
+    (
+        f"staff-{code}",
+        f"{name.split()[0]} 值班员",
+        "department_staff",
+        code,
+        [],
+        f"demo-staff-{code}",
+    )
+    for code, name in DEPARTMENTS.items()
+    if code not in _NAMED
 ]
 
 # A supervisor oversees an area: the whole district (the command centre) or one street (9-digit
@@ -29,5 +37,6 @@ USERS += [
 SUPERVISOR_AREAS = {"chen": DISTRICT, "wu": DISTRICT + sorted(STREETS)[0]}
 
 # (key_id, owner user_id, label, key): machine clients send X-API-Key: <key>.
-API_KEYS = [("demo-gateway", "gateway", "demo smart-community sensor gateway",
-             "demo-sensor-gateway")]
+API_KEYS = [
+    ("demo-gateway", "gateway", "demo smart-community sensor gateway", "demo-sensor-gateway")
+]

@@ -1,4 +1,5 @@
 """The demo city's subjects: shops, schools and buildings with their sunshine codes."""
+
 from domain.demo.geography import GRIDS
 
 # (code, name, kind, grid)

@@ -9,6 +9,7 @@ with the call's id) before Temporal is asked, then how it ended. When the API ca
 ended (it answered 5xx, or died), the ending is read later from the workflow's own record
 (readmodel/access/audit_resolve.py). docs/audit.md.
 """
+
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -76,18 +77,28 @@ def seq_of(snapshot: TicketSnapshot, actor_id: str) -> int | None:
 
 _REFUSAL = "audit_log is append-only"
 _SQLITE = [
-    DDL(f"CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON {TABLE} "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: UPDATE refused'); END"),
-    DDL(f"CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON {TABLE} "
-        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: DELETE refused'); END"),
+    DDL(
+        f"CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON {TABLE} "
+        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: UPDATE refused'); END"
+    ),
+    DDL(
+        f"CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON {TABLE} "
+        f"BEGIN SELECT RAISE(ABORT, '{_REFUSAL}: DELETE refused'); END"
+    ),
 ]
 _POSTGRESQL = [
-    DDL("CREATE OR REPLACE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql "
-        f"AS $$ BEGIN RAISE EXCEPTION '{_REFUSAL}: %% refused', TG_OP; END $$"),
-    DDL(f"CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON {TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"),
-    DDL(f"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON {TABLE} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()"),
+    DDL(
+        "CREATE OR REPLACE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN RAISE EXCEPTION '{_REFUSAL}: %% refused', TG_OP; END $$"
+    ),
+    DDL(
+        f"CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON {TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
+    ),
+    DDL(
+        f"CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON {TABLE} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()"
+    ),
 ]
 
 
@@ -138,37 +149,60 @@ def _where(query: SelectOfScalar[_Found], f: AuditFilter) -> SelectOfScalar[_Fou
     return query
 
 
-async def search(*, session: AsyncSession, where: AuditFilter, limit: int,
-                 offset: int) -> tuple[list[AuditEntry], int]:
+async def search(
+    *, session: AsyncSession, where: AuditFilter, limit: int, offset: int
+) -> tuple[list[AuditEntry], int]:
     """A page of matching rows, the newest first, and how many match in all."""
     total = (await session.exec(_where(select(func.count()).select_from(AuditEntry), where))).one()
-    rows = (await session.exec(
-        _where(select(AuditEntry), where)
-        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
-        .offset(offset).limit(limit)
-    )).all()
+    rows = (
+        await session.exec(
+            _where(select(AuditEntry), where)
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
     return list(rows), int(total)
 
 
-async def open_calls(*, session: AsyncSession, asked_before: datetime,
-                     limit: int = 200) -> list[tuple[AuditEntry, int]]:
+async def open_calls(
+    *, session: AsyncSession, asked_before: datetime, limit: int = 200
+) -> list[tuple[AuditEntry, int]]:
     """Intents with no settled row yet, asked before the given moment, the oldest first; each
     with the status its request answered (its `unknown` row's), 0 when it never answered. A call
     with several intents (a sensor's reading tried on one ticket, then the next) is asked of the
     workflow its latest intent names: the ones before it refused the call."""
     settled = select(AuditEntry.id).where(
-        AuditEntry.call_id == Intent.call_id, col(AuditEntry.settled).is_(True))
+        AuditEntry.call_id == Intent.call_id, col(AuditEntry.settled).is_(True)
+    )
     later = select(AuditEntry.id).where(
-        AuditEntry.call_id == Intent.call_id, AuditEntry.outcome == "pending",
-        col(AuditEntry.id) > col(Intent.id))
-    intents = (await session.exec(
-        select(Intent).where(Intent.outcome == "pending", col(Intent.at) < asked_before,
-                             ~settled.exists(), ~later.exists())
-        .order_by(col(Intent.id)).limit(limit))).all()
-    answered = dict((await session.exec(
-        select(AuditEntry.call_id, AuditEntry.status).where(
-            AuditEntry.outcome == "unknown",
-            col(AuditEntry.call_id).in_([i.call_id for i in intents])))).all())
+        AuditEntry.call_id == Intent.call_id,
+        AuditEntry.outcome == "pending",
+        col(AuditEntry.id) > col(Intent.id),
+    )
+    intents = (
+        await session.exec(
+            select(Intent)
+            .where(
+                Intent.outcome == "pending",
+                col(Intent.at) < asked_before,
+                ~settled.exists(),
+                ~later.exists(),
+            )
+            .order_by(col(Intent.id))
+            .limit(limit)
+        )
+    ).all()
+    answered = dict(
+        (
+            await session.exec(
+                select(AuditEntry.call_id, AuditEntry.status).where(
+                    AuditEntry.outcome == "unknown",
+                    col(AuditEntry.call_id).in_([i.call_id for i in intents]),
+                )
+            )
+        ).all()
+    )
     return [(i, answered.get(i.call_id, 0)) for i in intents]
 
 

@@ -25,6 +25,7 @@ one may belong to a request still waiting for Temporal in a live API process.
 Run by the API at start-up and then periodically (api/main.py), and by
 `python -m gridflow_admin reconcile --repair`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -77,11 +78,14 @@ async def _signalled(client: Client, ticket_id: str, call_id: str) -> tuple[str,
     try:
         async for event in handle.fetch_history_events(rpc_timeout=POLL_TIMEOUT):
             signalled = event.workflow_execution_signaled_event_attributes
-            if not event.HasField("workflow_execution_signaled_event_attributes") or \
-                    signalled.signal_name != SENSOR_READING:
+            if (
+                not event.HasField("workflow_execution_signaled_event_attributes")
+                or signalled.signal_name != SENSOR_READING
+            ):
                 continue
-            (reading,) = await client.data_converter.decode(signalled.input.payloads,
-                                                            [SensorReading])
+            (reading,) = await client.data_converter.decode(
+                signalled.input.payloads, [SensorReading]
+            )
             if reading.call_id == call_id:
                 return "ok", None, "applied: the ticket's workflow received the reading"
     except RPCError as err:
@@ -103,14 +107,18 @@ async def _updated(client: Client, intent: audit.AuditEntry) -> tuple[str, int |
         run_id = runs.pop(0)
         handle = client.get_workflow_handle(intent.ticket_id, run_id=run_id)
         update = handle.get_update_handle(
-            intent.call_id, result_type=TicketSnapshot if ticket else SubjectState)
+            intent.call_id, result_type=TicketSnapshot if ticket else SubjectState
+        )
         try:
             result = await update.result(rpc_timeout=POLL_TIMEOUT)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             kind = cause.type if isinstance(cause, ApplicationError) else None
-            return ("refused" if kind in REFUSED else "failed", None,
-                    f"not applied: {getattr(cause, 'message', None) or cause}")
+            return (
+                "refused" if kind in REFUSED else "failed",
+                None,
+                f"not applied: {getattr(cause, 'message', None) or cause}",
+            )
         except WorkflowUpdateRPCTimeoutOrCancelledError:
             return None  # admitted and not completed yet: the workflow will tell
         except RPCError as err:
@@ -118,8 +126,10 @@ async def _updated(client: Client, intent: audit.AuditEntry) -> tuple[str, int |
                 raise
             if not listed:
                 listed = True
-                runs = [r.run_id async for r in client.list_workflows(
-                    f"WorkflowId = '{intent.ticket_id}'")]
+                runs = [
+                    r.run_id
+                    async for r in client.list_workflows(f"WorkflowId = '{intent.ticket_id}'")
+                ]
             continue
         if not ticket:
             return "ok", None, "applied, by the subject's workflow"
@@ -140,27 +150,44 @@ async def resolve(*, client: Client, db: Database, asked_before: datetime) -> in
             try:
                 settled = await _outcome(client, intent)
             except RPCError as err:  # Temporal away: the next pass asks again
-                log.warning("audit call not settled", call_id=intent.call_id,
-                            failure=err.status.name if err.status else type(err).__name__)
+                log.warning(
+                    "audit call not settled",
+                    call_id=intent.call_id,
+                    failure=err.status.name if err.status else type(err).__name__,
+                )
                 return False
-            except Exception as err:  # noqa: BLE001  (a payload this process cannot decode)
+            except Exception as err:
                 # Never `failed` on a reading not read: the call waits, the other calls go on.
-                log.error("audit call not settled", call_id=intent.call_id,
-                          failure=type(err).__name__)
+                log.error(
+                    "audit call not settled", call_id=intent.call_id, failure=type(err).__name__
+                )
                 return False
         if settled is None:
             return False
         outcome, seq, note = settled
-        row = audit.AuditEntry.model_validate(intent.model_dump(exclude={"id", "at", "error"}) | {
-            "at": audit.now(), "status": answered, "outcome": outcome, "seq": seq, "settled": True,
-            "error": f"settled from the workflow's record: {note}"[:1000]})
+        row = audit.AuditEntry.model_validate(
+            intent.model_dump(exclude={"id", "at", "error"})
+            | {
+                "at": audit.now(),
+                "status": answered,
+                "outcome": outcome,
+                "seq": seq,
+                "settled": True,
+                "error": f"settled from the workflow's record: {note}"[:1000],
+            }
+        )
         try:
             async with db.session() as session:
                 await audit.append(session=session, entry=row)
         except IntegrityError:  # settled meanwhile, by its request or another resolver
             return False
-        log.info("audit call settled", call_id=intent.call_id, ticket_id=intent.ticket_id,
-                 outcome=outcome, seq=seq)
+        log.info(
+            "audit call settled",
+            call_id=intent.call_id,
+            ticket_id=intent.ticket_id,
+            outcome=outcome,
+            seq=seq,
+        )
         return True
 
     return sum(await asyncio.gather(*(one(i, a) for i, a in found)))
@@ -170,8 +197,7 @@ async def keep_resolving(*, client: Client, db: Database, after: float, every: f
     """At start-up and every `every` seconds: settle the calls asked more than `after` s ago."""
     while True:
         try:
-            await resolve(client=client, db=db,
-                          asked_before=audit.now() - timedelta(seconds=after))
-        except Exception as err:  # noqa: BLE001  (a database or Temporal outage: try again)
+            await resolve(client=client, db=db, asked_before=audit.now() - timedelta(seconds=after))
+        except Exception as err:
             log.warning("audit resolution failed", failure=type(err).__name__)
         await asyncio.sleep(every)

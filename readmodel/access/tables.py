@@ -1,5 +1,6 @@
 """Who may call the API: users, revoked access tokens and API keys (docs/auth.md). The
 audit log's table is in audit.py, with its append-only triggers."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, Column

@@ -3,6 +3,7 @@
 The target is SQLModel's metadata with every read-model table registered (readmodel.db imports
 the table modules). Batch mode lets SQLite alter tables (it rebuilds them).
 """
+
 from alembic import context
 from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
@@ -16,9 +17,9 @@ if connection is None:
     raise SystemExit("run migrations with `python -m gridflow_admin migrate`, not the alembic CLI")
 
 
-
-def _no_empty_revision(_context: MigrationContext, _revision: object,
-                       directives: list[MigrationScript]) -> None:
+def _no_empty_revision(
+    _context: MigrationContext, _revision: object, directives: list[MigrationScript]
+) -> None:
     """Autogenerate writes nothing when the tables in code match head."""
     ops = directives[0].upgrade_ops if directives else None
     if ops is not None and ops.is_empty():

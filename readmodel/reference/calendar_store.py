@@ -5,6 +5,7 @@ year counts as known once its row in work_calendar_year exists, written in the s
 as its days. Seeding uses chinesecalendar, which covers 2004-2026; later years are loaded by an
 admin (`python -m gridflow_admin calendar load-year`, or PUT /api/v1/admin/calendar/{year}).
 """
+
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from importlib.metadata import version
@@ -46,63 +47,88 @@ def china_schedule(years: Iterable[int] = CHINA_YEARS) -> dict[date, tuple[bool,
     wanted = set(years)
     beyond = sorted(wanted - set(CHINA_YEARS))
     if beyond:
-        raise CalendarLoadError("years", f"chinesecalendar has no data for {beyond}; "
-                                         "load those years with load_year")
+        raise CalendarLoadError(
+            "years", f"chinesecalendar has no data for {beyond}; load those years with load_year"
+        )
     days = {d: (False, name) for d, name in constants.holidays.items() if d.year in wanted}
-    days |= {d: (True, f"{name} make-up workday (调休)")
-             for d, name in constants.workdays.items() if d.year in wanted}
+    days |= {
+        d: (True, f"{name} make-up workday (调休)")
+        for d, name in constants.workdays.items()
+        if d.year in wanted
+    }
     return days
 
 
-def check_year(*, year: int, holidays: Sequence[date],
-               workdays: Sequence[date]) -> dict[date, bool]:
+def check_year(
+    *, year: int, holidays: Sequence[date], workdays: Sequence[date]
+) -> dict[date, bool]:
     """The published days of one year, refusing dates of another year and days listed twice."""
     for field, days in (("holidays", holidays), ("workdays", workdays)):
         outside = sorted({d for d in days if d.year != year})
         if outside:
-            raise CalendarLoadError(field, f"dates outside {year}: "
-                                           + ", ".join(d.isoformat() for d in outside))
+            raise CalendarLoadError(
+                field, f"dates outside {year}: " + ", ".join(d.isoformat() for d in outside)
+            )
     both = sorted(set(holidays) & set(workdays))
     if both:
-        raise CalendarLoadError("workdays", "listed as holidays too: "
-                                            + ", ".join(d.isoformat() for d in both))
+        raise CalendarLoadError(
+            "workdays", "listed as holidays too: " + ", ".join(d.isoformat() for d in both)
+        )
     return {d: False for d in holidays} | {d: True for d in workdays}
 
 
 def _year_range(year: int) -> ColumnElement[bool]:
-    return and_(col(WorkCalendarDay.day) >= date(year, 1, 1),
-                col(WorkCalendarDay.day) <= date(year, 12, 31))
+    return and_(
+        col(WorkCalendarDay.day) >= date(year, 1, 1), col(WorkCalendarDay.day) <= date(year, 12, 31)
+    )
 
 
-async def _replace_years(session: AsyncSession, days: dict[date, tuple[bool, str | None]],
-                         years: Sequence[int], source: str) -> None:
+async def _replace_years(
+    session: AsyncSession,
+    days: dict[date, tuple[bool, str | None]],
+    years: Sequence[int],
+    source: str,
+) -> None:
     await session.exec(delete(WorkCalendarDay).where(or_(*(_year_range(y) for y in years))))
     await session.exec(delete(WorkCalendarYear).where(col(WorkCalendarYear.year).in_(years)))
     if days:
-        await session.exec(insert(WorkCalendarDay), params=[
-            {"day": d, "is_workday": on, "note": note} for d, (on, note) in sorted(days.items())])
+        await session.exec(
+            insert(WorkCalendarDay),
+            params=[
+                {"day": d, "is_workday": on, "note": note} for d, (on, note) in sorted(days.items())
+            ],
+        )
     now = datetime.now(UTC)
-    await session.exec(insert(WorkCalendarYear), params=[
-        {"year": y, "source": source, "loaded_at": now} for y in years])
+    await session.exec(
+        insert(WorkCalendarYear),
+        params=[{"year": y, "source": source, "loaded_at": now} for y in years],
+    )
 
 
-async def seed_china_calendar(*, session: AsyncSession,
-                              years: Iterable[int] = CHINA_YEARS) -> list[int]:
+async def seed_china_calendar(
+    *, session: AsyncSession, years: Iterable[int] = CHINA_YEARS
+) -> list[int]:
     """Load China's schedule from chinesecalendar for the years not loaded yet; returns them.
 
     A year already present (seeded, or loaded by an admin) is left alone, so this is one query
     on every start after the first.
     """
     wanted = set(years)
-    have = set((await session.exec(
-        select(WorkCalendarYear.year).where(col(WorkCalendarYear.year).in_(wanted)))).all())
+    have = set(
+        (
+            await session.exec(
+                select(WorkCalendarYear.year).where(col(WorkCalendarYear.year).in_(wanted))
+            )
+        ).all()
+    )
     missing = sorted(wanted - have)
     if not missing:
         return []
     days = china_schedule(missing)
     try:
-        await _replace_years(session, dict(days), missing,
-                             f"chinesecalendar {version('chinesecalendar')}")
+        await _replace_years(
+            session, dict(days), missing, f"chinesecalendar {version('chinesecalendar')}"
+        )
         await session.commit()
     except IntegrityError:  # another process seeded the same years meanwhile
         await session.rollback()
@@ -110,8 +136,9 @@ async def seed_china_calendar(*, session: AsyncSession,
     return missing
 
 
-async def load_year(*, session: AsyncSession, year: int, holidays: list[date],
-                    workdays: list[date], source: str) -> YearSchedule:
+async def load_year(
+    *, session: AsyncSession, year: int, holidays: list[date], workdays: list[date], source: str
+) -> YearSchedule:
     """Load (or replace) one year's official schedule: weekdays work, weekends off, then the
     listed holidays off and make-up workdays on. The year is known once this commits."""
     if not source.strip():
@@ -130,20 +157,30 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
     loaded = await session.get(WorkCalendarYear, year)
     if loaded is None:
         return None
-    rows = (await session.exec(
-        select(WorkCalendarDay).where(_year_range(year)).order_by(col(WorkCalendarDay.day)))).all()
+    rows = (
+        await session.exec(
+            select(WorkCalendarDay).where(_year_range(year)).order_by(col(WorkCalendarDay.day))
+        )
+    ).all()
     cal = ChinaWorkingCalendar(days={r.day: r.is_workday for r in rows}, known_years=[year])
     first, n = date(year, 1, 1), (date(year + 1, 1, 1) - date(year, 1, 1)).days
     working = sum(cal.is_working_day(first + timedelta(days=i)) for i in range(n))
-    return YearSchedule(year=year, source=loaded.source, loaded_at=loaded.loaded_at,
-                        holidays=[r.day for r in rows if not r.is_workday],
-                        workdays=[r.day for r in rows if r.is_workday], working_days=working)
+    return YearSchedule(
+        year=year,
+        source=loaded.source,
+        loaded_at=loaded.loaded_at,
+        holidays=[r.day for r in rows if not r.is_workday],
+        workdays=[r.day for r in rows if r.is_workday],
+        working_days=working,
+    )
 
 
-async def load_calendar(*, session: AsyncSession, working_hours: Sequence[tuple[time, time]],
-                        tz: ZoneInfo = SHANGHAI) -> ChinaWorkingCalendar:
+async def load_calendar(
+    *, session: AsyncSession, working_hours: Sequence[tuple[time, time]], tz: ZoneInfo = SHANGHAI
+) -> ChinaWorkingCalendar:
     """The working calendar with every complete year in the read model."""
     years = (await session.exec(select(WorkCalendarYear.year))).all()
     rows = (await session.exec(select(col(WorkCalendarDay.day), WorkCalendarDay.is_workday))).all()
-    return ChinaWorkingCalendar(days=dict(rows), known_years=years,
-                                working_hours=working_hours, tz=tz)
+    return ChinaWorkingCalendar(
+        days=dict(rows), known_years=years, working_hours=working_hours, tz=tz
+    )

@@ -1,4 +1,5 @@
 """The working calendar as data: published exceptions to the weekday rule, and the years loaded."""
+
 from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel

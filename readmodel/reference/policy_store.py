@@ -4,6 +4,7 @@ Shared by the schedule_deadlines activity, the admin API and the demo seed. The 
 over the configured defaults (domain.policy.DeadlinePolicy.limit_for); a change applies to
 deadlines opened from then on, never to running ones (their dates are in workflow history).
 """
+
 from collections.abc import Sequence
 
 from sqlmodel import col, or_, select
@@ -32,16 +33,23 @@ def to_rule(row: DeadlineRuleRow) -> PolicyRule:
 async def rules_for(*, session: AsyncSession, category: str) -> list[PolicyRule]:
     """The rows that can apply to a ticket of this category (its own and the category-less
     ones), oldest first: between equally specific rules the later row wins."""
-    rows = (await session.exec(select(DeadlineRuleRow).where(
-        or_(col(DeadlineRuleRow.category).is_(None), DeadlineRuleRow.category == category)
-    ).order_by(col(DeadlineRuleRow.id)))).all()
+    rows = (
+        await session.exec(
+            select(DeadlineRuleRow)
+            .where(
+                or_(col(DeadlineRuleRow.category).is_(None), DeadlineRuleRow.category == category)
+            )
+            .order_by(col(DeadlineRuleRow.id))
+        )
+    ).all()
     return [to_rule(r) for r in rows]
 
 
 async def list_rules(*, session: AsyncSession) -> list[DeadlineRuleRow]:
     """Every row, oldest first."""
-    return list((await session.exec(
-        select(DeadlineRuleRow).order_by(col(DeadlineRuleRow.id)))).all())
+    return list(
+        (await session.exec(select(DeadlineRuleRow).order_by(col(DeadlineRuleRow.id)))).all()
+    )
 
 
 async def add_rule(*, session: AsyncSession, rule: PolicyRule) -> DeadlineRuleRow:

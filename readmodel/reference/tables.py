@@ -1,6 +1,7 @@
 """Reference data's tables, kept by an admin and seeded with the demo city: department,
 category_class, category, grid, area, routing_rule, deadline_rule, subject (the working
 calendar's are in calendar_tables.py)."""
+
 from datetime import date, datetime
 from typing import Any
 

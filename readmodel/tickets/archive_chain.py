@@ -7,6 +7,7 @@ second insert of a position fails, and the loser reads the new head and tries ag
 the same on SQLite (one writer at a time) and PostgreSQL (the unique index waits for the first
 transaction and then refuses the second), without locks that differ per database.
 """
+
 import asyncio
 import hashlib
 import json
@@ -43,31 +44,51 @@ def archive_digest(record: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def link_digest(*, position: int, ticket_id: str, archived_at: datetime, final_status: str,
-                content_sha256: str, prev_sha256: str | None) -> str:
+def link_digest(
+    *,
+    position: int,
+    ticket_id: str,
+    archived_at: datetime,
+    final_status: str,
+    content_sha256: str,
+    prev_sha256: str | None,
+) -> str:
     """The chain hash of one record: its place, its fields, its content digest, its predecessor's
     chain hash as the predecessor's row holds it (a chained record's is always set)."""
-    fields = {"position": position, "ticket_id": ticket_id, "archived_at": instant(archived_at),
-              "final_status": final_status, "content_sha256": content_sha256,
-              "prev_sha256": prev_sha256}
+    fields = {
+        "position": position,
+        "ticket_id": ticket_id,
+        "archived_at": instant(archived_at),
+        "final_status": final_status,
+        "content_sha256": content_sha256,
+        "prev_sha256": prev_sha256,
+    }
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 async def _head(session: AsyncSession) -> ArchiveRecord | None:
-    return (await session.exec(
-        select(ArchiveRecord).where(col(ArchiveRecord.position).is_not(None))
-        .order_by(col(ArchiveRecord.position).desc()).limit(1)
-    )).first()
+    return (
+        await session.exec(
+            select(ArchiveRecord)
+            .where(col(ArchiveRecord.position).is_not(None))
+            .order_by(col(ArchiveRecord.position).desc())
+            .limit(1)
+        )
+    ).first()
 
 
 def _chain(row: ArchiveRecord, head: ArchiveRecord | None) -> None:
     row.position = (head.position or 0) + 1 if head else 1
     row.prev_sha256 = head.chain_sha256 if head else GENESIS
     row.chain_sha256 = link_digest(
-        position=row.position, ticket_id=row.ticket_id, archived_at=row.archived_at,
-        final_status=row.final_status, content_sha256=row.content_sha256,
-        prev_sha256=row.prev_sha256)
+        position=row.position,
+        ticket_id=row.ticket_id,
+        archived_at=row.archived_at,
+        final_status=row.final_status,
+        content_sha256=row.content_sha256,
+        prev_sha256=row.prev_sha256,
+    )
 
 
 async def _lost_race(session: AsyncSession, attempt: int) -> None:
@@ -75,20 +96,27 @@ async def _lost_race(session: AsyncSession, attempt: int) -> None:
     await asyncio.sleep(random.uniform(0, 0.02 * (attempt + 1)))
 
 
-async def append(*, session: AsyncSession, snapshot: TicketSnapshot,
-                 archived_at: datetime) -> ArchiveRecord:
+async def append(
+    *, session: AsyncSession, snapshot: TicketSnapshot, archived_at: datetime
+) -> ArchiveRecord:
     """Archive a ticket at the head of the chain, once: a retry finds its record and returns it
     unchanged (even if it carries a different snapshot)."""
     record = snapshot.model_dump(mode="json")
     for attempt in range(ATTEMPTS):
-        existing = (await session.exec(
-            select(ArchiveRecord).where(ArchiveRecord.ticket_id == snapshot.ticket_id)
-        )).first()
+        existing = (
+            await session.exec(
+                select(ArchiveRecord).where(ArchiveRecord.ticket_id == snapshot.ticket_id)
+            )
+        ).first()
         if existing is not None:
             return existing
-        row = ArchiveRecord(ticket_id=snapshot.ticket_id, archived_at=archived_at,
-                            final_status=snapshot.status.value, record=record,
-                            content_sha256=archive_digest(record))
+        row = ArchiveRecord(
+            ticket_id=snapshot.ticket_id,
+            archived_at=archived_at,
+            final_status=snapshot.status.value,
+            record=record,
+            content_sha256=archive_digest(record),
+        )
         _chain(row, await _head(session))
         session.add(row)
         try:
@@ -103,10 +131,14 @@ async def adopt_unchained(*, session: AsyncSession) -> int:
     """Chain the records archived before the chain existed, the oldest first; how many."""
     adopted = 0
     while True:
-        row = (await session.exec(
-            select(ArchiveRecord).where(col(ArchiveRecord.position).is_(None))
-            .order_by(col(ArchiveRecord.archived_at), col(ArchiveRecord.ticket_id)).limit(1)
-        )).first()
+        row = (
+            await session.exec(
+                select(ArchiveRecord)
+                .where(col(ArchiveRecord.position).is_(None))
+                .order_by(col(ArchiveRecord.archived_at), col(ArchiveRecord.ticket_id))
+                .limit(1)
+            )
+        ).first()
         if row is None:
             return adopted
         for attempt in range(ATTEMPTS):
@@ -145,26 +177,41 @@ class ChainReport:
 
 def _check(row: ArchiveRecord, position: int, prev: str) -> str | None:
     if row.position != position:
-        return (f"position {position} is missing (found {row.position} next): a record was "
-                "deleted or moved")
+        return (
+            f"position {position} is missing (found {row.position} next): a record was "
+            "deleted or moved"
+        )
     if row.prev_sha256 != prev:
-        return (f"prev_sha256 {row.prev_sha256} is not the previous record's chain hash {prev}: "
-                "records were reordered, or the previous one was replaced")
+        return (
+            f"prev_sha256 {row.prev_sha256} is not the previous record's chain hash {prev}: "
+            "records were reordered, or the previous one was replaced"
+        )
     digest = archive_digest(row.record)
     if digest != row.content_sha256:
-        return (f"the record's content changed: it hashes to {digest}, "
-                f"its content_sha256 says {row.content_sha256}")
+        return (
+            f"the record's content changed: it hashes to {digest}, "
+            f"its content_sha256 says {row.content_sha256}"
+        )
     if row.record.get("ticket_id") != row.ticket_id:
         return f"the record is ticket {row.record.get('ticket_id')}, its row says {row.ticket_id}"
     if row.record.get("status") != row.final_status:
-        return (f"final_status {row.final_status} differs from the record's status "
-                f"{row.record.get('status')}")
-    expected = link_digest(position=position, ticket_id=row.ticket_id,
-                           archived_at=row.archived_at, final_status=row.final_status,
-                           content_sha256=row.content_sha256, prev_sha256=prev)
+        return (
+            f"final_status {row.final_status} differs from the record's status "
+            f"{row.record.get('status')}"
+        )
+    expected = link_digest(
+        position=position,
+        ticket_id=row.ticket_id,
+        archived_at=row.archived_at,
+        final_status=row.final_status,
+        content_sha256=row.content_sha256,
+        prev_sha256=prev,
+    )
     if row.chain_sha256 != expected:
-        return (f"chain_sha256 {row.chain_sha256} does not match the record's fields (now "
-                f"{expected}): its position, ticket, archived_at, status or digest was edited")
+        return (
+            f"chain_sha256 {row.chain_sha256} does not match the record's fields (now "
+            f"{expected}): its position, ticket, archived_at, status or digest was edited"
+        )
     return None
 
 
@@ -172,26 +219,45 @@ async def verify(*, session: AsyncSession, batch: int = 500) -> ChainReport:
     """Walk the chain from position 1 and report the first broken link, if any."""
     position, prev = 1, GENESIS
     while True:
-        rows = (await session.exec(
-            select(ArchiveRecord)
-            .where(col(ArchiveRecord.position).is_not(None), col(ArchiveRecord.position) >= position)
-            .order_by(col(ArchiveRecord.position)).limit(batch)
-        )).all()
+        rows = (
+            await session.exec(
+                select(ArchiveRecord)
+                .where(
+                    col(ArchiveRecord.position).is_not(None),
+                    col(ArchiveRecord.position) >= position,
+                )
+                .order_by(col(ArchiveRecord.position))
+                .limit(batch)
+            )
+        ).all()
         for row in rows:
             problem = _check(row, position, prev)
             if problem:
-                return ChainReport(records=position - 1, head_sha256=prev,
-                                   broken=ChainBreak(row.position, row.ticket_id, problem))
+                return ChainReport(
+                    records=position - 1,
+                    head_sha256=prev,
+                    broken=ChainBreak(row.position, row.ticket_id, problem),
+                )
             position, prev = position + 1, row.chain_sha256 or ""
         if len(rows) < batch:
             break
-    loose = (await session.exec(
-        select(ArchiveRecord).where(or_(col(ArchiveRecord.position).is_(None),
-                                        col(ArchiveRecord.position) < 1))
-        .order_by(col(ArchiveRecord.archived_at)).limit(1)
-    )).first()
+    loose = (
+        await session.exec(
+            select(ArchiveRecord)
+            .where(or_(col(ArchiveRecord.position).is_(None), col(ArchiveRecord.position) < 1))
+            .order_by(col(ArchiveRecord.archived_at))
+            .limit(1)
+        )
+    ).first()
     if loose is not None:
-        return ChainReport(records=position - 1, head_sha256=prev, broken=ChainBreak(
-            None, loose.ticket_id, "the record is not in the chain (no position): inserted "
-            "behind the archive's back, or archived before the chain existed (--adopt)"))
+        return ChainReport(
+            records=position - 1,
+            head_sha256=prev,
+            broken=ChainBreak(
+                None,
+                loose.ticket_id,
+                "the record is not in the chain (no position): inserted "
+                "behind the archive's back, or archived before the chain existed (--adopt)",
+            ),
+        )
     return ChainReport(records=position - 1, head_sha256=prev)

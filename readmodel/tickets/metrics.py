@@ -39,6 +39,7 @@ The pure part (``ticket_facts``, ``stage_samples``, ``p90``, ``summarize``, ``ag
 plain rows and events and is unit-testable without a database; ``ticket_metrics`` runs the two
 queries (tickets, then their timeline events, streamed in ticket order) and feeds it.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -66,8 +67,19 @@ STAGES = ("dispatch", "claim", "verify", "rectify", "write_off")
 MAX_PERIOD_DAYS = 366
 
 # Only these timeline events matter to the figures; the rest are not read.
-_ACTIONS = ("submit", "dispatch", "return", "claim", "verify", "reject", "rectified", "write_off",
-            "cancel", "merge", "archive")
+_ACTIONS = (
+    "submit",
+    "dispatch",
+    "return",
+    "claim",
+    "verify",
+    "reject",
+    "rectified",
+    "write_off",
+    "cancel",
+    "merge",
+    "archive",
+)
 
 
 class GroupBy(StrEnum):
@@ -126,7 +138,11 @@ def final_status(status: str, events: Sequence[Event]) -> str:
         if e.action == "archive" and e.data.get("final_status"):
             return str(e.data["final_status"])
     actions = {e.action for e in events}
-    for action, final in (("cancel", "cancelled"), ("merge", "merged"), ("write_off", "written_off")):
+    for action, final in (
+        ("cancel", "cancelled"),
+        ("merge", "merged"),
+        ("write_off", "written_off"),
+    ):
         if action in actions:
             return final
     return status
@@ -177,8 +193,16 @@ def stage_samples(events: Sequence[Event]) -> dict[str, list[float]]:
 
 
 def ticket_facts(
-    *, ticket_id: str, status: str, department: str | None, grid: str, street: str | None,
-    breach_count: int, rework_count: int, extension_count: int, events: Sequence[Event],
+    *,
+    ticket_id: str,
+    status: str,
+    department: str | None,
+    grid: str,
+    street: str | None,
+    breach_count: int,
+    rework_count: int,
+    extension_count: int,
+    events: Sequence[Event],
 ) -> TicketFacts | None:
     """What one ticket counts for; None for a cancelled ticket, which counts nowhere."""
     final = final_status(status, events)
@@ -186,8 +210,11 @@ def ticket_facts(
         return None
     if not department:
         dispatched = [e for e in events if e.action == "dispatch" and e.data.get("department")]
-        department = str(max(dispatched, key=lambda e: e.seq).data["department"]) if dispatched \
+        department = (
+            str(max(dispatched, key=lambda e: e.seq).data["department"])
+            if dispatched
             else UNASSIGNED
+        )
     closed = final == "written_off"
     return TicketFacts(
         ticket_id=ticket_id,
@@ -267,17 +294,29 @@ def summarize(group: str, facts: Iterable[TicketFacts], *, name: str | None = No
             p90_hours=_round(p90(values)),
         )
     return MetricsRow(
-        group=group, name=name, tickets=tickets, closed=closed, closed_on_time=on_time,
-        reworked=reworked, extended=extended, returned=returned,
-        close_rate=_rate(closed, tickets), on_time_close_rate=_rate(on_time, tickets),
-        rework_rate=_rate(reworked, closed), extension_rate=_rate(extended, tickets),
+        group=group,
+        name=name,
+        tickets=tickets,
+        closed=closed,
+        closed_on_time=on_time,
+        reworked=reworked,
+        extended=extended,
+        returned=returned,
+        close_rate=_rate(closed, tickets),
+        on_time_close_rate=_rate(on_time, tickets),
+        rework_rate=_rate(reworked, closed),
+        extension_rate=_rate(extended, tickets),
         return_rate=_rate(returned, tickets),
         stages=stages,
     )
 
 
 def aggregate(
-    facts: Iterable[TicketFacts], *, group_by: GroupBy, date_from: date, date_to: date,
+    facts: Iterable[TicketFacts],
+    *,
+    group_by: GroupBy,
+    date_from: date,
+    date_to: date,
     names: Mapping[str, str] | None = None,
 ) -> MetricsReport:
     """One row per group (sorted by code, `unassigned` last) and the total row."""
@@ -288,7 +327,9 @@ def aggregate(
     names = names or {}
     order = sorted(groups, key=lambda g: (g == UNASSIGNED, g))
     return MetricsReport(
-        group_by=group_by, date_from=date_from, date_to=date_to,
+        group_by=group_by,
+        date_from=date_from,
+        date_to=date_to,
         rows=[summarize(g, groups[g], name=names.get(g)) for g in order],
         total=summarize(TOTAL, items),
     )
@@ -296,11 +337,21 @@ def aggregate(
 
 # --- CSV layout (shared by the API and anyone exporting) ----------------------------------------
 
-CSV_COLUMNS = (
-    ["group", "name", "tickets", "closed", "closed_on_time", "reworked", "extended", "returned",
-     "close_rate", "on_time_close_rate", "rework_rate", "extension_rate", "return_rate"]
-    + [f"{s}_{k}" for s in STAGES for k in ("count", "mean_hours", "p90_hours")]
-)
+CSV_COLUMNS = [
+    "group",
+    "name",
+    "tickets",
+    "closed",
+    "closed_on_time",
+    "reworked",
+    "extended",
+    "returned",
+    "close_rate",
+    "on_time_close_rate",
+    "rework_rate",
+    "extension_rate",
+    "return_rate",
+] + [f"{s}_{k}" for s in STAGES for k in ("count", "mean_hours", "p90_hours")]
 
 
 def csv_record(row: MetricsRow) -> list[Any]:
@@ -316,25 +367,44 @@ def csv_record(row: MetricsRow) -> list[Any]:
 
 
 async def ticket_metrics(
-    *, session: AsyncSession, group_by: GroupBy, date_from: date, date_to: date,
+    *,
+    session: AsyncSession,
+    group_by: GroupBy,
+    date_from: date,
+    date_to: date,
     area: str | None = None,
 ) -> MetricsReport:
     """The figures for tickets submitted in [date_from, date_to) (Asia/Shanghai days), in a
     supervisor's `area` if given."""
     start, end = period_bounds(date_from, date_to)
-    in_period = (col(TicketRow.submitted_at) >= start, col(TicketRow.submitted_at) < end,
-                 col(TicketRow.status) != "cancelled", *in_area(area))
+    in_period = (
+        col(TicketRow.submitted_at) >= start,
+        col(TicketRow.submitted_at) < end,
+        col(TicketRow.status) != "cancelled",
+        *in_area(area),
+    )
     # sqlmodel's select() is typed for at most 4 columns, so this statement (and its rows) is Any;
     # session.exec takes sqlmodel's statements only. SQLAlchemy's select() types up to 10, below.
     tickets_query = select(  # type: ignore[call-overload]
-        TicketRow.ticket_id, TicketRow.status, TicketRow.department, TicketRow.grid,
-        TicketRow.street, TicketRow.breach_count, TicketRow.rework_count,
-        TicketRow.extension_count).where(*in_period)
+        TicketRow.ticket_id,
+        TicketRow.status,
+        TicketRow.department,
+        TicketRow.grid,
+        TicketRow.street,
+        TicketRow.breach_count,
+        TicketRow.rework_count,
+        TicketRow.extension_count,
+    ).where(*in_period)
     tickets = {r.ticket_id: r for r in (await session.exec(tickets_query)).all()}
     events_query = (
-        sqlalchemy.select(col(TicketEventRow.ticket_id), col(TicketEventRow.seq),
-                          col(TicketEventRow.at), col(TicketEventRow.action),
-                          col(TicketEventRow.to_status), col(TicketEventRow.data))
+        sqlalchemy.select(
+            col(TicketEventRow.ticket_id),
+            col(TicketEventRow.seq),
+            col(TicketEventRow.at),
+            col(TicketEventRow.action),
+            col(TicketEventRow.to_status),
+            col(TicketEventRow.data),
+        )
         .join(TicketRow, col(TicketRow.ticket_id) == col(TicketEventRow.ticket_id))
         .where(*in_period, col(TicketEventRow.action).in_(_ACTIONS))
         .order_by(col(TicketEventRow.ticket_id), col(TicketEventRow.seq))
@@ -345,10 +415,17 @@ async def ticket_metrics(
         r = tickets.pop(ticket_id, None)
         if r is None:  # moved into the period between the two reads
             return
-        f = ticket_facts(ticket_id=ticket_id, status=r.status, department=r.department,
-                         grid=r.grid, street=r.street, breach_count=r.breach_count,
-                         rework_count=r.rework_count, extension_count=r.extension_count,
-                         events=events)
+        f = ticket_facts(
+            ticket_id=ticket_id,
+            status=r.status,
+            department=r.department,
+            grid=r.grid,
+            street=r.street,
+            breach_count=r.breach_count,
+            rework_count=r.rework_count,
+            extension_count=r.extension_count,
+            events=events,
+        )
         if f is not None:
             facts.append(f)
 
@@ -360,8 +437,9 @@ async def ticket_metrics(
             if current is not None:
                 add(current, timeline)
             current, timeline = e.ticket_id, []
-        timeline.append(Event(seq=e.seq, at=e.at, action=e.action, to_status=e.to_status,
-                              data=e.data or {}))
+        timeline.append(
+            Event(seq=e.seq, at=e.at, action=e.action, to_status=e.to_status, data=e.data or {})
+        )
     if current is not None:
         add(current, timeline)
     for ticket_id in list(tickets):  # no timeline events projected (yet)

@@ -8,6 +8,7 @@ re-encoded as a JPEG without EXIF or XMP (no GPS, no camera serial). The file li
 data_dir/photos/<photo_id>.jpg; the `photo` row says whose it is, of which kind, and the ticket it
 was attached to once the report or action naming it succeeded.
 """
+
 import hashlib
 import io
 import math
@@ -40,10 +41,15 @@ ALLOWED = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF", "imag
 PHOTO_ID_PATTERN = r"^[0-9a-f]{32}$"
 TILE_SIDE = 1448  # of the decoded image scaled at a time: ~2 MP, 8 MB as RGBA
 ORIENTATION = 0x0112  # EXIF (or XMP) Orientation → the turn that makes the photo upright
-UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-           8: Image.Transpose.ROTATE_90}
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class PhotoRefused(Exception):
@@ -73,8 +79,9 @@ def sniff(data: bytes) -> str:
 
 
 def _has_alpha(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
-                                                  and "transparency" in image.info)
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
 
 
 def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -85,8 +92,9 @@ def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _span(first: int, last: int, scale: float, factor: int, length: int
-          ) -> tuple[int, int, float, float]:
+def _span(
+    first: int, last: int, scale: float, factor: int, length: int
+) -> tuple[int, int, float, float]:
     """Along one axis: the source pixels output pixels [first, last) are made from (with all
     the filter reads beyond them, on the reduction's grid so a tile reduces the same blocks as
     the whole image would), and where [first, last) falls in that crop once reduced."""
@@ -127,8 +135,14 @@ def _scaled(image: Image.Image, size: tuple[int, int]) -> Image.Image:
                 tile = tile.convert("RGBa")  # premultiplied: no dark fringes
             if (fx, fy) != (1, 1):
                 tile = tile.reduce((fx, fy))
-            out.paste(tile.resize((right - left, bottom - top), Image.Resampling.BICUBIC,
-                                  box=(box_left, box_top, box_right, box_bottom)), (left, top))
+            out.paste(
+                tile.resize(
+                    (right - left, bottom - top),
+                    Image.Resampling.BICUBIC,
+                    box=(box_left, box_top, box_right, box_bottom),
+                ),
+                (left, top),
+            )
     if not alpha:
         return out
     rgba = out.convert("RGBA")
@@ -137,8 +151,13 @@ def _scaled(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     return canvas
 
 
-def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS,
-            max_side: int = MAX_SIDE) -> Processed:
+def process(
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int = MAX_SIDE,
+) -> Processed:
     """Check, turn upright, scale down and re-encode one uploaded photo (pure, CPU-bound).
 
     Memory (docs/input.md): the decoded image is the only full-size buffer; JPEGs are decoded
@@ -152,8 +171,11 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
             with Image.open(io.BytesIO(data), formats=[ALLOWED[mime]]) as image:
                 width, height = image.size  # from the header: nothing decoded yet
                 if width * height > max_pixels:
-                    raise PhotoRefused(413, f"the photo has {width}×{height} pixels; at most "
-                                            f"{max_pixels // 1_000_000} MP are accepted")
+                    raise PhotoRefused(
+                        413,
+                        f"the photo has {width}×{height} pixels; at most "
+                        f"{max_pixels // 1_000_000} MP are accepted",
+                    )
                 icc = image.info.get("icc_profile")
                 size = _fit(image.size, max_side)
                 image.draft(None, size)  # JPEG: the smallest DCT scale not below `size`
@@ -175,8 +197,13 @@ def process(data: bytes, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PI
         save["icc_profile"] = icc
     clean.save(out, "JPEG", **save)
     jpeg = out.getvalue()
-    return Processed(jpeg=jpeg, width=clean.width, height=clean.height, source_type=mime,
-                     sha256=hashlib.sha256(jpeg).hexdigest())
+    return Processed(
+        jpeg=jpeg,
+        width=clean.width,
+        height=clean.height,
+        source_type=mime,
+        sha256=hashlib.sha256(jpeg).hexdigest(),
+    )
 
 
 def photos_dir(data_dir: Path) -> Path:
@@ -197,15 +224,28 @@ def write_file(data_dir: Path, photo_id: str, jpeg: bytes) -> Path:
     return target
 
 
-async def add_photo(*, session: AsyncSession, data_dir: Path, processed: Processed,
-                    kind: PhotoKind, uploader_id: str) -> Photo:
+async def add_photo(
+    *,
+    session: AsyncSession,
+    data_dir: Path,
+    processed: Processed,
+    kind: PhotoKind,
+    uploader_id: str,
+) -> Photo:
     """Store the file, then its row; a failed insert leaves no file behind."""
     photo_id = uuid.uuid4().hex
     target = write_file(data_dir, photo_id, processed.jpeg)
-    photo = Photo(photo_id=photo_id, kind=kind.value, uploader_id=uploader_id,
-                  width=processed.width, height=processed.height,
-                  size_bytes=len(processed.jpeg), sha256=processed.sha256,
-                  source_type=processed.source_type, created_at=datetime.now(UTC))
+    photo = Photo(
+        photo_id=photo_id,
+        kind=kind.value,
+        uploader_id=uploader_id,
+        width=processed.width,
+        height=processed.height,
+        size_bytes=len(processed.jpeg),
+        sha256=processed.sha256,
+        source_type=processed.source_type,
+        created_at=datetime.now(UTC),
+    )
     try:
         session.add(photo)
         await session.commit()
@@ -220,7 +260,11 @@ async def get_photo(*, session: AsyncSession, photo_id: str) -> Photo | None:
 
 
 async def attach_problems(
-    *, session: AsyncSession, photo_ids: Sequence[str], uploader_id: str, kind: PhotoKind,
+    *,
+    session: AsyncSession,
+    photo_ids: Sequence[str],
+    uploader_id: str,
+    kind: PhotoKind,
     ticket_id: str | None = None,
 ) -> list[str]:
     """Why these photos cannot go with a report or action (empty: they can): each must exist, be
@@ -232,8 +276,16 @@ async def attach_problems(
         if pid in seen:
             problems.append(f"photo {pid} is named twice")
         seen.add(pid)
-    found = {p.photo_id: p for p in (await session.exec(
-        select(Photo).where(col(Photo.photo_id).in_(list(seen))))).all()} if seen else {}
+    found = (
+        {
+            p.photo_id: p
+            for p in (
+                await session.exec(select(Photo).where(col(Photo.photo_id).in_(list(seen))))
+            ).all()
+        }
+        if seen
+        else {}
+    )
     for pid in dict.fromkeys(photo_ids):
         photo = found.get(pid)
         if photo is None or photo.uploader_id != uploader_id:

@@ -1,4 +1,5 @@
 """Idempotent projection writes: a stale or retried write never overwrites a newer one."""
+
 from datetime import UTC, datetime
 
 from sqlalchemy import Table, inspect
@@ -26,8 +27,10 @@ def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.I
 
 def warned(snapshot: TicketSnapshot) -> bool:
     """A warning (50 %/80 %) fired on a deadline still running and not breached yet."""
-    return any(d.breached_at is None and any(w.fired_at is not None for w in d.warnings)
-               for d in snapshot.open_deadlines)
+    return any(
+        d.breached_at is None and any(w.fired_at is not None for w in d.warnings)
+        for d in snapshot.open_deadlines
+    )
 
 
 # Before any `now` the overdue view is asked at (tests ask at fixed instants, too).
@@ -42,8 +45,9 @@ def late_from_of(*, overdue: bool, current_due_at: datetime | None) -> datetime 
 
 def late_from(snapshot: TicketSnapshot) -> datetime | None:
     current = snapshot.current_deadline
-    return late_from_of(overdue=snapshot.overdue,
-                        current_due_at=current.due_at if current else None)
+    return late_from_of(
+        overdue=snapshot.overdue, current_due_at=current.due_at if current else None
+    )
 
 
 def ticket_values(snapshot: TicketSnapshot) -> dict:
@@ -113,12 +117,22 @@ async def project_ticket(
 async def add_notifications(
     *, session: AsyncSession, ticket_id: str, seq: int, notices: list[Notice]
 ) -> None:
-    rows = [{"ticket_id": ticket_id, "seq": seq, "kind": n.kind, "target": n.target,
-             "level": int(n.level) if n.level is not None else None,
-             "stage": n.stage.value if n.stage else None, "due_at": n.due_at,
-             "created_at": datetime.now(UTC)} for n in notices]
+    rows = [
+        {
+            "ticket_id": ticket_id,
+            "seq": seq,
+            "kind": n.kind,
+            "target": n.target,
+            "level": int(n.level) if n.level is not None else None,
+            "stage": n.stage.value if n.stage else None,
+            "due_at": n.due_at,
+            "created_at": datetime.now(UTC),
+        }
+        for n in notices
+    ]
     if rows:
         stmt = _insert(session, _table(Notification)).values(rows)
-        await session.exec(stmt.on_conflict_do_nothing(
-            index_elements=["ticket_id", "seq", "kind", "target"]))
+        await session.exec(
+            stmt.on_conflict_do_nothing(index_elements=["ticket_id", "seq", "kind", "target"])
+        )
         await session.commit()

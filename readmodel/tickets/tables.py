@@ -1,5 +1,6 @@
 """The ticket projection's tables: ticket, ticket_event (the timeline), ticket_archive,
 notification (the outbox) and photo; written by the ticket activities (photos: by the API)."""
+
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +20,33 @@ def _open_tickets_index(name: str, *leading: str) -> Index:
     SQLite predicate is spelled as SQLAlchemy renders the filter (`is_open = 1`), or SQLite would
     not see that the query implies it.
     """
-    return Index(name, *leading, "is_open", "current_due_at", "submitted_at", "overdue",
-                 "escalation_level", "ticket_id", sqlite_where=text("is_open = 1"),
-                 postgresql_where=text("is_open"))
+    return Index(
+        name,
+        *leading,
+        "is_open",
+        "current_due_at",
+        "submitted_at",
+        "overdue",
+        "escalation_level",
+        "ticket_id",
+        sqlite_where=text("is_open = 1"),
+        postgresql_where=text("is_open"),
+    )
 
 
 def _late_tickets_index(name: str, *leading: str) -> Index:
     """(leading…, is_open, late_from, escalation_level) of the open tickets only: the overdue
     list's COUNT is one range of it (late_from before now, or before the horizon asked for), so
     it reads the late tickets' entries and not every open ticket's (docs/benchmarks.md)."""
-    return Index(name, *leading, "is_open", "late_from", "escalation_level",
-                 sqlite_where=text("is_open = 1"), postgresql_where=text("is_open"))
+    return Index(
+        name,
+        *leading,
+        "is_open",
+        "late_from",
+        "escalation_level",
+        sqlite_where=text("is_open = 1"),
+        postgresql_where=text("is_open"),
+    )
 
 
 class TicketRow(SQLModel, table=True):

@@ -1,4 +1,5 @@
 """What "nothing lost, nothing twice" means, checked against Temporal and the read model."""
+
 from __future__ import annotations
 
 import asyncio
@@ -59,22 +60,28 @@ async def events(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[in
     async with stack.db.session() as session:
         found = await session.exec(
             select(TicketEventRow.ticket_id, TicketEventRow.seq, TicketEventRow.action)
-            .where(col(TicketEventRow.ticket_id).in_(ticket_ids)).order_by(col(TicketEventRow.seq)))
+            .where(col(TicketEventRow.ticket_id).in_(ticket_ids))
+            .order_by(col(TicketEventRow.seq))
+        )
         timeline: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for ticket_id, seq, action in found:
             timeline[ticket_id].append((seq, action))
         return timeline
 
 
-async def projection_converged(stack: Stack, expected: dict[str, str], *,
-                               timeout: float = 180) -> None:
+async def projection_converged(
+    stack: Stack, expected: dict[str, str], *, timeout: float = 180
+) -> None:
     """Every ticket has its read-model row in the expected status (the projection caught up)."""
     behind: list[str] = []
 
     async def caught_up() -> bool:
         found = await rows(stack, list(expected))
-        behind[:] = [f"{t}: {found[t].status if t in found else 'no row'} (want {s})"
-                     for t, s in expected.items() if t not in found or found[t].status != s]
+        behind[:] = [
+            f"{t}: {found[t].status if t in found else 'no row'} (want {s})"
+            for t, s in expected.items()
+            if t not in found or found[t].status != s
+        ]
         return not behind
 
     try:
@@ -99,8 +106,10 @@ async def notices(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[s
     """The outbox: (kind, target) of every notice per ticket."""
     async with stack.db.session() as session:
         found = await session.exec(
-            select(Notification.ticket_id, Notification.kind, Notification.target)
-            .where(col(Notification.ticket_id).in_(ticket_ids)))
+            select(Notification.ticket_id, Notification.kind, Notification.target).where(
+                col(Notification.ticket_id).in_(ticket_ids)
+            )
+        )
         outbox: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for ticket_id, kind, target in found:
             outbox[ticket_id].append((kind, target))
@@ -128,8 +137,10 @@ async def drift(stack: Stack, ticket_ids: list[str]) -> list[str]:
         if row is None:
             return f"{ticket_id}: no row (workflow at seq {live.seq}, {live.status.value})"
         if (row.seq, row.status) != (live.seq, live.status.value):
-            return (f"{ticket_id}: row seq {row.seq} {row.status}, workflow seq {live.seq} "
-                    f"{live.status.value}")
+            return (
+                f"{ticket_id}: row seq {row.seq} {row.status}, workflow seq {live.seq} "
+                f"{live.status.value}"
+            )
         return None
 
     return [d for d in await asyncio.gather(*(one(t) for t in ticket_ids)) if d]
@@ -141,11 +152,14 @@ async def all_finished(stack: Stack, ticket_ids: list[str], *, timeout: float = 
     deadline = time.monotonic() + timeout
     pending = list(ticket_ids)
     while pending:
-        states = await asyncio.gather(*(stack.client.get_workflow_handle(t).describe()
-                                        for t in pending[:50]))
-        bad = [(d.id, d.status and d.status.name) for d in states
-               if d.status not in (WorkflowExecutionStatus.COMPLETED,
-                                   WorkflowExecutionStatus.RUNNING)]
+        states = await asyncio.gather(
+            *(stack.client.get_workflow_handle(t).describe() for t in pending[:50])
+        )
+        bad = [
+            (d.id, d.status and d.status.name)
+            for d in states
+            if d.status not in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.RUNNING)
+        ]
         assert not bad, f"ticket workflows that did not complete: {bad}"
         done = {d.id for d in states if d.status == WorkflowExecutionStatus.COMPLETED}
         pending = [t for t in pending if t not in done]

@@ -1,4 +1,5 @@
 """Real HTTP clients of a live gridflow: demo users' headers, and a client that keeps figures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,12 @@ TOKEN_PATH = "/api/v1/auth/token"
 MAX_RETRY_AFTER = 10.0  # never sleep longer than this on one 429, whatever the server says
 
 
-async def demo_headers(http: httpx.AsyncClient, user_id: str, *, password: str | None = None,
-                       ) -> tuple[dict[str, str], float]:
+async def demo_headers(
+    http: httpx.AsyncClient,
+    user_id: str,
+    *,
+    password: str | None = None,
+) -> tuple[dict[str, str], float]:
     """Auth headers for a demo user against a live base URL, and how long they stay good (s).
 
     Logs in with the demo credential as password (POST /api/v1/auth/token); where that route is
@@ -56,25 +61,37 @@ class Figures:
 
     @property
     def requests(self) -> int:
-        return sum(self.status.values()) + sum(self.timeouts.values()) + \
-            sum(self.transport_errors.values())
+        return (
+            sum(self.status.values())
+            + sum(self.timeouts.values())
+            + sum(self.transport_errors.values())
+        )
 
     def server_errors(self) -> dict[str, Counter[int]]:
-        return {e: Counter({s: n for s, n in c.items() if s >= 500})
-                for e, c in self.by_endpoint.items() if any(s >= 500 for s in c)}
+        return {
+            e: Counter({s: n for s, n in c.items() if s >= 500})
+            for e, c in self.by_endpoint.items()
+            if any(s >= 500 for s in c)
+        }
 
     def report(self, title: str) -> str:
-        lines = [f"== {title}: {self.requests} requests", f"   {'endpoint':42} {'n':>6} "
-                 f"{'p50 ms':>8} {'p99 ms':>8}  statuses"]
+        lines = [
+            f"== {title}: {self.requests} requests",
+            f"   {'endpoint':42} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}  statuses",
+        ]
         for endpoint in sorted(self.latency):
             times = sorted(self.latency[endpoint])
             statuses = " ".join(f"{s}:{n}" for s, n in sorted(self.by_endpoint[endpoint].items()))
-            lines.append(f"   {endpoint:42} {len(times):6} {_pct(times, 50):8.1f} "
-                         f"{_pct(times, 99):8.1f}  {statuses}")
+            lines.append(
+                f"   {endpoint:42} {len(times):6} {_pct(times, 50):8.1f} "
+                f"{_pct(times, 99):8.1f}  {statuses}"
+            )
         errors = {s: n for s, n in sorted(self.status.items()) if s >= 400}
-        lines.append(f"   errors by status: {errors or 'none'}; client timeouts: "
-                     f"{sum(self.timeouts.values())}; connection errors: "
-                     f"{sum(self.transport_errors.values())}; 429 (honoured): {self.rate_limited}")
+        lines.append(
+            f"   errors by status: {errors or 'none'}; client timeouts: "
+            f"{sum(self.timeouts.values())}; connection errors: "
+            f"{sum(self.transport_errors.values())}; 429 (honoured): {self.rate_limited}"
+        )
         return "\n".join(lines)
 
 
@@ -108,13 +125,22 @@ class Api:
             cached = self._headers.get(user_id)
             if cached and cached[1] > time.monotonic() + 60:
                 return cached[0]
-            headers, ttl = await demo_headers(self.http, user_id,
-                                              password=self.passwords.get(user_id))
+            headers, ttl = await demo_headers(
+                self.http, user_id, password=self.passwords.get(user_id)
+            )
             self._headers[user_id] = (headers, time.monotonic() + ttl)
             return headers
 
-    async def call(self, method: str, path: str, user: str, *, timeout: float | None = None,
-                   headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        user: str,
+        *,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         """One request (plus the waits a 429 asks for). Raises httpx.TimeoutException and
         httpx.TransportError after recording them; every other outcome is the response."""
         endpoint = endpoint_of(method, path)
@@ -123,9 +149,12 @@ class Api:
             started = time.monotonic()
             try:
                 response = await self.http.request(
-                    method, f"/api/v1{path}", headers={**auth, **(headers or {})},
+                    method,
+                    f"/api/v1{path}",
+                    headers={**auth, **(headers or {})},
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-                    **kwargs)
+                    **kwargs,
+                )
             except httpx.TimeoutException:
                 self.figures.timeouts[endpoint] += 1
                 raise
@@ -143,5 +172,7 @@ class Api:
             if response.status_code == 401 and self._headers.pop(user, None) is not None:
                 continue  # an expired login: log in again once
             return response
-        raise AssertionError(f"{method} {path} as {user}: still refused after 20 tries "
-                             f"({response.status_code} {response.text[:200]})")
+        raise AssertionError(
+            f"{method} {path} as {user}: still refused after 20 tries "
+            f"({response.status_code} {response.text[:200]})"
+        )

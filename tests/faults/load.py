@@ -8,6 +8,7 @@ not exist (404), they share the demo users' logins instead. Intake limits are ra
 load stack (Stack's intake_per_minute); the client still honours 429 + Retry-After and counts
 them apart.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,11 +57,13 @@ class LoadResult:
 
     def summary(self) -> str:
         p = self.plan
-        return (f"== load: {p.grid_workers} grid workers, {p.staff} staff ({self.people}) for "
-                f"{self.load_s:.0f} s "
-                f"(+{self.drain_s:.0f} s to finish): {len(self.reports)} reports "
-                f"({len(self.reports) / max(self.load_s, 1):.1f}/s), "
-                f"{len(self.archived)} tickets completed (archived), actions {dict(self.actions)}")
+        return (
+            f"== load: {p.grid_workers} grid workers, {p.staff} staff ({self.people}) for "
+            f"{self.load_s:.0f} s "
+            f"(+{self.drain_s:.0f} s to finish): {len(self.reports)} reports "
+            f"({len(self.reports) / max(self.load_s, 1):.1f}/s), "
+            f"{len(self.archived)} tickets completed (archived), actions {dict(self.actions)}"
+        )
 
 
 @dataclass
@@ -77,23 +80,31 @@ def _grids_of(demo_user: str) -> list[str]:
 async def hire(api: Api, plan: LoadPlan) -> tuple[list[Person], list[Person]]:
     """The simulated people: users of their own where the admin API exists, else demo users."""
     # Round the departments first, so that even a few staff cover every one of them.
-    pool = [d for _, d in sorted((k, d) for d, share in STAFF_SHARE.items()
-                                 for k in range(share))]
-    workers = [Person(f"load-worker-{i}", "wang" if i % 2 else "li")
-               for i in range(plan.grid_workers)]
-    staff = [Person(f"load-staff-{j}", STAFF[pool[j % len(pool)]], pool[j % len(pool)])
-             for j in range(plan.staff)]
+    pool = [d for _, d in sorted((k, d) for d, share in STAFF_SHARE.items() for k in range(share))]
+    workers = [
+        Person(f"load-worker-{i}", "wang" if i % 2 else "li") for i in range(plan.grid_workers)
+    ]
+    staff = [
+        Person(f"load-staff-{j}", STAFF[pool[j % len(pool)]], pool[j % len(pool)])
+        for j in range(plan.staff)
+    ]
     for person in workers + staff:
         password = f"load-test-password-{person.user_id}"
         grid_worker = person.department is None
-        body = {"user_id": person.user_id, "name": person.user_id, "password": password,
-                "role": "grid_worker" if grid_worker else "department_staff",
-                "department": person.department,
-                "grids": _grids_of(person.like) if grid_worker else []}
+        body = {
+            "user_id": person.user_id,
+            "name": person.user_id,
+            "password": password,
+            "role": "grid_worker" if grid_worker else "department_staff",
+            "department": person.department,
+            "grids": _grids_of(person.like) if grid_worker else [],
+        }
         response = await api.call("POST", "/admin/users", "admin", json=body, timeout=30)
         if response.status_code == 404:  # no admin API: the demo users, shared
-            return ([Person(p.like, p.like) for p in workers],
-                    [Person(p.like, p.like, p.department) for p in staff])
+            return (
+                [Person(p.like, p.like) for p in workers],
+                [Person(p.like, p.like, p.department) for p in staff],
+            )
         assert response.status_code in (201, 409), f"adding {person.user_id}: {response.text}"
         api.passwords[person.user_id] = password
     return workers, staff
@@ -115,8 +126,9 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             if time.monotonic() < reporting_until:
                 report = new_report(person.user_id, rng=rng, like=person.like)
                 result.reports.append(report)
-                ticket_id = await submit(api, stack, report, deadline=hard_deadline,
-                                         timeouts=[15.0])
+                ticket_id = await submit(
+                    api, stack, report, deadline=hard_deadline, timeouts=[15.0]
+                )
                 mine[ticket_id] = report
             page = await _get(api, "/my/write-off-checks", person.user_id)
             checks = [t for t in page if t["ticket_id"] in mine and t["status"] == "resolved"]
@@ -127,8 +139,11 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
     async def staff(person: Person, seed: int) -> None:
         rng = random.Random(seed)
         while not done.is_set():
-            inbox = [t for t in await _get(api, "/inbox", person.user_id)
-                     if t["ticket_id"] in mine and t["status"] in WORKABLE]
+            inbox = [
+                t
+                for t in await _get(api, "/inbox", person.user_id)
+                if t["ticket_id"] in mine and t["status"] in WORKABLE
+            ]
             if inbox:
                 await act(rng.choice(inbox[:10]), person.user_id, "staff")
                 await asyncio.sleep(rng.uniform(1.0, 3.0))  # a person reads before the next
@@ -141,16 +156,18 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
             return
         action, _, body = todo
         try:
-            response = await api.call("POST", f"/tickets/{ticket['ticket_id']}/{action}", user,
-                                      json=body, timeout=40)
+            response = await api.call(
+                "POST", f"/tickets/{ticket['ticket_id']}/{action}", user, json=body, timeout=40
+            )
         except (httpx.TimeoutException, httpx.TransportError):
             return  # the next look at the inbox tells whether it happened
         if response.status_code == 200:
             result.actions[action] += 1
         # 409: a colleague got there first (or the inbox page was older than the ticket). 5xx
         # are counted in the figures, and the test fails on them once the load is over.
-        assert response.status_code in (200, 409) or response.status_code >= 500, \
+        assert response.status_code in (200, 409) or response.status_code >= 500, (
             f"{action} as {user}: {response.status_code} {response.text[:300]}"
+        )
 
     async def finished() -> None:
         await asyncio.sleep(plan.seconds)
@@ -174,15 +191,15 @@ async def run_load(stack: Stack, api: Api, plan: LoadPlan) -> LoadResult:
     return result
 
 
-async def _get(api: Api, path: str, user: str, *,
-               pages: int = 10) -> list[dict[str, Any]]:
+async def _get(api: Api, path: str, user: str, *, pages: int = 10) -> list[dict[str, Any]]:
     """Every item of a list, page by page: the earlier fault tests leave hundreds of open
     tickets in the same departments, ahead of the load's own (soonest deadline first)."""
     items: list[dict[str, Any]] = []
     for page in range(pages):
         try:
-            response = await api.call("GET", path, user, timeout=30,
-                                      params={"limit": 200, "offset": 200 * page})
+            response = await api.call(
+                "GET", path, user, timeout=30, params={"limit": 200, "offset": 200 * page}
+            )
         except (httpx.TimeoutException, httpx.TransportError):
             return items
         if response.status_code >= 500:

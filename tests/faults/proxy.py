@@ -7,6 +7,7 @@ is closed too, so new connections are refused (ECONNREFUSED), as when the databa
 SIGUSR2 restores: it listens again on the same port. Each change is logged as one line
 ("proxy listening", "proxy cut", "proxy restored") for the harness to wait on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,14 @@ CHUNK = 64 * 1024
 class FaultProxy:
     """Forwards 127.0.0.1:listen_port to target_host:target_port until cut()."""
 
-    def __init__(self, *, listen_port: int, target_port: int, target_host: str = "127.0.0.1",
-                 listen_host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        *,
+        listen_port: int,
+        target_port: int,
+        target_host: str = "127.0.0.1",
+        listen_host: str = "127.0.0.1",
+    ) -> None:
         self.listen_host, self.listen_port = listen_host, listen_port
         self.target_host, self.target_port = target_host, target_port
         self._server: asyncio.Server | None = None
@@ -30,8 +37,9 @@ class FaultProxy:
         self.connections = 0
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.listen_host, self.listen_port,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._serve, self.listen_host, self.listen_port, reuse_address=True
+        )
 
     async def cut(self) -> None:
         """Close every connection and stop listening: clients see resets, then refusals."""
@@ -49,7 +57,8 @@ class FaultProxy:
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
             upstream_r, upstream_w = await asyncio.wait_for(
-                asyncio.open_connection(self.target_host, self.target_port), 10)
+                asyncio.open_connection(self.target_host, self.target_port), 10
+            )
         except (OSError, TimeoutError):
             client_w.transport.abort()
             return
@@ -86,8 +95,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target-port", type=int, required=True)
     parser.add_argument("--target-host", default="127.0.0.1")
     args = parser.parse_args(argv)
-    proxy = FaultProxy(listen_port=args.listen_port, target_port=args.target_port,
-                       target_host=args.target_host)
+    proxy = FaultProxy(
+        listen_port=args.listen_port, target_port=args.target_port, target_host=args.target_host
+    )
     await proxy.start()
     say(f"proxy listening on {args.listen_port} -> {args.target_host}:{args.target_port}")
     loop = asyncio.get_running_loop()
@@ -97,6 +107,7 @@ async def main(argv: list[str] | None = None) -> None:
         def report(task: asyncio.Task[None]) -> None:
             failed = task.exception()
             say(f"proxy {what} failed: {failed!r}" if failed else f"proxy {what}")
+
         return report
 
     def cut() -> None:

@@ -1,6 +1,7 @@
 """The real stack as separate processes on localhost, for fault tests: Temporal dev server
 (SQLite file), `worker.py`, uvicorn `api.main:app`, and the read model on PostgreSQL behind a
 fault-injecting proxy (tests/faults/proxy.py). Built from devstack.py's pieces."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,14 +39,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def wait_for(what: str, ready: Callable[[], object], timeout: float, *,
-                   every: float = 0.3, child: Child | None = None) -> None:
+async def wait_for(
+    what: str,
+    ready: Callable[[], object],
+    timeout: float,
+    *,
+    every: float = 0.3,
+    child: Child | None = None,
+) -> None:
     """Poll `ready()` (sync or async) until true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         if child is not None and not child.alive:
-            raise AssertionError(f"{child.name} exited ({child.proc.returncode}) while waiting for "
-                                 f"{what}; last lines of {child.log_path}:\n{child.tail()}")
+            raise AssertionError(
+                f"{child.name} exited ({child.proc.returncode}) while waiting for "
+                f"{what}; last lines of {child.log_path}:\n{child.tail()}"
+            )
         result = ready()
         if asyncio.iscoroutine(result):
             result = await result
@@ -60,8 +69,14 @@ async def wait_for(what: str, ready: Callable[[], object], timeout: float, *,
 class Stack:
     """Start with `await Stack(...).start()`, always `await stack.close()` (kills everything)."""
 
-    def __init__(self, *, root: Path, pg_url: str, intake_per_minute: float = 100_000,
-                 intake_burst: int = 10_000) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        pg_url: str,
+        intake_per_minute: float = 100_000,
+        intake_burst: int = 10_000,
+    ) -> None:
         self.root = root
         self.log_dir = root / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -71,14 +86,17 @@ class Stack:
         self.base_url = f"http://127.0.0.1:{self.api_port}"
         proxied = pg_url.replace(f":{self.pg_port}/", f":{self.proxy_port}/")
         self.env = dict(
-            os.environ, PYTHONUNBUFFERED="1", GRIDFLOW_DATA_DIR=str(root / "data"),
+            os.environ,
+            PYTHONUNBUFFERED="1",
+            GRIDFLOW_DATA_DIR=str(root / "data"),
             GRIDFLOW_DATABASE_URL=proxied,
             GRIDFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{self.temporal_port}",
             GRIDFLOW_INTAKE_PER_MINUTE=str(intake_per_minute),
             GRIDFLOW_INTAKE_BURST=str(intake_burst),
         )
-        self.config = Settings(database_url=pg_url,
-                               temporal_address=self.env["GRIDFLOW_TEMPORAL_ADDRESS"])
+        self.config = Settings(
+            database_url=pg_url, temporal_address=self.env["GRIDFLOW_TEMPORAL_ADDRESS"]
+        )
         self.children: dict[str, Child] = {}
         self.db = Database(pg_url)
         self.client: Client | None = None
@@ -93,12 +111,26 @@ class Stack:
 
     async def start(self) -> Stack:
         try:
-            self._spawn("proxy", [sys.executable, "-m", "tests.faults.proxy", "--listen-port",
-                                  str(self.proxy_port), "--target-port", str(self.pg_port)])
+            self._spawn(
+                "proxy",
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.faults.proxy",
+                    "--listen-port",
+                    str(self.proxy_port),
+                    "--target-port",
+                    str(self.pg_port),
+                ],
+            )
             await self.start_temporal()
             await self._prepare()
-            await wait_for("proxy listening", lambda: "proxy listening" in self.proxy.output(),
-                           10, child=self.proxy)
+            await wait_for(
+                "proxy listening",
+                lambda: "proxy listening" in self.proxy.output(),
+                10,
+                child=self.proxy,
+            )
             await self.start_worker()
             await self.start_api()
             self.client = await connect(self.config)
@@ -112,13 +144,28 @@ class Stack:
         return self.children["proxy"]
 
     async def start_temporal(self) -> None:
-        argv = [str(devstack.BIN / "temporal"), "server", "start-dev",
-                "--db-filename", str(self.root / "temporal.db"), "--ip", "127.0.0.1",
-                "--port", str(self.temporal_port), "--headless", "--log-level", "warn",
-                *dev_server_args()]
+        argv = [
+            str(devstack.BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.root / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.temporal_port),
+            "--headless",
+            "--log-level",
+            "warn",
+            *dev_server_args(),
+        ]
         child = self._spawn("temporal", argv)
-        await wait_for("Temporal accepting connections", lambda: _port_open(self.temporal_port),
-                       START_TIMEOUT, child=child)
+        await wait_for(
+            "Temporal accepting connections",
+            lambda: _port_open(self.temporal_port),
+            START_TIMEOUT,
+            child=child,
+        )
 
     async def stop_temporal(self) -> None:
         """A clean stop (SIGINT, as Ctrl-C); its SQLite file keeps everything."""
@@ -126,8 +173,9 @@ class Stack:
 
     async def start_worker(self) -> None:
         child = self._spawn("worker", [sys.executable, "worker.py"])
-        await wait_for("worker started", lambda: "worker started" in child.output(),
-                       START_TIMEOUT, child=child)
+        await wait_for(
+            "worker started", lambda: "worker started" in child.output(), START_TIMEOUT, child=child
+        )
 
     def kill_worker(self) -> None:
         """kill -9 the worker's whole process group: no shutdown, no goodbye to Temporal."""
@@ -137,11 +185,27 @@ class Stack:
         child.stop()  # closes its log
 
     async def start_api(self) -> None:
-        child = self._spawn("api", [sys.executable, "-m", "uvicorn", "api.main:app", "--host",
-                                    "127.0.0.1", "--port", str(self.api_port),
-                                    "--no-access-log", *UVICORN_FLAGS])
-        await wait_for("API answering", lambda: devstack.http_answers(f"{self.base_url}/healthz"),
-                       START_TIMEOUT, child=child)
+        child = self._spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--no-access-log",
+                *UVICORN_FLAGS,
+            ],
+        )
+        await wait_for(
+            "API answering",
+            lambda: devstack.http_answers(f"{self.base_url}/healthz"),
+            START_TIMEOUT,
+            child=child,
+        )
 
     def cut_database(self) -> None:
         self._signal_proxy(signal.SIGUSR1, "proxy cut")
@@ -159,8 +223,10 @@ class Stack:
 
     def check_alive(self) -> None:
         for child in self.children.values():
-            assert child.alive, (f"{child.name} died (code {child.proc.returncode}); last lines "
-                                 f"of {child.log_path}:\n{child.tail()}")
+            assert child.alive, (
+                f"{child.name} died (code {child.proc.returncode}); last lines "
+                f"of {child.log_path}:\n{child.tail()}"
+            )
 
     async def close(self) -> None:
         for name in ("api", "worker", "temporal", "proxy"):
@@ -176,17 +242,19 @@ class Stack:
         """Search attributes, the migrated schema and the demo city.
         Reports at one spot stay separate tickets (no duplicate review: the load reuses spots),
         and years the official schedule lacks get weekdays so deadlines can be dated."""
+
         async def answers() -> bool:
             try:
                 client = await asyncio.wait_for(connect(self.config), 5)
                 await client.service_client.check_health()
-            except Exception:  # noqa: BLE001 (not up yet: wait_for's deadline decides)
+            except Exception:
                 return False
             await register_search_attributes(client)
             return True
 
-        await wait_for("Temporal answering", answers, START_TIMEOUT,
-                       child=self.children["temporal"])
+        await wait_for(
+            "Temporal answering", answers, START_TIMEOUT, child=self.children["temporal"]
+        )
         await migrate_to_head(self.db.url)
         async with self.db.session() as session:
             await seed_demo_city(session=session)
@@ -196,8 +264,13 @@ class Stack:
             this_year = time.gmtime().tm_year
             for year in (this_year, this_year + 1, this_year + 2):
                 if await year_schedule(session=session, year=year) is None:
-                    await load_year(session=session, year=year, holidays=[], workdays=[],
-                                    source="fault tests: weekdays only")
+                    await load_year(
+                        session=session,
+                        year=year,
+                        holidays=[],
+                        workdays=[],
+                        source="fault tests: weekdays only",
+                    )
 
 
 def _port_open(port: int) -> bool:

@@ -1,5 +1,6 @@
 """Tickets driven over real HTTP like their people would: report, then claim → verify →
 rectify → write off by the right demo users, whatever faults happen in between."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,18 +25,46 @@ for _user in demo_city.USERS:
     if _user[2] == "department_staff" and _user[3] is not None:
         STAFF.setdefault(_user[3], _user[0])
 # Where each grid worker reports: a spot inside one of their grids.
-SPOTS = {"wang": [demo_city.GRIDS[1].inside, demo_city.GRIDS[0].inside],
-         "li": [demo_city.GRIDS[2].inside, demo_city.GRIDS[3].inside]}
+SPOTS = {
+    "wang": [demo_city.GRIDS[1].inside, demo_city.GRIDS[0].inside],
+    "li": [demo_city.GRIDS[2].inside, demo_city.GRIDS[3].inside],
+}
 CATEGORIES = [GARBAGE, GARBAGE, MANHOLE, ILLEGAL_CONSTRUCTION, ROAD_DAMAGE]
 
-RECTIFY = ["submit", "route", "dispatch", "claim", "start_verification", "verify", "rectified",
-           "write_off", "archive"]
-FIXED_ON_SITE = ["submit", "route", "dispatch", "claim", "start_verification", "verify",
-                 "write_off", "archive"]
+RECTIFY = [
+    "submit",
+    "route",
+    "dispatch",
+    "claim",
+    "start_verification",
+    "verify",
+    "rectified",
+    "write_off",
+    "archive",
+]
+FIXED_ON_SITE = [
+    "submit",
+    "route",
+    "dispatch",
+    "claim",
+    "start_verification",
+    "verify",
+    "write_off",
+    "archive",
+]
 # Returned by its department, dispatched elsewhere, returned again: escalated to the command
 # centre (a notice in the outbox), then dispatched a third time and worked.
-RETURNED_TWICE = ["submit", "route", "dispatch", "return", "dispatch", "return", "escalate",
-                  "dispatch", *RECTIFY[3:]]
+RETURNED_TWICE = [
+    "submit",
+    "route",
+    "dispatch",
+    "return",
+    "dispatch",
+    "return",
+    "escalate",
+    "dispatch",
+    *RECTIFY[3:],
+]
 DISPATCH_AFTER_RETURN = {1: "zjj", 2: "jtj"}
 RETRYABLE = (503, 500, 502, 504)
 
@@ -65,18 +94,27 @@ class Report:
         return RECTIFY if int(self.key[-1], 16) % 2 == 0 else FIXED_ON_SITE
 
 
-def new_report(reporter: str, *, rng: random.Random | None = None,
-               like: str | None = None) -> Report:
+def new_report(
+    reporter: str, *, rng: random.Random | None = None, like: str | None = None
+) -> Report:
     """A report by `reporter` in the grids of demo grid worker `like` (default: their own)."""
     rng = rng or random.Random()
     spot = rng.choice(SPOTS[like or reporter])
-    return Report(reporter=reporter, key=uuid.uuid4().hex,
-                  body={"category": rng.choice(CATEGORIES), "lat": spot.lat, "lon": spot.lon,
-                        "description": "故障测试 fault-test report"})
+    return Report(
+        reporter=reporter,
+        key=uuid.uuid4().hex,
+        body={
+            "category": rng.choice(CATEGORIES),
+            "lat": spot.lat,
+            "lon": spot.lon,
+            "description": "故障测试 fault-test report",
+        },
+    )
 
 
-async def submit(api: Api, stack: Stack, report: Report, *, deadline: float,
-                 timeouts: list[float] | None = None) -> str:
+async def submit(
+    api: Api, stack: Stack, report: Report, *, deadline: float, timeouts: list[float] | None = None
+) -> str:
     """Send the report until a 2xx, always with the same Idempotency-Key (client timeouts,
     connection errors and 5xx are retried after a pause); record the ticket it names."""
     timeouts = timeouts or [30.0]
@@ -86,23 +124,32 @@ async def submit(api: Api, stack: Stack, report: Report, *, deadline: float,
         timeout = timeouts[min(attempt, len(timeouts) - 1)]
         attempt += 1
         try:
-            response = await api.call("POST", "/incidents", report.reporter, json=report.body,
-                                      headers={"Idempotency-Key": report.key}, timeout=timeout)
+            response = await api.call(
+                "POST",
+                "/incidents",
+                report.reporter,
+                json=report.body,
+                headers={"Idempotency-Key": report.key},
+                timeout=timeout,
+            )
             report.statuses.append(response.status_code)
             if response.status_code in (200, 201):
                 ticket_id = response.json()["ticket_id"]
-                assert report.ticket_id in (None, ticket_id), \
+                assert report.ticket_id in (None, ticket_id), (
                     f"key {report.key} named {report.ticket_id}, then {ticket_id}"
+                )
                 report.ticket_id = ticket_id
                 report.acked_at = time.monotonic()
                 stack.ledger[(report.reporter, report.key)] = ticket_id
                 return ticket_id
-            assert response.status_code in RETRYABLE, \
+            assert response.status_code in RETRYABLE, (
                 f"submission refused: {response.status_code} {response.text[:300]}"
+            )
         except (httpx.TimeoutException, httpx.TransportError) as err:
             report.statuses.append(type(err).__name__)
-        assert time.monotonic() < deadline, \
+        assert time.monotonic() < deadline, (
             f"report {report.key} never acknowledged; answers: {report.statuses}"
+        )
         await asyncio.sleep(min(0.2 * attempt, 2.0))
 
 
@@ -121,9 +168,16 @@ def next_step(ticket: dict[str, Any], path: list[str]) -> tuple[str, str, dict |
         if status == "claimed":
             return "start-verification", staff, None
         if status == "verifying":
-            finding = ({"outcome": "needs_rectification", "severity": "yellow",
-                        "rectify_working_days": 2, "note": "需整改 needs work"}
-                       if "rectified" in path else {"outcome": "fixed_on_site"})
+            finding = (
+                {
+                    "outcome": "needs_rectification",
+                    "severity": "yellow",
+                    "rectify_working_days": 2,
+                    "note": "需整改 needs work",
+                }
+                if "rectified" in path
+                else {"outcome": "fixed_on_site"}
+            )
             return "verify", staff, finding
         return "rectified", staff, None
     if status == "resolved":
@@ -153,18 +207,21 @@ async def step(api: Api, ticket: dict[str, Any], path: list[str]) -> dict[str, A
         return None
     action, user, body = todo
     try:
-        response = await api.call("POST", f"/tickets/{ticket['ticket_id']}/{action}", user,
-                                  json=body, timeout=40)
+        response = await api.call(
+            "POST", f"/tickets/{ticket['ticket_id']}/{action}", user, json=body, timeout=40
+        )
     except (httpx.TimeoutException, httpx.TransportError):
         return None  # it may or may not have happened: the next read tells
     # 409: someone (or our own earlier attempt) moved it already; 5xx: try again after a read.
-    assert response.status_code in (200, 409, *RETRYABLE), \
+    assert response.status_code in (200, 409, *RETRYABLE), (
         f"{action} on {ticket['ticket_id']} as {user}: {response.status_code} {response.text}"
+    )
     return response.json() if response.status_code == 200 else None
 
 
-async def drive(api: Api, report: Report, *, deadline: float,
-                gate: asyncio.Semaphore | None = None) -> dict[str, Any]:
+async def drive(
+    api: Api, report: Report, *, deadline: float, gate: asyncio.Semaphore | None = None
+) -> dict[str, Any]:
     """Take the ticket through its people's actions up to the write-off (archiving is the
     workflow's own step); fail with where it stuck at the deadline. With a shared `gate`, each
     request waits its turn, so many tickets move forward together, a step at a time."""
@@ -184,7 +241,8 @@ async def drive(api: Api, report: Report, *, deadline: float,
             return ticket
         assert time.monotonic() < deadline, (
             f"ticket {report.ticket_id} stuck in "
-            f"{ticket['status'] if ticket else 'unreadable'} at the deadline")
+            f"{ticket['status'] if ticket else 'unreadable'} at the deadline"
+        )
         await asyncio.sleep(0.5)
 
 

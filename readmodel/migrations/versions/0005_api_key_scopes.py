@@ -10,6 +10,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26 10:00:00
 """
+
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -17,38 +18,50 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-
-revision: str = '0005'
-down_revision: str | Sequence[str] | None = '0004'
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SENSOR = ['sensor_intake', 'open311_report']  # api/key_scopes.KeyScope values, frozen here
-READ_ONLY = ['read_only']
+SENSOR = ["sensor_intake", "open311_report"]  # api/key_scopes.KeyScope values, frozen here
+READ_ONLY = ["read_only"]
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('api_key', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('scopes', sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-    op.execute(sa.text(
-        'UPDATE api_key SET role = COALESCE((SELECT "user".role FROM "user" '
-        'WHERE "user".user_id = api_key.user_id), \'sensor\')'))
-    op.execute(sa.text("UPDATE api_key SET scopes = :scopes WHERE role = 'sensor'").bindparams(
-        sa.bindparam('scopes', SENSOR, type_=sa.JSON())))
-    op.execute(sa.text("UPDATE api_key SET scopes = :scopes WHERE role <> 'sensor'").bindparams(
-        sa.bindparam('scopes', READ_ONLY, type_=sa.JSON())))
-    op.execute(sa.text(
-        "UPDATE api_key SET revoked_at = :now WHERE role = 'admin' AND revoked_at IS NULL"
-    ).bindparams(sa.bindparam('now', datetime.now(UTC),
-                              type_=sqlmodel.sql.sqltypes.UTCDateTime())))
-    with op.batch_alter_table('api_key', schema=None) as batch_op:
-        batch_op.alter_column('scopes', existing_type=sa.JSON(), nullable=False)
-        batch_op.alter_column('role', existing_type=sqlmodel.sql.sqltypes.AutoString(),
-                              nullable=False)
+    with op.batch_alter_table("api_key", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("scopes", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("role", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.execute(
+        sa.text(
+            'UPDATE api_key SET role = COALESCE((SELECT "user".role FROM "user" '
+            "WHERE \"user\".user_id = api_key.user_id), 'sensor')"
+        )
+    )
+    op.execute(
+        sa.text("UPDATE api_key SET scopes = :scopes WHERE role = 'sensor'").bindparams(
+            sa.bindparam("scopes", SENSOR, type_=sa.JSON())
+        )
+    )
+    op.execute(
+        sa.text("UPDATE api_key SET scopes = :scopes WHERE role <> 'sensor'").bindparams(
+            sa.bindparam("scopes", READ_ONLY, type_=sa.JSON())
+        )
+    )
+    op.execute(
+        sa.text(
+            "UPDATE api_key SET revoked_at = :now WHERE role = 'admin' AND revoked_at IS NULL"
+        ).bindparams(
+            sa.bindparam("now", datetime.now(UTC), type_=sqlmodel.sql.sqltypes.UTCDateTime())
+        )
+    )
+    with op.batch_alter_table("api_key", schema=None) as batch_op:
+        batch_op.alter_column("scopes", existing_type=sa.JSON(), nullable=False)
+        batch_op.alter_column(
+            "role", existing_type=sqlmodel.sql.sqltypes.AutoString(), nullable=False
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('api_key', schema=None) as batch_op:
-        batch_op.drop_column('role')
-        batch_op.drop_column('scopes')
+    with op.batch_alter_table("api_key", schema=None) as batch_op:
+        batch_op.drop_column("role")
+        batch_op.drop_column("scopes")
