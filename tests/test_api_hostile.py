@@ -5,7 +5,6 @@ given. Runs on SQLite and PostgreSQL (a NUL that reached PostgreSQL would be a 5
 import json
 import resource
 import struct
-import time
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -293,17 +292,14 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded() -> None:
     assert len(bomb) < 200_000
     assert struct.unpack(">II", bomb[16:24]) == (30_000, 30_000)  # the IHDR: only its size lies
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB
-    started = time.perf_counter()
     with pytest.raises(PhotoRefused) as refused:
         process(bomb)
     assert refused.value.status == 413 and "pixels" in refused.value.message
-    assert time.perf_counter() - started < 2.0
     grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
     assert grown_kb < 100_000, f"peak memory grew by {grown_kb} kB"  # decoding needs 900 MB
 
 
 async def test_a_decompression_bomb_upload_is_413(gf: Gridflow) -> None:
-    started = time.perf_counter()
     response = await gf.call(
         "POST",
         "/photos",
@@ -314,4 +310,3 @@ async def test_a_decompression_bomb_upload_is_413(gf: Gridflow) -> None:
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "too_large"
     assert "pixels" in response.json()["error"]["message"]
-    assert time.perf_counter() - started < 10.0  # bytes-level work only, on a loaded machine

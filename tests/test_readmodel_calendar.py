@@ -4,7 +4,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -64,16 +63,11 @@ async def count(db: Database, table: type) -> int:
         return (await session.exec(select(func.count()).select_from(table))).one()
 
 
-async def test_seeding_loads_2004_to_2026_once_and_fast(database: Database) -> None:
+async def test_seeding_loads_2004_to_2026_once(database: Database) -> None:
     async with database.session() as session:
-        started = time.perf_counter()
         seeded = await seed_china_calendar(session=session)
-        first = time.perf_counter() - started
-        started = time.perf_counter()
         again = await seed_china_calendar(session=session)
-        second = time.perf_counter() - started
     assert seeded == list(range(2004, 2027)) and again == []
-    assert first < 0.5 and second < 0.05, (first, second)  # about 15 ms and 1 ms here
     assert await count(database, WorkCalendarYear) == 23
     assert await count(database, WorkCalendarDay) == 771  # holidays and make-up days only
 
