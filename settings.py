@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     # sensors): a stuck device would otherwise grow the ticket's history without bound. 0: send
     # every one.
     sensor_repeat_quiet_seconds: float = 600.0
+    # Notification channels' secrets (robot keys, SMTP and gateway passwords) are stored
+    # encrypted with this Fernet key (docs/notifications.md); a file holding it also does
+    # (GRIDFLOW_SECRETS_KEY_FILE). Without one, a channel's secret can only name an environment
+    # variable. Links in notices point at this base URL.
+    secrets_key: SecretStr | None = None
+    secrets_key_file: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    # The delivery relay's retries: a channel down this long loses nothing (domain/notices.py).
+    notice_max_attempts: int = 30
     # Worker tuning (docs/benchmarks.md); None keeps the Temporal SDK's default. The sticky cache
     # (max_cached_workflows, SDK default 1000) bounds the worker's memory however many tickets
     # are open.
@@ -80,6 +89,15 @@ class Settings(BaseSettings):
     # (tests/test_replay.py replays every saved history under the full default sandbox).
     # [] restores the full sandbox in production too.
     worker_sandbox_passthrough: list[str] = ["workflows.core", "workflows.steps"]
+
+    @model_validator(mode="after")
+    def _secrets_key(self) -> "Settings":
+        if self.secrets_key is None and self.secrets_key_file is not None:
+            try:
+                self.secrets_key = SecretStr(self.secrets_key_file.read_text().strip())
+            except OSError as err:
+                raise ValueError(f"GRIDFLOW_SECRETS_KEY_FILE cannot be read: {err}") from None
+        return self
 
     @model_validator(mode="after")
     def _signing_secret(self) -> "Settings":

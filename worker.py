@@ -11,6 +11,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
+from activities.notice_delivery import DeliveryActivities
+from activities.notices import NoticePublisher, relay_waker
 from activities.subjects import SubjectActivities
 from activities.tickets import TicketActivities
 from logging_setup import configure_logging
@@ -18,6 +20,7 @@ from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
+from workflows.notices import NotificationRelayWorkflow
 from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -47,10 +50,14 @@ def activities_for(
 ) -> list[Callable[..., Awaitable[object]]]:
     calendars = CalendarSource(db=db, working_hours=config.working_hours)
     deadlines = DeadlineActivities(db=db, calendars=calendars, policy=config.deadline_policy)
+    publisher = NoticePublisher(
+        db=db, calendars=calendars, wake=relay_waker(client, config.task_queue)
+    )
     return [
-        *TicketActivities(db=db).all(),
+        *TicketActivities(db=db, publisher=publisher).all(),
         *deadlines.all(),
         *SubjectActivities(db=db, client=client).all(),
+        *DeliveryActivities(db=db, config=config).all(),
     ]
 
 
@@ -60,7 +67,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,
-        workflows=[TicketWorkflow, SubjectWorkflow],
+        workflows=[TicketWorkflow, SubjectWorkflow, NotificationRelayWorkflow],
         activities=activities_for(client, db=db, config=config),
         **tuning(config),
     )
@@ -76,6 +83,7 @@ async def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, db=db, config=settings):
+        await relay_waker(client, settings.task_queue)()  # pushes what waited while it was down
         log.info("worker started", task_queue=settings.task_queue)
         await stop.wait()
     await db.dispose()

@@ -6,6 +6,7 @@ import structlog
 from structlog.typing import FilteringBoundLogger
 from temporalio import activity
 
+from activities.notices import NoticePublisher
 from domain.calendar import SHANGHAI
 from domain.contracts import (
     ARCHIVE_TICKET,
@@ -43,8 +44,9 @@ def _bound(ticket_id: str) -> FilteringBoundLogger:
 class TicketActivities:
     """Activities share one database; registered as bound methods."""
 
-    def __init__(self, *, db: Database) -> None:
+    def __init__(self, *, db: Database, publisher: NoticePublisher | None = None) -> None:
         self.db = db
+        self.publisher = publisher or NoticePublisher(db=db, calendars=None, wake=None)
 
     @activity.defn(name=ROUTE_TICKET)
     async def route_ticket(self, input: RouteInput) -> RoutingDecision:
@@ -107,15 +109,18 @@ class TicketActivities:
 
     @activity.defn(name=NOTIFY)
     async def notify(self, input: NotifyInput) -> None:
-        """Put notices in the outbox, once per (event, kind, target) however often retried."""
-        async with self.db.session() as session:
-            await projection.add_notifications(
-                session=session, ticket_id=input.ticket_id, seq=input.seq, notices=input.notices
-            )
+        """Publish the notices (activities/notices.py): once per (event, kind, target) however
+        often retried, fanned out to the subscribed people and channels."""
+        events = await self.publisher.ticket_events(
+            ticket_id=input.ticket_id, seq=input.seq, notices=input.notices
+        )
+        pending = await self.publisher.publish(events)
         for notice in input.notices:
             _bound(input.ticket_id).info(
                 "notified", kind=notice.kind, target=notice.target, level=notice.level
             )
+        if pending:
+            _bound(input.ticket_id).info("deliveries queued", pending=pending)
 
     def all(self) -> list[Callable[..., Awaitable[object]]]:
         return [

@@ -105,6 +105,11 @@ class ChinaWorkingCalendar:
                     return max(moment, a)
             day += timedelta(days=1)
 
+    def next_working_moment(self, moment: datetime) -> datetime:
+        """`moment` if it is working time, else the first working instant after it (UTC): when
+        a non-urgent notice may go out (domain/notices.py)."""
+        return self._roll(_utc(moment, "moment"))
+
     # --- arithmetic ---------------------------------------------------------------------------
 
     def add(self, start: datetime, amount: float, unit: Unit) -> datetime:

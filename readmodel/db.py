@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # Importing a table module registers its tables on SQLModel.metadata.
 from readmodel.access import audit  # noqa: F401  (audit_log and its append-only triggers)
 from readmodel.access import tables as access_tables  # noqa: F401  (user, revoked_token, api_key)
+from readmodel.notices import tables as notice_tables  # noqa: F401  (channels, deliveries)
 from readmodel.reference import calendar_tables  # noqa: F401  (work_calendar_day, …_year)
 from readmodel.reference import tables as reference_tables  # noqa: F401
 from readmodel.tickets import tables as ticket_tables  # noqa: F401

@@ -1,3 +1,4 @@
+import base64
 import os
 import secrets
 import sys
@@ -16,6 +17,10 @@ from temporalio.testing import WorkflowEnvironment
 # The tests sign tokens with a secret of their own, made before settings are first read; API
 # processes they start inherit it (settings.py refuses to run without one: docs/auth.md).
 os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
+# And a key for channel secrets at rest (Fernet: 32 url-safe base64 bytes).
+os.environ.setdefault(
+    "GRIDFLOW_SECRETS_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+)
 
 from domain.calendar import ChinaWorkingCalendar
 from readmodel.db import Database

@@ -16,6 +16,9 @@ class User(SQLModel, table=True):
     area: str | None = None  # a supervisor's district or street code
     password_hash: str | None = None  # argon2id (credentials.py); None: cannot log in
     active: bool = True
+    on_duty: bool = True  # department staff off duty hear nothing pushed to them
+    email: str | None = None  # personal data: for e-mail notices only, never logged
+    phone: str | None = None  # personal data: for SMS notices only, never logged
     token_version: int = 0  # bumped on a change of rights: older access tokens stop working
 
 

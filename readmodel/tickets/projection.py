@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.alarms import Notice
 from domain.models import TicketEvent, TicketSnapshot
+from domain.notices import event_id
 from domain.states import OPEN_STATUSES
 from readmodel.tickets.tables import Notification, TicketEventRow, TicketRow
 
@@ -117,8 +118,10 @@ async def project_ticket(
 async def add_notifications(
     *, session: AsyncSession, ticket_id: str, seq: int, notices: list[Notice]
 ) -> None:
-    rows = [
+    """The outbox rows alone, without deliveries (activities/notices.py publishes both)."""
+    rows: list[dict[str, object]] = [
         {
+            "event_id": event_id(ticket_id, seq, n.kind, n.target),
             "ticket_id": ticket_id,
             "seq": seq,
             "kind": n.kind,
@@ -126,6 +129,7 @@ async def add_notifications(
             "level": int(n.level) if n.level is not None else None,
             "stage": n.stage.value if n.stage else None,
             "due_at": n.due_at,
+            "data": {},
             "created_at": datetime.now(UTC),
         }
         for n in notices

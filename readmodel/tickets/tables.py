@@ -136,17 +136,23 @@ class ArchiveRecord(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """The outbox of who must hear about a ticket; a delivery channel reads it."""
+    """The outbox of events somebody must hear about (domain/notices.py): a ticket's, or a
+    report's; deliveries (readmodel/notices) fan each out to people and channels."""
 
     __table_args__ = (UniqueConstraint("ticket_id", "seq", "kind", "target"),)
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: str = Field(index=True)
+    event_id: str = Field(unique=True, index=True)  # domain.notices.event_id: receivers de-dup
+    ticket_id: str | None = Field(default=None, index=True)  # None: not a ticket's (a report)
     seq: int
     kind: str
     target: str = Field(index=True)
     level: int | None = None
     stage: str | None = None
     due_at: datetime | None = None
+    urgent: bool = False
+    department: str | None = None
+    grid: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime
 
 

@@ -112,7 +112,7 @@ async def notices(stack: Stack, ticket_ids: list[str]) -> dict[str, list[tuple[s
         )
         outbox: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for ticket_id, kind, target in found:
-            outbox[ticket_id].append((kind, target))
+            outbox[ticket_id or ""].append((kind, target))
         return outbox
 
 
