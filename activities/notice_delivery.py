@@ -2,8 +2,9 @@
 each try ended (sent, another try later, or failed once the budget is spent)."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import httpx
 import structlog
@@ -91,7 +92,9 @@ class DeliveryActivities:
 
     @activity.defn(name=DELIVER_DUE)
     async def deliver_due(self, input: DeliverDueInput) -> DeliverDueResult:
-        now = datetime.now(UTC)
+        # The server's clock (time-skipping tests move it), then as much real time as passed.
+        now = activity.info().current_attempt_scheduled_time
+        started = time.monotonic()
         result = DeliverDueResult()
         async with self.db.session() as session:
             due = await deliveries.due(session=session, now=now, limit=input.batch)
@@ -123,7 +126,7 @@ class DeliveryActivities:
 
                 outcomes = await asyncio.gather(*(attempt(d) for d in due))
                 activity.heartbeat()
-            done = datetime.now(UTC)
+            done = now + timedelta(seconds=time.monotonic() - started)
             for d, (error, permanent) in zip(due, outcomes, strict=True):
                 bound = log.bind(
                     event_id=d.event.event_id,

@@ -5,7 +5,7 @@ through one NoticePublisher, so each event is written once however often it is r
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 from sqlmodel import col, select
@@ -70,7 +70,7 @@ class NoticePublisher:
         return pending
 
     async def ticket_events(
-        self, *, ticket_id: str, seq: int, notices: list[Notice]
+        self, *, ticket_id: str, seq: int, notices: list[Notice], now: datetime
     ) -> list[NoticeEvent]:
         """A ticket's notices as events, with what audiences need of the ticket."""
         async with self.db.session() as session:
@@ -82,7 +82,6 @@ class NoticePublisher:
                 )
             ).first()
         department, grid, urgency = row if row else (None, None, Urgency.NORMAL)
-        now = datetime.now(UTC)
         return [
             NoticeEvent(
                 event_id=event_id(ticket_id, seq, n.kind, n.target),

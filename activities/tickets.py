@@ -111,8 +111,12 @@ class TicketActivities:
     async def notify(self, input: NotifyInput) -> None:
         """Publish the notices (activities/notices.py): once per (event, kind, target) however
         often retried, fanned out to the subscribed people and channels."""
+        # The moment the workflow asked (the server's clock, which time-skipping tests move).
         events = await self.publisher.ticket_events(
-            ticket_id=input.ticket_id, seq=input.seq, notices=input.notices
+            ticket_id=input.ticket_id,
+            seq=input.seq,
+            notices=input.notices,
+            now=activity.info().scheduled_time,
         )
         pending = await self.publisher.publish(events)
         for notice in input.notices:
