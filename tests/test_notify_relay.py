@@ -23,7 +23,7 @@ from readmodel.notices.tables import (
 )
 from readmodel.reference.calendar_store import load_year
 from settings import Settings
-from tests.relay_receiver import Receiver, receiving
+from tests.relay_receiver import receiving
 from tests.workflow_helpers import sleep_until
 from worker import build_worker
 
