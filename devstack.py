@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import ctypes
 import os
 import secrets
@@ -294,6 +295,17 @@ def jwt_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def secrets_key(data_dir: Path) -> str:
+    """The key channel secrets are encrypted with (docs/notifications.md), kept with the data:
+    a secret an admin stored survives a restart."""
+    path = data_dir / "secrets-key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="address for the API and Temporal")
@@ -314,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["GRIDFLOW_TEMPORAL_ADDRESS"] = f"{args.host}:{args.temporal_port}"
     os.environ.setdefault("GRIDFLOW_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir}/gridflow.db")
     os.environ.setdefault("GRIDFLOW_JWT_SECRET", jwt_secret(data_dir))
+    os.environ.setdefault("GRIDFLOW_SECRETS_KEY", secrets_key(data_dir))
+    os.environ.setdefault("GRIDFLOW_PUBLIC_URL", f"http://{args.host}:{args.port}")
     from settings import Settings
 
     config = Settings()
