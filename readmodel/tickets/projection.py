@@ -78,6 +78,7 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "warned": warned(snapshot),
         "extension_count": snapshot.extension_count,
         "breach_count": len(snapshot.breaches),
+        "urge_count": snapshot.urge_count,
         "parked": snapshot.parking is not None,
         "closed_at": snapshot.closed_at,
         "current_stage": current.stage.value if current else None,
@@ -136,7 +137,5 @@ async def add_notifications(
     ]
     if rows:
         stmt = _insert(session, _table(Notification)).values(rows)
-        await session.exec(
-            stmt.on_conflict_do_nothing(index_elements=["ticket_id", "seq", "kind", "target"])
-        )
+        await session.exec(stmt.on_conflict_do_nothing(index_elements=["event_id"]))
         await session.commit()

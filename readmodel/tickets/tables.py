@@ -89,6 +89,7 @@ class TicketRow(SQLModel, table=True):
     warned: bool = False  # a warning fired on a deadline still running, not breached (battle map)
     extension_count: int = 0
     breach_count: int = 0
+    urge_count: int = 0  # supervisors' 催办 (the clock's reminders are not counted here)
     parked: bool = False
     closed_at: datetime | None = Field(default=None, index=True)
     current_stage: str | None = None
@@ -139,7 +140,6 @@ class Notification(SQLModel, table=True):
     """The outbox of events somebody must hear about (domain/notices.py): a ticket's, or a
     report's; deliveries (readmodel/notices) fan each out to people and channels."""
 
-    __table_args__ = (UniqueConstraint("ticket_id", "seq", "kind", "target"),)
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(unique=True, index=True)  # domain.notices.event_id: receivers de-dup
     ticket_id: str | None = Field(default=None, index=True)  # None: not a ticket's (a report)

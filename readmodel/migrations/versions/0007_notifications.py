@@ -24,6 +24,7 @@ down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_NAMING = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 _NAMESPACE = uuid.UUID("6f1d4a52-8f0e-4c5b-9a34-2d7e1c0b9e11")
 _DEFAULTS = [
     ("warning", "target"),
@@ -140,7 +141,20 @@ def upgrade() -> None:
             sa.text("UPDATE notification SET event_id = :e WHERE id = :id"),
             {"e": _event_id(ticket_id, seq, kind, target), "id": id_},
         )
-    with op.batch_alter_table("notification", schema=None) as batch_op:
+    # The event id is the outbox's key now; (ticket, seq, kind, target) made it and is dropped
+    # (the baseline left it unnamed: PostgreSQL named it, SQLite's is found by convention).
+    [old_key] = [
+        u["name"] or "uq_notification_ticket_id"
+        for u in sa.inspect(conn).get_unique_constraints("notification")
+        if u["column_names"] == ["ticket_id", "seq", "kind", "target"]
+    ]
+    if conn.dialect.name == "postgresql":
+        op.drop_constraint(old_key, "notification", type_="unique")
+    with op.batch_alter_table(
+        "notification", schema=None, recreate="always", naming_convention=_NAMING
+    ) as batch_op:
+        if conn.dialect.name != "postgresql":
+            batch_op.drop_constraint(old_key, type_="unique")
         batch_op.alter_column(
             "event_id", existing_type=sqlmodel.sql.sqltypes.AutoString(), nullable=False
         )
@@ -204,6 +218,9 @@ def downgrade() -> None:
     op.drop_column("user", "on_duty")
     op.execute("DELETE FROM notification WHERE ticket_id IS NULL")
     with op.batch_alter_table("notification", schema=None) as batch_op:
+        batch_op.create_unique_constraint(
+            "notification_ticket_id_seq_kind_target_key", ["ticket_id", "seq", "kind", "target"]
+        )
         batch_op.drop_index(batch_op.f("ix_notification_event_id"))
         batch_op.alter_column("ticket_id", existing_type=sa.VARCHAR(), nullable=False)
         batch_op.drop_column("data")
