@@ -148,6 +148,27 @@ def ensure_may_report_in(user: User, grid: str) -> None:
         )
 
 
+def ensure_person(user: User, *, by_key: bool) -> None:
+    """A person's own things (the in-app notices): people signed in, not machines or keys."""
+    ensure_role(user, Role.GRID_WORKER, Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.ADMIN)
+    if by_key:
+        raise ApiError(403, "an API key has no inbox: sign in as the person", code="not_a_person")
+
+
+async def ensure_may_read_deliveries(
+    user: User, *, session: AsyncSession, grid: str | None, event_id: str
+) -> None:
+    """A notice's deliveries: admins, and supervisors over the place it is about (a notice of no
+    place, such as a report, is the command centre's)."""
+    ensure_role(user, Role.SUPERVISOR, Role.ADMIN)
+    if user.role == Role.ADMIN:
+        return
+    area = await area_scope(user, session)
+    if area is None or (grid is not None and contains(area, grid)):
+        return
+    raise ApiError(403, f"notice {event_id} is not about your area {area}", code="outside_area")
+
+
 @dataclass(frozen=True)
 class NoticeScope:
     area: str | None = None  # about tickets in this area (None: anywhere)

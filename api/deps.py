@@ -140,6 +140,15 @@ FieldUser = Annotated[
 ]
 
 
+async def person(request: Request, user: CurrentUser) -> User:
+    authz.ensure_person(user, by_key=getattr(request.state, "auth", None) == "api_key")
+    return user
+
+
+# A person signed in (not a sensor, not an API key): their own in-app notices.
+PersonUser = Annotated[User, Depends(person)]
+
+
 async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
     return await authz.area_scope(user, session)
 

@@ -27,7 +27,9 @@ from api.routes import (
     map,
     metrics,
     my,
+    notice_inbox,
     notifications,
+    notify_admin,
     photos,
     policy,
     reference,
@@ -125,6 +127,8 @@ def create_app(
         api.include_router(module.router)
     api.include_router(auth.router)
     api.include_router(admin_users.router)
+    api.include_router(notice_inbox.router)  # the bell (docs/notification-centre.md)
+    api.include_router(notify_admin.router)
     api.include_router(audit_routes.router)
     app.include_router(api)
     app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)

@@ -17,8 +17,12 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.main import create_app
+from domain.notices import event_id
 from tests.authz_world import (
+    ADMIN,
+    FAR,
     HOME_GRID,
+    LIS,
     ROAD_DAMAGE_RULE,
     TOKEN,
     P,
@@ -26,6 +30,7 @@ from tests.authz_world import (
     world,  # noqa: F401
 )
 from tests.factories import GARBAGE, UNLICENSED_BUSINESS
+from tests.notice_helpers import failed_delivery, notice, publish, webhook
 
 Args = tuple[dict[str, str], dict[str, Any]]  # path parameters, request keyword arguments
 Prepare = Callable[[World, str, bool], Awaitable[Args]]
@@ -169,6 +174,57 @@ async def _logout(w: World, p: str, allowed: bool) -> Args:
     return {}, {"headers": await w.own_session_headers(p)}
 
 
+async def _place_notice(w: World, p: str, allowed: bool) -> Args:
+    """A breach notice about the principal's place (the same one for everyone there)."""
+    place = w._place(p)
+    grid = {"home": HOME_GRID, "li": LIS.code, "far": FAR.code}[place]
+    event = notice(event_id=event_id("authz matrix", place), grid=grid)
+    await publish(w.gf.db, event)
+    return {"event_id": event.event_id}, {}
+
+
+def _channel_body(w: World) -> dict[str, Any]:
+    return {
+        "channel_id": w.unique("az").lower(),
+        "kind": "webhook",
+        "name": "授权测试 webhook",
+        "url": "https://hooks.example.cn/gridflow",
+        "secret_env": "GF_AUTHZ_HOOK",
+    }
+
+
+async def _new_channel(w: World, p: str, allowed: bool) -> Args:
+    return {}, {"json": _channel_body(w)}
+
+
+async def _fresh_channel(w: World) -> str:
+    return (await w.ok("POST", "/admin/channels", ADMIN, 201, json=_channel_body(w)))["channel_id"]
+
+
+async def _channel(w: World, p: str, allowed: bool) -> Args:
+    return {"channel_id": await _fresh_channel(w) if allowed else "in-app"}, {}
+
+
+async def _new_subscription(w: World, p: str, allowed: bool) -> Args:
+    channel_id = await _fresh_channel(w) if allowed else "in-app"
+    return {}, {"json": {"kind": "breach", "audience": "supervisor", "channel_id": channel_id}}
+
+
+async def _subscription(w: World, p: str, allowed: bool) -> Args:
+    if not allowed:
+        return {"subscription_id": "1"}, {}
+    body = (await _new_subscription(w, p, allowed))[1]["json"]
+    created = await w.ok("POST", "/admin/subscriptions", ADMIN, 201, json=body)
+    return {"subscription_id": str(created["id"])}, {}
+
+
+async def _failed_delivery(w: World, p: str, allowed: bool) -> Args:
+    if not allowed:
+        return {"delivery_id": "1"}, {}
+    channel_id = await webhook(w.gf.db, "http://127.0.0.1:9/authz-matrix")
+    return {"delivery_id": str(await failed_delivery(w.gf.db, channel_id))}, {}
+
+
 TODAY = datetime.now(UTC).date()
 PERIOD = {"from": str(TODAY - timedelta(days=7)), "to": str(TODAY + timedelta(days=1))}
 HOLD_DAYS = {"working_days": 1, "reason": "材料未到 waiting for parts"}
@@ -196,6 +252,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V}/extension-requests"): Row(SUPERVISORS),
     ("GET", f"{V}/parking-requests"): Row(SUPERVISORS),
     ("GET", f"{V}/notifications"): Row(codes(200, admin=403, sensor=403)),
+    ("GET", f"{V}/notifications/{{event_id}}/deliveries"): Row(
+        codes(403, wu=200, chen=200, admin=200), _place_notice
+    ),
+    # the notification centre: every person's own bell (docs/notification-centre.md)
+    ("GET", f"{V}/my/notices"): Row(SIGNED_IN),
+    ("GET", f"{V}/my/notices/unread-count"): Row(SIGNED_IN),
+    ("POST", f"{V}/my/notices/read"): Row(SIGNED_IN, static(json={"ids": [1]})),
+    ("POST", f"{V}/my/notices/read-all"): Row(SIGNED_IN),
     # acting on tickets
     ("POST", f"{T}/dispatch"): Row(
         codes(403, wu=200, chen=200), on_ticket("manual_dispatch", {"department": "cgj"})
@@ -320,6 +384,18 @@ MATRIX: dict[tuple[str, str], Row] = {
         static(json={"user_id": "gateway", "label": "authz matrix", "scopes": ["sensor_intake"]}),
     ),
     ("DELETE", f"{V}/admin/api-keys/{{key_id}}"): Row(admin_only(200), _api_key),
+    # notification channels, subscriptions and deliveries
+    ("GET", f"{V}/admin/channels"): Row(admin_only(200)),
+    ("POST", f"{V}/admin/channels"): Row(admin_only(201), _new_channel),
+    ("PUT", f"{V}/admin/channels/{{channel_id}}"): Row(
+        admin_only(200), static({"channel_id": "in-app"}, json={"name": "站内通知 in-app"})
+    ),
+    ("DELETE", f"{V}/admin/channels/{{channel_id}}"): Row(admin_only(200), _channel),
+    ("GET", f"{V}/admin/subscriptions"): Row(admin_only(200)),
+    ("POST", f"{V}/admin/subscriptions"): Row(admin_only(201), _new_subscription),
+    ("DELETE", f"{V}/admin/subscriptions/{{subscription_id}}"): Row(admin_only(204), _subscription),
+    ("GET", f"{V}/admin/deliveries"): Row(admin_only(200)),
+    ("POST", f"{V}/admin/deliveries/{{delivery_id}}/retry"): Row(admin_only(200), _failed_delivery),
     # Open311 (docs/open311.md): keyless public reads; reports from machine clients' API keys,
     # refused with the spec's 403 (not 401) without one
     ("GET", "/open311/v2/discovery.{fmt}"): Row(PAGE, static({"fmt": "json"})),

@@ -156,3 +156,21 @@ async def mark_read(
     result = await session.exec(stmt.values(read_at=now))
     await session.commit()
     return int(result.rowcount)
+
+
+async def one(*, session: AsyncSession, delivery_id: int) -> NotificationDelivery | None:
+    return await session.get(NotificationDelivery, delivery_id)
+
+
+async def event(*, session: AsyncSession, event_id: str) -> Notification | None:
+    return (
+        await session.exec(select(Notification).where(Notification.event_id == event_id))
+    ).first()
+
+
+async def events(*, session: AsyncSession, event_ids: set[str]) -> dict[str, Notification]:
+    """The outbox rows of these events, by event id (what an admin's list says of each)."""
+    if not event_ids:
+        return {}
+    rows = await session.exec(select(Notification).where(col(Notification.event_id).in_(event_ids)))
+    return {r.event_id: r for r in rows.all()}
