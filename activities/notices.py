@@ -95,6 +95,7 @@ class NoticePublisher:
                 level=int(n.level) if n.level is not None else None,
                 stage=n.stage.value if n.stage else None,
                 due_at=n.due_at,
+                data=dict(n.data),
                 created_at=now,
             )
             for n in notices

@@ -37,6 +37,7 @@ from api.routes import (
     routing,
     subjects,
     tickets,
+    urge,
     work,
 )
 from api.routes import audit as audit_routes
@@ -109,6 +110,7 @@ def create_app(
         incidents,
         tickets,
         holds,
+        urge,
         work,
         reference,
         calendar,

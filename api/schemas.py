@@ -201,7 +201,8 @@ class TicketPublic(BaseModel):
     rework_count: int
     urgency: Urgency
     escalation_level: int = Field(description="0 none, 1 grid, 2 community, 3 street, 4 district")
-    reminder_count: int
+    reminder_count: int = Field(description="the clock's automatic 催办 while overdue")
+    urge_count: int = Field(default=0, description="supervisors' 催办 (POST …/urge)")
     extension_request: ExtensionRequest | None
     extension_count: int
     parking_request: ParkingRequest | None
@@ -280,6 +281,7 @@ class TicketSummary(BaseModel):
     current_stage: str | None
     current_due_at: datetime | None
     return_count: int
+    urge_count: int = 0
     submitted_at: datetime
     updated_at: datetime
 
@@ -299,6 +301,13 @@ class Me(BaseModel):
     role: str
     department: str | None
     grids: list[str]
+
+
+class UrgeBody(Body):
+    message: Annotated[str, _required(500), AfterValidator(_not_blank)] = Field(
+        description="what the department must hear (1–500 characters)",
+        examples=["请今天内到场处置 please be on site today"],
+    )
 
 
 class MergeBody(Body):

@@ -97,3 +97,10 @@ class MergeInput(ActionInput):
 
 class KeepSeparateInput(ActionInput):
     action: Action = Action.KEEP_SEPARATE
+
+
+class UrgeInput(ActionInput):
+    """催办: a supervisor presses the ticket's department, in their own words."""
+
+    action: Action = Action.URGE
+    message: str

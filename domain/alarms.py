@@ -5,9 +5,9 @@ Alarms that need the calendar (the parking review, re-planning) are carried out 
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.areas import district_of
 from domain.models import SYSTEM_ACTOR, Breach, Deadline, TicketSnapshot
@@ -27,11 +27,14 @@ class Alarm(BaseModel):
 class Notice(BaseModel):
     """Somebody must hear about this ticket: a department, or a level of the ladder."""
 
-    kind: str  # an alarm kind, or: return, recheck, merge
+    kind: str  # an alarm kind, or: return, recheck, merge, urge
     target: str  # a department code, the grid / community / street / district code, or the centre
     level: EscalationLevel | None = None
     stage: DeadlineStage | None = None
     due_at: datetime | None = None
+    # What the message says beyond the above (domain/notices.py NoticeEvent.data: a 催办's
+    # "message"); notices recorded before it had none.
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 def pending(t: TicketSnapshot, *, chase: bool = True) -> list[Alarm]:

@@ -11,6 +11,7 @@ from domain.actions import (
     RequestExtensionInput,
     RequestParkingInput,
     ReturnInput,
+    UrgeInput,
     VerifyInput,
 )
 from domain.models import Actor, TicketSnapshot
@@ -44,6 +45,7 @@ V1_ACTIONS = frozenset(
 WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
 
 MAX_TEXT = 2000
+MAX_URGE = 500  # a 催办 is read on a phone, often as an SMS
 # Not routed yet: no department to compare an actor with. Submitted moves on within a second or
 # so (routing); a duplicate review waits for a supervisor.
 NOT_ROUTED = frozenset({S.SUBMITTED, S.DUPLICATE_REVIEW})
@@ -120,7 +122,16 @@ def check_input(request: ActionInput, ticket: TicketSnapshot, now: datetime) -> 
         _check_finding(request, now)
     if isinstance(request, MergeInput) and request.into == ticket.ticket_id:
         raise Refusal("invalid", "a report cannot be merged into itself", field="into")
+    if isinstance(request, UrgeInput):
+        _check_urge(request)
     holds.check(request, ticket, now)
+
+
+def _check_urge(request: UrgeInput) -> None:
+    if not request.message.strip():
+        raise Refusal("invalid", "a 催办 needs a message", field="message")
+    if len(request.message) > MAX_URGE:
+        raise Refusal("invalid", f"message is longer than {MAX_URGE} characters", field="message")
 
 
 def _check_finding(request: VerifyInput, now: datetime) -> None:

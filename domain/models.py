@@ -198,7 +198,8 @@ class TicketSnapshot(BaseModel):
     escalation_level: int = 0
     next_escalation_at: datetime | None = None
     next_reminder_at: datetime | None = None
-    reminder_count: int = 0
+    reminder_count: int = 0  # the clock's automatic 催办 while overdue
+    urge_count: int = 0  # supervisors' 催办 (domain/urge.py)
     breach_log: list[Breach] = Field(default_factory=list)
     extension_request: ExtensionRequest | None = None
     extension_count: int = 0

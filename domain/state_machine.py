@@ -129,6 +129,8 @@ TABLE: tuple[Transition, ...] = (
     T(A.APPROVE_PARKING, DEPARTMENT_STATUSES, None, Owner.SUPERVISOR),
     T(A.REFUSE_PARKING, DEPARTMENT_STATUSES, None, Owner.SUPERVISOR),
     T(A.UNPARK, OPEN_STATUSES, None, Owner.SUPERVISOR),
+    # 催办: the department hears a supervisor's words; the state and the clock stay.
+    T(A.URGE, DEPARTMENT_STATUSES, None, Owner.SUPERVISOR),
     # Timeline events of the clock and of signals: the state stays.
     T(A.DEADLINE_WARNING, OPEN_STATUSES, None, Owner.SYSTEM),
     T(A.DEADLINE_BREACHED, OPEN_STATUSES, None, Owner.SYSTEM),

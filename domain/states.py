@@ -83,6 +83,7 @@ class Action(StrEnum):
     KEEP_SEPARATE = "keep_separate"
     MERGED_REPORT = "merged_report"  # another report was merged into this ticket
     SENSOR_REPEAT = "sensor_repeat"  # a deadline could not be planned: the calendar lacks a year
+    URGE = "urge"  # 催办 by a supervisor, with a message (REMIND is the clock's own)
 
 
 class FindingOutcome(StrEnum):

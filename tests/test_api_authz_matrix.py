@@ -306,6 +306,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{T}/keep-separate"): Row(
         codes(403, wu=200, chen=200), on_ticket("duplicate_review")
     ),
+    ("POST", f"{T}/urge"): Row(
+        codes(403, wu=200, chen=200), on_ticket("dispatched", {"message": "请尽快处置 hurry"})
+    ),
     # photos
     ("POST", f"{V}/photos"): Row(codes(201, admin=403, sensor=403), _photo_upload),
     ("GET", f"{V}/photos/{{photo_id}}"): Row(

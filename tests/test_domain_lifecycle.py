@@ -103,8 +103,9 @@ HOLDS = {
 
 
 def test_every_human_action_is_covered():
-    # Merging duplicates is covered in tests/test_domain_duplicates.py.
-    assert set(REQUESTS) | HOLDS | {Action.MERGE, Action.KEEP_SEPARATE} == set(
+    # Merging duplicates is covered in tests/test_domain_duplicates.py, 催办 in
+    # tests/test_domain_supervision.py.
+    assert set(REQUESTS) | HOLDS | {Action.MERGE, Action.KEEP_SEPARATE, Action.URGE} == set(
         lifecycle.ALLOWED_FROM
     )
     assert set(REQUESTS) == set(WHO)

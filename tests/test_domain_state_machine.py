@@ -50,6 +50,7 @@ OLD_ALLOWED_FROM = {
     A.UNPARK: OPEN,
     A.MERGE: frozenset({S.DUPLICATE_REVIEW}),
     A.KEEP_SEPARATE: frozenset({S.DUPLICATE_REVIEW}),
+    A.URGE: DEPT,  # added with 催办 (issue 14)
 }
 OLD_DEPARTMENT_ACTIONS = {
     A.CLAIM,
@@ -71,6 +72,7 @@ OLD_SUPERVISOR_ACTIONS = {
     A.UNPARK,
     A.MERGE,
     A.KEEP_SEPARATE,
+    A.URGE,
 }
 # Where each event led when transitions.py, duplicates.py and core.py wrote it inline
 # (None: the state stays), and the deadlines it opened, in the order they were asked for.
@@ -109,6 +111,7 @@ OLD_TARGETS = {
         A.CALENDAR_ALERT,
         A.MERGED_REPORT,
         A.SENSOR_REPEAT,
+        A.URGE,
     )
 }
 

@@ -11,13 +11,14 @@ from temporalio.exceptions import ApplicationError
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
-    from domain import alarms, duplicates, holds, lifecycle, state_machine, transitions
+    from domain import alarms, duplicates, holds, lifecycle, state_machine, transitions, urge
     from domain.actions import (
         ActionInput,
         ExtensionDecisionInput,
         KeepSeparateInput,
         MergeInput,
         UnparkInput,
+        UrgeInput,
     )
     from domain.contracts import ScheduleRequest, ScheduleResult, TicketInput, TicketResult
     from domain.models import (
@@ -331,6 +332,10 @@ class TicketCore:
     async def _keep_separate(self, request: KeepSeparateInput, now: datetime) -> None:
         duplicates.keep_separate(self._ticket, request, now)
 
+    async def _urge(self, request: UrgeInput, now: datetime) -> None:
+        notice = urge.urge(self._ticket, request, now)
+        await steps.notify(self._ticket, [notice])
+
     async def _after(self, request: ActionInput) -> None:
         """Who else must hear of this action: the subject the ticket concerns, the centre."""
         t = self._ticket
@@ -441,4 +446,5 @@ HANDLERS: dict[Action, Callable[[TicketCore, Any, datetime], Awaitable[None]]] =
     Action.UNPARK: TicketCore._unpark_now,
     Action.MERGE: TicketCore._merge,
     Action.KEEP_SEPARATE: TicketCore._keep_separate,
+    Action.URGE: TicketCore._urge,
 }

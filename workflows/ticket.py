@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnInput,
         StartVerificationInput,
         UnparkInput,
+        UrgeInput,
         VerifyInput,
         WriteOffInput,
     )
@@ -182,4 +183,13 @@ class TicketWorkflow(TicketCore):
 
     @unpark.validator
     def _check_unpark(self, request: UnparkInput) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def urge(self, request: UrgeInput) -> TicketSnapshot:
+        """催办: a supervisor presses the department; the state and the clock stay."""
+        return await self._act(request)
+
+    @urge.validator
+    def _check_urge(self, request: UrgeInput) -> None:
         self._validate(request)
