@@ -35,7 +35,7 @@ def event(kind: EventKind, target: str, *, grid: str = WU_GRID, **kw: object) ->
         department="cgj",
         grid=grid,
         created_at=NOW,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
