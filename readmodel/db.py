@@ -20,6 +20,7 @@ from readmodel.access import tables as access_tables  # noqa: F401  (user, revok
 from readmodel.notices import tables as notice_tables  # noqa: F401  (channels, deliveries)
 from readmodel.reference import calendar_tables  # noqa: F401  (work_calendar_day, …_year)
 from readmodel.reference import tables as reference_tables  # noqa: F401
+from readmodel.reports import tables as report_tables  # noqa: F401  (report)
 from readmodel.supervision import tables as supervision_tables  # noqa: F401  (督办单)
 from readmodel.tickets import tables as ticket_tables  # noqa: F401
 
