@@ -27,6 +27,25 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/gridflow.db"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # Temporal beyond this machine (docs/temporal-security.md): TLS (the system's roots, or a
+    # private CA), mTLS (a client certificate and key), an API key (Temporal Cloud). Any file or
+    # the server name set turns TLS on; an API key does too unless GRIDFLOW_TEMPORAL_TLS=false.
+    temporal_tls: bool | None = None
+    temporal_tls_server_ca_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_tls_client_cert_file: Path | None = None
+    temporal_tls_client_key_file: Path | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_api_key_file: Path | None = None
+    # Every payload written to Temporal is encrypted (temporal_codec.py): JSON {"key-id": "<base64
+    # of 32 bytes>"} inline or in a file, the active key's id when there are several. Without
+    # keys no process connects, unless GRIDFLOW_PAYLOAD_ENCRYPTION=off. Browsers at these origins
+    # (the Temporal UI) may call the codec endpoint: '["https://temporal.example.gov"]'.
+    payload_encryption: bool = True
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path | None = None
+    payload_key_id: str | None = None
+    temporal_ui_origins: list[str] = []
     task_queue: str = "gridflow-tickets"
     deadline_policy: DeadlinePolicy = DeadlinePolicy()
     log_json: bool = True
