@@ -13,6 +13,8 @@ from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
 from activities.notice_delivery import DeliveryActivities
 from activities.notices import NoticePublisher, relay_waker
+from activities.report_schedules import ensure_schedules
+from activities.reports import ReportActivities
 from activities.subjects import SubjectActivities
 from activities.tickets import TicketActivities
 from logging_setup import configure_logging
@@ -21,6 +23,7 @@ from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
 from workflows.notices import NotificationRelayWorkflow
+from workflows.reports import ReportWorkflow
 from workflows.subject import SubjectWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -58,6 +61,9 @@ def activities_for(
         *deadlines.all(),
         *SubjectActivities(db=db, client=client).all(),
         *DeliveryActivities(db=db, config=config).all(),
+        *ReportActivities(
+            db=db, calendars=calendars, publisher=publisher, public_url=config.public_url
+        ).all(),
     ]
 
 
@@ -67,7 +73,12 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue or config.task_queue,
-        workflows=[TicketWorkflow, SubjectWorkflow, NotificationRelayWorkflow],
+        workflows=[
+            TicketWorkflow,
+            SubjectWorkflow,
+            NotificationRelayWorkflow,
+            ReportWorkflow,
+        ],
         activities=activities_for(client, db=db, config=config),
         **tuning(config),
     )
@@ -84,6 +95,7 @@ async def main() -> None:
         loop.add_signal_handler(sig, stop.set)
     async with build_worker(client, db=db, config=settings):
         await relay_waker(client, settings.task_queue)()  # pushes what waited while it was down
+        await ensure_schedules(client, settings.task_queue)  # the periodic reports
         log.info("worker started", task_queue=settings.task_queue)
         await stop.wait()
     await db.dispose()
