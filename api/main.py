@@ -30,6 +30,7 @@ from api.routes import (
     notice_inbox,
     notifications,
     notify_admin,
+    notify_deliveries,
     photos,
     policy,
     reference,
@@ -131,6 +132,7 @@ def create_app(
     api.include_router(admin_users.router)
     api.include_router(notice_inbox.router)  # the bell (docs/notification-centre.md)
     api.include_router(notify_admin.router)
+    api.include_router(notify_deliveries.router)
     api.include_router(audit_routes.router)
     app.include_router(api)
     app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)

@@ -14,6 +14,8 @@ from readmodel.notices import deliveries
 from readmodel.notices.tables import NotificationDelivery
 from readmodel.tickets.tables import Notification
 
+# A channel's id: a slug (in-app, cgj-wecom, centre-mail).
+SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 TICKET_PAGES = {
     Role.GRID_WORKER: "/app/worker/ticket?id={}",
     Role.DEPARTMENT_STAFF: "/app/department/tickets/{}",

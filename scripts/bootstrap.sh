@@ -1,7 +1,9 @@
 # Shared helpers for scripts/up.sh and scripts/test.sh (source it, don't run it).
 #   gridflow_root      cd to the repository root
 #   apt_install PKG..  install Debian packages (as root directly, else through sudo)
-#   ensure_venv        create .venv if missing; pip install -e '.[test]' when pyproject.toml changed
+#   ensure_venv [SET]  create .venv if missing; pip install -e '.[SET]' (default test; up.sh: embedded,
+#                      the runtime set and the dev server) when pyproject.toml changed since SET or
+#                      a superset of it was installed
 set -euo pipefail
 
 gridflow_root() {
@@ -46,8 +48,16 @@ _python() {
     echo "$py"
 }
 
+# Which installed set also holds SET's packages: test holds everything embedded does.
+_venv_sets_holding() {
+    case "$1" in
+        embedded) echo "embedded test" ;;
+        *) echo "$1" ;;
+    esac
+}
+
 ensure_venv() {
-    local py stamp want
+    local set="${1:-test}" py want have
     if [ ! -x .venv/bin/python ] || ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
         py="$(_python)"
         rm -rf .venv
@@ -59,11 +69,15 @@ ensure_venv() {
             "$py" -m venv .venv
         fi
     fi
-    stamp=.venv/.gridflow-pyproject.sha256
     want="$(cat pyproject.toml <(.venv/bin/python -V 2>&1) | sha256sum | cut -d' ' -f1)"
-    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-        echo ">> installing gridflow and its dependencies into .venv (pyproject.toml changed)" >&2
-        .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
-        echo "$want" > "$stamp"
-    fi
+    # One stamp per installed set: up.sh after test.sh installs nothing, test.sh after up.sh adds
+    # the test tools, and either one reinstalls when pyproject.toml changed.
+    for have in $(_venv_sets_holding "$set"); do
+        if [ "$(cat ".venv/.gridflow-$have.sha256" 2>/dev/null || true)" = "$want" ]; then
+            return 0
+        fi
+    done
+    echo ">> installing gridflow[$set] into .venv (not yet for this pyproject.toml)" >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[$set]"
+    echo "$want" > ".venv/.gridflow-$set.sha256"
 }

@@ -41,6 +41,13 @@ Password = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Label = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=ID_PATTERN)]
+# Contact fields for notices (personal data: admins read them here, nothing logs them).
+Email = Annotated[
+    str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s.]+$", description="a@b.cn")
+]
+Phone = Annotated[
+    str, Field(pattern=r"^(\+86)?1[3-9]\d{9}$", description="a mainland mobile: 13812345678")
+]
 # Roles a person or machine account can have; "system" is the workflows' own.
 AssignableRole = Annotated[
     Role, Field(description="grid_worker, department_staff, supervisor, sensor or admin")
@@ -55,6 +62,9 @@ class UserOut(BaseModel):
     grids: list[str]
     area: str | None
     active: bool
+    on_duty: bool = Field(description="department staff off duty hear no notices")
+    email: str | None
+    phone: str | None
 
 
 class UserIn(Body):
@@ -65,6 +75,9 @@ class UserIn(Body):
     grids: list[Code] = Field(default_factory=list, max_length=200)
     area: Code | None = None
     password: Password
+    on_duty: bool = True
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class UserChange(Body):
@@ -78,6 +91,9 @@ class UserChange(Body):
     area: Code | None = None
     active: bool | None = None
     password: Password | None = None
+    on_duty: bool | None = None
+    email: Email | None = None
+    phone: Phone | None = None
 
 
 class ApiKeyIn(Body):
@@ -117,6 +133,9 @@ def _out(user: User) -> UserOut:
         grids=list(user.grids),
         area=user.area,
         active=user.active,
+        on_duty=user.on_duty,
+        email=user.email,
+        phone=user.phone,
     )
 
 
@@ -164,6 +183,9 @@ async def create_user(body: UserIn, user: AdminUser, session: SessionDep) -> Use
         grids=body.grids,
         area=body.area,
         password_hash=await asyncio.to_thread(hash_password, body.password),
+        on_duty=body.on_duty,
+        email=body.email,
+        phone=body.phone,
     )
     log.info("user_created", user_id=created.user_id, role=created.role, by=user.user_id)
     return _out(created)
@@ -184,7 +206,7 @@ async def change_user(
     changes = body.model_dump(exclude_unset=True, exclude={"password"})
     if changes.get("role") is not None:
         changes["role"] = Role(changes["role"]).value
-    for field in ("name", "role", "grids", "active"):
+    for field in ("name", "role", "grids", "active", "on_duty"):
         if field in changes and changes[field] is None:
             raise invalid(field, "must not be null")
     after = {f: changes.get(f, getattr(target, f)) for f in ("role", "department", "grids", "area")}

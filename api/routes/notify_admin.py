@@ -1,5 +1,5 @@
-"""Admin: notification channels, subscriptions (who hears what) and deliveries, with a retry of
-the failed ones (docs/notification-centre.md).
+"""Admin: notification channels and subscriptions, who hears what over which channel
+(docs/notification-centre.md; the deliveries are api/routes/notify_deliveries.py).
 
 A channel's secret is write-only: stored encrypted with GRIDFLOW_SECRETS_KEY, or named as an
 environment variable; answers say whether there is one, never what it is.
@@ -14,16 +14,14 @@ from urllib.parse import parse_qsl, urlsplit
 import structlog
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field, SecretStr
-from temporalio.service import RPCError
 
-from activities.notices import relay_waker
-from api.deps import AdminUser, SessionDep, SettingsDep, TemporalClient
+from api.deps import AdminUser, SessionDep, SettingsDep
 from api.errors import ApiError, invalid
-from api.notice_views import DeliveryPage, DeliveryPublic, deliveries_public, delivery_public
+from api.notice_views import SLUG
 from api.paging import Page, PageParams
 from api.schemas import NOT_BLANK, Body, Code
-from domain.notices import Audience, ChannelKind, DeliveryStatus, EventKind
-from readmodel.notices import channel_store, deliveries
+from domain.notices import Audience, ChannelKind, EventKind
+from readmodel.notices import channel_store
 from readmodel.notices.secrets import encrypt
 from readmodel.notices.tables import NotificationChannel, NotificationSubscription
 from readmodel.reference import catalogue_store, map_store
@@ -32,7 +30,6 @@ from settings import Settings
 router = APIRouter(prefix="/admin", tags=["notification admin"])
 log = structlog.get_logger()
 
-SLUG = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 ChannelIdPath = Annotated[str, Path(pattern=SLUG, description="a slug: cgj-wecom")]
 ChannelId = Annotated[str, Field(pattern=SLUG, description="a slug: lower-case, digits, -")]
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
@@ -41,7 +38,7 @@ Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,127}$")]
 ChannelSettings = Annotated[dict[str, Any], Field(max_length=30)]
 # Names that say a secret: such a value goes in `secret` (encrypted), not in a URL or settings.
-SECRET_NAME = re.compile(r"secret|passw|token|key|sign", re.IGNORECASE)
+SECRET_NAME = re.compile(r"secret|passw|token|apikey|(^|[_-])key$|^sign$", re.IGNORECASE)
 SCHEMES = {ChannelKind.EMAIL: ("smtp", "smtps")}
 WEB_SCHEMES = ("http", "https")
 
@@ -104,10 +101,6 @@ class SubscriptionPublic(BaseModel):
 
 class SubscriptionPage(Page[SubscriptionPublic]):
     pass
-
-
-class RetriedDelivery(DeliveryPublic):
-    relay_woken: bool = Field(description="false: the relay takes it on its next round")
 
 
 def _channel(row: NotificationChannel) -> ChannelPublic:
@@ -305,53 +298,3 @@ async def remove_subscription(
         raise ApiError(404, f"no subscription {subscription_id}")
     log.info("subscription_removed", subscription_id=subscription_id, by=user.user_id)
     return Response(status_code=204)
-
-
-@router.get("/deliveries", response_model=DeliveryPage)
-async def list_deliveries(
-    user: AdminUser,
-    session: SessionDep,
-    paging: PageParams,
-    status: DeliveryStatus | None = None,
-    event_id: Annotated[str | None, Query(max_length=64)] = None,
-    channel_id: Annotated[str | None, Query(pattern=SLUG)] = None,
-) -> DeliveryPage:
-    """Deliveries, newest first (admins): `status=failed` lists those to look at and retry."""
-    rows, total = await deliveries.listing(
-        session=session,
-        status=status,
-        event_id=event_id,
-        channel_id=channel_id,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-    return DeliveryPage.of(await deliveries_public(session, rows), total, paging)
-
-
-@router.post("/deliveries/{delivery_id}/retry", response_model=RetriedDelivery)
-async def retry_delivery(
-    delivery_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    user: AdminUser,
-    session: SessionDep,
-    client: TemporalClient,
-    config: SettingsDep,
-) -> RetriedDelivery:
-    """Try a failed delivery again from the start (admins): pending at once, the relay woken;
-    409 when it has not failed."""
-    retried = await deliveries.retry(
-        session=session, delivery_id=delivery_id, now=datetime.now(UTC)
-    )
-    row = await deliveries.one(session=session, delivery_id=delivery_id)
-    if row is None:
-        raise ApiError(404, f"no delivery {delivery_id}")
-    if not retried:
-        raise ApiError(409, f"delivery {delivery_id} is {row.status}, not failed: nothing to retry")
-    log.info("delivery_retried", delivery_id=delivery_id, by=user.user_id)
-    try:
-        await relay_waker(client, config.task_queue)()
-        woken = True
-    except RPCError as err:  # recorded all the same: the relay looks again on its next round
-        log.warning("relay_not_woken", delivery_id=delivery_id, error=type(err).__name__)
-        woken = False
-    event = await deliveries.event(session=session, event_id=row.event_id)
-    return RetriedDelivery(**delivery_public(row, event).model_dump(), relay_woken=woken)

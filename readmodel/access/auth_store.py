@@ -53,6 +53,9 @@ async def create_user(
     grids: list[str],
     area: str | None,
     password_hash: str,
+    on_duty: bool = True,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> User:
     user = User(
         user_id=user_id,
@@ -63,6 +66,9 @@ async def create_user(
         area=area,
         password_hash=password_hash,
         active=True,
+        on_duty=on_duty,
+        email=email,
+        phone=phone,
         token_version=0,
     )
     session.add(user)
