@@ -94,7 +94,13 @@ async def test_each_person_marks_only_their_own_notices_read(gf: Gridflow) -> No
     assert await unread(gf, WU) == 1  # wu's breach is wu's to mark
     assert (await inbox(gf, WU))["items"][0]["id"] == wus
 
-    bads: list[dict[str, Any]] = [{"ids": []}, {"ids": ["one"]}, {}, {"ids": [1], "all": True}]
+    bads: list[dict[str, Any]] = [
+        {"ids": []},
+        {"ids": ["one"]},
+        {"ids": [2**63]},  # no database's integer
+        {},
+        {"ids": [1], "all": True},
+    ]
     for bad in bads:
         refused = await gf.call("POST", "/my/notices/read", CGJ, json=bad)
         assert refused.status_code == 422, (bad, refused.text)

@@ -6,6 +6,7 @@ answer says nothing of whether they exist.
 """
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -53,8 +54,14 @@ class Marked(BaseModel):
     unread: int = Field(description="how many stay unread")
 
 
+# A delivery's id (the database's integer key).
+DeliveryId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class MarkRead(Body):
-    ids: list[int] = Field(min_length=1, max_length=200, description="delivery ids (item `id`)")
+    ids: list[DeliveryId] = Field(
+        min_length=1, max_length=200, description="delivery ids (item `id`)"
+    )
 
 
 def _notice(d: NotificationDelivery, e: Notification, user: User, public_url: str) -> InboxNotice:
