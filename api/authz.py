@@ -137,6 +137,16 @@ async def _ticket_grid(*, session: AsyncSession, client: Client, ticket_id: str)
 # Reports, notices, subjects, photos
 
 
+def ensure_may_read_periodic_reports(user: User) -> None:
+    """The periodic reports (docs/reports.md) rank every street and department against the others,
+    which is what a 通报 is for: every supervisor with an area (the command centre or a street)
+    reads them whole, and admins, who run them; a supervisor without an area reads none (fail
+    closed, as area_scope)."""
+    ensure_role(user, Role.SUPERVISOR, Role.ADMIN)
+    if user.role == Role.SUPERVISOR and not user.area:
+        raise ApiError(403, "you have no area assigned; ask an admin to set one")
+
+
 def ensure_may_report_in(user: User, grid: str) -> None:
     """A grid worker reports in their own grids; sensors wherever their devices are."""
     if user.role != Role.SENSOR and grid not in user.grids:

@@ -149,6 +149,15 @@ async def person(request: Request, user: CurrentUser) -> User:
 PersonUser = Annotated[User, Depends(person)]
 
 
+async def report_reader(user: CurrentUser) -> User:
+    authz.ensure_may_read_periodic_reports(user)
+    return user
+
+
+# Who reads the periodic reports: supervisors and admins.
+ReportReader = Annotated[User, Depends(report_reader)]
+
+
 async def supervisor_area(user: SupervisorUser, session: SessionDep) -> str | None:
     return await authz.area_scope(user, session)
 

@@ -34,6 +34,7 @@ from api.routes import (
     photos,
     policy,
     reference,
+    reports,
     requests,
     routing,
     subjects,
@@ -126,6 +127,7 @@ def create_app(
         duplicates,
         map,
         requests,
+        reports,
     ):
         api.include_router(module.router)
     api.include_router(auth.router)

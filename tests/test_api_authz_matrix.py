@@ -17,7 +17,11 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.main import create_app
+from domain.calendar import ChinaWorkingCalendar
 from domain.notices import event_id
+from domain.reports import ReportKind, plan
+from readmodel.reports import store
+from readmodel.reports.compile import compile_report
 from tests.authz_world import (
     ADMIN,
     FAR,
@@ -225,6 +229,24 @@ async def _failed_delivery(w: World, p: str, allowed: bool) -> Args:
     return {"delivery_id": str(await failed_delivery(w.gf.db, channel_id))}, {}
 
 
+async def _periodic_report(w: World, p: str, allowed: bool) -> Args:
+    """A daily report compiled in the world's read model (once; a second compile, were two cells
+    to race, replaces the row with the same)."""
+    key = id(w)
+    if key not in _REPORTS:
+        decided = plan(ReportKind.DAILY, datetime(2026, 12, 7, 1, tzinfo=UTC), _NO_CALENDAR)
+        async with w.gf.db.session() as session:
+            content = await compile_report(session=session, plan=decided, now=datetime.now(UTC))
+            await store.save(session=session, content=content)
+            await session.commit()
+        _REPORTS[key] = decided.report_id
+    return {"report_id": _REPORTS[key]}, {}
+
+
+_REPORTS: dict[int, str] = {}  # world -> its report
+_NO_CALENDAR = ChinaWorkingCalendar(days={}, known_years=[])
+
+
 TODAY = datetime.now(UTC).date()
 PERIOD = {"from": str(TODAY - timedelta(days=7)), "to": str(TODAY + timedelta(days=1))}
 HOLD_DAYS = {"working_days": 1, "reason": "材料未到 waiting for parts"}
@@ -320,6 +342,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", f"{V}/metrics"): Row(SUPERVISORS, static(params=PERIOD)),
     ("GET", f"{V}/metrics.csv"): Row(SUPERVISORS, static(params=PERIOD)),
     ("GET", f"{V}/metrics/daily"): Row(SUPERVISORS, static(params=PERIOD)),
+    # the periodic reports (docs/reports.md): supervisors and admins read, admins run them
+    ("GET", f"{V}/reports"): Row(CONFIG_READERS),
+    ("GET", f"{V}/reports/{{report_id}}"): Row(CONFIG_READERS, _periodic_report),
+    ("GET", f"{V}/reports/{{report_id}}.csv"): Row(CONFIG_READERS, _periodic_report),
+    ("GET", f"{V}/reports/{{report_id}}.xlsx"): Row(CONFIG_READERS, _periodic_report),
+    ("POST", f"{V}/admin/reports/{{kind}}/run"): Row(admin_only(202), static({"kind": "daily"})),
     # reference data, for anyone signed in
     ("GET", f"{V}/me"): Row(EVERYONE),
     ("GET", f"{V}/categories"): Row(SIGNED_IN),
@@ -424,6 +452,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/app/supervisor/tickets/{ticket_id}"): Row(PAGE, static({"ticket_id": "GF-X"})),
     ("GET", "/app/supervisor/map"): Row(PAGE),
     ("GET", "/app/supervisor/charts"): Row(PAGE),
+    ("GET", "/app/reports"): Row(PAGE),
+    ("GET", "/app/reports/{report_id}"): Row(PAGE, static({"report_id": "daily-2026-12-07"})),
     ("GET", "/sw.js"): Row(PAGE),
     ("GET", "/manifest.webmanifest"): Row(PAGE),
     ("GET", "/healthz"): Row(PAGE),

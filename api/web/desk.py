@@ -8,6 +8,8 @@
 * ``/app/supervisor/tickets/{id}`` — one ticket with the supervisor's actions.
 * ``/app/supervisor/map`` — 挂图作战: grid cells shaded by open tickets, tickets as coloured dots.
 * ``/app/supervisor/charts`` — on-time close rate by department, tickets per day (Chart.js).
+* ``/app/reports`` — the periodic reports kept (daily 销号通报, weekly, monthly), newest first;
+  ``/app/reports/{id}`` — one report: its chart, its rows, the most overdue, CSV/XLSX downloads.
 
 Like every page here these are shells with no user data: the scripts (``static/desk/*.js``) read
 the API with the token the login page keeps and put every user text in as text. Strings are
@@ -84,3 +86,13 @@ async def battle_map(request: Request) -> HTMLResponse:
 @router.get("/app/supervisor/charts", response_class=HTMLResponse)
 async def charts(request: Request) -> HTMLResponse:
     return page(request, "desk/charts.html", "charts_title", nav="charts")
+
+
+@router.get("/app/reports", response_class=HTMLResponse)
+async def reports(request: Request) -> HTMLResponse:
+    return page(request, "desk/reports.html", "reports_title", nav="reports")
+
+
+@router.get("/app/reports/{report_id}", response_class=HTMLResponse)
+async def report(request: Request, report_id: str = Path(max_length=32)) -> HTMLResponse:
+    return page(request, "desk/report.html", "report_title", nav="reports", report_id=report_id)
