@@ -16,6 +16,7 @@ from activities.notices import NoticePublisher, relay_waker
 from activities.report_schedules import ensure_schedules
 from activities.reports import ReportActivities
 from activities.subjects import SubjectActivities
+from activities.supervision import SupervisionActivities
 from activities.tickets import TicketActivities
 from logging_setup import configure_logging
 from readmodel.db import Database
@@ -25,6 +26,7 @@ from temporal_client import connect
 from workflows.notices import NotificationRelayWorkflow
 from workflows.reports import ReportWorkflow
 from workflows.subject import SubjectWorkflow
+from workflows.supervision import SupervisionOrderWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = structlog.get_logger("gridflow.worker")
@@ -64,6 +66,7 @@ def activities_for(
         *ReportActivities(
             db=db, calendars=calendars, publisher=publisher, public_url=config.public_url
         ).all(),
+        *SupervisionActivities(db=db, calendars=calendars, publisher=publisher).all(),
     ]
 
 
@@ -78,6 +81,7 @@ def build_worker(
             SubjectWorkflow,
             NotificationRelayWorkflow,
             ReportWorkflow,
+            SupervisionOrderWorkflow,
         ],
         activities=activities_for(client, db=db, config=config),
         **tuning(config),

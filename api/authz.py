@@ -224,3 +224,35 @@ async def may_see_photo(user: User, photo: Photo, *, session: AsyncSession, clie
     except ApiError:
         return False
     return True
+
+
+# Supervision orders (督办单)
+
+
+@dataclass(frozen=True)
+class OrderScope:
+    area: str | None = None  # orders whose tickets lie in this area (None: anywhere)
+    department: str | None = None  # orders addressed to this department (None: to any)
+
+
+async def order_scope(user: User, session: AsyncSession) -> OrderScope:
+    """Whose 督办单 a caller lists: a supervisor those about their area, department staff those
+    addressed to their department."""
+    if user.role == Role.SUPERVISOR:
+        return OrderScope(area=await area_scope(user, session))
+    ensure_role(user, Role.DEPARTMENT_STAFF)
+    return OrderScope(department=user.department or "")
+
+
+def ensure_can_read_order(user: User, *, order_id: str, place: str, department: str) -> None:
+    """An order is for the supervisors whose area holds all its tickets (its place) and for
+    the staff of the department it is addressed to."""
+    ensure_role(user, Role.SUPERVISOR, Role.DEPARTMENT_STAFF)
+    if user.role == Role.SUPERVISOR and not contains(user.area, place):
+        raise ApiError(
+            403,
+            f"order {order_id} concerns {place}, outside your area {user.area or '(none)'}",
+            code="outside_area",
+        )
+    if user.role == Role.DEPARTMENT_STAFF and user.department != department:
+        raise ApiError(403, f"order {order_id} is addressed to another department")

@@ -176,3 +176,7 @@ async def ticket_in_area(
         return
     ensure_ticket_id(ticket_id)
     await authz.ensure_ticket_in_area(user, session=session, client=client, ticket_id=ticket_id)
+
+
+# Those who work 督办单 at a desk: supervisors open and close them, department staff answer.
+DeskUser = Annotated[User, Depends(role_is(Role.SUPERVISOR, Role.DEPARTMENT_STAFF))]

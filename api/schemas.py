@@ -75,6 +75,7 @@ RuleNote = Annotated[str, _text(500), AfterValidator(_no_control)]
 SubjectName = Annotated[str, _required(200), AfterValidator(_not_blank)]
 SubjectKind = Annotated[str, _required(40), AfterValidator(_not_blank)]
 CalendarSource = Annotated[str, _required(200), AfterValidator(_not_blank)]
+Instruction = Annotated[str, _required(1000), AfterValidator(_not_blank)]  # a 督办单's
 PhotoId = Code
 PhotoIds: list[str] = Field(
     default_factory=list,

@@ -7,6 +7,7 @@ street or the district); its ladder climbs from the community holding that place
 itself, when it is a street or the district) to the district, as tickets' escalation does.
 """
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -24,12 +25,19 @@ MIN_REPLY_WORKING_DAYS, MAX_REPLY_WORKING_DAYS = 1, 10
 # Unanswered after its deadline, an order climbs one level each working day.
 CLIMB_EVERY, CLIMB_UNIT = 1.0, Unit.WORKING_DAYS
 MAX_TICKETS = 20
-MAX_INSTRUCTION = 1000
 MAX_ANSWER = 2000
 
 PLAN_ORDER = "plan_order"
 PROJECT_ORDER = "project_order"
 NOTIFY_ORDER = "notify_order"
+
+
+# 督 办: DB- and 12 random hex digits, drawn by the API; nothing of the opener or the tickets.
+ORDER_ID = re.compile(r"DB-[0-9A-F]{12}")
+
+
+def is_order_id(value: str) -> bool:
+    return ORDER_ID.fullmatch(value) is not None
 
 
 def workflow_id(order_id: str) -> str:

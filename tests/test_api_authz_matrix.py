@@ -229,6 +229,39 @@ async def _failed_delivery(w: World, p: str, allowed: bool) -> Args:
     return {"delivery_id": str(await failed_delivery(w.gf.db, channel_id))}, {}
 
 
+async def _new_order(w: World, p: str, in_state: bool) -> Args:
+    """A 督办单 on a ticket at the principal's place (a fresh one where it may be opened)."""
+    ticket_id = await w.fresh("dispatched", p) if in_state else w.ticket_of(p)
+    return {}, {"json": {"tickets": [ticket_id], "instruction": "请回复 reply"}}
+
+
+async def _open_order(w: World, p: str) -> str:
+    body = {"tickets": [w.ticket_of(p)], "instruction": "授权测试 authz"}
+    return (await w.ok("POST", "/orders", TOKEN["chen"], 201, json=body))["order_id"]
+
+
+_ORDERS: dict[tuple[int, str], str] = {}  # (world, place) -> an order shared by the module
+
+
+async def _order_of(w: World, p: str, in_state: bool) -> str:
+    """A fresh order where the action is allowed (or refused only for whose it is), else the
+    place's shared one."""
+    if in_state:
+        return await _open_order(w, p)
+    key = (id(w), w._place(p))
+    if key not in _ORDERS:
+        _ORDERS[key] = await _open_order(w, p)
+    return _ORDERS[key]
+
+
+def on_order(body: dict[str, Any] | None = None) -> Prepare:
+    async def prepare(w: World, p: str, in_state: bool) -> Args:
+        order_id = await _order_of(w, p, in_state)
+        return {"order_id": order_id}, ({"json": body} if body is not None else {})
+
+    return prepare
+
+
 async def _periodic_report(w: World, p: str, allowed: bool) -> Args:
     """A daily report compiled in the world's read model (once; a second compile, were two cells
     to race, replaces the row with the same)."""
@@ -331,6 +364,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", f"{T}/urge"): Row(
         codes(403, wu=200, chen=200), on_ticket("dispatched", {"message": "请尽快处置 hurry"})
     ),
+    # 督办单 (docs/supervision.md)
+    ("POST", f"{V}/orders"): Row(codes(403, wu=201, chen=201), _new_order),
+    ("GET", f"{V}/orders"): Row(codes(403, zhao=200, qian=200, wu=200, wu_other=200, chen=200)),
+    ("GET", f"{V}/orders/{{order_id}}"): Row(codes(403, zhao=200, wu=200, chen=200), on_order()),
+    ("POST", f"{V}/orders/{{order_id}}/answer"): Row(
+        codes(403, zhao=200),
+        on_order({"done": "已处置 done", "finish_by": str(TODAY + timedelta(days=3))}),
+    ),
+    ("POST", f"{V}/orders/{{order_id}}/close"): Row(codes(403, wu=200, chen=200), on_order()),
     # photos
     ("POST", f"{V}/photos"): Row(codes(201, admin=403, sensor=403), _photo_upload),
     ("GET", f"{V}/photos/{{photo_id}}"): Row(

@@ -7,8 +7,8 @@ only the workflow knows whether the action was applied. Temporal keeps every upd
 id, and every signal with its payload, in the workflow's history, so the answer is asked of it by
 the call's id:
 
-* an update it completed (a ticket's; a subject's, in whichever of its runs): `ok` (with the
-  ticket event it recorded), or `refused` / `failed` with the handler's refusal;
+* an update it completed (a ticket's; a subject's, in whichever of its runs; a 督办单's): `ok`
+  (with the ticket event it recorded), or `refused` / `failed` with the handler's refusal;
 * an update it has no record of (never delivered, or refused by its validator, which writes
   nothing): `failed`, nothing was applied;
 * a report's start: `ok` when the ticket's workflow exists, else `failed`;
@@ -42,7 +42,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import SensorReading, TicketSnapshot
-from domain.subjects import SubjectState
 from domain.ticket_ids import is_ticket_id
 from readmodel.access import audit
 from readmodel.db import Database
@@ -96,8 +95,8 @@ async def _signalled(client: Client, ticket_id: str, call_id: str) -> tuple[str,
 
 
 async def _updated(client: Client, intent: audit.AuditEntry) -> tuple[str, int | None, str] | None:
-    """An update, by its id: a ticket's (the snapshot names the event it recorded) or a
-    subject's, which may sit in an earlier run (the subject rested and started again, or
+    """An update, by its id: a ticket's (the snapshot names the event it recorded), a 督办单's, or
+    a subject's, which may sit in an earlier run (the subject rested and started again, or
     continued as new)."""
     assert intent.ticket_id is not None and intent.call_id is not None
     ticket = is_ticket_id(intent.ticket_id)
@@ -106,8 +105,9 @@ async def _updated(client: Client, intent: audit.AuditEntry) -> tuple[str, int |
     while runs:
         run_id = runs.pop(0)
         handle = client.get_workflow_handle(intent.ticket_id, run_id=run_id)
+        # A subject's or a 督办单's answer is not read, only whether the update completed.
         update = handle.get_update_handle(
-            intent.call_id, result_type=TicketSnapshot if ticket else SubjectState
+            intent.call_id, result_type=TicketSnapshot if ticket else None
         )
         try:
             result = await update.result(rpc_timeout=POLL_TIMEOUT)
@@ -132,7 +132,8 @@ async def _updated(client: Client, intent: audit.AuditEntry) -> tuple[str, int |
                 ]
             continue
         if not ticket:
-            return "ok", None, "applied, by the subject's workflow"
+            whose = "order's" if intent.ticket_id.startswith("order-") else "subject's"
+            return "ok", None, f"applied, by the {whose} workflow"
         assert intent.actor_id is not None
         return "ok", audit.seq_of(result, intent.actor_id), "applied, by the ticket's workflow"
     return "failed", None, "not applied: the workflow has no record of it"
