@@ -67,7 +67,10 @@
   const value = (row, key) => (key.endsWith("_rate") ? pct(row[key]) : String(row[key]));
 
   function rowsTable(rows, deps, section) {
-    const name = (r) => (section === "department" ? (r.name || Desk.departmentName(deps, r.group)) : (r.name || r.group));
+    const name = (r) => {
+      if (r.group === "unassigned") return t("report_unassigned");
+      return section === "department" ? (r.name || Desk.departmentName(deps, r.group)) : (r.name || r.group);
+    };
     return Desk.table([
       { label: t("report_group." + section), cell: name },
       ...COLUMNS.map(([key, label]) => ({ label: t(label), cell: (r) => value(r, key), class: "gf-num" })),
@@ -117,7 +120,7 @@
     new Chart(document.getElementById("chart-report"), {
       type: "bar",
       data: {
-        labels: shown.map((r) => r.name || Desk.departmentName(deps, r.group)),
+        labels: shown.map((r) => (r.group === "unassigned" ? t("report_unassigned") : r.name || Desk.departmentName(deps, r.group))),
         datasets: [
           { label: t("report_written_off"), data: shown.map((r) => r.written_off), backgroundColor: "#16a34a" },
           { label: t("report_open"), data: shown.map((r) => r.open), backgroundColor: "#93c5fd" },
