@@ -14,16 +14,17 @@ from gridflow_admin.migrate import migrate
 from gridflow_admin.patches import patches
 from gridflow_admin.reconcile import reconcile
 from gridflow_admin.routing import routing
+from gridflow_admin.temporal_setup import temporal_setup
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """gridflow's admin commands: the read model's schema, reconciliation with the workflows,
-    the archive's hash chain, the working calendar, the routing rules and the workflow patches
-    (docs/operations.md)."""
+    the archive's hash chain, the working calendar, the routing rules, the workflow patches
+    and a Temporal cluster's namespace (docs/operations.md)."""
 
 
-for command in (migrate, reconcile, verify_archive, calendar, routing, patches):
+for command in (migrate, reconcile, verify_archive, calendar, routing, patches, temporal_setup):
     cli.add_command(command)
 
 

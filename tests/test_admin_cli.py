@@ -2,7 +2,7 @@
 script) answers --help for itself and for every subcommand, each listing its options, without a
 database or a Temporal server. The commands' behaviour is tested with what they act on
 (tests/test_migrations.py, test_reconcile.py, test_archive_chain.py, test_readmodel_calendar.py,
-test_readmodel_routing.py, test_patches.py)."""
+test_readmodel_routing.py, test_patches.py, test_admin_temporal_setup.py)."""
 
 import os
 import shutil
@@ -30,7 +30,15 @@ RULE = [
 ]
 # Each command line's --help, and what it must list: options, or a group's subcommands.
 HELP = {
-    (): ["migrate", "reconcile", "verify-archive", "calendar", "routing", "patches"],
+    (): [
+        "migrate",
+        "reconcile",
+        "verify-archive",
+        "calendar",
+        "routing",
+        "patches",
+        "temporal-setup",
+    ],
     ("migrate",): [DB, "--revision", "--current", "--downgrade"],
     ("reconcile",): ["--repair", "--task-queue"],
     ("verify-archive",): [DB, "--expect-head", "--adopt"],
@@ -44,6 +52,7 @@ HELP = {
     ("routing", "end"): ["RULE_ID", "--by", DB],
     ("routing", "preview"): ["--category", "--grid", "--on", DB],
     ("patches",): ["--task-queue"],
+    ("temporal-setup",): ["--retention-days", "--wait-seconds"],
 }
 
 
