@@ -46,7 +46,7 @@ from api.routes import (
 from api.routes import audit as audit_routes
 from api.schemas import API_ERRORS, errors_as_json
 from api.security_headers import SecurityHeaders
-from api.web import desk, pages
+from api.web import admin_pages, desk, pages
 from logging_setup import configure_logging
 from readmodel.access.audit_resolve import keep_resolving
 from readmodel.db import Database
@@ -142,6 +142,7 @@ def create_app(
     app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)
     pages.install(app)  # the web app: pages, /sw.js, /static
     app.include_router(desk.router)  # the desk pages: department staff and supervisors
+    app.include_router(admin_pages.router)  # the admin's pages
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.notices import EventKind
-from tests.api_fixtures import CGJ, WANG
+from tests.api_fixtures import ADMIN, CGJ, WANG
 from tests.browser import *  # noqa: F403  (fixtures)
 from tests.browser import (
     Live,
@@ -17,11 +17,19 @@ from tests.browser import (
     errors_of,
     phone_context,
     screenshot,
+    sign_in,
     sign_in_fast,
     wait_for,
 )
 from tests.factories import GARBAGE, LAT, LON
-from tests.notice_helpers import HOME_GRID, notice, publish
+from tests.notice_helpers import (
+    HOME_GRID,
+    failed_delivery,
+    notice,
+    publish,
+    relay_on_this_queue,
+)
+from tests.relay_receiver import receiving
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
@@ -129,3 +137,55 @@ async def test_the_grid_workers_phone_has_the_bell_too(live: Live, browser: Brow
     assert errors_of(context) == []
     assert_all_local(context)
     await context.close()
+
+
+async def test_an_admin_retries_a_failed_delivery_from_the_page(
+    live: Live, browser: Browser
+) -> None:
+    await relay_on_this_queue(live.client)
+    secret = "page-test-robot-key-5d1c"
+    async with receiving() as receiver:
+        made = await live.api.call(
+            "POST",
+            "/admin/channels",
+            ADMIN,
+            json={
+                "channel_id": "page-hook",
+                "kind": "webhook",
+                "name": "城管局 system",
+                "url": receiver.url,
+                "secret": secret,
+            },
+        )
+        assert made.status_code == 201, made.text
+        event = notice(EventKind.BREACH)
+        failed = await failed_delivery(live.db, "page-hook", event)
+
+        context = await desktop_context(browser)
+        page = await context.new_page()
+        await sign_in(page, live, ADMIN)  # the admin's home is this page
+        await page.wait_for_url("**/app/admin/notifications")
+        row = page.locator(f'#failed tr[data-id="{failed}"]')
+        await row.wait_for()
+        assert "410" in await row.inner_text() and event.ticket_id in await row.inner_text()
+        hook = page.locator('#channels tr[data-channel="page-hook"]')
+        await hook.wait_for()
+        assert "已加密保存" in await hook.inner_text()
+        assert secret not in await page.content()
+        assert await page.locator("#subscriptions tbody tr").count() >= 19  # the defaults
+        await screenshot(page, "admin-notifications")
+
+        await row.locator("button.retry").click()
+        await page.locator(f'#failed tr[data-id="{failed}"][data-status="pending"]').wait_for()
+
+        async def sent() -> bool:
+            response = await live.api.call(
+                "GET", "/admin/deliveries", ADMIN, params={"event_id": event.event_id}
+            )
+            return response.json()["items"][0]["status"] == "sent"
+
+        await wait_for(sent, timeout=20)
+        assert receiver.event_ids() == [event.event_id]
+        assert errors_of(context) == []
+        assert_all_local(context)
+        await context.close()
