@@ -167,7 +167,8 @@ async def test_an_admin_retries_a_failed_delivery_from_the_page(
         await page.wait_for_url("**/app/admin/notifications")
         row = page.locator(f'#failed tr[data-id="{failed}"]')
         await row.wait_for()
-        assert "410" in await row.inner_text() and event.ticket_id in await row.inner_text()
+        shown = await row.inner_text()
+        assert "410" in shown and str(event.ticket_id) in shown
         hook = page.locator('#channels tr[data-channel="page-hook"]')
         await hook.wait_for()
         assert "已加密保存" in await hook.inner_text()
