@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the test suite: bash scripts/test.sh [pytest args...] (without args: scripts/lint.sh first)
-# Installs what it needs: .venv (PyPI) and the Debian packages postgresql (for the PostgreSQL tests)
-# and chromium fonts-wqy-microhei (for the browser tests).
+# Installs what it needs: .venv (PyPI) and the Debian packages postgresql (for the PostgreSQL tests),
+# chromium fonts-wqy-microhei (for the browser tests) and nginx (deploy/nginx.conf checked).
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 gridflow_root
 ensure_venv
@@ -12,6 +12,9 @@ fi
 if { [ ! -x /usr/bin/chromium ] && [ -z "${GRIDFLOW_CHROMIUM:-}" ]; } \
     || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
     apt_install chromium fonts-wqy-microhei  # the browser tests (tests/browser.py)
+fi
+if [ ! -x /usr/sbin/nginx ]; then
+    apt_install nginx  # `nginx -t` on deploy/nginx.conf (tests/test_deploy_files.py)
 fi
 if [ "$#" -eq 0 ]; then
     # The whole suite (CI's run) starts with the static checks: a lint or type error fails it.
