@@ -492,6 +492,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/app/supervisor"): Row(PAGE),
     ("GET", "/app/supervisor/tickets/{ticket_id}"): Row(PAGE, static({"ticket_id": "GF-X"})),
+    ("GET", "/app/supervisor/orders"): Row(PAGE),
+    ("GET", "/app/department/orders"): Row(PAGE),
     ("GET", "/app/supervisor/map"): Row(PAGE),
     ("GET", "/app/supervisor/charts"): Row(PAGE),
     ("GET", "/app/admin/notifications"): Row(PAGE),

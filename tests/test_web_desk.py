@@ -11,6 +11,8 @@ PAGES = [
     "/app/supervisor/map",
     "/app/supervisor/charts",
     "/app/supervisor/tickets/GF-0123456789AB",
+    "/app/supervisor/orders",
+    "/app/department/orders",
 ]
 
 

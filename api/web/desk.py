@@ -5,7 +5,9 @@
   reason, start verification, the on-site finding, rectification with photos, an extension.
 * ``/app/supervisor`` — overdue and at-risk tickets (the overdue view's filters and paging), the
   manual dispatch queue, extension and parking approvals, probable duplicates (merge / keep).
-* ``/app/supervisor/tickets/{id}`` — one ticket with the supervisor's actions.
+* ``/app/supervisor/tickets/{id}`` — one ticket with the supervisor's actions (催办 and 督办 too).
+* ``/app/supervisor/orders``, ``/app/department/orders`` — 督办单: the orders of the area or of
+  the department, the selected one beside them (``#DB-…``): staff answer, supervisors close.
 * ``/app/supervisor/map`` — 挂图作战: grid cells shaded by open tickets, tickets as coloured dots.
 * ``/app/supervisor/charts`` — on-time close rate by department, tickets per day (Chart.js).
 * ``/app/reports`` — the periodic reports kept (daily 销号通报, weekly, monthly), newest first;
@@ -76,6 +78,18 @@ async def supervisor(request: Request) -> HTMLResponse:
 @router.get("/app/supervisor/tickets/{ticket_id}", response_class=HTMLResponse)
 async def supervisor_ticket(request: Request, ticket_id: str = Path(max_length=64)) -> HTMLResponse:
     return page(request, "desk/ticket.html", "ticket", nav="workbench", ticket_id=ticket_id)
+
+
+@router.get("/app/supervisor/orders", response_class=HTMLResponse)
+async def supervisor_orders(request: Request) -> HTMLResponse:
+    return page(request, "desk/orders.html", "orders_title", nav="sup-orders", role="supervisor")
+
+
+@router.get("/app/department/orders", response_class=HTMLResponse)
+async def department_orders(request: Request) -> HTMLResponse:
+    return page(
+        request, "desk/orders.html", "orders_title", nav="dept-orders", role="department_staff"
+    )
 
 
 @router.get("/app/supervisor/map", response_class=HTMLResponse)

@@ -1,6 +1,6 @@
 /* One ticket for the desk: facts, deadlines, photos, timeline, and the actions the caller's role
  * may take (department staff: claim, return, verify, rectified, extension; supervisor: dispatch,
- * extension and parking decisions, merge / keep separate, cancel). Every action calls the
+ * extension and parking decisions, merge / keep separate, 催办 and 督办, cancel). Every action calls the
  * existing POST route; a refusal shows the API's own error message. */
 (function () {
   "use strict";
@@ -239,6 +239,19 @@
       }
       out.push(button("act-keep-separate", t("keep_separate"), () => post("keep-separate"), done));
     }
+    if (DEPARTMENT_OPEN.includes(s) && !ticket.parking) {
+      out.push(actionForm("act-urge", t("urge"), [
+        label(t("urge_message"), el("textarea", { name: "message", id: "urge-message", rows: 2, required: true, maxlength: 500 })),
+      ], (v) => post("urge", { message: (v.get("message") || "").trim() }), done));
+      out.push(actionForm("act-supervise", t("supervise"), [
+        label(t("order_instruction"), el("textarea", { name: "instruction", id: "order-instruction", rows: 2, required: true, maxlength: 1000 })),
+        label(t("order_reply_days"), el("input", { name: "reply_working_days", id: "order-reply-days", type: "number", min: 1, max: 10, value: 2, required: true })),
+      ], (v) => api("POST", "/orders", {
+        tickets: [ticket.ticket_id],
+        instruction: (v.get("instruction") || "").trim(),
+        reply_working_days: Number(v.get("reply_working_days")),
+      }), (order) => { location.href = "/app/supervisor/orders#" + encodeURIComponent(order.order_id); }));
+    }
     if (OPEN.includes(s)) {
       out.push(actionForm("act-cancel", t("cancel"), [
         label(t("cancel_kind"), el("select", { name: "kind", id: "cancel-kind" },
@@ -287,6 +300,7 @@
       f ? field(t("finding"), t("outcome_" + f.outcome) + (f.severity ? " · " + t("severity_" + f.severity) : "")
         + (f.rectify_due_at ? " · " + fmtTime(f.rectify_due_at) : ""), "ticket-finding") : null,
       ticket.escalation_level ? field(t("escalation"), t("level_" + ticket.escalation_level)) : null,
+      ticket.urge_count ? field(t("urge_count"), String(ticket.urge_count), "ticket-urge-count") : null,
       ticket.extension_request ? field(t("extension_pending"),
         `${stageLabel(ticket.extension_request.stage)} +${ticket.extension_request.working_days} · ${ticket.extension_request.reason}`) : null,
       ticket.parking ? field(t("parking"), fmtTime(ticket.parking.review_at) + " · " + ticket.parking.reason) : null,
