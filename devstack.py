@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import base64
 import ctypes
+import json
 import os
 import secrets
 import shlex
@@ -306,6 +307,19 @@ def secrets_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def payload_keys(data_dir: Path) -> Path:
+    """The key ring Temporal payloads are encrypted with (docs/temporal-security.md), kept with
+    the data: histories written before a restart still decrypt after it."""
+    path = data_dir / "payload-keys.json"
+    if not path.exists():
+        from temporal_codec import new_key
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({f"devstack-{time.strftime('%Y%m%d')}": new_key()}))
+        path.chmod(0o600)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1", help="address for the API and Temporal")
@@ -328,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRIDFLOW_JWT_SECRET", jwt_secret(data_dir))
     os.environ.setdefault("GRIDFLOW_SECRETS_KEY", secrets_key(data_dir))
     os.environ.setdefault("GRIDFLOW_PUBLIC_URL", f"http://{args.host}:{args.port}")
+    if not (
+        os.environ.get("GRIDFLOW_PAYLOAD_KEYS") or os.environ.get("GRIDFLOW_PAYLOAD_KEYS_FILE")
+    ):
+        os.environ["GRIDFLOW_PAYLOAD_KEYS_FILE"] = str(payload_keys(data_dir))
+    ui_url = f"http://{args.host}:{args.ui_port}"
+    os.environ.setdefault("GRIDFLOW_TEMPORAL_UI_ORIGINS", json.dumps([ui_url]))
     from settings import Settings
 
     config = Settings()
@@ -364,7 +384,14 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.temporal_port,
             namespace=config.temporal_namespace,
-            extra=["--ui-port", str(args.ui_port)],
+            # The UI decrypts payloads through the API's codec endpoint, for the supervisors
+            # allowed to (docs/temporal-security.md).
+            extra=[
+                "--ui-port",
+                str(args.ui_port),
+                "--ui-codec-endpoint",
+                f"http://{args.host}:{args.port}/api/v1/codec",
+            ],
         )
         temporal = Child("temporal", temporal_argv, env=env, log_dir=log_dir)
         children.append(temporal)
@@ -400,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         say(
             banner(
                 api=api_url,
-                ui=f"http://{args.host}:{args.ui_port}",
+                ui=ui_url,
                 data_dir=data_dir,
                 log_dir=log_dir,
                 database_url=config.database_url,

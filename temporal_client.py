@@ -1,4 +1,10 @@
-"""The one way to get a Temporal client (always with the pydantic converter) and set it up."""
+"""The one way to get a Temporal client and set it up: the pydantic converter with payload
+encryption (temporal_codec.py), TLS, mTLS or an API key as settings say (docs/temporal-security.md).
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -7,9 +13,11 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from settings import Settings
+from temporal_codec import payload_codec
 from workflows import search_attributes
 
 _INDEXED = {
@@ -20,12 +28,77 @@ _INDEXED = {
 }
 
 
-async def connect(config: Settings) -> Client:
-    return await Client.connect(
-        config.temporal_address,
-        namespace=config.temporal_namespace,
-        data_converter=pydantic_data_converter,
+def data_converter(config: Settings) -> DataConverter:
+    """What every client, worker, test server and replayer of ours converts payloads with."""
+    codec = payload_codec(config)
+    if codec is None:
+        return pydantic_data_converter
+    # Failure messages and stack traces go into the encrypted attributes too: a database error's
+    # text can quote the row it failed on.
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
+
+
+def connect_options(config: Settings) -> dict[str, Any]:
+    """Client.connect's keyword arguments for the frontend settings name."""
+    return {
+        "namespace": config.temporal_namespace,
+        "data_converter": data_converter(config),
+        "tls": tls(config),
+        "api_key": api_key(config),
+    }
+
+
+async def connect(config: Settings) -> Client:
+    return await Client.connect(config.temporal_address, **connect_options(config))
+
+
+def tls(config: Settings) -> TLSConfig | bool:
+    """Off, on with the system's roots (True), or with a private CA, a server name, a client
+    certificate (mTLS); files are read here, at connect, so renewed ones count on restart."""
+    ca, cert, key = (
+        _read(path) if path is not None else None
+        for path in (
+            config.temporal_tls_server_ca_file,
+            config.temporal_tls_client_cert_file,
+            config.temporal_tls_client_key_file,
+        )
+    )
+    if (cert is None) != (key is None):
+        raise ValueError(
+            "GRIDFLOW_TEMPORAL_TLS_CLIENT_CERT_FILE and GRIDFLOW_TEMPORAL_TLS_CLIENT_KEY_FILE "
+            "go together (mTLS needs both)"
+        )
+    if ca or cert or config.temporal_tls_server_name:
+        if config.temporal_tls is False:
+            raise ValueError("GRIDFLOW_TEMPORAL_TLS=false, yet TLS files or a server name are set")
+        return TLSConfig(
+            server_root_ca_cert=ca,
+            domain=config.temporal_tls_server_name,
+            client_cert=cert,
+            client_private_key=key,
+        )
+    if config.temporal_tls is None:
+        return api_key(config) is not None  # Temporal Cloud's API keys go over TLS only
+    return config.temporal_tls
+
+
+def api_key(config: Settings) -> str | None:
+    if config.temporal_api_key is not None:
+        return config.temporal_api_key.get_secret_value()
+    if config.temporal_api_key_file is not None:
+        return _read(config.temporal_api_key_file).decode().strip()
+    return None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{path} cannot be read for the Temporal connection: {err}") from None
 
 
 async def register_search_attributes(client: Client) -> None:

@@ -4,6 +4,8 @@ worker, the API under uvicorn and the bare-Temporal worker, as subprocesses on f
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import secrets
 import socket
@@ -75,6 +77,12 @@ class Stack:
             GRIDFLOW_INTAKE_PER_MINUTE="100000000",
             GRIDFLOW_INTAKE_BURST="1000000",
         )
+        if not (
+            self.env.get("GRIDFLOW_PAYLOAD_KEYS") or self.env.get("GRIDFLOW_PAYLOAD_KEYS_FILE")
+        ):
+            # Payloads encrypted, as in production (docs/temporal-security.md).
+            key = base64.b64encode(secrets.token_bytes(32)).decode()
+            self.env["GRIDFLOW_PAYLOAD_KEYS"] = json.dumps({"bench": key})
         self.env.update(self.worker_env)
 
     def settings(self) -> Settings:

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import delete, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 # The tests sign tokens with a secret of their own, made before settings are first read; API
@@ -21,6 +20,11 @@ os.environ.setdefault("GRIDFLOW_JWT_SECRET", secrets.token_urlsafe(48))
 os.environ.setdefault(
     "GRIDFLOW_SECRETS_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 )
+# And one for the payloads written to Temporal (docs/temporal-security.md): every test server and
+# client of the tests encrypts, as production does.
+os.environ.setdefault(
+    "GRIDFLOW_PAYLOAD_KEYS", f'{{"tests": "{base64.b64encode(secrets.token_bytes(32)).decode()}"}}'
+)
 
 from domain.calendar import ChinaWorkingCalendar
 from readmodel.db import Database
@@ -28,7 +32,7 @@ from readmodel.reference.calendar_store import load_calendar, load_year, year_sc
 from readmodel.reference.tables import Category, DeadlineRuleRow
 from readmodel.seed import seed_demo_city
 from settings import settings
-from temporal_client import register_search_attributes
+from temporal_client import data_converter, register_search_attributes
 from tests.schema import migrate_to_head
 from workflows import search_attributes
 
@@ -39,7 +43,7 @@ BIN = Path(sys.executable).parent
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping test server per test: days of deadlines pass in milliseconds."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client)
@@ -51,7 +55,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """One real Temporal dev server (SQLite persistence in memory) for the API tests."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=search_attributes.ALL,
         dev_server_extra_args=["--namespace", PG_NAMESPACE],
@@ -75,7 +79,7 @@ async def temporal_client(dev_env: WorkflowEnvironment, backend: str) -> Client:
     target = dev_env.client.service_client.config.target_host
     if target not in _clients:
         _clients[target] = await Client.connect(
-            target, namespace=PG_NAMESPACE, data_converter=pydantic_data_converter
+            target, namespace=PG_NAMESPACE, data_converter=data_converter(settings)
         )
     return _clients[target]
 

@@ -9,7 +9,6 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.subjects import OBSERVATION
@@ -19,6 +18,7 @@ from temporal_client import register_search_attributes
 from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
 from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
+from tests.history_keys import history_converter
 from tests.schema import migrate_to_head
 from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
@@ -173,7 +173,7 @@ SCENARIOS = [
 
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=history_converter(),  # replayable on any machine
         test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     await register_search_attributes(env.client)

@@ -4,10 +4,11 @@ import uuid
 
 import httpx
 from fastapi import FastAPI
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from readmodel.db import Database
+from settings import settings
+from temporal_client import data_converter
 from tests.api_fixtures import WANG, Gridflow, gf  # noqa: F401
 from tests.conftest import BIN
 
@@ -46,7 +47,7 @@ async def test_temporal_down_is_503_and_no_report_is_acknowledged(gf: Gridflow) 
     app = app_of(gf)
     # A client of a server that has gone away since: what the API holds when Temporal stops.
     gone = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter, dev_server_existing_path=str(BIN / "temporal")
+        data_converter=data_converter(settings), dev_server_existing_path=str(BIN / "temporal")
     )
     await gone.shutdown()
     up, app.state.temporal = app.state.temporal, gone.client

@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from api.routes import subjects as subject_routes
@@ -162,7 +161,7 @@ async def test_a_sensor_report_temporal_never_got_is_settled_failed(gf: Gridflow
             address,
             namespace=gf.client.namespace,
             retry_config=RetryConfig(max_retries=1, initial_interval_millis=10),
-            data_converter=pydantic_data_converter,
+            data_converter=gf.client.data_converter,
         )
         async with running_app(away, gf.db, gf.config) as http:
             cut_off = Gridflow(http=http, db=gf.db, config=gf.config, client=away)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.contracts import TicketInput
+from tests.history_keys import history_converter
 from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, REVIEW_RECHECK_PATCH, ROUTE_RECHECK_PATCH
 from workflows.steps import LOCAL_READS_PATCH
 from workflows.subject import SubjectWorkflow
@@ -26,7 +26,7 @@ def load(path: Path) -> WorkflowHistory:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
     replayer = Replayer(
-        workflows=[TicketWorkflow, SubjectWorkflow], data_converter=pydantic_data_converter
+        workflows=[TicketWorkflow, SubjectWorkflow], data_converter=history_converter()
     )
     await replayer.replay_workflow(load(path))
 
@@ -119,6 +119,6 @@ class ReorderedTicketWorkflow:
 
 
 async def test_an_incompatible_change_fails_replay() -> None:
-    replayer = Replayer(workflows=[ReorderedTicketWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[ReorderedTicketWorkflow], data_converter=history_converter())
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(load(HISTORIES[0]))
