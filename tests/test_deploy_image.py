@@ -256,3 +256,13 @@ def test_no_secret_is_written_in_deploy() -> None:
 )
 def test_the_secret_scan_finds_a_leak(leak: str) -> None:
     assert secret_findings(leak) != []
+
+
+def test_the_deployment_guide_names_every_setting() -> None:
+    guide = (DEPLOY / "README.md").read_text()
+    missing = [
+        f"GRIDFLOW_{n.upper()}"
+        for n in Settings.model_fields
+        if f"GRIDFLOW_{n.upper()}`" not in guide
+    ]
+    assert missing == [], "add them to deploy/README.md's Configuration table"
