@@ -15,7 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from activities.calendar_source import CalendarSource
 from domain.alarms import Notice
 from domain.calendar import ChinaWorkingCalendar
-from domain.notices import RELAY_WAKE, RELAY_WORKFLOW_ID, EventKind, NoticeEvent, event_id
+from domain.notices import RELAY_WAKE, EventKind, NoticeEvent, event_id, relay_workflow_id
 from domain.states import Urgency
 from readmodel.db import Database
 from readmodel.notices import outbox
@@ -32,7 +32,7 @@ def relay_waker(client: Client, task_queue: str) -> Wake:
     async def wake() -> None:
         await client.start_workflow(
             "NotificationRelay",
-            id=RELAY_WORKFLOW_ID,
+            id=relay_workflow_id(task_queue),
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             start_signal=RELAY_WAKE,

@@ -150,7 +150,14 @@ def retry_delay(attempts: int) -> float:
 
 # The relay's activity (workflows/notices.py, activities/notice_delivery.py).
 DELIVER_DUE = "deliver_due"
-RELAY_WORKFLOW_ID = "notification-relay"
+
+
+def relay_workflow_id(task_queue: str) -> str:
+    """One relay per task queue: a worker on another queue (a renamed one, a test's) runs its
+    own, never signals one whose workers are gone."""
+    return f"notification-relay-{task_queue}"
+
+
 RELAY_WAKE = "wake"
 
 

@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import col, select
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from activities.notices import NoticePublisher
 from domain import demo_city
-from domain.notices import RELAY_WORKFLOW_ID, DeliveryStatus, EventKind, NoticeEvent, event_id
+from domain.notices import DeliveryStatus, EventKind, NoticeEvent, event_id
 from readmodel.db import Database
 from readmodel.notices import deliveries, outbox
 from readmodel.notices.tables import NotificationChannel, NotificationDelivery
@@ -95,15 +93,3 @@ async def delivery_ids(db: Database, event: NoticeEvent) -> dict[str, int]:
             select(NotificationDelivery).where(col(NotificationDelivery.event_id) == event.event_id)
         )
         return {d.recipient_id: d.id for d in rows.all() if d.id is not None}
-
-
-async def relay_on_this_queue(client: Client) -> None:
-    """End a relay an earlier test left running on its own task queue (whose worker is gone):
-    the relay's id is one per namespace, so this test's wake would signal that one instead of
-    starting one on the test's queue."""
-    handle = client.get_workflow_handle(RELAY_WORKFLOW_ID)
-    try:
-        await handle.terminate(reason="a test's relay runs on the test's task queue")
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise

@@ -14,7 +14,7 @@ from readmodel.notices.secrets import reveal
 from readmodel.notices.tables import NotificationChannel
 from tests.api_fixtures import ADMIN, CGJ, WU, Gridflow, gf, gridflow_on  # noqa: F401
 from tests.browser import wait_for
-from tests.notice_helpers import failed_delivery, notice, publish, relay_on_this_queue, webhook
+from tests.notice_helpers import failed_delivery, notice, publish, webhook
 from tests.relay_receiver import receiving
 
 SECRET = "robot-key-7f3a9c2e5b1d"
@@ -168,7 +168,6 @@ async def test_a_subscription_decides_who_hears_the_next_notice(gf: Gridflow) ->
 
 
 async def test_a_failed_delivery_is_listed_retried_and_delivered(gf: Gridflow) -> None:
-    await relay_on_this_queue(gf.client)
     async with receiving() as receiver:
         await ok(gf, "POST", "/admin/channels", 201, json=hook(url=receiver.url, secret=SECRET))
         event = notice(EventKind.BREACH)

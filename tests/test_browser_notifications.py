@@ -27,7 +27,6 @@ from tests.notice_helpers import (
     failed_delivery,
     notice,
     publish,
-    relay_on_this_queue,
 )
 from tests.relay_receiver import receiving
 
@@ -142,7 +141,6 @@ async def test_the_grid_workers_phone_has_the_bell_too(live: Live, browser: Brow
 async def test_an_admin_retries_a_failed_delivery_from_the_page(
     live: Live, browser: Browser
 ) -> None:
-    await relay_on_this_queue(live.client)
     secret = "page-test-robot-key-5d1c"
     async with receiving() as receiver:
         made = await live.api.call(
