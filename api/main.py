@@ -20,6 +20,7 @@ from api.routes import (
     auth,
     battle_map,
     calendar,
+    codec,
     daily,
     duplicates,
     holds,
@@ -138,6 +139,7 @@ def create_app(
     api.include_router(notify_admin.router)
     api.include_router(notify_deliveries.router)
     api.include_router(audit_routes.router)
+    api.include_router(codec.router)  # Temporal's UI and CLI decrypt (docs/temporal-security.md)
     app.include_router(api)
     app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)
     pages.install(app)  # the web app: pages, /sw.js, /static
@@ -150,6 +152,7 @@ def create_app(
         return {"status": "ok"}
 
     app.add_middleware(PublicReads)  # Open311 reads: readable from any origin
+    app.add_middleware(codec.CodecCors)  # the codec: from the Temporal UI's origins
     app.add_middleware(SecurityHeaders)  # CSP, no framing, no sniffing (docs/auth.md)
     app.add_middleware(AuditMiddleware)  # added last: outermost, sees every refusal
     return app

@@ -469,6 +469,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", f"{V}/admin/subscriptions/{{subscription_id}}"): Row(admin_only(204), _subscription),
     ("GET", f"{V}/admin/deliveries"): Row(admin_only(200)),
     ("POST", f"{V}/admin/deliveries/{{delivery_id}}/retry"): Row(admin_only(200), _failed_delivery),
+    # the codec for Temporal's UI and CLI (docs/temporal-security.md): supervisors over the whole
+    # map decrypt; a cookie lent to a browser is cleared by anyone
+    ("POST", f"{V}/codec/decode"): Row(codes(403, chen=200), static(json={"payloads": []})),
+    ("POST", f"{V}/codec/encode"): Row(codes(403, chen=200), static(json={"payloads": []})),
+    ("POST", f"{V}/codec/session"): Row(codes(403, chen=204)),
+    ("DELETE", f"{V}/codec/session"): Row(codes(204, anon=204)),
     # Open311 (docs/open311.md): keyless public reads; reports from machine clients' API keys,
     # refused with the spec's 403 (not 401) without one
     ("GET", "/open311/v2/discovery.{fmt}"): Row(PAGE, static({"fmt": "json"})),
