@@ -24,8 +24,15 @@ from temporalio.worker import Replayer
 from domain.contracts import TicketInput
 from readmodel.db import Database
 from settings import Settings, settings
-from temporal_client import data_converter
-from temporal_codec import ENCODING, KEY_ID, PayloadUndecryptable, new_key
+from temporal_client import connect, data_converter
+from temporal_codec import (
+    ENCODING,
+    KEY_ID,
+    PayloadKeysInvalid,
+    PayloadKeysMissing,
+    PayloadUndecryptable,
+    new_key,
+)
 from tests.api_fixtures import CGJ, WANG, Gridflow, gf, running_app  # noqa: F401
 from tests.factories import LAT, LON
 from tests.test_api_lifecycle import wait_for_status
@@ -212,3 +219,34 @@ async def test_histories_from_before_encryption_replay_and_read_with_the_codec()
     assert ticket_input.incident.description
     replayer = Replayer(workflows=[TicketWorkflow, SubjectWorkflow], data_converter=codec_on)
     await replayer.replay_workflow(history)
+
+
+async def test_without_keys_no_process_connects_unless_told_to_write_plaintext() -> None:
+    with pytest.raises(PayloadKeysMissing, match="GRIDFLOW_PAYLOAD_ENCRYPTION=off"):
+        await connect(Settings(payload_keys=None, payload_keys_file=None))
+    off = Settings(payload_keys=None, payload_keys_file=None, payload_encryption=False)
+    assert data_converter(off) is pydantic_data_converter
+
+
+@pytest.mark.parametrize(
+    ("keys", "active", "named"),
+    [
+        ("k1=abc", None, "not JSON"),
+        ("{}", None, "names no key"),
+        ('{"k1": "c2hvcnQ="}', None, "'k1' is not the base64 of 32 bytes"),
+        (json.dumps({"k1": new_key(), "k2": new_key()}), None, "GRIDFLOW_PAYLOAD_KEY_ID names"),
+        (json.dumps({"k1": new_key()}), "k2", "'k2' is not among"),
+    ],
+)
+def test_unusable_keys_are_named(keys: str, active: str | None, named: str) -> None:
+    with pytest.raises(PayloadKeysInvalid, match=named):
+        data_converter(Settings(payload_keys=SecretStr(keys), payload_key_id=active))
+
+
+async def test_a_payload_relabelled_with_another_key_id_does_not_decrypt() -> None:
+    ring = converter({"k1": new_key(), "k2": new_key()}, "k1")
+    assert ring.payload_codec is not None
+    (sealed,) = await ring.payload_codec.encode([Payload(data=b"secret")])
+    sealed.metadata[KEY_ID] = b"k2"
+    with pytest.raises(PayloadUndecryptable, match="does not decrypt with key 'k2'"):
+        await ring.payload_codec.decode([sealed])
