@@ -1,6 +1,8 @@
 """The real stack as separate processes on localhost, for fault tests: Temporal dev server
 (SQLite file), `worker.py`, uvicorn `api.main:app`, and the read model on PostgreSQL behind a
-fault-injecting proxy (tests/faults/proxy.py). Built from devstack.py's pieces."""
+fault-injecting proxy (tests/faults/proxy.py). Built from devstack.py's pieces. With `apis` > 1
+the APIs ("api", "api-2", …) sit behind nginx (tests/faults/nginx.py) and `base_url` is nginx's;
+with `workers` > 1 the workers ("worker", "worker-2", …) share the task queue."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from readmodel.reference.tables import Category
 from readmodel.seed import seed_demo_city
 from settings import Settings
 from temporal_client import connect, register_search_attributes
+from tests.faults import nginx
 from tests.schema import migrate_to_head
 from workflows.search_attributes import dev_server_args
 
@@ -76,14 +79,21 @@ class Stack:
         pg_url: str,
         intake_per_minute: float = 100_000,
         intake_burst: int = 10_000,
+        apis: int = 1,
+        workers: int = 1,
     ) -> None:
         self.root = root
         self.log_dir = root / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.pg_url = pg_url  # direct: the harness's own checks never go through the proxy
         self.pg_port = int(pg_url.rsplit(":", 1)[1].split("/", 1)[0])
-        self.temporal_port, self.api_port, self.proxy_port = free_port(), free_port(), free_port()
-        self.base_url = f"http://127.0.0.1:{self.api_port}"
+        self.temporal_port, self.proxy_port = free_port(), free_port()
+        names = ["api", *(f"api-{i}" for i in range(2, apis + 1))]
+        self.api_ports = {name: free_port() for name in names}
+        self.api_port = self.api_ports["api"]
+        self.workers = ["worker", *(f"worker-{i}" for i in range(2, workers + 1))]
+        self.nginx_port = free_port() if apis > 1 else None
+        self.base_url = f"http://127.0.0.1:{self.nginx_port or self.api_port}"
         proxied = pg_url.replace(f":{self.pg_port}/", f":{self.proxy_port}/")
         self.env = dict(
             os.environ,
@@ -131,8 +141,12 @@ class Stack:
                 10,
                 child=self.proxy,
             )
-            await self.start_worker()
-            await self.start_api()
+            await asyncio.gather(
+                *(self.start_worker(w) for w in self.workers),
+                *(self.start_api(a) for a in self.api_ports),
+            )
+            if self.nginx_port is not None:
+                await self.start_nginx()
             self.client = await connect(self.config)
         except BaseException:
             await self.close()
@@ -171,22 +185,26 @@ class Stack:
         """A clean stop (SIGINT, as Ctrl-C); its SQLite file keeps everything."""
         await asyncio.to_thread(self.children["temporal"].stop)
 
-    async def start_worker(self) -> None:
-        child = self._spawn("worker", [sys.executable, "worker.py"])
+    async def start_worker(self, name: str = "worker") -> None:
+        child = self._spawn(name, [sys.executable, "worker.py"])
         await wait_for(
             "worker started", lambda: "worker started" in child.output(), START_TIMEOUT, child=child
         )
 
     def kill_worker(self) -> None:
-        """kill -9 the worker's whole process group: no shutdown, no goodbye to Temporal."""
-        child = self.children["worker"]
+        self.kill("worker")
+
+    def kill(self, name: str) -> None:
+        """kill -9 the child's whole process group: no shutdown, no goodbye to Temporal."""
+        child = self.children[name]
         os.killpg(child.proc.pid, signal.SIGKILL)
         child.proc.wait(10)
         child.stop()  # closes its log
 
-    async def start_api(self) -> None:
+    async def start_api(self, name: str = "api") -> None:
+        port = self.api_ports[name]
         child = self._spawn(
-            "api",
+            name,
             [
                 sys.executable,
                 "-m",
@@ -195,13 +213,26 @@ class Stack:
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.api_port),
+                str(port),
                 "--no-access-log",
                 *UVICORN_FLAGS,
             ],
         )
         await wait_for(
-            "API answering",
+            f"{name} answering",
+            lambda: devstack.http_answers(f"http://127.0.0.1:{port}/healthz"),
+            START_TIMEOUT,
+            child=child,
+        )
+
+    async def start_nginx(self) -> None:
+        assert self.nginx_port is not None
+        config = nginx.write_config(
+            self.root / "nginx", port=self.nginx_port, api_ports=list(self.api_ports.values())
+        )
+        child = self._spawn("nginx", nginx.argv(config))
+        await wait_for(
+            "nginx answering",
             lambda: devstack.http_answers(f"{self.base_url}/healthz"),
             START_TIMEOUT,
             child=child,
@@ -229,9 +260,9 @@ class Stack:
             )
 
     async def close(self) -> None:
-        for name in ("api", "worker", "temporal", "proxy"):
-            if name in self.children:
-                await asyncio.to_thread(self.children[name].stop)
+        order = ("nginx", "api", "worker", "temporal", "proxy")
+        for name in sorted(self.children, key=lambda n: order.index(n.split("-")[0])):
+            await asyncio.to_thread(self.children[name].stop)
         await self.db.dispose()
         # The processes' logs outlive the temporary directory, for a look after a failure.
         shutil.rmtree(LOGS_KEPT, ignore_errors=True)
