@@ -15,6 +15,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from starlette.applications import Starlette
+from starlette.routing import Match
 
 from api.main import create_app
 from readmodel.tickets.photo_store import MAX_BYTES
@@ -105,6 +107,8 @@ def test_nginx_balances_both_api_replicas_and_sets_the_client_address() -> None:
     assert sorted(upstream) == ["api-1", "api-2"] and set(upstream) <= names
     # Set, not appended: a client cannot choose the address the login limits count.
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf
+    for private in ("/metrics", "/readyz"):  # Prometheus and probes ask the replicas directly
+        assert re.search(rf"location = {private} {{\s*return 404;\s*}}", conf), private
     nginx = compose()["services"]["nginx"]
     proxy = nginx["networks"]["gridflow"]["ipv4_address"]
     trusted = compose()["x-gridflow"]["environment"]["GRIDFLOW_TRUSTED_PROXIES"]
@@ -147,7 +151,12 @@ def test_prometheus_scrapes_services_of_the_compose_file() -> None:
             for target in static["targets"]:
                 host = target.split(":")[0]
                 assert host == "localhost" or host in services, f"{job['job_name']}: {target}"
+    for job in config["scrape_configs"]:
+        for sd in job.get("dns_sd_configs", []):
+            assert set(sd["names"]) <= set(services), job["job_name"]
     assert "PROMETHEUS_ENDPOINT" in services["temporal"]["environment"]
+    api = {job["job_name"]: job for job in config["scrape_configs"]}["gridflow-api"]
+    assert api["static_configs"][0]["targets"] == ["api-1:8000", "api-2:8000"]
 
 
 def manifests() -> list[tuple[Path, dict[str, Any]]]:
@@ -197,13 +206,18 @@ def test_the_kubernetes_check_refuses_broken_manifests() -> None:
     assert kubernetes_errors(wrong_type) != ""
 
 
+def serves(app: Starlette, path: str) -> bool:
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": []}
+    return any(route.matches(scope)[0] == Match.FULL for route in app.routes)
+
+
 def by_kind(kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for _, d in manifests() if d["kind"] == kind}
 
 
 def test_selectors_budgets_autoscaler_and_probes_fit_together() -> None:
     deployments, services = by_kind("Deployment"), by_kind("Service")
-    routes = {getattr(route, "path", None) for route in create_app().routes}
+    app = create_app()
     for name, deployment in deployments.items():
         selector = deployment["spec"]["selector"]["matchLabels"]
         assert deployment["spec"]["template"]["metadata"]["labels"] == selector, name
@@ -211,7 +225,7 @@ def test_selectors_budgets_autoscaler_and_probes_fit_together() -> None:
             assert "limits" in container["resources"] and "requests" in container["resources"]
             for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
                 if probe in container:
-                    assert container[probe]["httpGet"]["path"] in routes, (name, probe)
+                    assert serves(app, container[probe]["httpGet"]["path"]), (name, probe)
     api = deployments["gridflow-api"]["spec"]["template"]["spec"]["containers"][0]
     assert {"livenessProbe", "readinessProbe"} <= set(api)
     for name, budget in by_kind("PodDisruptionBudget").items():
@@ -220,10 +234,18 @@ def test_selectors_budgets_autoscaler_and_probes_fit_together() -> None:
             name
         )
     for name, service in services.items():
+        if "selector" not in service["spec"]:
+            continue  # gridflow-not-public: no endpoints on purpose
         assert any(
             d["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
             for d in deployments.values()
         ), name
+    hidden = by_kind("Ingress")["gridflow-not-public"]["spec"]["rules"][0]["http"]["paths"]
+    assert {(x["path"], x["pathType"]) for x in hidden} == {
+        ("/metrics", "Exact"),
+        ("/readyz", "Exact"),
+    }
+    assert "selector" not in services["gridflow-not-public"]["spec"]
     (hpa,) = by_kind("HorizontalPodAutoscaler").values()
     assert hpa["spec"]["scaleTargetRef"]["name"] == "gridflow-worker"
     assert hpa["spec"]["minReplicas"] >= 2
