@@ -1,7 +1,8 @@
 """One benchmark run: `python -m bench [--smoke|--quick|--full] [options]` (scripts/bench.sh).
 
 Starts its own stack (Temporal dev server on a SQLite file, ticket worker, bare worker, API) in
-a fresh data directory, measures the seven sections of docs/benchmarks.md, prints the table and
+a fresh data directory (section 8, the holiday morning, on a second one of its own after the
+first stopped), measures the sections of docs/benchmarks.md, prints the table and
 writes docs/benchmarks.md, docs/benchmarks/*.png and docs/benchmarks/results.json (or under
 --out). Sizes come from the preset; every one can be overridden.
 """
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
-from bench import arrivals, backlog, direct, lifecycle, overdue, report
+from bench import arrivals, backlog, direct, holiday, lifecycle, overdue, report
 from bench.client import Api
 from bench.stack import ROOT, Stack, StartupFailed
 from bench.stats import machine, say
@@ -41,6 +42,10 @@ class Preset(TypedDict):
     probe_spread: float
     probe_seconds: float
     visibility_runs: int
+    holiday: int  # reports of the holiday morning (0: the section is not run)
+    holiday_deadline: float  # X: from T0 to T, the claim deadline in working seconds
+    holiday_lead: float  # from filing's start to T0 (0: from the number of reports)
+    holiday_rate: float  # the trickle of submissions timed quiet and during the burst
 
 
 PRESETS: dict[str, Preset] = {
@@ -59,6 +64,12 @@ PRESETS: dict[str, Preset] = {
         "probe_spread": 1,
         "probe_seconds": 3,
         "visibility_runs": 2,
+        # Its own stack and a morning minutes ahead: too long for the test suite's run
+        # (`--holiday 20 --holiday-lead 10 --holiday-deadline 20` runs it in ~2 min).
+        "holiday": 0,
+        "holiday_deadline": 20,
+        "holiday_lead": 10,
+        "holiday_rate": 2,
     },
     "quick": {
         "concurrency": 8,
@@ -74,6 +85,10 @@ PRESETS: dict[str, Preset] = {
         "probe_spread": 20,
         "probe_seconds": 30,
         "visibility_runs": 10,
+        "holiday": 1000,
+        "holiday_deadline": 900,
+        "holiday_lead": 0,
+        "holiday_rate": 1,
     },
     "full": {
         "concurrency": 8,
@@ -89,6 +104,12 @@ PRESETS: dict[str, Preset] = {
         "probe_spread": 60,
         "probe_seconds": 60,
         "visibility_runs": 20,
+        "holiday": 10_000,
+        # Each of the two warning bursts drains before the next burst, as hours apart in a
+        # real working day: T0 + 25 min (50 %), + 40 min (80 %), + 50 min (the breach).
+        "holiday_deadline": 3000,
+        "holiday_lead": 0,
+        "holiday_rate": 1,
     },
 }
 
@@ -133,6 +154,13 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
     parser.add_argument("--probe-spread", type=float)
     parser.add_argument("--probe-seconds", type=float)
     parser.add_argument("--visibility-runs", type=int)
+    parser.add_argument("--holiday", type=int, help="reports of the holiday morning (0: skip)")
+    parser.add_argument("--holiday-deadline", type=float, help="s from T0 to their deadline T")
+    parser.add_argument("--holiday-lead", type=float, help="s from filing's start to T0 (0: auto)")
+    parser.add_argument("--holiday-rate", type=float, help="submissions/s timed during it")
+    parser.add_argument(
+        "--holiday-profile", action="store_true", help="py-spy the worker and API from T"
+    )
     parser.add_argument("--note", default="", help="conditions to state in the report")
     parser.add_argument(
         "--env",
@@ -162,11 +190,17 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Preset]:
         help="write the report again from a run's results.json (new findings)",
     )
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other sections of OUT/benchmarks/results.json: this run's sections "
+        "replace theirs, each with a line naming this run",
+    )
+    parser.add_argument(
         "--only",
         type=lambda t: set(t.split(",")),
-        default={"lifecycle", "arrivals", "backlog", "overdue"},
-        help="sections to run: lifecycle,arrivals,backlog,overdue (experiments; "
-        "the report needs all)",
+        default={"lifecycle", "arrivals", "backlog", "overdue", "holiday"},
+        help="sections to run: lifecycle,arrivals,backlog,overdue,holiday (the report needs "
+        "all, or --merge)",
     )
     args = parser.parse_args(argv)
     args.preset = args.preset or "quick"
@@ -269,11 +303,22 @@ def main(argv: list[str] | None = None) -> int:
     say(f"gridflow benchmark ({args.preset}): data in {data_dir}")
     code = 0
     try:
-        stack.start()
-        asyncio.run(measure(stack, config, results, args.cache_dir, args.only))
-        stack.stop()
+        if args.only - {"holiday"}:
+            stack.start()
+            asyncio.run(measure(stack, config, results, args.cache_dir, args.only))
+            stack.stop()
         if "overdue" in args.only:
             asyncio.run(measure_overdue(config, results, args.cache_dir))
+        if "holiday" in args.only and config["holiday"]:
+            say(f"\n>> 8. the holiday morning (its own stack, {config['holiday']:,} reports)")
+            results["holiday"] = holiday.run(
+                data_dir,
+                dict(config),
+                worker_env=extra,
+                temporal_args=args.temporal_arg,
+                api_args=args.api_arg,
+                profile=args.holiday_profile,
+            )
     except StartupFailed as err:
         say(f"error: {err}")
         code = 1
@@ -291,13 +336,45 @@ def main(argv: list[str] | None = None) -> int:
     results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     results["load_after"] = os.getloadavg()
     (args.out / "benchmarks" / "results.partial.json").unlink()
-    (args.out / "benchmarks" / "results.json").write_text(
-        json.dumps(results, indent=1, default=str)
-    )
+    saved = args.out / "benchmarks" / "results.json"
+    if args.merge and saved.exists():
+        command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
+        results = merged(json.loads(saved.read_text()), results, args.only, command)
+    saved.write_text(json.dumps(results, indent=1, default=str))
     path = report.write(results, out=args.out, findings_path=ROOT / "docs" / "benchmarks.md")
     report.summary(results)
     say(f"\nwritten: {path}, {args.out / 'benchmarks'}/*.png")
     return 0
+
+
+# Which report sections each measured part fills (a --merge names its run on them).
+SECTION_TITLES = {
+    "lifecycle": ["1. Ceiling", "2. Ticket lifecycles", "7. Headroom"],
+    "arrivals": ["3. Submit acknowledgement", "4. Submit → department inbox"],
+    "overdue": ["5. Overdue view"],
+    "backlog": ["6. Open tickets"],
+    "holiday": ["8. The holiday morning"],
+}
+
+
+def merged(
+    base: dict[str, Any], run: dict[str, Any], only: set[str], command: str
+) -> dict[str, Any]:
+    """An earlier run's results with this run's sections in place of theirs, each section's
+    source line naming this run (its date, command and the machine's load around it)."""
+    out = dict(base)
+    sources = dict(base.get("sources", {}))
+    load = ", ".join(f"{x:.2f}" for x in run["machine"]["load_avg"])
+    after = ", ".join(f"{x:.2f}" for x in run["load_after"])
+    for key in only & run.keys() & SECTION_TITLES.keys():
+        out[key] = run[key]
+        for title in SECTION_TITLES[key]:
+            sources[title] = (
+                f"its own run, {run['started']} → {run['finished']} (`{command}`); load "
+                f"average before {load}, after {after}."
+            )
+    out["sources"] = sources
+    return out
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench import holiday_report
 from bench.stats import say
 
 CITY_PER_DAY = 298_597 / 91  # one city's digital city management: 298,597 cases in a quarter
@@ -16,6 +17,7 @@ SECTIONS = [
     "5. Overdue view",
     "6. Open tickets held on their deadlines",
     "7. Headroom",
+    holiday_report.TITLE,
 ]
 
 
@@ -24,31 +26,39 @@ ABOUT = """`bash scripts/bench.sh --full` starts its own stack in a temp dir on 
 on the machine it runs on and always next to bare Temporal's ceiling from the same run: ticket
 lifecycles/s through the API; open-loop submit and submit → inbox latency at 5, 10 and 20
 reports/s; the overdue view at 10k–1M rows (SQLite and PostgreSQL) and against Temporal
-visibility; a held backlog (memory, disk per ticket, worker restart, breach lag). It prints a
-table and writes this page with plots. `--full` holds 10k and then 100k open tickets (~3 h on 2
-cores; `--backlog 10000` for ~40 min); `--quick` (the default) and `--smoke` (the test suite's
-run) are smaller; `python -m bench --help` lists every option. Section 2 runs the ticket
-lifecycle twice, through the API and through the Temporal client without HTTP
-(`bench/direct.py`), so the domain's overhead and the HTTP layer's are measured apart, and
-splits CPU per lifecycle by process (server, worker, API, client). Targets and results come
-first, then what limits them and the profiles (hand-written), then how to run it.""".splitlines()
+visibility; a held backlog (memory, disk per ticket, worker restart, breach lag); the holiday
+morning (10,000 deadlines at one instant, on a stack of its own: breaches, notices, the overdue
+view and submissions during the burst). It prints a table and writes this page with plots.
+`--full` holds 10k and then 100k open tickets (~3 h on 2 cores; `--backlog 10000` for ~40 min)
+and then makes the holiday morning (~1 h 30 min); `--quick` (the default) and `--smoke` (the
+test suite's run, without the holiday morning) are smaller; `python -m bench --help` lists
+every option. Section 2 runs the ticket lifecycle twice, through the API and through the
+Temporal client without HTTP (`bench/direct.py`), so the domain's overhead and the HTTP layer's
+are measured apart, and splits CPU per lifecycle by process (server, worker, API, client).
+Targets and results come first, then what limits them and the profiles (hand-written), then
+how to run it.""".splitlines()
 
 HOW_TO_RUN = """## Running it
 
 ```bash
-bash scripts/bench.sh --full          # everything, up to 100k open tickets (~3 h on 2 cores)
+bash scripts/bench.sh --full          # everything, up to 100k open tickets (~4 h 30 min on 2 cores)
 bash scripts/bench.sh --full --backlog 10000   # the same without the 100k backlog (~40 min)
 bash scripts/bench.sh --quick         # smaller sizes (the default, ~15 min)
 bash scripts/bench.sh --smoke --out /tmp/bench   # what tests/test_bench_smoke.py runs (~1 min)
+bash scripts/bench.sh --full --only holiday --merge   # section 8 alone, into this page (~1 h 30 min)
 .venv/bin/python -m bench.profile submit --rate 10    # py-spy profiles of API and worker
 ```
 
 Every size has an option (`python -m bench --help`): `--concurrency`, `--lifecycle-seconds`,
 `--rates`, `--arrival-seconds`, `--overdue-sizes`, `--overdue-runs`, `--no-postgres`,
-`--backlog`, `--probes`, `--probe-seconds`; `--env GRIDFLOW_WORKER_…=N`, `--api-arg` (a uvicorn
-option) and `--temporal-arg` try worker, API or server settings; `--out DIR` writes the report
-elsewhere; filled overdue-view databases are kept in `data/bench/` and reused. The stack runs in
-a fresh temp dir, on free ports, so a running `scripts/up.sh` is not disturbed.""".splitlines()
+`--backlog`, `--probes`, `--probe-seconds`, `--holiday` (reports; 0 skips it),
+`--holiday-deadline` (seconds from T0 to T), `--holiday-lead` (from filing's start to T0),
+`--holiday-rate`, `--holiday-profile` (py-spy of worker and API from T); `--merge` keeps the
+sections this run did not measure from `docs/benchmarks/results.json`, each measured one naming
+its run; `--env GRIDFLOW_WORKER_…=N`, `--api-arg` (a uvicorn option) and `--temporal-arg` try
+worker, API or server settings; `--out DIR` writes the report elsewhere; filled overdue-view
+databases are kept in `data/bench/` and reused. The stack runs in a fresh temp dir, on free
+ports, so a running `scripts/up.sh` is not disturbed.""".splitlines()
 
 
 def _n(value: Any, digits: int = 0, unit: str = "") -> str:
@@ -143,7 +153,7 @@ def targets(r: dict[str, Any]) -> list[list[str]]:
                 f"sticky cache {r.get('conditions', {}).get('sticky_cache', 1000)} workflows",
             ]
         )
-    return rows
+    return rows + holiday_report.targets(r)
 
 
 def _met(ok: bool) -> str:
@@ -451,6 +461,7 @@ def sections(r: dict[str, Any]) -> dict[str, list[str]]:
         f"**{_n(tickets_s * 86400 / CITY_PER_DAY, 0)} ×** headroom. The rate is measured over "
         f"{tickets.get('seconds')} s; a day's run is extrapolated from it, not measured."
     ]
+    out[SECTIONS[7]] = holiday_report.section(r)
     return out
 
 
@@ -557,7 +568,7 @@ def plots(r: dict[str, Any], out_dir: Path) -> list[Path]:
     written.append(out_dir / "overdue_by_rows.png")
     fig.savefig(written[-1], dpi=110)
     plt.close(fig)
-    return written
+    return written + holiday_report.plot(r, out_dir)
 
 
 def summary(r: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import secrets
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,8 +101,10 @@ class Stack:
                 else:
                     os.environ[k] = v
 
-    def start(self) -> None:
-        """Temporal, schema and demo city, ticket worker, bare worker, API; raises StartupFailed."""
+    def start(self, before_children: Callable[[], dict[str, str]] | None = None) -> None:
+        """Temporal, schema and demo city, ticket worker, bare worker, API; raises StartupFailed.
+        before_children runs once the read model is ready, and its settings join the env of the
+        processes started after it (the holiday section dates its morning there)."""
         host, port = self.temporal_address.split(":")
         say(f">> Temporal dev server on {self.temporal_address} (SQLite {self.temporal_db})")
         self.children["temporal"] = Child(
@@ -127,6 +130,8 @@ class Stack:
         config = self.settings()
         asyncio.run(prepare(config, self.children["temporal"], timeout=60))
         asyncio.run(_bench_city(config.database_url))
+        if before_children is not None:
+            self.env.update(before_children())
         # The three start side by side: each waits only for Temporal and the read model.
         self.children["worker"] = self._worker_child()
         self.children["bare"] = Child(
