@@ -144,6 +144,7 @@ def create_app(
     app.include_router(open311.router)  # the public GeoReport v2 facade (docs/open311.md)
     pages.install(app)  # the web app: pages, /sw.js, /static
     app.include_router(desk.router)  # the desk pages: department staff and supervisors
+    app.include_router(codec.page)  # /app/codec: lend the Temporal UI a token
     app.include_router(admin_pages.router)  # the admin's pages
 
     @app.get("/healthz", tags=["ops"])

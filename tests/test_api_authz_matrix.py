@@ -502,6 +502,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/app/department/orders"): Row(PAGE),
     ("GET", "/app/supervisor/map"): Row(PAGE),
     ("GET", "/app/supervisor/charts"): Row(PAGE),
+    ("GET", "/app/codec"): Row(PAGE),
     ("GET", "/app/admin/notifications"): Row(PAGE),
     ("GET", "/app/reports"): Row(PAGE),
     ("GET", "/app/reports/{report_id}"): Row(PAGE, static({"report_id": "daily-2026-12-07"})),

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +30,7 @@ from temporalio.api.common.v1 import Payloads
 from api import authz
 from api.deps import SessionDep, SettingsDep, TemporalClient, get_current_user
 from api.errors import ApiError, invalid
+from api.web.pages import render
 from readmodel.access.tables import User
 from temporal_codec import PayloadUndecryptable
 
@@ -39,6 +41,7 @@ ALLOWED_HEADERS = "authorization, content-type, x-namespace"
 
 log = structlog.get_logger("gridflow.codec")
 router = APIRouter(prefix="/codec", tags=["codec"])
+page = APIRouter(include_in_schema=False)
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -159,6 +162,14 @@ async def end_loan() -> Response:
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
     return response
+
+
+@page.get("/app/codec", response_class=HTMLResponse)
+async def codec_page(request: Request, config: SettingsDep) -> HTMLResponse:
+    """A page shell: its script lends or takes back the token (the buttons)."""
+    ui = config.temporal_ui_origins[0] if config.temporal_ui_origins else None
+    endpoint = config.public_url.rstrip("/") + PREFIX
+    return render(request, "codec.html", title_key="codec.title", ui=ui, endpoint=endpoint)
 
 
 class CodecCors:
