@@ -21,6 +21,7 @@ OURS = {
     "settings",
     "logging_setup",
     "temporal_client",
+    "temporal_codec",
     "worker",
     "devstack",
     "bench",
