@@ -263,7 +263,7 @@ gridflow is up.
 
   Web app      {api}/login  (phone: {api}/app/worker; one click per demo user)
   API docs     {api}/docs
-  Temporal UI  {ui}
+  Temporal UI  {ui}  (payloads are encrypted: chen decrypts there after {api}/app/codec)
   data         {data_dir}  (read model: {database_url})
   logs         tail -f {logs}/*.log
 
