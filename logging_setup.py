@@ -4,6 +4,8 @@ import logging
 
 import structlog
 
+from telemetry import add_trace_id
+
 
 def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
     renderer = (
@@ -14,6 +16,7 @@ def configure_logging(*, json: bool = True, level: int = logging.INFO) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_id,  # the request's trace, as the exported spans carry it
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     task_queue: str = "gridflow-tickets"
     deadline_policy: DeadlinePolicy = DeadlinePolicy()
     log_json: bool = True
+    # Observability (docs/observability.md): spans over OTLP/HTTP to this collector, e.g.
+    # "http://otel-collector:4318" (else OTEL_EXPORTER_OTLP_ENDPOINT; neither: no tracing); the
+    # worker's own gridflow_* metrics at http://<address>/metrics, its ticket counts refreshed
+    # this often.
+    otlp_endpoint: str | None = None
+    worker_metrics_address: str | None = None
+    ticket_count_every_seconds: float = 30.0
     # GRIDFLOW_WORKING_HOURS='[["09:00","12:00"],["13:30","17:30"]]' (local time, Asia/Shanghai)
     working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
     # Authentication (docs/auth.md). The API refuses to start without a signing secret:

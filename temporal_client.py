@@ -17,6 +17,7 @@ from temporalio.converter import DataConverter, DefaultFailureConverterWithEncod
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from settings import Settings
+from telemetry import interceptors
 from temporal_codec import payload_codec
 from workflows import search_attributes
 
@@ -49,6 +50,7 @@ def connect_options(config: Settings) -> dict[str, Any]:
         "data_converter": data_converter(config),
         "tls": tls(config),
         "api_key": api_key(config),
+        "interceptors": interceptors(config),  # traces, with an OTLP endpoint (telemetry.py)
     }
 
 

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities import metrics
 from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
 from activities.notice_delivery import DeliveryActivities
@@ -92,6 +93,12 @@ async def main() -> None:
     configure_logging(json=settings.log_json)
     await require_head(settings.database_url)  # SchemaBehind: migrate first
     db = Database(settings.database_url)
+    counting = None
+    if settings.worker_metrics_address:  # gridflow_* metrics (docs/observability.md)
+        metrics.serve_metrics(settings.worker_metrics_address)
+        counting = asyncio.create_task(
+            metrics.keep_counting_tickets(db, settings.ticket_count_every_seconds)
+        )
     client = await connect(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,6 +109,8 @@ async def main() -> None:
         await ensure_schedules(client, settings.task_queue)  # the periodic reports
         log.info("worker started", task_queue=settings.task_queue)
         await stop.wait()
+    if counting:
+        counting.cancel()
     await db.dispose()
     log.info("worker stopped")
 

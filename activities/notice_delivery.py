@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
+from activities import metrics
 from activities.channels.base import ChannelTarget, DeliveryFailed, Message, Recipient
 from activities.channels.registry import sender
 from activities.notice_messages import attachments_for
@@ -137,6 +138,7 @@ class DeliveryActivities:
                 if error is None:
                     deliveries.record_sent(d.delivery, done)
                     result.sent += 1
+                    metrics.NOTIFICATIONS.labels("delivered").inc()
                     bound.info("delivered", attempt=d.delivery.attempts)
                     continue
                 status = deliveries.record_failure(
@@ -148,9 +150,11 @@ class DeliveryActivities:
                 )
                 if status is DeliveryStatus.FAILED:
                     result.failed += 1
+                    metrics.NOTIFICATIONS.labels("failed").inc()
                     bound.warning("delivery_failed", attempts=d.delivery.attempts, error=error)
                 else:
                     result.retrying += 1
+                    metrics.NOTIFICATIONS.labels("retrying").inc()
                     bound.info("delivery_retrying", attempts=d.delivery.attempts, error=error)
                 session.add(d.delivery)
             for d in due:

@@ -6,6 +6,7 @@ import structlog
 from structlog.typing import FilteringBoundLogger
 from temporalio import activity
 
+from activities import metrics
 from activities.notices import NoticePublisher
 from domain.calendar import SHANGHAI
 from domain.contracts import (
@@ -72,6 +73,7 @@ class TicketActivities:
             await projection.project_ticket(
                 session=session, snapshot=input.snapshot, events=input.events
             )
+        metrics.projected(input.events)
         _bound(input.snapshot.ticket_id).debug(
             "projected", seq=input.snapshot.seq, status=input.snapshot.status.value
         )

@@ -3,9 +3,10 @@ requests), then the idempotent start of its ticket. Raises ApiError; changes not
 
 import re
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header
+from prometheus_client import Counter
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
@@ -23,6 +24,10 @@ from readmodel.tickets import queries
 from settings import Settings
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+ACCEPTED = Counter(
+    "gridflow_intake_accepted", "Reports accepted (replayed: the same report again)", ["replayed"]
+)
+REFUSED = Counter("gridflow_intake_refused", "Reports the intake checks refused, by code", ["code"])
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,18 @@ class Accepted:
     replayed: bool  # the same Idempotency-Key again, or a sensor's repeat of an open fault
 
 
-async def accept_report(
+async def accept_report(**report: Any) -> Accepted:
+    """Check a report and start (or find again) its ticket, counted (docs/observability.md)."""
+    try:
+        accepted = await check_and_start(**report)
+    except ApiError as err:
+        REFUSED.labels(err.code).inc()
+        raise
+    ACCEPTED.labels(str(accepted.replayed).lower()).inc()
+    return accepted
+
+
+async def check_and_start(
     *,
     body: IncidentCreate,
     user: User,

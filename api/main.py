@@ -9,12 +9,13 @@ import structlog
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
-from api import place
+from api import ops, place
 from api.audit import AuditMiddleware
 from api.errors import install_error_handlers
 from api.open311 import routes as open311
 from api.open311.docs import without_422
 from api.open311.format import PublicReads
+from api.request_telemetry import RequestTelemetry
 from api.routes import (
     admin_users,
     auth,
@@ -53,6 +54,7 @@ from readmodel.access.audit_resolve import keep_resolving
 from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings
+from telemetry import tracer
 from temporal_client import connect
 
 
@@ -147,15 +149,13 @@ def create_app(
     app.include_router(codec.page)  # /app/codec: lend the Temporal UI a token
     app.include_router(admin_pages.router)  # the admin's pages
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process is up."""
-        return {"status": "ok"}
+    app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/observability.md)
 
     app.add_middleware(PublicReads)  # Open311 reads: readable from any origin
     app.add_middleware(codec.CodecCors)  # the codec: from the Temporal UI's origins
     app.add_middleware(SecurityHeaders)  # CSP, no framing, no sniffing (docs/auth.md)
     app.add_middleware(AuditMiddleware)  # added last: outermost, sees every refusal
+    app.add_middleware(RequestTelemetry, tracer=tracer(config))  # its id, span, access log
     return app
 
 

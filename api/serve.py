@@ -13,10 +13,12 @@ from typing import TypedDict
 
 class UvicornOptions(TypedDict):
     proxy_headers: bool
+    access_log: bool
 
 
-UVICORN_OPTIONS: UvicornOptions = {"proxy_headers": False}
-UVICORN_FLAGS = ["--no-proxy-headers"]
+# The access log is gridflow's own JSON line per request (api/request_telemetry.py).
+UVICORN_OPTIONS: UvicornOptions = {"proxy_headers": False, "access_log": False}
+UVICORN_FLAGS = ["--no-proxy-headers", "--no-access-log"]
 
 
 def main(argv: list[str] | None = None) -> None:

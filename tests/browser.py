@@ -196,7 +196,6 @@ async def live(
             log_level="warning",
             lifespan="on",
             timeout_graceful_shutdown=2,
-            access_log=False,
             **UVICORN_OPTIONS,
         )
     )

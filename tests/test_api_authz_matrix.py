@@ -509,6 +509,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/sw.js"): Row(PAGE),
     ("GET", "/manifest.webmanifest"): Row(PAGE),
     ("GET", "/healthz"): Row(PAGE),
+    # the probes and the scrape (docs/observability.md): anonymous, kept off the public proxy
+    ("GET", "/readyz"): Row(PAGE),
+    ("GET", "/metrics"): Row(PAGE),
 }
 
 
