@@ -1,29 +1,44 @@
-"""The Temporal UI decrypts in a real browser (docs/temporal-security.md): a command-centre
-supervisor allows this browser on /app/codec, and a page of the Temporal UI's origin then fetches
-/api/v1/codec/decode exactly as the UI does (credentials included, X-Namespace, JSON: so a CORS
-preflight) and gets a ticket's description back; before that, after revoking, and for a street
-supervisor it gets a refusal. The UI itself is stood in for by that page: its codec call is the
-one it makes (temporalio/ui, src/lib/services/data-encoder.ts)."""
+"""The Temporal UI decrypts in a real browser (docs/temporal-security.md). Temporal's own UI (the
+dev server's, with --ui-codec-endpoint as the embedded stack starts it) shows a ticket's input as
+ciphertext until a command-centre supervisor allows this browser on /app/codec, and its
+description afterwards. A page of the UI's origin fetching the codec exactly as the UI does
+(credentials included, X-Namespace, JSON: so a CORS preflight; temporalio/ui,
+src/lib/services/data-encoder.ts) is refused before that, after revoking, and for a street
+supervisor."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
+from temporalio.testing import WorkflowEnvironment
 
+from settings import settings
+from temporal_client import data_converter
 from tests.api_fixtures import SUPERVISOR, WANG, WU
 from tests.browser import *  # noqa: F403  (fixtures)
 from tests.browser import Live, assert_all_local, desktop_context, errors_of, sign_in_fast, wait_for
-from tests.factories import GARBAGE, LAT, LON
+from tests.conftest import BIN
+from tests.factories import GARBAGE, LAT, LON, incident_input
+from workflows.ticket import TicketWorkflow
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
 
+# The Temporal UI's own codec settings (its "Codec Server" dialog: this endpoint, include
+# cross-origin credentials), as that dialog keeps them in the browser.
+USE_COOKIES = """(endpoint) => {
+  localStorage.setItem("overrideRemoteCodecConfiguration", "true");
+  localStorage.setItem("endpoint", JSON.stringify(endpoint));
+  localStorage.setItem("includeCredentials", "true");
+}"""
 DECODE_LIKE_THE_UI = """
 async ([endpoint, namespace, payloads]) => {
   const response = await fetch(endpoint + "/decode", {
@@ -135,3 +150,51 @@ async def decrypts_for_the_command_centre_only(
     status, text = await decode_from_ui(await temporal_ui(street, origin), live, payloads)
     assert status == 401 and secret not in text
     await street.close()
+
+
+async def test_the_real_temporal_ui_shows_a_ticket_decrypted_once_allowed(
+    live: Live, browser: Browser
+) -> None:
+    """Temporal's own UI (the dev server's, started with --ui-codec-endpoint as the embedded stack
+    starts it): a ticket's input is ciphertext there until the supervisor allows this browser,
+    and its description afterwards. No worker is needed: the UI shows the start event's input."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        ui_port = free.getsockname()[1]
+    temporal = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(settings),
+        dev_server_existing_path=str(BIN / "temporal"),
+        ui=True,
+        ui_port=ui_port,
+        dev_server_extra_args=["--ui-codec-endpoint", live.url("/api/v1/codec")],
+    )
+    try:
+        origin = f"http://127.0.0.1:{ui_port}"
+        live.config.temporal_ui_origins = [origin]
+        secret = f"真实界面 real UI {uuid.uuid4().hex[:8]}"
+        ticket = incident_input(ticket_id=f"GF-{uuid.uuid4().hex[:12].upper()}")
+        ticket.incident.description = secret
+        handle = await temporal.client.start_workflow(
+            TicketWorkflow.run, ticket, id=ticket.incident.ticket_id, task_queue="no-worker"
+        )
+        history = (
+            f"{origin}/namespaces/default/workflows/{handle.id}/{handle.result_run_id}/history"
+        )
+
+        context = await desktop_context(browser)
+        page = await context.new_page()
+        await sign_in_fast(page, live, SUPERVISOR, path="/app/codec")
+        ui = await context.new_page()
+        await ui.goto(f"{origin}/namespaces/default/workflows")
+        await ui.evaluate(USE_COOKIES, live.url("/api/v1/codec"))
+        async with ui.expect_response(lambda r: "/codec/decode" in r.url) as refused:
+            await ui.goto(history)
+        assert (await refused.value).status == 401
+        assert secret not in await ui.inner_text("body")
+
+        assert await press(page, "#codec-allow") == "ok"
+        await ui.goto(history)
+        await ui.get_by_text(secret).first.wait_for(timeout=30_000)
+        await context.close()
+    finally:
+        await temporal.shutdown()
