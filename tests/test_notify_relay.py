@@ -6,6 +6,7 @@ and an admin's retry delivers it."""
 import uuid
 from datetime import date, datetime, timedelta
 
+from prometheus_client import REGISTRY
 from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
@@ -83,6 +84,10 @@ def config(db: Database, **kwargs: object) -> Settings:
     return Settings(task_queue=f"q-{uuid.uuid4()}", database_url=db.url, **kwargs)  # type: ignore[arg-type]
 
 
+def notifications(outcome: str) -> float:
+    return REGISTRY.get_sample_value("gridflow_notifications_total", {"outcome": outcome}) or 0.0
+
+
 async def test_a_notice_waits_past_a_holiday_for_the_make_up_saturday_unless_urgent(
     ts_env: WorkflowEnvironment, demo_db: Database
 ) -> None:
@@ -149,6 +154,7 @@ async def test_a_spent_budget_fails_the_delivery_and_an_admin_retry_delivers_it(
     ts_env: WorkflowEnvironment, demo_db: Database
 ) -> None:
     cfg = config(demo_db, notice_max_attempts=3)
+    counted = {o: notifications(o) for o in ("delivered", "retrying", "failed")}
     async with receiving() as receiver, build_worker(ts_env.client, db=demo_db, config=cfg):
         await webhook_channel(demo_db, receiver.url, kind=EventKind.WARNING)
         receiver.down = True
@@ -162,6 +168,9 @@ async def test_a_spent_budget_fails_the_delivery_and_an_admin_retry_delivers_it(
         assert failed.status == DeliveryStatus.FAILED and failed.attempts == 3
         assert failed.next_attempt_at is None and "503" in (failed.last_error or "")
         assert receiver.refused == 3
+        # the worker's metrics (docs/observability.md): two tries that failed, then given up
+        assert notifications("retrying") == counted["retrying"] + 2
+        assert notifications("failed") == counted["failed"] + 1
 
         receiver.down = False
         assert failed.id is not None
@@ -176,3 +185,4 @@ async def test_a_spent_budget_fails_the_delivery_and_an_admin_retry_delivers_it(
         await sleep_until(ts_env, start + timedelta(minutes=11))
         [sent] = await rows(demo_db)
         assert sent.status == DeliveryStatus.SENT and receiver.event_ids() == [event.event_id]
+        assert notifications("delivered") == counted["delivered"] + 1
