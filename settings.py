@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     worker_metrics_address: str | None = None
     ticket_count_every_seconds: float = 30.0
+    # host:port where the Temporal SDK serves its own metrics (temporal_*: task slots, polls,
+    # schedule-to-start latency, sticky cache) for Prometheus; off when unset.
+    temporal_metrics_address: str | None = None
     # GRIDFLOW_WORKING_HOURS='[["09:00","12:00"],["13:30","17:30"]]' (local time, Asia/Shanghai)
     working_hours: list[tuple[time, time]] = list(DEFAULT_WORKING_HOURS)
     # Authentication (docs/auth.md). The API refuses to start without a signing secret:

@@ -14,6 +14,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from settings import Settings
@@ -51,7 +52,23 @@ def connect_options(config: Settings) -> dict[str, Any]:
         "tls": tls(config),
         "api_key": api_key(config),
         "interceptors": interceptors(config),  # traces, with an OTLP endpoint (telemetry.py)
+        "runtime": runtime(config),
     }
+
+
+_runtimes: dict[str, Runtime] = {}
+
+
+def runtime(config: Settings) -> Runtime | None:
+    """The SDK's runtime serving its metrics at GRIDFLOW_TEMPORAL_METRICS_ADDRESS: one per
+    address and process (a runtime binds its port once); None: the SDK's default, no metrics."""
+    address = config.temporal_metrics_address
+    if not address:
+        return None
+    if address not in _runtimes:
+        metrics = PrometheusConfig(bind_address=address)
+        _runtimes[address] = Runtime(telemetry=TelemetryConfig(metrics=metrics))
+    return _runtimes[address]
 
 
 async def connect(config: Settings) -> Client:

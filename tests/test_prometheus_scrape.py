@@ -15,16 +15,14 @@ from typing import Any
 
 import httpx
 import uvicorn
-from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 
 from activities.metrics import count_tickets, serve_metrics
 from api.main import create_app
 from api.serve import UVICORN_OPTIONS
 from readmodel.db import Database
-from settings import Settings, settings
-from temporal_client import data_converter
+from settings import Settings
+from temporal_client import connect
 from tests.api_fixtures import Gridflow
 from tests.browser import _free_socket
 from tests.notify_receivers import free_port
@@ -99,13 +97,14 @@ async def test_prometheus_scrapes_the_api_the_worker_and_the_sdk(
     dev_env: WorkflowEnvironment, db: Database, tmp_path: Path
 ) -> None:
     sdk_address = f"127.0.0.1:{free_port()}"
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=sdk_address)))
-    client = await Client.connect(
-        dev_env.client.service_client.config.target_host,
-        data_converter=data_converter(settings),
-        runtime=runtime,
+    config = Settings(
+        task_queue=f"tq-{uuid.uuid4()}",
+        database_url=db.url,
+        data_dir=tmp_path,
+        temporal_address=dev_env.client.service_client.config.target_host,
+        temporal_metrics_address=sdk_address,  # connect() gives the SDK's runtime its port
     )
-    config = Settings(task_queue=f"tq-{uuid.uuid4()}", database_url=db.url, data_dir=tmp_path)
+    client = await connect(config)
     worker_address = f"127.0.0.1:{free_port()}"
     metrics_server = serve_metrics(worker_address)
     try:
