@@ -5,12 +5,17 @@ replays what yesterday's one did. A change that breaks replay needs `workflow.pa
 """
 
 import asyncio
+import sys
 import tempfile
-from datetime import timedelta
+import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from activities.notices import relay_waker
+from domain.notices import relay_workflow_id
+from domain.reports import ReportKind, ReportRequest
 from domain.subjects import OBSERVATION
 from readmodel.db import Database
 from readmodel.seed import seed_demo_city
@@ -22,6 +27,7 @@ from tests.history_keys import history_converter
 from tests.schema import migrate_to_head
 from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
+from workflows.reports import ReportWorkflow
 
 SENSOR = "demo-sensor-gateway"
 
@@ -157,8 +163,47 @@ async def subject_rectified(gf: Gridflow, env: WorkflowEnvironment) -> list[str]
 # Files are named after the workflow version that wrote them: v1 = before deadline alarms,
 # v2 = deadline alarms, extensions, parking; v3 = duplicates, sensors, subjects; v4 = routing and
 # the clock re-checked after queued actions (from tests/test_workflow_races.py); v5 = routing,
-# deadline dating and the duplicate search as local activities; v6 = a keep-separate queued behind
-# the duplicate flag routes at once (from tests/test_workflow_keep_separate_race.py).
+async def urged_then_claimed(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket()
+    await wait_for_status(gf, t, "dispatched")
+    await gf.act(t, "urge", SUPERVISOR, {"message": "今天必须到场 on site today"})
+    await gf.act(t, "claim", CGJ)
+    return t
+
+
+async def order_breached_then_answered(gf: Gridflow, env: WorkflowEnvironment) -> str:
+    t = await gf.new_ticket(category=MANHOLE)  # not a duplicate of the garbage before it
+    await wait_for_status(gf, t, "dispatched")
+    body = {"tickets": [t], "instruction": "三天内清运 clear it", "reply_working_days": 1}
+    order = (await gf.call("POST", "/orders", SUPERVISOR, json=body)).json()
+    await env.sleep(timedelta(days=5))  # unanswered: breached, then climbs
+    answer = {"done": "已清运 cleared", "finish_by": str(date.today() + timedelta(days=30))}
+    await gf.call("POST", f"/orders/{order['order_id']}/answer", CGJ, json=answer)
+    await gf.call("POST", f"/orders/{order['order_id']}/close", SUPERVISOR, json={})
+    return f"order-{order['order_id']}"
+
+
+async def daily_report_and_its_delivery(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
+    """A daily report compiled and announced; the relay's first rounds (an urgent notice
+    waiting on nobody: the in-app channel is written at once, so the relay finds nothing due)."""
+    report_id = f"report-history-{uuid.uuid4().hex[:8]}"
+    handle = await env.client.start_workflow(
+        ReportWorkflow.run,
+        ReportRequest(kind=ReportKind.DAILY, force=True),
+        id=report_id,
+        task_queue=gf.config.task_queue,
+    )
+    await handle.result()
+    await relay_waker(env.client, gf.config.task_queue)()
+    await env.sleep(timedelta(hours=7))  # the relay wakes, finds nothing, sleeps, looks again
+    return [report_id, relay_workflow_id(gf.config.task_queue)]
+
+
+# v1 = before deadline alarms; v2 = alarms; v3 = the duplicate check; v4 = routing re-checked
+# after queued actions; v5 = deadline dating and the duplicate search as local activities; v6 =
+# a keep-separate queued behind the duplicate flag routes at once (from
+# tests/test_workflow_keep_separate_race.py); v7 = 催办 on a ticket, a 督办单, a report, the
+# notification relay (issue 14): `python -m tests.record_histories v7`.
 VERSION = "v6"
 SCENARIOS = [
     full_lifecycle_with_breaches,
@@ -169,9 +214,12 @@ SCENARIOS = [
     kept_separate_and_sensor,
     subject_rectified,
 ]
+ADDED = {"v7": [urged_then_claimed, order_breached_then_answered, daily_report_and_its_delivery]}
 
 
 async def main() -> None:
+    version = sys.argv[1] if len(sys.argv) > 1 else VERSION
+    scenarios = ADDED.get(version, SCENARIOS)
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=history_converter(),  # replayable on any machine
         test_server_existing_path=str(BIN / "temporal-test-server"),
@@ -183,11 +231,11 @@ async def main() -> None:
         async with db.session() as session:
             await seed_demo_city(session=session)
         async with gridflow_on(env.client, db) as gf:
-            for scenario in SCENARIOS:
+            for scenario in scenarios:
                 ids = await scenario(gf, env)
                 for n, workflow_id in enumerate([ids] if isinstance(ids, str) else ids):
                     history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-                    path = HERE / f"{VERSION}_{scenario.__name__}_{n}.json"
+                    path = HERE / f"{version}_{scenario.__name__}_{n}.json"
                     if path.exists():
                         raise SystemExit(f"{path} exists: histories are never overwritten")
                     path.write_text(history.to_json())

@@ -12,8 +12,11 @@ from temporalio.worker import Replayer
 from domain.contracts import TicketInput
 from tests.history_keys import history_converter
 from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, REVIEW_RECHECK_PATCH, ROUTE_RECHECK_PATCH
+from workflows.notices import NotificationRelayWorkflow
+from workflows.reports import ReportWorkflow
 from workflows.steps import LOCAL_READS_PATCH
 from workflows.subject import SubjectWorkflow
+from workflows.supervision import SupervisionOrderWorkflow
 from workflows.ticket import TicketWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -26,7 +29,14 @@ def load(path: Path) -> WorkflowHistory:
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_saved_history_replays(path: Path) -> None:
     replayer = Replayer(
-        workflows=[TicketWorkflow, SubjectWorkflow], data_converter=history_converter()
+        workflows=[
+            TicketWorkflow,
+            SubjectWorkflow,
+            SupervisionOrderWorkflow,
+            ReportWorkflow,
+            NotificationRelayWorkflow,
+        ],
+        data_converter=history_converter(),
     )
     await replayer.replay_workflow(load(path))
 
@@ -55,12 +65,23 @@ def test_histories_cover_the_lifecycle() -> None:
         "recheck",
         "problem_found",
         "problem_closed",
+        "urge",
+        "answer",
+        "close",
+        "wake",
     ):
         assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
     # Tickets from before deadline alarms (v1), with them (v2), with the duplicate check (v3) and
     # with routing re-checked after queued actions (v4), with local reads (v5) and with routing
     # after a keep-separate that queued behind the flag (v6) all replay; each carries its markers.
-    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_", "v5_", "v6_"}
+    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_", "v5_", "v6_", "v7_"}
+    # v7: 催办 on a ticket, a 督办单, a report and the notification relay (issue 14).
+    assert {workflow_type(load(p)) for p in HISTORIES if p.stem.startswith("v7_")} == {
+        "TicketWorkflow",
+        "SupervisionOrderWorkflow",
+        "Report",
+        "NotificationRelay",
+    }
     for path in HISTORIES:
         history = load(path)
         if workflow_type(history) != "TicketWorkflow":
@@ -68,12 +89,14 @@ def test_histories_cover_the_lifecycle() -> None:
         found = patches(history)
         assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
         if DUPLICATES_PATCH in found:  # sensor tickets skip the check and carry no marker
-            assert path.stem[:3] in ("v3_", "v4_", "v5_", "v6_"), path.stem
+            assert path.stem[:3] in ("v3_", "v4_", "v5_", "v6_", "v7_"), path.stem
         if ROUTE_RECHECK_PATCH in found:
-            assert path.stem[:3] in ("v4_", "v5_", "v6_"), path.stem
-        assert (LOCAL_READS_PATCH in found) == path.stem.startswith(("v5_", "v6_")), path.stem
+            assert path.stem[:3] in ("v4_", "v5_", "v6_", "v7_"), path.stem
+        assert (LOCAL_READS_PATCH in found) == path.stem.startswith(("v5_", "v6_", "v7_")), (
+            path.stem
+        )
         if REVIEW_RECHECK_PATCH in found:
-            assert path.stem.startswith("v6_"), path.stem
+            assert path.stem.startswith(("v6_", "v7_")), path.stem
         if LOCAL_READS_PATCH in found:  # no server-side activity for a read any more
             scheduled = activity_names(history)
             assert not scheduled & {"route_ticket", "schedule_deadlines", "find_duplicates"}
