@@ -105,9 +105,9 @@ PRESETS: dict[str, Preset] = {
         "probe_seconds": 60,
         "visibility_runs": 20,
         "holiday": 10_000,
-        # Each of the two warning bursts drains before the next burst, as hours apart in a
-        # real working day: T0 + 25 min (50 %), + 40 min (80 %), + 50 min (the breach).
-        "holiday_deadline": 3000,
+        # Warnings at T0 + 4 and + 20 min, the breach at + 40 min: each burst drains before
+        # the next (bench/holiday_setup.py WARNINGS).
+        "holiday_deadline": 2400,
         "holiday_lead": 0,
         "holiday_rate": 1,
     },

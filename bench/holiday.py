@@ -22,9 +22,9 @@ from typing import Any
 
 from bench import holiday_watch as watch
 from bench.client import Api
-from bench.holiday_setup import Morning, configure, plan
+from bench.holiday_setup import WARNINGS, Morning, configure, plan, policy_env
 from bench.receiver import SECRET_ENV
-from bench.stack import PROBE_CATEGORY, Stack, free_port
+from bench.stack import PROBE_CATEGORY, Stack, free_port, probe_policy
 from bench.stats import say, summary_ms
 from devstack import Child, wait_until
 
@@ -34,9 +34,9 @@ DAY = 86_400.0  # the trickle's urgent claim deadline: never due during the run
 
 
 def lead_for(tickets: int) -> float:
-    """Seconds from the start of filing to T0: 15 reports/s routed (19/s on the quiet machine,
+    """Seconds from the start of filing to T0: 10 reports/s routed (19/s on the quiet machine,
     docs/benchmarks.md section 6), plus a minute; the time left over is the quiet window."""
-    return 60.0 + tickets / 15
+    return 60.0 + tickets / 10
 
 
 def run(
@@ -55,7 +55,11 @@ def run(
     stack = Stack(
         data_dir / "holiday",
         probe_seconds=DAY,
-        worker_env={**worker_env, SECRET_ENV: secrets.token_urlsafe(24)},
+        worker_env={
+            **worker_env,
+            **policy_env(probe_policy(DAY)),
+            SECRET_ENV: secrets.token_urlsafe(24),
+        },
         temporal_args=temporal_args,
         api_args=api_args,
     )
@@ -114,6 +118,7 @@ def run(
             "trickle_per_second": config["holiday_rate"],
             "working_hours": morning.env()["GRIDFLOW_WORKING_HOURS"],
             "worker_env": worker_env,  # --env: the worker's tuning in this run
+            "warning_fractions": WARNINGS,
             "t0": morning.t0.isoformat(),
             "t": morning.due.isoformat(),
         },
@@ -123,14 +128,28 @@ def run(
 async def file_reports(
     api: Api, stack: Stack, n: int, concurrency: int, stop_at: float
 ) -> list[str]:
-    """N normal reports, `concurrency` at a time, none after stop_at (wall clock)."""
+    """N normal reports, `concurrency` at a time; no more once those filed would not all be
+    routed (and so dated) by stop_at at the rate they are being routed."""
     counter = iter(range(n))
     ids: list[str] = []
     errors: list[str] = []
+    started = time.time()
+    late = False
+
+    async def pace() -> None:
+        nonlocal late
+        while not late and len(ids) + len(errors) < n:
+            await asyncio.sleep(2)
+            [(routed,)] = await watch.rows(
+                stack, "SELECT count(*) FROM ticket WHERE status = 'dispatched'"
+            )
+            if routed:
+                now = time.time()
+                late = now + (len(ids) - routed) * (now - started) / routed > stop_at
 
     async def driver() -> None:
         for _ in counter:
-            if time.time() > stop_at:
+            if late or time.time() > stop_at:
                 return
             try:
                 response = await api.submit()
@@ -139,9 +158,14 @@ async def file_reports(
             except Exception as err:
                 errors.append(f"{type(err).__name__}: {err}"[:200])
 
+    pacer = asyncio.create_task(pace())
     await asyncio.gather(*(driver() for _ in range(concurrency)))
+    late = True
+    await pacer
     if errors:
         say(f"   {len(errors)} reports failed, e.g. {errors[0]}")
+    if len(ids) + len(errors) < n:
+        say(f"   filing stopped at {len(ids):,}: the rest would be routed after T0")
     return ids
 
 
@@ -164,13 +188,12 @@ async def measure(
         filed = time.time()
         say(f"   {len(ids):,} reports acknowledged in {filed - started:.0f} s")
         routed = await watch.until_routed(stack, ids, give_up_at=t0 - MARGIN / 2)
-        cohort = await watch.cohort(stack, ids, morning.due)
-        say(
-            f"   routed after {routed - started:.0f} s; {len(cohort):,} claim deadlines at T "
-            f"({t - time.time():.0f} s from now)"
-        )
+        say(f"   routed after {routed - started:.0f} s, {t0 - routed:.0f} s before T0")
         trickle = watch.Trickle(api, stack, rate)
         trickle.start()
+        await asyncio.sleep(max(0.0, t0 + 1 - time.time()))  # all routed before T0 are dated
+        cohort = await watch.cohort(stack, ids, morning.due)
+        say(f"   {len(cohort):,} claim deadlines at T, {t - time.time():.0f} s from now")
         spy = watch.Spy(stack, at=t - 1) if profile else None
         views = asyncio.create_task(watch.overdue_views(api, t))
         seen = await watch.follow(stack, cohort, received, morning)
@@ -182,8 +205,8 @@ async def measure(
     finally:
         await api.close()
     windows = {
-        "quiet": (trickle.began, t0 + morning.deadline_seconds / 2),
-        "warnings": (t0 + morning.deadline_seconds / 2, t),
+        "quiet": (trickle.began, t0 + WARNINGS[0] * morning.deadline_seconds),
+        "warnings": (t0 + WARNINGS[0] * morning.deadline_seconds, t),
         "burst": (t, seen["done_at"] or time.time()),
     }
     acks = {name: trickle.summary(a, b) for name, (a, b) in windows.items()}

@@ -83,11 +83,14 @@ def section(r: dict[str, Any]) -> list[str]:
     in_app = _delivery(h, "in-app")
     hook = _delivery(h, CHANNEL)
     submit = h["submit"]
-    drained = warn["80%"]["all_seconds"]
+    fractions = c.get("warning_fractions", [0.5, 0.8])
+    first, second = (f"{round(f * 100)}%" for f in fractions)
+    at = [f * x for f in fractions]
+    drained = warn[second]["all_seconds"]
     overlap = (
         "had drained before T"
-        if drained is not None and drained <= 0.2 * x
-        else f"**was still being worked off at T** ({_n(drained, 0)} s > {0.2 * x:g} s)"
+        if drained is not None and drained <= x - at[1]
+        else f"**was still being worked off at T** ({_n(drained, 0)} s > {x - at[1]:g} s)"
     )
     tuning = ", ".join(f"`{k}={v}`" for k, v in c.get("worker_env", {}).items())
     return [
@@ -96,7 +99,9 @@ def section(r: dict[str, Any]) -> list[str]:
         f"{c['t0'][11:19]} UTC, `GRIDFLOW_WORKING_HOURS={c['working_hours']}`, its day a "
         f"working day), so each claim deadline starts at T0 and falls due at T = T0 + {x:g} s "
         f"(a claim rule of {x / 3600:.3g} working hours for the category, in the deadline_rule "
-        f"table), their 50 % and 80 % warnings at T0 + {x / 2:g} s and T0 + {0.8 * x:g} s. "
+        f"table), their warnings at T0 + {at[0]:g} s and T0 + {at[1]:g} s ({first} and "
+        f"{second} of X: in a working day such bursts are hours apart, so each is given the "
+        "time to drain before the next). "
         f"Filed in {_n(h['file_seconds'])} s, all routed after {_n(h['routed_seconds'])} s, "
         f"{_n(h['routed_before_t0_seconds'])} s before T0; **{h['cohort']:,}** deadlines at T. "
         "A webhook channel (a receiver on localhost, in its own process, counting unique "
@@ -152,9 +157,10 @@ def section(r: dict[str, Any]) -> list[str]:
             ],
         ),
         "",
-        f"The warnings: the 50 % burst's {warn['50%']['events']:,} events were all published "
-        f"{_n(warn['50%']['all_seconds'], 1)} s after it fell due, the 80 % burst's "
-        f"{warn['80%']['events']:,} {_n(drained, 1)} s after: the 80 % burst {overlap}. "
+        f"The warnings, bursts of the same size: the {first} one's {warn[first]['events']:,} "
+        f"events were all published {_n(warn[first]['all_seconds'], 1)} s after it fell due, "
+        f"the {second} one's {warn[second]['events']:,} {_n(drained, 1)} s after; the "
+        f"{second} burst {overlap}. "
         f"Webhook POSTs {h['webhook']['posts']:,} ({h['webhook']['bad_signatures']} badly "
         "signed). CPU seconds from T to the end, by process: "
         + ", ".join(f"{k} {v:g}" for k, v in h["cpu_seconds_burst"].items())
@@ -201,8 +207,8 @@ def section(r: dict[str, Any]) -> list[str]:
                     f"{w['inbox_ms']['never']}",
                 ]
                 for name, w in (
-                    ("quiet (filed, before the 50 % warnings)", submit["quiet"]),
-                    ("the warnings (T0 + X/2 to T)", submit["warnings"]),
+                    ("quiet (all filed, before the first warnings)", submit["quiet"]),
+                    ("the warnings (from the first until T)", submit["warnings"]),
                     ("the burst (T until every notice delivered)", submit["burst"]),
                 )
             ],

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain.calendar import SHANGHAI, ChinaWorkingCalendar
-from domain.policy import PolicyRule
+from domain.policy import DeadlinePolicy, PolicyRule
 from domain.states import DeadlineStage, Unit, Urgency
 
 CHANNEL = "bench-webhook"
+# The warnings at 10 % and 50 % of X (GRIDFLOW_DEADLINE_POLICY; 50 % and 80 % by default): in a
+# working day they are hours apart, and so here each burst of alarms drains before the next.
+WARNINGS = [0.1, 0.5]
 SPAN = timedelta(hours=2)  # working time after T: the run never reaches its end
 LAST = time(23, 59, 59)
 
@@ -57,6 +60,13 @@ class Morning:
         due = calendar.add(now, self.deadline_seconds / 3600, Unit.WORKING_HOURS)
         if (start, due) != (self.t0, self.due):
             raise RuntimeError(f"calendar dates now to {start} → {due}, not {self.t0} → {self.due}")
+
+
+def policy_env(configured: str) -> dict[str, str]:
+    """The configured policy (JSON) with the section's warning fractions."""
+    policy = DeadlinePolicy.model_validate_json(configured)
+    policy.warning_fractions = list(WARNINGS)
+    return {"GRIDFLOW_DEADLINE_POLICY": policy.model_dump_json()}
 
 
 def _day_end(moment: datetime) -> datetime:

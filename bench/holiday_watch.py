@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.client import Api
-from bench.holiday_setup import CHANNEL, Morning
+from bench.holiday_setup import CHANNEL, WARNINGS, Morning
 from bench.stack import BIN, Stack
 from bench.stats import say, summary_ms
 
@@ -295,7 +295,7 @@ def _last(moments: Any, t: float, want: int) -> float | None:
 
 async def _outbox(stack: Stack, t: float, morning: Morning) -> dict[str, Any]:
     """From the read model's own timestamps: when each kind of event was published (a ticket's
-    first warning is its 50 % one, its second its 80 % one), and the breach deliveries by
+    first warning is its WARNINGS[0] one, its second its WARNINGS[1] one), and the breach deliveries by
     channel and status (sent_at: when the relay recorded them)."""
     events = await rows(
         stack,
@@ -310,8 +310,8 @@ async def _outbox(stack: Stack, t: float, morning: Morning) -> dict[str, Any]:
             warned.setdefault(ticket_id, []).append(instant(created) or 0.0)
     t0, x = morning.t0.timestamp(), morning.deadline_seconds
     bursts = {
-        "50%": (t0 + 0.5 * x, [w[0] for w in warned.values()]),
-        "80%": (t0 + 0.8 * x, [w[1] for w in warned.values() if len(w) > 1]),
+        f"{round(f * 100)}%": (t0 + f * x, [w[i] for w in warned.values() if len(w) > i])
+        for i, f in enumerate(WARNINGS)
     }
     deliveries = await rows(
         stack,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bench.__main__ import merged
-from bench.holiday_setup import Morning, plan
+from bench.holiday_setup import Morning, plan, policy_env
 from domain.calendar import SHANGHAI, ChinaWorkingCalendar
 from domain.contracts import ScheduleRequest
 from domain.deadlines import date_deadline
@@ -16,6 +16,9 @@ from domain.policy import DeadlinePolicy
 from domain.states import DeadlineStage, Urgency
 
 CATEGORY = "E0101"
+POLICY = DeadlinePolicy.model_validate_json(
+    policy_env(DeadlinePolicy().model_dump_json())["GRIDFLOW_DEADLINE_POLICY"]
+)
 
 
 def calendar(morning: Morning, *, days: dict[date, bool] | None = None) -> ChinaWorkingCalendar:
@@ -29,7 +32,7 @@ def claim(morning: Morning, cal: ChinaWorkingCalendar, filed: datetime) -> Deadl
     return date_deadline(
         ScheduleRequest(kind="open", stage=DeadlineStage.CLAIM, start=filed),
         calendar=cal,
-        policy=DeadlinePolicy(),
+        policy=POLICY,
         category=CATEGORY,
         urgency=Urgency.NORMAL,
         rules=[morning.rule(CATEGORY)],
@@ -51,7 +54,7 @@ def test_reports_filed_before_t0_share_one_deadline_and_its_warnings(now: dateti
     dated = [claim(morning, cal, now + timedelta(seconds=s)) for s in (0, 300, 600, 899)]
     assert {d.due_at for d in dated} == {morning.due}
     assert {tuple(w.at for w in d.warnings) for d in dated} == {
-        (morning.t0 + timedelta(seconds=600), morning.t0 + timedelta(seconds=960))
+        (morning.t0 + timedelta(seconds=120), morning.t0 + timedelta(seconds=600))
     }
     morning.check(cal, now)  # what the bench asserts of the stack's own calendar
 
