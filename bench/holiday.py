@@ -137,15 +137,20 @@ async def file_reports(
     late = False
 
     async def pace() -> None:
+        """At the routing rate of the last 30 s (the first reports wait for a cold worker)."""
         nonlocal late
+        seen: list[tuple[float, int]] = []
         while not late and len(ids) + len(errors) < n:
             await asyncio.sleep(2)
             [(routed,)] = await watch.rows(
                 stack, "SELECT count(*) FROM ticket WHERE status = 'dispatched'"
             )
-            if routed:
-                now = time.time()
-                late = now + (len(ids) - routed) * (now - started) / routed > stop_at
+            now = time.time()
+            seen.append((now, routed))
+            then, before = next((t, r) for t, r in seen if t >= now - 30)
+            if routed > before and now - started > 30:
+                rate = (routed - before) / (now - then)
+                late = now + (len(ids) - routed) / rate > stop_at
 
     async def driver() -> None:
         for _ in counter:
