@@ -64,9 +64,11 @@ class AuditMiddleware:
         held: list[Message] = []  # the response, until its row is written
 
         async def write_intent(trail: audit_trail.Trail) -> None:
-            entry = _entry(scope, seen, request_id, trail, status=0)
-            async with _audit_db(scope).session() as session:
-                await audit.append(session=session, entry=entry)
+            await _audit_db(scope).write(
+                lambda session: audit.append(
+                    session=session, entry=_entry(scope, seen, request_id, trail, status=0)
+                )
+            )
 
         trail = audit_trail.Trail(write_intent)
 
@@ -242,8 +244,11 @@ async def _record(scope: Scope, seen: _Seen, request_id: str, trail: audit_trail
     seen.recorded = True
     entry = _entry(scope, seen, request_id, trail, status=seen.status)
     try:
-        async with _audit_db(scope).session() as session:
-            await audit.append(session=session, entry=entry)
+        await _audit_db(scope).write(
+            lambda session: audit.append(
+                session=session, entry=_entry(scope, seen, request_id, trail, status=seen.status)
+            )
+        )
     except Exception as err:
         log.error(
             "audit write failed",

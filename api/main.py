@@ -86,7 +86,8 @@ def create_app(
             await require_head(config.database_url)  # SchemaBehind: migrate first
         app.state.temporal = client or await connect(config)
         await place.load(app)  # the point → grid index, once per process
-        app.state.audit_db = Database(app.state.db.url)  # its own pool: api/audit.py
+        # Its own pool (api/audit.py), and prompt: the report's answer waits for its rows.
+        app.state.audit_db = Database(app.state.db.url, prompt=True)
         resolving = asyncio.create_task(
             keep_resolving(
                 client=app.state.temporal,

@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -80,7 +81,9 @@ async def submit_incident(
     incident = incident_of(
         body, ticket_id=ticket_id, grid=grid, reporter=reporter, at=datetime.now(UTC)
     )
+    began = time.perf_counter()
     await audit_trail.before_temporal(call="start", ticket_id=ticket_id)
+    intent_done = time.perf_counter()
     try:
         await client.start_workflow(
             TicketWorkflow.run,
@@ -109,6 +112,8 @@ async def submit_incident(
         workflow_id=ticket_id,
         grid=grid,
         category=body.category,
+        intent_ms=round((intent_done - began) * 1000, 1),
+        start_ms=round((time.perf_counter() - intent_done) * 1000, 1),
     )
     audit_trail.recorded(seq=1)  # the submit event
     return ticket_id, False

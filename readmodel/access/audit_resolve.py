@@ -166,20 +166,20 @@ async def resolve(*, client: Client, db: Database, asked_before: datetime) -> in
         if settled is None:
             return False
         outcome, seq, note = settled
-        row = audit.AuditEntry.model_validate(
-            intent.model_dump(exclude={"id", "at", "error"})
-            | {
-                "at": audit.now(),
-                "status": answered,
-                "outcome": outcome,
-                "seq": seq,
-                "settled": True,
-                "error": f"settled from the workflow's record: {note}"[:1000],
-            }
-        )
+        settled_row = intent.model_dump(exclude={"id", "at", "error"}) | {
+            "at": audit.now(),
+            "status": answered,
+            "outcome": outcome,
+            "seq": seq,
+            "settled": True,
+            "error": f"settled from the workflow's record: {note}"[:1000],
+        }
         try:
-            async with db.session() as session:
-                await audit.append(session=session, entry=row)
+            await db.write(
+                lambda session: audit.append(
+                    session=session, entry=audit.AuditEntry.model_validate(settled_row)
+                )
+            )
         except IntegrityError:  # settled meanwhile, by its request or another resolver
             return False
         log.info(
