@@ -68,11 +68,22 @@ class ChinaWorkingCalendar:
         known_years: Iterable[int],
         working_hours: Sequence[tuple[time, time]] = DEFAULT_WORKING_HOURS,
         tz: ZoneInfo = SHANGHAI,
+        provisional_years: Iterable[int] = (),
     ) -> None:
-        self.known_years = frozenset(known_years)
+        self.provisional_years = frozenset(provisional_years)
+        self.known_years = frozenset(known_years) | self.provisional_years
         self.days = {d: bool(v) for d, v in days.items() if d.year in self.known_years}
         self.working_hours = check_working_hours(working_hours)
         self.tz = tz
+
+    def provisional_between(self, start: datetime, end: datetime) -> bool:
+        """Whether working time from start to end (either order) crosses a provisional year: one
+        built from the statutory rules because the official notice is not loaded yet, so a
+        deadline dated across it may move when it is."""
+        first, last = sorted(
+            (self._local_date(_utc(start, "start")), self._local_date(_utc(end, "end")))
+        )
+        return any(first.year <= y <= last.year for y in self.provisional_years)
 
     # --- days -------------------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ class DatingCalendar(Protocol):
         self, due: datetime, paused_from: datetime, paused_to: datetime, unit: Unit
     ) -> datetime: ...
 
+    def provisional_between(self, start: datetime, end: datetime) -> bool: ...
+
 
 def limit_of(
     request: ScheduleRequest,
@@ -99,7 +101,13 @@ def date_deadline(
             for w in r.warnings
         ]
         return Deadline(
-            stage=r.stage, started_at=r.start, due_at=due, unit=unit, amount=amount, warnings=moved
+            stage=r.stage,
+            started_at=r.start,
+            due_at=due,
+            unit=unit,
+            amount=amount,
+            warnings=moved,
+            provisional=calendar.provisional_between(r.paused_from, due),
         )
     warnings = warnings_for(
         calendar,
@@ -110,7 +118,14 @@ def date_deadline(
         fired=r.fired,
     )
     return Deadline(
-        stage=r.stage, started_at=r.start, due_at=due, unit=unit, amount=amount, warnings=warnings
+        stage=r.stage,
+        started_at=r.start,
+        due_at=due,
+        unit=unit,
+        amount=amount,
+        warnings=warnings,
+        provisional=(r.kind == "extend" or unit is not Unit.HOURS)
+        and calendar.provisional_between(r.start, due),
     )
 
 

@@ -61,6 +61,9 @@ class Deadline(BaseModel):
     voided_at: datetime | None = None  # no longer relevant (returned, cancelled)
     paused_at: datetime | None = None  # parked: the clock stands still
     extended_working_days: int = 0
+    # Dated across a year whose official holiday notice was not loaded yet (the statutory rules
+    # stood in): it may move when the notice is loaded (docs/calendar.md).
+    provisional: bool = False
 
     @property
     def is_open(self) -> bool:

@@ -82,8 +82,12 @@ async def test_the_seeded_calendar_is_chinesecalendar_day_by_day(database: Datab
         day += timedelta(days=1)
     start = datetime(2025, 9, 30, 16, tzinfo=SHANGHAI)
     assert cal.add(start, 21, Unit.WORKING_HOURS) == datetime(2025, 10, 11, 16, tzinfo=SHANGHAI)
-    with pytest.raises(CalendarUnknownYear, match="no data for 2027"):
-        cal.add(datetime(2026, 12, 31, 16, tzinfo=SHANGHAI), 1, Unit.WORKING_DAYS)
+    # 2027's notice is not loaded: 2027 and 2028 are dated on the statutory rules, 2029 not at all.
+    assert cal.provisional_years == {2027, 2028}
+    new_year = cal.add(datetime(2026, 12, 31, 16, tzinfo=SHANGHAI), 1, Unit.WORKING_DAYS)
+    assert new_year == datetime(2027, 1, 4, 16, tzinfo=SHANGHAI)  # 1 January off, a weekend
+    with pytest.raises(CalendarUnknownYear, match="no data for 2029"):
+        cal.add(datetime(2028, 12, 29, 16, tzinfo=SHANGHAI), 1, Unit.WORKING_DAYS)
 
 
 async def test_loading_a_year_makes_it_known_and_replaces_it_whole(database: Database) -> None:

@@ -59,9 +59,10 @@ async def test_a_holiday_week_with_make_up_saturdays(ts_env, db) -> None:
 
 
 async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, db) -> None:
-    # A handling limit long enough to end three years from now, in a year nobody has loaded.
+    # Years from this_year + 3 on are unloaded: the next two are dated on the statutory rules
+    # (provisional), so a handling limit of ~5.5 years ends in one nobody has any data for.
     far = DeadlinePolicy(
-        rules=[*DEFAULT_RULES, PolicyRule(stage=Stage.HANDLE, amount=800, unit=Unit.WORKING_DAYS)]
+        rules=[*DEFAULT_RULES, PolicyRule(stage=Stage.HANDLE, amount=1400, unit=Unit.WORKING_DAYS)]
     )
     this_year = (await ts_env.get_current_time()).year
     async with db.session() as session:
@@ -76,7 +77,7 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
         t = await snapshot(handle)
         assert {d.stage for d in t.open_deadlines} == {Stage.CLAIM, Stage.VERIFY}  # still dated
         assert [u.stage for u in t.unplanned] == [Stage.HANDLE]
-        assert f"no data for {this_year + 3}" in t.unplanned[0].error
+        assert f"no data for {this_year + 5}" in t.unplanned[0].error
         alert = [e for e in t.events if e.action == "calendar_alert"]
         assert len(alert) == 1 and alert[0].reason is not None
         assert "load it with" in alert[0].reason
@@ -86,7 +87,7 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
         assert [u.stage for u in t.unplanned] == [Stage.HANDLE]
         assert actions(t).count("calendar_alert") == 1
 
-        for year in range(this_year + 3, this_year + 6):
+        for year in range(this_year + 3, this_year + 7):
             async with db.session() as session:
                 await load_year(
                     session=session,
@@ -102,3 +103,25 @@ async def test_a_year_the_calendar_does_not_know_is_alerted_and_retried(ts_env, 
     assert handling.due_at.year >= this_year + 3
     assert actions(t).count("calendar_alert") == 2
     assert t.events[-1].reason == "calendar loaded: deadlines planned"
+
+
+async def test_a_deadline_in_a_year_not_yet_published_is_dated_provisionally(ts_env, db) -> None:
+    # Next year's notice is not out: its deadlines go on the statutory rules, marked, not undated.
+    long = DeadlinePolicy(
+        rules=[*DEFAULT_RULES, PolicyRule(stage=Stage.HANDLE, amount=300, unit=Unit.WORKING_DAYS)]
+    )
+    this_year = (await ts_env.get_current_time()).year
+    async with db.session() as session:
+        await session.exec(
+            delete(WorkCalendarDay).where(col(WorkCalendarDay.day) >= date(this_year + 1, 1, 1))
+        )
+        await session.exec(delete(WorkCalendarYear).where(col(WorkCalendarYear.year) > this_year))
+        await session.commit()
+
+    async with ticket_running(ts_env, db, policy=long) as handle:
+        await routed(handle)
+        t = await snapshot(handle)
+    handle_deadline = deadline(t, Stage.HANDLE)
+    assert handle_deadline.due_at.astimezone(SHANGHAI).year > this_year
+    assert handle_deadline.provisional is True
+    assert t.unplanned == [] and "calendar_alert" not in actions(t)

@@ -21,6 +21,9 @@ from domain.calendar import SHANGHAI, ChinaWorkingCalendar
 from readmodel.reference.calendar_tables import WorkCalendarDay, WorkCalendarYear
 
 CHINA_YEARS = range(2004, 2027)
+# Years after the last official one that deadlines are dated on the statutory rules
+# (`statutory_schedule`) until their notice is loaded; a deadline beyond them stays undated.
+PROVISIONAL_YEARS = 2
 
 
 class CalendarLoadError(ValueError):
@@ -105,6 +108,23 @@ async def _replace_years(
     )
 
 
+def statutory_schedule(year: int) -> dict[date, bool]:
+    """A provisional year: the statutory holidays by the rules in force (lunar dates included,
+    with the days the rules add when a holiday meets a weekend), and its make-up workdays only if
+    the `holidays` package already knows the year's notice. Weekdays work, weekends do not."""
+    import holidays
+
+    china = holidays.China(years=year)
+    days = {d: False for d in china if d.year == year}
+    return days | {d: True for d in china.weekend_workdays if d.year == year}
+
+
+def provisional_years(official: Iterable[int]) -> list[int]:
+    """The years dated provisionally: the PROVISIONAL_YEARS after the last official one."""
+    last = max(official, default=None)
+    return [] if last is None else list(range(last + 1, last + 1 + PROVISIONAL_YEARS))
+
+
 async def seed_china_calendar(
     *, session: AsyncSession, years: Iterable[int] = CHINA_YEARS
 ) -> list[int]:
@@ -178,9 +198,14 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
 async def load_calendar(
     *, session: AsyncSession, working_hours: Sequence[tuple[time, time]], tz: ZoneInfo = SHANGHAI
 ) -> ChinaWorkingCalendar:
-    """The working calendar with every complete year in the read model."""
+    """The working calendar with every complete year in the read model, and the years after
+    the last of them on the statutory rules, marked provisional."""
     years = (await session.exec(select(WorkCalendarYear.year))).all()
     rows = (await session.exec(select(col(WorkCalendarDay.day), WorkCalendarDay.is_workday))).all()
+    ahead = provisional_years(years)
+    days = dict(rows)
+    for year in ahead:
+        days |= statutory_schedule(year)
     return ChinaWorkingCalendar(
-        days=dict(rows), known_years=years, working_hours=working_hours, tz=tz
+        days=days, known_years=years, working_hours=working_hours, tz=tz, provisional_years=ahead
     )
