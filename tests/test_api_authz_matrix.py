@@ -404,6 +404,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         CONFIG_READERS,
         static(params={"start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"}),
     ),
+    ("GET", f"{V}/admin/calendar"): Row(CONFIG_READERS, static({})),
     ("GET", f"{V}/admin/calendar/{{year}}"): Row(CONFIG_READERS, static({"year": str(TODAY.year)})),
     ("PUT", f"{V}/admin/calendar/{{year}}"): Row(
         admin_only(200),

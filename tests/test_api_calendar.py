@@ -32,6 +32,7 @@ async def test_preview_counts_china_holidays_and_make_up_days(gf: Gridflow) -> N
         "unit": "working_hours",
         "due_at": "2025-10-11T16:00:00+08:00",
         "timezone": "Asia/Shanghai",
+        "provisional": False,
     }
     days = await preview(gf, start="2025-09-30T08:00:00Z", amount=1, unit="working_days")
     assert days.json()["due_at"] == "2025-10-09T16:00:00+08:00"
@@ -138,3 +139,27 @@ async def test_a_bad_schedule_is_refused_with_the_field_named(gf: Gridflow) -> N
         )
     ).status_code == 422
     assert (await gf.call("GET", url, SUPERVISOR)).status_code == 404  # nothing was loaded
+
+
+async def test_a_year_after_the_loaded_ones_is_previewed_provisionally(gf: Gridflow) -> None:
+    overview = await gf.call("GET", "/admin/calendar", SUPERVISOR)
+    assert overview.status_code == 200, overview.text
+    status = overview.json()
+    last = max(y["year"] for y in status["years"] if not y["provisional"])
+    assert status["provisional_years"] == [last + 1, last + 2]
+    assert [y["year"] for y in status["years"] if y["provisional"]] == [last + 1, last + 2]
+    assert status["open_tickets_provisional"] == 0
+    # New Year's Day of the first provisional year is off by the statutory rules.
+    response = await preview(
+        gf, start=f"{last}-12-31T16:00:00+08:00", amount=1, unit="working_days"
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["provisional"] is True and body["due_at"].startswith(f"{last + 1}-01-")
+    assert not body["due_at"].startswith(f"{last + 1}-01-01")
+    inside = await preview(gf, start=f"{last}-06-01T10:00:00+08:00", amount=1, unit="working_days")
+    assert inside.json()["provisional"] is False
+    beyond = await preview(
+        gf, start=f"{last + 2}-12-31T16:00:00+08:00", amount=1, unit="working_days"
+    )
+    assert beyond.status_code == 422 and error(beyond)["code"] == "calendar_year_unknown"

@@ -12,7 +12,7 @@ from api.schemas import CalendarSource
 from domain.calendar import SHANGHAI, CalendarUnknownYear
 from domain.states import Unit
 from readmodel.reference import calendar_store
-from readmodel.reference.calendar_store import CalendarLoadError, YearSchedule
+from readmodel.reference.calendar_store import CalendarLoadError, CalendarStatus, YearSchedule
 
 router = APIRouter(tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2200)]
@@ -24,6 +24,10 @@ class DeadlinePreview(BaseModel):
     unit: Unit
     due_at: datetime = Field(description="in Asia/Shanghai")
     timezone: str = "Asia/Shanghai"
+    provisional: bool = Field(
+        description="counted across a year whose official holiday notice is not loaded yet (the "
+        "statutory rules stood in): it may move when the notice is loaded"
+    )
 
 
 class CalendarYearBody(BaseModel):
@@ -59,7 +63,23 @@ async def deadline_preview(
         raise ApiError(422, str(err), code="calendar_year_unknown", year=err.year) from err
     except OverflowError as err:
         raise invalid("amount", "the deadline would fall after the year 9999") from err
-    return DeadlinePreview(start=start, amount=amount, unit=unit, due_at=due.astimezone(SHANGHAI))
+    return DeadlinePreview(
+        start=start,
+        amount=amount,
+        unit=unit,
+        due_at=due.astimezone(SHANGHAI),
+        provisional=unit is not Unit.HOURS and calendar.provisional_between(start, due),
+    )
+
+
+@router.get("/admin/calendar", response_model=CalendarStatus)
+async def calendar_overview(user: ConfigReaderUser, session: SessionDep) -> CalendarStatus:
+    """The years deadlines are dated in: official ones as loaded (from last year on) and the
+    provisional ones after them, with the open tickets a notice may re-date (supervisors and
+    admins)."""
+    return await calendar_store.calendar_status(
+        session=session, today=datetime.now(SHANGHAI).date()
+    )
 
 
 @router.get("/admin/calendar/{year}", response_model=YearSchedule)

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, delete, insert, or_
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +32,21 @@ class CalendarLoadError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
+
+
+class CalendarYearStatus(BaseModel):
+    year: int
+    provisional: bool  # dated on the statutory rules until the year's notice is loaded
+    source: str
+    loaded_at: datetime | None = None
+
+
+class CalendarStatus(BaseModel):
+    """Which years deadlines can be dated in, and how many open tickets a notice may re-date."""
+
+    years: list[CalendarYearStatus]  # the official years from last year on, then the provisional
+    provisional_years: list[int]
+    open_tickets_provisional: int = 0  # open tickets with a deadline dated on a provisional year
 
 
 class YearSchedule(BaseModel):
@@ -193,6 +208,33 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
         workdays=[r.day for r in rows if r.is_workday],
         working_days=working,
     )
+
+
+async def calendar_status(*, session: AsyncSession, today: date) -> CalendarStatus:
+    """The years from last year on: official as loaded, then the provisional ones; and the open
+    tickets with a provisional deadline (projected in ticket.provisional_due)."""
+    from readmodel.tickets.tables import TicketRow
+
+    loaded = (
+        await session.exec(select(WorkCalendarYear).order_by(col(WorkCalendarYear.year)))
+    ).all()
+    ahead = provisional_years(y.year for y in loaded)
+    years = [
+        CalendarYearStatus(year=y.year, provisional=False, source=y.source, loaded_at=y.loaded_at)
+        for y in loaded
+        if y.year >= today.year - 1
+    ] + [
+        CalendarYearStatus(
+            year=y, provisional=True, source=f"statutory rules (holidays {version('holidays')})"
+        )
+        for y in ahead
+    ]
+    count = (
+        await session.exec(
+            select(func.count()).where(col(TicketRow.is_open), col(TicketRow.provisional_due))
+        )
+    ).one()
+    return CalendarStatus(years=years, provisional_years=ahead, open_tickets_provisional=count)
 
 
 async def load_calendar(

@@ -79,6 +79,7 @@ def ticket_values(snapshot: TicketSnapshot) -> dict:
         "extension_count": snapshot.extension_count,
         "breach_count": len(snapshot.breaches),
         "urge_count": snapshot.urge_count,
+        "provisional_due": any(d.provisional for d in snapshot.open_deadlines),
         "parked": snapshot.parking is not None,
         "closed_at": snapshot.closed_at,
         "current_stage": current.stage.value if current else None,

@@ -90,6 +90,9 @@ class TicketRow(SQLModel, table=True):
     extension_count: int = 0
     breach_count: int = 0
     urge_count: int = 0  # supervisors' 催办 (the clock's reminders are not counted here)
+    # An open deadline dated on a provisional year (the statutory rules, before the notice):
+    # the tickets a loaded notice may re-date (docs/deadlines.md).
+    provisional_due: bool = False
     parked: bool = False
     closed_at: datetime | None = Field(default=None, index=True)
     current_stage: str | None = None

@@ -44,7 +44,10 @@
     const rows = (ticket.deadlines || []).filter((d) => !d.voided_at);
     return Desk.table([
       { label: t("col_stage"), cell: (d) => stageLabel(d.stage) },
-      { label: t("col_due"), cell: (d) => fmtTime(d.due_at) },
+      { label: t("col_due"), cell: (d) => d.provisional && !d.met_at && !d.breached_at
+        ? el("span", {}, fmtTime(d.due_at) + " ",
+          el("span", { class: "gf-badge gf-provisional", title: t("deadline_provisional_why") }, t("deadline_provisional")))
+        : fmtTime(d.due_at) },
       { label: t("col_state"), cell: (d) => {
         if (d.met_at) return t("deadline_met") + " " + fmtTime(d.met_at);
         if (d.breached_at) return el("span", { class: "gf-badge gf-overdue" }, t("deadline_breached") + " " + fmtTime(d.breached_at));
