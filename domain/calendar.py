@@ -146,6 +146,13 @@ class ChinaWorkingCalendar:
         due = datetime.combine(day, rolled.time(), tzinfo=self.tz)
         return due.astimezone(start.tzinfo)
 
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The earliest instant with `amount` of working time since start (exact, unlike hours
+        as a float): what re-dating a deadline keeps (domain/redating.py)."""
+        if amount < _ZERO:
+            raise ValueError(f"amount must not be negative (got {amount})")
+        return self._add_working(_utc(start, "start"), amount).astimezone(start.tzinfo)
+
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         due = self._add_working(_utc(start, "start"), timedelta(hours=_amount(hours)))
         return due.astimezone(start.tzinfo)
