@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import metrics
+from activities.calendar_notice import CalendarNoticeActivities
 from activities.calendar_source import CalendarSource
 from activities.deadlines import DeadlineActivities
 from activities.notice_delivery import DeliveryActivities
@@ -24,6 +25,7 @@ from readmodel.db import Database
 from readmodel.migrate import require_head
 from settings import Settings, settings
 from temporal_client import connect
+from workflows.calendar_notice import CalendarNoticeWorkflow
 from workflows.notices import NotificationRelayWorkflow
 from workflows.reports import ReportWorkflow
 from workflows.subject import SubjectWorkflow
@@ -68,6 +70,9 @@ def activities_for(
             db=db, calendars=calendars, publisher=publisher, public_url=config.public_url
         ).all(),
         *SupervisionActivities(db=db, calendars=calendars, publisher=publisher).all(),
+        CalendarNoticeActivities(
+            db=db, client=client, working_hours=config.working_hours
+        ).redate_page,
     ]
 
 
@@ -83,6 +88,7 @@ def build_worker(
             NotificationRelayWorkflow,
             ReportWorkflow,
             SupervisionOrderWorkflow,
+            CalendarNoticeWorkflow,
         ],
         activities=activities_for(client, db=db, config=config),
         **tuning(config),

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.models import Actor
+from domain.redating import RedatedDeadline
 from domain.states import Action, CancelKind, FindingOutcome, Severity
 
 
@@ -104,3 +105,16 @@ class UrgeInput(ActionInput):
 
     action: Action = Action.URGE
     message: str
+
+
+class RedateInput(ActionInput):
+    """A changed working calendar moves the ticket's running deadlines (domain/redating.py): a
+    year's official notice replacing its provisional dating, or a correction. Sent by the system
+    on behalf of the admin who loaded the notice; changes computed for another state of the
+    ticket are skipped, not forced."""
+
+    action: Action = Action.REDATE
+    year: int
+    source: str
+    loaded_by: str  # the admin's user id
+    changes: list[RedatedDeadline]

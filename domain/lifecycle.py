@@ -42,7 +42,8 @@ V1_ACTIONS = frozenset(
     }
 )
 # What may still happen to a parked ticket: its clock stands still until it comes back.
-WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL})
+# A parked ticket's deadlines are paused (re-dated when it is unparked): a re-date changes none.
+WHILE_PARKED = frozenset({Action.UNPARK, Action.CANCEL, Action.REDATE})
 
 MAX_TEXT = 2000
 MAX_URGE = 500  # a 催办 is read on a phone, often as an SMS

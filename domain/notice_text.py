@@ -26,6 +26,7 @@ TITLES = {
     EventKind.SUPERVISE: "督办单",
     EventKind.ORDER_BREACH: "督办单逾期未回复",
     EventKind.ORDER_ESCALATE: "督办单升级",
+    EventKind.REDATE: "时限调整",
 }
 
 STAGES = {

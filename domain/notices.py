@@ -38,6 +38,7 @@ class EventKind(StrEnum):
     SUPERVISE = "supervise"  # a 督办单 opened
     ORDER_BREACH = "order_breach"  # a 督办单 unanswered at its reply deadline
     ORDER_ESCALATE = "order_escalate"  # an unanswered 督办单 climbs a level
+    REDATE = "redate"  # a ticket's running deadline moved with a year's holiday notice
 
 
 class Audience(StrEnum):
@@ -132,6 +133,7 @@ DEFAULT_SUBSCRIPTIONS = [
         (EventKind.ORDER_BREACH, Audience.TARGET),
         (EventKind.ORDER_BREACH, Audience.SUPERVISOR),
         (EventKind.ORDER_ESCALATE, Audience.LEVEL_SUPERVISOR),
+        (EventKind.REDATE, Audience.TARGET),
     ]
 ]
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from domain.calendar import ChinaWorkingCalendar
+from domain.calendar import SHANGHAI, ChinaWorkingCalendar
 from domain.models import Deadline, DeadlineWarning
 from domain.states import DeadlineStage, Unit
 
@@ -99,3 +99,15 @@ def apply_redating(
                 applied.append((d, change))
                 break
     return applied
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def notice_message(change: RedatedDeadline, *, year: int, source: str) -> str:
+    """What the owner of a moved deadline reads (Chinese first: the field's language)."""
+    return (
+        f"按 {year} 年放假安排（{source}）调整时限：原 {_local(change.old_due_at)}，"
+        f"现 {_local(change.due_at)}"
+    )

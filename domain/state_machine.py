@@ -139,6 +139,8 @@ TABLE: tuple[Transition, ...] = (
     T(A.CALENDAR_ALERT, OPEN_STATUSES, None, Owner.SYSTEM),
     T(A.MERGED_REPORT, OPEN_STATUSES, None, Owner.SYSTEM),
     T(A.SENSOR_REPEAT, OPEN_STATUSES, None, Owner.SYSTEM),
+    # A year's holiday notice loaded by an admin, carried to the ticket by the system.
+    T(A.REDATE, OPEN_STATUSES, None, Owner.SYSTEM),
 )
 
 

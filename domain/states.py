@@ -84,6 +84,7 @@ class Action(StrEnum):
     MERGED_REPORT = "merged_report"  # another report was merged into this ticket
     SENSOR_REPEAT = "sensor_repeat"  # a deadline could not be planned: the calendar lacks a year
     URGE = "urge"  # 催办 by a supervisor, with a message (REMIND is the clock's own)
+    REDATE = "redate"  # running deadlines moved: the working calendar changed (a year's notice)
 
 
 class FindingOutcome(StrEnum):

@@ -405,6 +405,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         static(params={"start": "2026-09-30T16:00:00+08:00", "amount": 1, "unit": "working_days"}),
     ),
     ("GET", f"{V}/admin/calendar"): Row(CONFIG_READERS, static({})),
+    ("POST", f"{V}/admin/calendar/{{year}}/dry-run"): Row(
+        CONFIG_READERS,
+        static({"year": "2151"}, json={"holidays": [], "workdays": [], "source": "authz matrix"}),
+    ),
+    ("GET", f"{V}/admin/calendar/redating/{{workflow_id}}"): Row(
+        codes(403, wu=404, wu_other=404, chen=404, admin=404),  # allowed through: none such
+        static({"workflow_id": "calendar-notice-2151-0123456789abcdef"}),
+    ),
     ("GET", f"{V}/admin/calendar/{{year}}"): Row(CONFIG_READERS, static({"year": str(TODAY.year)})),
     ("PUT", f"{V}/admin/calendar/{{year}}"): Row(
         admin_only(200),

@@ -100,6 +100,8 @@ async def test_an_admin_loads_a_year_without_a_redeploy(gf: Gridflow) -> None:
     loaded = response.json()
     assert loaded["year"] == UNKNOWN and loaded["workdays"] == [f"{UNKNOWN}-09-29"]
     assert loaded["holidays"] == body["holidays"] and loaded["source"] == "test notice"
+    redating = loaded.pop("redating")
+    assert redating["workflow_id"].startswith(f"calendar-notice-{UNKNOWN}-")
     assert (await gf.call("GET", url, SUPERVISOR)).json() == loaded
     # Friday 17:00 + 1 working hour is on the make-up Saturday; a day later is after the holiday
     friday = await preview(

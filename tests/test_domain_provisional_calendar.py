@@ -81,3 +81,22 @@ def test_a_natural_hours_deadline_never_counts_on_the_calendar() -> None:
 def test_beyond_the_provisional_years_a_deadline_still_stays_undated() -> None:
     with pytest.raises(CalendarUnknownYear, match="no data for 2029"):
         calendar().add(sh(2028, 12, 29), 3, Unit.WORKING_DAYS)
+
+
+def test_a_notice_is_checked_against_what_the_libraries_know() -> None:
+    from readmodel.reference.calendar_check import cross_check
+
+    published = {d: on for d, (on, _) in china_schedule([2026]).items()}
+    [china, rules] = cross_check(2026, published)
+    assert china.reference.startswith("chinesecalendar") and china.complete
+    assert (china.off_not_listed, china.listed_not_off, china.workdays_differ) == ([], [], [])
+    typo = dict(published) | {date(2026, 10, 8): False}
+    del typo[date(2026, 10, 1)]
+    [china, _] = cross_check(2026, typo)
+    assert (china.off_not_listed, china.listed_not_off) == (
+        [date(2026, 10, 1)],
+        [date(2026, 10, 8)],
+    )
+    [rules] = cross_check(2027, statutory_schedule(2027) | {date(2027, 2, 12): False})
+    assert rules.reference.startswith("holidays") and not rules.complete
+    assert (rules.off_not_listed, rules.listed_not_off) == ([], [date(2027, 2, 12)])

@@ -11,12 +11,22 @@ from temporalio.exceptions import ApplicationError
 from workflows import steps
 
 with workflow.unsafe.imports_passed_through():
-    from domain import alarms, duplicates, holds, lifecycle, state_machine, transitions, urge
+    from domain import (
+        alarms,
+        duplicates,
+        holds,
+        lifecycle,
+        redating,
+        state_machine,
+        transitions,
+        urge,
+    )
     from domain.actions import (
         ActionInput,
         ExtensionDecisionInput,
         KeepSeparateInput,
         MergeInput,
+        RedateInput,
         UnparkInput,
         UrgeInput,
     )
@@ -47,6 +57,9 @@ ROUTE_RECHECK_PATCH = "route-after-queued-actions"
 FINISHED_RECHECK_PATCH = "watch-clock-after-queued-actions"
 # And a keep-separate that ended the duplicate review while the clock waited for the lock: route.
 REVIEW_RECHECK_PATCH = "route-after-queued-review"
+# Re-dating by a year's notice (the `redate` update): marks the tickets it changed; see
+# docs/patches.md for when it is retired.
+REDATE_PATCH = "calendar-redate"
 
 
 class TicketCore:
@@ -336,6 +349,54 @@ class TicketCore:
         notice = urge.urge(self._ticket, request, now)
         await steps.notify(self._ticket, [notice])
 
+    async def _redate(self, request: RedateInput, now: datetime) -> None:
+        """A year's notice moved the running deadlines: apply the changes that still fit the
+        ticket (the clock re-arms on the new event), record them, tell each owner of a move."""
+        t = self._ticket
+        if not workflow.patched(REDATE_PATCH):
+            return  # not reached: no history from before the handler holds a redate
+        applied = redating.apply_redating(t.deadlines, request.changes)
+        if not applied:
+            return
+        for deadline, _ in applied:
+            if deadline.stage == DeadlineStage.RECTIFY and t.finding is not None:
+                t.finding.rectify_due_at = deadline.due_at
+        transitions.record(
+            t,
+            now=now,
+            actor=request.actor,
+            action=Action.REDATE,
+            reason=f"{request.year} 年放假安排：{request.source}",
+            data={
+                "year": request.year,
+                "source": request.source,
+                "loaded_by": request.loaded_by,
+                "deadlines": {
+                    c.stage.value: {
+                        "from": c.old_due_at.isoformat(),
+                        "to": c.due_at.isoformat(),
+                        "provisional": c.provisional,
+                    }
+                    for _, c in applied
+                },
+            },
+        )
+        notices = [
+            alarms.Notice(
+                kind="redate",
+                target=alarms.owner(t, c.stage),
+                stage=c.stage,
+                due_at=c.due_at,
+                data={
+                    "message": redating.notice_message(c, year=request.year, source=request.source)
+                },
+            )
+            for _, c in applied
+            if c.moved
+        ]
+        if notices:
+            await steps.notify(t, notices)
+
     async def _after(self, request: ActionInput) -> None:
         """Who else must hear of this action: the subject the ticket concerns, the centre."""
         t = self._ticket
@@ -447,4 +508,5 @@ HANDLERS: dict[Action, Callable[[TicketCore, Any, datetime], Awaitable[None]]] =
     Action.MERGE: TicketCore._merge,
     Action.KEEP_SEPARATE: TicketCore._keep_separate,
     Action.URGE: TicketCore._urge,
+    Action.REDATE: TicketCore._redate,
 }

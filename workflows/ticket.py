@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         MergeInput,
         ParkingDecisionInput,
         RectifiedInput,
+        RedateInput,
         RejectInput,
         RequestExtensionInput,
         RequestParkingInput,
@@ -192,4 +193,14 @@ class TicketWorkflow(TicketCore):
 
     @urge.validator
     def _check_urge(self, request: UrgeInput) -> None:
+        self._validate(request)
+
+    @workflow.update
+    async def redate(self, request: RedateInput) -> TicketSnapshot:
+        """A changed working calendar moves running deadlines (the system, for an admin who
+        loaded a year's notice: activities/calendar_notice.py)."""
+        return await self._act(request)
+
+    @redate.validator
+    def _check_redate(self, request: RedateInput) -> None:
         self._validate(request)

@@ -1,15 +1,21 @@
 """China's working calendar: preview a deadline, load a year's official schedule (supervisors)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep
+from api.deps import AdminUser, ConfigReaderUser, SessionDep, SettingsDep, TemporalClient
 from api.errors import ApiError, invalid
-from api.schemas import CalendarSource
+from api.routes.calendar_notice import (
+    CalendarYearBody,
+    RedatingStarted,
+    previous_of,
+    start_redating,
+)
 from domain.calendar import SHANGHAI, CalendarUnknownYear
+from domain.calendar_notice import NoticeInput, YearDays
 from domain.states import Unit
 from readmodel.reference import calendar_store
 from readmodel.reference.calendar_store import CalendarLoadError, CalendarStatus, YearSchedule
@@ -28,15 +34,6 @@ class DeadlinePreview(BaseModel):
         description="counted across a year whose official holiday notice is not loaded yet (the "
         "statutory rules stood in): it may move when the notice is loaded"
     )
-
-
-class CalendarYearBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    holidays: list[date] = Field(
-        max_length=366, description="days off, weekends in a holiday period included, as published"
-    )
-    workdays: list[date] = Field(max_length=366, description="make-up workdays (调休)")
-    source: CalendarSource = Field(examples=["国务院办公厅 2026-11 通知"])
 
 
 @router.get("/calendar/deadline", response_model=DeadlinePreview)
@@ -95,13 +92,27 @@ async def get_calendar_year(
     return schedule
 
 
-@router.put("/admin/calendar/{year}", response_model=YearSchedule)
+class CalendarYearLoaded(YearSchedule):
+    redating: RedatingStarted = Field(
+        description="the running tickets' re-dating on this notice, in the background"
+    )
+
+
+@router.put("/admin/calendar/{year}", response_model=CalendarYearLoaded)
 async def put_calendar_year(
-    year: Year, body: CalendarYearBody, user: AdminUser, session: SessionDep
-) -> YearSchedule:
-    """Load or replace a year's official schedule, no redeploy needed (admins)."""
+    year: Year,
+    body: CalendarYearBody,
+    user: AdminUser,
+    session: SessionDep,
+    config: SettingsDep,
+    client: TemporalClient,
+) -> CalendarYearLoaded:
+    """Load or replace a year's official schedule, no redeploy needed (admins). The running
+    tickets whose deadlines it moves are re-dated through their workflows in the background
+    (POST …/dry-run first says which; `redating.progress_url` says how far it has come)."""
+    previous = previous_of(await calendar_store.year_schedule(session=session, year=year))
     try:
-        return await calendar_store.load_year(
+        loaded = await calendar_store.load_year(
             session=session,
             year=year,
             holidays=body.holidays,
@@ -110,3 +121,17 @@ async def put_calendar_year(
         )
     except CalendarLoadError as err:
         raise invalid(err.field, err.message) from err
+    notice = NoticeInput(
+        year=year,
+        source=body.source,
+        loaded_by=user.user_id,
+        loaded_at=loaded.loaded_at,
+        previous=previous,
+    )
+    started = await start_redating(
+        client,
+        config,
+        notice=notice,
+        days=YearDays(holidays=body.holidays, workdays=body.workdays).days(),
+    )
+    return CalendarYearLoaded(**loaded.model_dump(), redating=started)

@@ -237,17 +237,47 @@ async def calendar_status(*, session: AsyncSession, today: date) -> CalendarStat
     return CalendarStatus(years=years, provisional_years=ahead, open_tickets_provisional=count)
 
 
+class OfficialDays(BaseModel):
+    """The official calendar as loaded: its years and their published days."""
+
+    years: list[int]
+    days: dict[date, bool]
+
+    def with_year(self, year: int, days: dict[date, bool] | None) -> "OfficialDays":
+        """The same with one year replaced by `days`, or made unofficial again (None)."""
+        kept = {d: on for d, on in self.days.items() if d.year != year}
+        if days is None:
+            return OfficialDays(years=[y for y in self.years if y != year], days=kept)
+        return OfficialDays(years=sorted({*self.years, year}), days=kept | days)
+
+
+async def official_days(*, session: AsyncSession) -> OfficialDays:
+    years = (await session.exec(select(WorkCalendarYear.year))).all()
+    rows = (await session.exec(select(col(WorkCalendarDay.day), WorkCalendarDay.is_workday))).all()
+    return OfficialDays(years=sorted(years), days=dict(rows))
+
+
+def build_calendar(
+    official: OfficialDays, *, working_hours: Sequence[tuple[time, time]], tz: ZoneInfo = SHANGHAI
+) -> ChinaWorkingCalendar:
+    """The official years, and the years after the last of them on the statutory rules, marked
+    provisional."""
+    ahead = provisional_years(official.years)
+    days = dict(official.days)
+    for year in ahead:
+        days |= statutory_schedule(year)
+    return ChinaWorkingCalendar(
+        days=days,
+        known_years=official.years,
+        working_hours=working_hours,
+        tz=tz,
+        provisional_years=ahead,
+    )
+
+
 async def load_calendar(
     *, session: AsyncSession, working_hours: Sequence[tuple[time, time]], tz: ZoneInfo = SHANGHAI
 ) -> ChinaWorkingCalendar:
     """The working calendar with every complete year in the read model, and the years after
     the last of them on the statutory rules, marked provisional."""
-    years = (await session.exec(select(WorkCalendarYear.year))).all()
-    rows = (await session.exec(select(col(WorkCalendarDay.day), WorkCalendarDay.is_workday))).all()
-    ahead = provisional_years(years)
-    days = dict(rows)
-    for year in ahead:
-        days |= statutory_schedule(year)
-    return ChinaWorkingCalendar(
-        days=days, known_years=years, working_hours=working_hours, tz=tz, provisional_years=ahead
-    )
+    return build_calendar(await official_days(session=session), working_hours=working_hours, tz=tz)
