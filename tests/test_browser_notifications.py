@@ -161,7 +161,9 @@ async def test_an_admin_retries_a_failed_delivery_from_the_page(
 
         context = await desktop_context(browser)
         page = await context.new_page()
-        await sign_in(page, live, ADMIN)  # the admin's home is this page
+        await sign_in(page, live, ADMIN)
+        await page.wait_for_url("**/app/admin")  # the admin's home: its link to this page
+        await page.click('a[href="/app/admin/notifications"]')
         await page.wait_for_url("**/app/admin/notifications")
         row = page.locator(f'#failed tr[data-id="{failed}"]')
         await row.wait_for()

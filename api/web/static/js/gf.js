@@ -17,7 +17,7 @@
   const TOKEN = "gridflow.token";
   const ME = "gridflow.me";
   const HOME = { grid_worker: "/app/worker", department_staff: "/app/department",
-                 supervisor: "/app/supervisor", admin: "/app/admin/notifications" };
+                 supervisor: "/app/supervisor", admin: "/app/admin" };
   const boot = JSON.parse(document.getElementById("gf-boot").textContent);
   const S = boot.strings;
 
