@@ -59,11 +59,26 @@
     ], rows, { class: "gf-deadlines" });
   }
 
+  // The clock's own reasons are written in English in the workflow: say them in the page's words.
+  function reasonText(e, d) {
+    if (e.action === "calendar_alert") {
+      const year = /no data for (\d{4})/.exec(e.reason || "");
+      if (year) return t("calendar_alert_unknown_year", { year: year[1] });
+      if (/deadlines planned/.test(e.reason || "")) return t("calendar_alert_planned");
+    }
+    if (e.action === "redate" && d.deadlines) {
+      return Object.entries(d.deadlines).map(([stage, c]) =>
+        t("redated_stage", { stage: stageLabel(stage), from: fmtTime(c.from), to: fmtTime(c.to) })).join("；")
+        + (d.source ? " · " + d.source : "");
+    }
+    return e.reason;
+  }
+
   function timelineList(ticket) {
     return el("ol", { class: "gf-timeline", id: "ticket-timeline" }, (ticket.timeline || []).map((e) => {
       const details = [];
-      if (e.reason) details.push(el("div", { class: "gf-reason" }, e.reason));
       const d = e.data || {};
+      if (e.reason) details.push(el("div", { class: "gf-reason" }, reasonText(e, d)));
       if (d.note) details.push(el("div", { class: "gf-note" }, d.note));
       if (d.department && e.action === "dispatch") details.push(el("div", {}, "→ " + d.department));
       const finding = d.finding || (d.outcome ? d : null);
