@@ -9,17 +9,19 @@ weekends inside a holiday period too, as published), --workdays are make-up work
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 
 import click
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.calendar import SHANGHAI
 from gridflow_admin.options import database_url, exit_with
 from readmodel.db import Database
 from readmodel.migrate import require_head
 from readmodel.reference.calendar_store import (
     CalendarLoadError,
     YearSchedule,
+    calendar_status,
     load_year,
     year_schedule,
 )
@@ -86,6 +88,15 @@ def load(
             click.echo(f"refused: {err}", err=True)
             return 2
         click.echo(f"loaded {describe(schedule)}")
+        status = await calendar_status(session=session, today=datetime.now(SHANGHAI).date())
+        if status.open_tickets_provisional:
+            click.echo(
+                f"note: {status.open_tickets_provisional} open tickets still carry deadlines "
+                f"dated provisionally; this command does not re-date running tickets: load the "
+                f"notice with PUT /api/v1/admin/calendar/{year} or on /app/admin/calendar "
+                f"(their dry run says which tickets move)",
+                err=True,
+            )
         return 0
 
     exit_with(_in_read_model(database_url, work))
@@ -100,8 +111,14 @@ def show(year: int, database_url: str) -> None:
     async def work(session: AsyncSession) -> int:
         schedule = await year_schedule(session=session, year=year)
         if schedule is None:
+            status = await calendar_status(session=session, today=datetime.now(SHANGHAI).date())
+            dated = (
+                "deadlines in it are dated provisionally on the statutory rules"
+                if year in status.provisional_years
+                else "the calendar refuses deadlines in it"
+            )
             click.echo(
-                f"{year} is not loaded: the calendar refuses deadlines in it; load it "
+                f"{year} is not loaded: {dated}; load it "
                 f"with load-year {year} --holidays ... --workdays ...",
                 err=True,
             )
