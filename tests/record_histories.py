@@ -18,13 +18,15 @@ from domain.notices import relay_workflow_id
 from domain.reports import ReportKind, ReportRequest
 from domain.subjects import OBSERVATION
 from readmodel.db import Database
+from readmodel.reference.calendar_store import statutory_schedule
 from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
-from tests.api_fixtures import CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
+from tests.api_fixtures import ADMIN, CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
 from tests.conftest import BIN
-from tests.factories import ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
+from tests.factories import GARBAGE, ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
 from tests.history_keys import history_converter
 from tests.schema import migrate_to_head
+from tests.test_api_calendar_notice import progress_done, unpublish_next_year, working_days_until
 from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
 from workflows.reports import ReportWorkflow
@@ -199,11 +201,37 @@ async def daily_report_and_its_delivery(gf: Gridflow, env: WorkflowEnvironment) 
     return [report_id, relay_workflow_id(gf.config.task_queue)]
 
 
+async def redated_by_a_notice(gf: Gridflow, env: WorkflowEnvironment) -> list[str]:
+    """A claim deadline dated on next year's statutory rules, re-dated by its notice (issue 16):
+    the ticket's redate update and the CalendarNoticeWorkflow that sent it."""
+    year = await unpublish_next_year(gf)
+    amount = await working_days_until(gf, date(year, 6, 30))
+    rule = {"stage": "claim", "amount": amount, "unit": "working_days", "category": GARBAGE}
+    await gf.call("POST", "/admin/deadline-rules", ADMIN, json=rule)
+    t = await gf.new_ticket()
+    await wait_for_status(gf, t, "dispatched")
+    days_off = sorted(d for d, on in statutory_schedule(year).items() if not on)
+    extra = next(
+        date(year, 3, d)
+        for d in range(1, 32)
+        if date(year, 3, d).weekday() == 2 and date(year, 3, d) not in statutory_schedule(year)
+    )
+    body = {
+        "holidays": [d.isoformat() for d in sorted([*days_off, extra])],
+        "workdays": [],
+        "source": "国务院办公厅 history notice",
+    }
+    loaded = (await gf.call("PUT", f"/admin/calendar/{year}", ADMIN, json=body)).json()
+    await progress_done(gf, loaded["redating"]["progress_url"])
+    return [t, loaded["redating"]["workflow_id"]]
+
+
 # v1 = before deadline alarms; v2 = alarms; v3 = the duplicate check; v4 = routing re-checked
 # after queued actions; v5 = deadline dating and the duplicate search as local activities; v6 =
 # a keep-separate queued behind the duplicate flag routes at once (from
 # tests/test_workflow_keep_separate_race.py); v7 = 催办 on a ticket, a 督办单, a report, the
-# notification relay (issue 14): `python -m tests.record_histories v7`.
+# notification relay (issue 14): `python -m tests.record_histories v7`; v8 = a ticket re-dated by a
+# year's holiday notice, and the notice's workflow (issue 16).
 VERSION = "v6"
 SCENARIOS = [
     full_lifecycle_with_breaches,
@@ -214,7 +242,10 @@ SCENARIOS = [
     kept_separate_and_sensor,
     subject_rectified,
 ]
-ADDED = {"v7": [urged_then_claimed, order_breached_then_answered, daily_report_and_its_delivery]}
+ADDED = {
+    "v7": [urged_then_claimed, order_breached_then_answered, daily_report_and_its_delivery],
+    "v8": [redated_by_a_notice],
+}
 
 
 async def main() -> None:

@@ -11,7 +11,14 @@ from temporalio.worker import Replayer
 
 from domain.contracts import TicketInput
 from tests.history_keys import history_converter
-from workflows.core import ALARMS_PATCH, DUPLICATES_PATCH, REVIEW_RECHECK_PATCH, ROUTE_RECHECK_PATCH
+from workflows.calendar_notice import CalendarNoticeWorkflow
+from workflows.core import (
+    ALARMS_PATCH,
+    DUPLICATES_PATCH,
+    REDATE_PATCH,
+    REVIEW_RECHECK_PATCH,
+    ROUTE_RECHECK_PATCH,
+)
 from workflows.notices import NotificationRelayWorkflow
 from workflows.reports import ReportWorkflow
 from workflows.steps import LOCAL_READS_PATCH
@@ -35,6 +42,7 @@ async def test_saved_history_replays(path: Path) -> None:
             SupervisionOrderWorkflow,
             ReportWorkflow,
             NotificationRelayWorkflow,
+            CalendarNoticeWorkflow,
         ],
         data_converter=history_converter(),
     )
@@ -69,12 +77,27 @@ def test_histories_cover_the_lifecycle() -> None:
         "answer",
         "close",
         "wake",
+        "redate",
     ):
         assert any(f'"{key}": "{update}"' in text for key in ("name", "signalName")), update
     # Tickets from before deadline alarms (v1), with them (v2), with the duplicate check (v3) and
     # with routing re-checked after queued actions (v4), with local reads (v5) and with routing
     # after a keep-separate that queued behind the flag (v6) all replay; each carries its markers.
-    assert {p.stem[:3] for p in HISTORIES} == {"v1_", "v2_", "v3_", "v4_", "v5_", "v6_", "v7_"}
+    assert {p.stem[:3] for p in HISTORIES} == {
+        "v1_",
+        "v2_",
+        "v3_",
+        "v4_",
+        "v5_",
+        "v6_",
+        "v7_",
+        "v8_",
+    }
+    # v8: a ticket re-dated by a year's holiday notice, and the notice's workflow (issue 16).
+    assert {workflow_type(load(p)) for p in HISTORIES if p.stem.startswith("v8_")} == {
+        "TicketWorkflow",
+        "CalendarNoticeWorkflow",
+    }
     # v7: 催办 on a ticket, a 督办单, a report and the notification relay (issue 14).
     assert {workflow_type(load(p)) for p in HISTORIES if p.stem.startswith("v7_")} == {
         "TicketWorkflow",
@@ -89,14 +112,15 @@ def test_histories_cover_the_lifecycle() -> None:
         found = patches(history)
         assert (ALARMS_PATCH in found) == (not path.stem.startswith("v1_")), path.stem
         if DUPLICATES_PATCH in found:  # sensor tickets skip the check and carry no marker
-            assert path.stem[:3] in ("v3_", "v4_", "v5_", "v6_", "v7_"), path.stem
+            assert path.stem[:3] in ("v3_", "v4_", "v5_", "v6_", "v7_", "v8_"), path.stem
         if ROUTE_RECHECK_PATCH in found:
-            assert path.stem[:3] in ("v4_", "v5_", "v6_", "v7_"), path.stem
-        assert (LOCAL_READS_PATCH in found) == path.stem.startswith(("v5_", "v6_", "v7_")), (
+            assert path.stem[:3] in ("v4_", "v5_", "v6_", "v7_", "v8_"), path.stem
+        assert (LOCAL_READS_PATCH in found) == path.stem.startswith(("v5_", "v6_", "v7_", "v8_")), (
             path.stem
         )
         if REVIEW_RECHECK_PATCH in found:
-            assert path.stem.startswith(("v6_", "v7_")), path.stem
+            assert path.stem.startswith(("v6_", "v7_", "v8_")), path.stem
+        assert (REDATE_PATCH in found) == path.stem.startswith("v8_"), path.stem
         if LOCAL_READS_PATCH in found:  # no server-side activity for a read any more
             scheduled = activity_names(history)
             assert not scheduled & {"route_ticket", "schedule_deadlines", "find_duplicates"}

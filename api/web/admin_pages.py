@@ -23,6 +23,11 @@ async def home(request: Request) -> HTMLResponse:
     return render(request, "admin/home.html", title_key="admin.home.title")
 
 
+@router.get("/app/admin/users", response_class=HTMLResponse)
+async def users(request: Request) -> HTMLResponse:
+    return render(request, "admin/users.html", title_key="admin.users.title")
+
+
 @router.get("/app/admin/calendar", response_class=HTMLResponse)
 async def calendar(request: Request) -> HTMLResponse:
     return render(request, "admin/calendar.html", title_key="admin.calendar.title")
