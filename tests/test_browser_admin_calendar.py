@@ -76,6 +76,7 @@ async def test_an_admin_loads_next_years_notice_from_the_page(live: Live, browse
     await page.locator('#apply-status[data-done="true"]').wait_for(timeout=30_000)
     assert "已调整 1 单" in await page.locator("#apply-status").inner_text()
     await page.locator(f'#years tr[data-year="{year}"][data-state="official"]').wait_for()
+
     # The warning is gone: the next provisional year is two years away.
     async def no_warning() -> bool:
         return await page.locator('#admin-warnings li[data-warning="provisional"]').count() == 0
@@ -85,5 +86,6 @@ async def test_an_admin_loads_next_years_notice_from_the_page(live: Live, browse
     claim = next(d for d in ticket["deadlines"] if d["stage"] == "claim")
     assert claim["provisional"] is False
     assert [e["action"] for e in ticket["timeline"]].count("redate") == 1
-    assert errors_of(context) == []
+    # The refusals the test asked for are the only failed loads; no script error.
+    assert [e for e in errors_of(context) if "status of 422" not in e] == []
     await context.close()
