@@ -419,6 +419,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         static({"year": "2150"}, json={"holidays": [], "workdays": [], "source": "authz matrix"}),
     ),
     ("GET", f"{V}/admin/deadline-rules"): Row(CONFIG_READERS),
+    ("GET", f"{V}/admin/deadline-rules/preview"): Row(
+        CONFIG_READERS, static(params={"category": "E0101"})
+    ),
     ("POST", f"{V}/admin/deadline-rules"): Row(
         admin_only(201),
         static(

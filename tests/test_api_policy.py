@@ -82,3 +82,33 @@ async def test_notifications_are_scoped_to_who_reads_them(gf: Gridflow) -> None:
     mine = (await gf.call("GET", "/notifications", WANG)).json()["items"]
     assert [(n["kind"], n["level"]) for n in mine] == [("escalate", 1)]
     assert (await gf.call("GET", "/notifications", None)).status_code == 401
+
+
+async def test_the_policy_preview_dates_each_stage_of_a_category(gf: Gridflow) -> None:
+    # Tuesday 30 September 2025 16:00 in Shanghai: National Day runs 1-8 October, Saturday 11th
+    # is worked (调休); a table rule gives street lights a 5-working-day handling limit.
+    rule = {"stage": "handle", "amount": 5, "unit": "working_days", "category": STREETLIGHT}
+    assert (await gf.call("POST", "/admin/deadline-rules", ADMIN, json=rule)).status_code == 201
+    params = {"category": STREETLIGHT, "start": "2025-09-30T16:00:00+08:00"}
+    shown = await gf.call("GET", "/admin/deadline-rules/preview", SUPERVISOR, params=params)
+    assert shown.status_code == 200, shown.text
+    stages = {s["stage"]: s for s in shown.json()["stages"]}
+    assert (stages["handle"]["amount"], stages["handle"]["from_table"]) == (5, True)
+    # 9, 10, (worked) Saturday 11, 13, 14 October
+    assert stages["handle"]["due_at"] == "2025-10-14T16:00:00+08:00"
+    assert (stages["claim"]["amount"], stages["claim"]["from_table"]) == (1, False)
+    assert stages["claim"]["due_at"] == "2025-10-09T16:00:00+08:00"
+    urgent = await gf.call(
+        "GET", "/admin/deadline-rules/preview", SUPERVISOR, params=params | {"urgency": "urgent"}
+    )
+    claim = next(s for s in urgent.json()["stages"] if s["stage"] == "claim")
+    assert (claim["unit"], claim["due_at"]) == ("hours", "2025-09-30T17:00:00+08:00")
+    unknown = await gf.call(
+        "GET", "/admin/deadline-rules/preview", SUPERVISOR, params={"category": "Z9999"}
+    )
+    assert (
+        unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["field"] == "category"
+    )
+    assert (
+        await gf.call("GET", "/admin/deadline-rules/preview", CGJ, params=params)
+    ).status_code == 403

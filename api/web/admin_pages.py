@@ -28,6 +28,11 @@ async def users(request: Request) -> HTMLResponse:
     return render(request, "admin/users.html", title_key="admin.users.title")
 
 
+@router.get("/app/admin/rules", response_class=HTMLResponse)
+async def rules(request: Request) -> HTMLResponse:
+    return render(request, "admin/rules.html", title_key="admin.rules.title")
+
+
 @router.get("/app/admin/calendar", response_class=HTMLResponse)
 async def calendar(request: Request) -> HTMLResponse:
     return render(request, "admin/calendar.html", title_key="admin.calendar.title")
