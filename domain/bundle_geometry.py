@@ -11,7 +11,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
 
 from domain.bundle import Bundle, Problem
 from domain.geo import Level
@@ -84,13 +86,13 @@ def _shapes(bundle: Bundle, units: list[_Unit], projection: _Projection) -> Iter
             continue
         try:
             polygon = shapely.Polygon(u.ring)
-        except (ValueError, shapely.errors.GEOSException) as e:
+        except (ValueError, GEOSException) as e:
             yield bundle.problem(
                 u.part, u.index, "geometry", f"not a polygon: {e}", f"不是有效的多边形：{e}"
             )
             continue
         if not polygon.is_valid:
-            reason = shapely.validation.explain_validity(polygon)
+            reason = explain_validity(polygon)
             yield bundle.problem(
                 u.part,
                 u.index,
