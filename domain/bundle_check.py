@@ -81,20 +81,25 @@ def _map_codes(bundle: Bundle) -> Iterable[Problem]:
             )  # fmt: skip
             continue
         expected = parent_of(code)
-        field = "parent"
-        if parent != expected:
+        if parent != expected and expected is None:
             yield bundle.problem(
-                part, i, field,
+                part, i, "parent", f"a district has no parent (not {parent})",
+                f"区县没有上级（不应填写 {parent}）",
+            )  # fmt: skip
+        elif parent != expected:
+            digits = len(expected)
+            yield bundle.problem(
+                part, i, "parent",
                 f"parent {parent} does not match the code: a {level}'s parent is its code's "
-                f"first {len(expected or '')} digits ({expected})",
-                f"上级编码 {parent} 与编码不符：{LEVEL_ZH[level]}的上级应为编码前 "
-                f"{len(expected or '')} 位（{expected}）",
+                f"first {digits} digits ({expected})",
+                f"上级编码 {parent} 与编码不符：{LEVEL_ZH[level]}的上级应为编码前 {digits} 位"
+                f"（{expected}）",
             )  # fmt: skip
         elif expected is not None and levels.get(expected) is None:
             yield bundle.problem(
                 part,
                 i,
-                field,
+                "parent",
                 f"parent {expected} is not in the map",
                 f"上级 {expected} 不在地图中",
             )

@@ -202,3 +202,10 @@ def test_every_problem_is_found_in_every_file(tmp_path):
     edit_map(folder, lambda fs: feature(fs, CELL)["properties"].update(parent="330127002001"))
     files = {p.file for p in problems_of(folder)}
     assert files == {"routing.csv", "users.csv", "map.geojson"}
+
+
+def test_a_district_with_a_parent(tmp_path):
+    folder = county_copy(tmp_path)
+    edit_map(folder, lambda fs: feature(fs, "330127")["properties"].update(parent="330100"))
+    problem = only(problems_of(folder), feature="330127", field="parent")
+    assert problem.message == "a district has no parent (not 330100)" and problem.row == 1

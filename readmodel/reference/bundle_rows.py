@@ -129,6 +129,10 @@ def deadline_rule(c: Cells) -> PolicyRule:
     )
 
 
+def _lower(text: str | None) -> str | None:
+    return text.lower() if text else text
+
+
 def user(c: Cells) -> BundleUser:
     grids = [g for g in LIST_SEPARATORS.split(c.text("grids") or "") if g]
     return BundleUser(
@@ -136,7 +140,7 @@ def user(c: Cells) -> BundleUser:
         grids=grids,
         area=c.text("area"),
         password=c.text("password"),
-        **_given(user_id=c.text("user_id"), name=c.text("name"), role=c.text("role")),
+        **_given(user_id=c.text("user_id"), name=c.text("name"), role=_lower(c.text("role"))),
     )
 
 
