@@ -69,7 +69,11 @@ def check_geometry(bundle: Bundle, *, sliver_m2: float = SLIVER_M2) -> list[Prob
     problems += _outside(bundle, valid, by_code, sliver_m2)
     for level in Level:
         problems += _overlaps(bundle, [u for u in valid if u.level is level], sliver_m2)
-    problems += _gaps(bundle, valid, projection, sliver_m2)
+    # a parent with a child of unknown shape: its gaps are unknown too, not the child's whole area
+    unknown = {_parent_code(u) for u in units if u.shape is None and u.level is not Level.DISTRICT}
+    problems += _gaps(
+        bundle, [u for u in valid if u.code not in unknown], valid, projection, sliver_m2
+    )
     return problems
 
 
@@ -150,14 +154,18 @@ def _overlaps(bundle: Bundle, siblings: list[_Unit], sliver_m2: float) -> Iterab
 
 
 def _gaps(
-    bundle: Bundle, units: list[_Unit], projection: _Projection, sliver_m2: float
+    bundle: Bundle,
+    parents: list[_Unit],
+    units: list[_Unit],
+    projection: _Projection,
+    sliver_m2: float,
 ) -> Iterable[Problem]:
     """Inside each area, the parts none of its children cover (when it has any in the map)."""
     children: dict[str, list[_Unit]] = {}
     for u in units:
         if u.level is not Level.DISTRICT:
             children.setdefault(_parent_code(u), []).append(u)
-    for parent in units:
+    for parent in parents:
         kids = children.get(parent.code)
         if parent.level is Level.GRID or not kids:
             continue
