@@ -76,9 +76,13 @@ FILE_OF_PART: dict[str, str] = {
 BUNDLE_ROLES = frozenset(r.value for r in Role if r is not Role.SYSTEM)
 
 
+# Codes and user ids as the admin API takes them (api/schemas.py ID_PATTERN).
+ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+
+
 class Department(BaseModel):
-    code: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    code: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
 
 
 class BundleUser(BaseModel):
@@ -86,8 +90,8 @@ class BundleUser(BaseModel):
     with its row, not a parse failure. The password is the initial one (None: the admin sets one
     later); a later import never changes the password of a user who already exists."""
 
-    user_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    user_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
+    name: str = Field(min_length=1, max_length=100)
     role: str
     department: str | None = None
     grids: list[str] = Field(default_factory=list)

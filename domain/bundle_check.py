@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from domain.bundle import BUNDLE_ROLES, FILES, Bundle, Problem
 from domain.bundle_geometry import SLIVER_M2, check_geometry
 from domain.geo import CODE_LENGTH, Level, parent_of
+from domain.states import Role
 
 LEVEL_ZH = {
     Level.DISTRICT: "区县",
@@ -198,3 +199,16 @@ def _users(bundle: Bundle) -> Iterable[Problem]:
                 )  # fmt: skip
         if u.area is not None and u.area not in areas and bundle.knows("areas"):
             yield _unknown_area(bundle, "users", i, "area", u.area)
+        if u.role == Role.DEPARTMENT_STAFF and u.department is None:
+            yield bundle.problem(
+                "users", i, "department", "department staff need a department",
+                "部门工作人员须填写所属部门",
+            )  # fmt: skip
+        if u.role == Role.GRID_WORKER and not u.grids:
+            yield bundle.problem(
+                "users",
+                i,
+                "grids",
+                "a grid worker needs at least one grid",
+                "网格员须至少负责一个网格",
+            )

@@ -180,3 +180,32 @@ def test_check_is_pure_and_finds_nothing_in_an_empty_bundle():
     from domain.bundle import Bundle
 
     assert check(Bundle()) == []
+
+
+def test_odd_files_are_problems_not_crashes(tmp_path):
+    folder = county_copy(tmp_path)
+    (folder / "users.csv").unlink()
+    (folder / "users.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (folder / "routing.csv").write_bytes(bytes(range(256)))
+    (folder / "map.geojson").write_text(
+        '{"type":"FeatureCollection","features":[5, {"properties": null, "geometry": null},'
+        '{"properties": {"code": "330127", "name": 7, "level": ["x"]},'
+        ' "geometry": {"type": "Polygon", "coordinates": [[["a", 1]]]}}]}',
+        encoding="utf-8",
+    )
+    bundle, problems = load(folder)
+    assert "not a readable XLSX" in only(problems, file="users.xlsx").message
+    assert "routing.csv" in {p.file for p in problems}
+    assert sorted((p.row, p.field) for p in problems if p.file == "map.geojson") == sorted({
+        (1, "code"), (1, "name"), (1, "geometry"), (2, "code"), (2, "name"), (2, "geometry"),
+        (3, "level"), (3, "geometry"),
+    })  # fmt: skip
+    assert bundle.areas == bundle.grids == bundle.users == []
+
+
+def test_a_map_without_features_is_a_problem(tmp_path):
+    folder = county_copy(tmp_path)
+    (folder / "map.geojson").write_text('{"type":"FeatureCollection","features":[]}', "utf-8")
+    problems = problems_of(folder)
+    assert only(problems, file="map.geojson").message == "the map has no features"
+    assert len(problems) == 1

@@ -187,6 +187,20 @@ def test_users_in_unknown_grids_departments_roles_and_areas(tmp_path):
     assert len(problems) == 4
 
 
+def test_a_role_without_what_it_needs_and_an_id_the_api_would_refuse(tmp_path):
+    folder = county_copy(tmp_path)
+    set_cell(folder, "users.csv", 2, "grids", "")  # fang, a grid worker
+    set_cell(folder, "users.csv", 4, "department", "")  # xu, department staff
+    set_cell(folder, "users.csv", 5, "user_id", "胡 hu")
+    problems = problems_of(folder)
+    assert only(problems, row=2, field="grids").message == "a grid worker needs at least one grid"
+    assert only(problems, row=4, field="department").message == (
+        "department staff need a department"
+    )
+    assert "pattern" in only(problems, row=5, field="user_id").message
+    assert len(problems) == 3
+
+
 def test_a_catalogue_subclass_without_its_big_class_or_with_an_unknown_department(tmp_path):
     folder = county_copy(tmp_path)
     row = add_row(

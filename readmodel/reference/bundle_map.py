@@ -60,6 +60,21 @@ def _ring(geometry: Any) -> list[tuple[float, float]]:
     return ring
 
 
+def _level(text: Any, code: str | None, bad: list[tuple[str, str, str]]) -> Level | None:
+    """The level the feature gives, else the one its code's length says; None (and why in bad)."""
+    try:
+        return Level(text) if text else level_of(code) if code else None
+    except ValueError:
+        bad.append(
+            ("level", f"unknown level {text!r} (district, street, community or grid)",
+             f"未知层级 {text!r}（district、street、community 或 grid）")
+            if text else
+            ("code", f"{code!r} is not a district, street, community or grid code",
+             f"{code!r} 不是区县、街道、社区或网格编码")
+        )  # fmt: skip
+        return None
+
+
 def read_features(file: str, features: list[Any]) -> MapRead:
     """Areas and grid cells in the order of the features (a dry run sorts them)."""
     read = MapRead()
@@ -67,23 +82,13 @@ def read_features(file: str, features: list[Any]) -> MapRead:
         props = f.get("properties") if isinstance(f, dict) else None
         props = props if isinstance(props, dict) else {}
         code, name = _code(props.get("code")), props.get("name")
-        bad = []
+        bad: list[tuple[str, str, str]] = []
         if code is None:
             bad.append(("code", "no code", "缺少编码"))
         if not name:
             bad.append(("name", "no name", "缺少名称"))
         level_text = props.get("level")
-        try:
-            level = Level(level_text) if level_text else level_of(code or "")
-        except ValueError:
-            level = None
-            bad.append(
-                ("level", f"unknown level {level_text!r} (district, street, community or grid)",
-                 f"未知层级 {level_text!r}（district、street、community 或 grid）")
-                if level_text else
-                ("code", f"{code!r} is not a district, street, community or grid code",
-                 f"{code!r} 不是区县、街道、社区或网格编码")
-            )  # fmt: skip
+        level = _level(level_text, code, bad)
         try:
             ring = _ring(f.get("geometry") if isinstance(f, dict) else None)
         except ValueError as e:
@@ -159,4 +164,10 @@ def read_geojson(file: str, data: bytes) -> MapRead:
             ]
         )
     features = doc.get("features")
-    return read_features(file, features if isinstance(features, list) else [])
+    if not isinstance(features, list) or not features:
+        return MapRead(
+            problems=[
+                problem(file, None, "features", "the map has no features", "地图中没有任何要素")
+            ]
+        )
+    return read_features(file, features)

@@ -49,11 +49,15 @@ def _csv_rows(data: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        return [[_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            return [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except Exception as e:  # openpyxl's own errors for a broken file are many and unrelated
+        raise ValueError(f"not a readable XLSX workbook ({type(e).__name__}: {e})") from e
 
 
 def read_table(file: str, data: bytes, columns: Columns) -> tuple[Table | None, list[Problem]]:
