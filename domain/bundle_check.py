@@ -6,6 +6,7 @@ in domain/bundle_geometry.py. A bundle with no problems can be applied as a whol
 """
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from domain.bundle import BUNDLE_ROLES, FILES, Bundle, Problem
 from domain.bundle_geometry import SLIVER_M2, check_geometry
@@ -37,7 +38,7 @@ def check(bundle: Bundle, *, sliver_m2: float = SLIVER_M2) -> list[Problem]:
 
 
 def _duplicates(
-    bundle: Bundle, part: str, key: Callable, what: str, what_zh: str
+    bundle: Bundle, part: str, key: Callable[[Any], object], what: str, what_zh: str
 ) -> Iterable[Problem]:
     seen: dict[object, int] = {}
     for i, item in enumerate(getattr(bundle, part)):

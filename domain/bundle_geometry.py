@@ -10,13 +10,14 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from domain.bundle import Bundle, Problem
-from domain.geo import Level
+from domain.geo import Level, Ring
 
 SLIVER_M2 = 1.0
 EARTH_RADIUS_M = 6_371_008.8
@@ -32,9 +33,10 @@ CHILDREN = {Level.DISTRICT: "streets", Level.STREET: "communities", Level.COMMUN
 
 
 class _Unit:
-    def __init__(self, part: str, index: int, code: str, level: Level, ring: list) -> None:
+    def __init__(self, part: str, index: int, code: str, level: Level, ring: Ring) -> None:
         self.part, self.index, self.code, self.level, self.ring = part, index, code, level, ring
-        self.shape: BaseGeometry | None = None  # in metres, once known to be valid
+        self.valid = False  # then shape is its polygon in metres
+        self.shape: BaseGeometry = shapely.Polygon()
 
 
 class _Projection:
@@ -44,7 +46,7 @@ class _Projection:
         self.ky = math.pi / 180 * EARTH_RADIUS_M
         self.kx = self.ky * math.cos(math.radians(lat))
 
-    def metres(self, coords: np.ndarray) -> np.ndarray:
+    def metres(self, coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.column_stack([coords[:, 0] * self.kx, coords[:, 1] * self.ky])
 
     def lonlat(self, x: float, y: float) -> tuple[float, float]:
@@ -63,14 +65,14 @@ def check_geometry(bundle: Bundle, *, sliver_m2: float = SLIVER_M2) -> list[Prob
     problems = list(_shapes(bundle, units, projection))
     by_code: dict[str, _Unit] = {}
     for u in units:
-        if u.shape is not None:
+        if u.valid:
             by_code.setdefault(u.code, u)
     valid = list(by_code.values())
     problems += _outside(bundle, valid, by_code, sliver_m2)
     for level in Level:
         problems += _overlaps(bundle, [u for u in valid if u.level is level], sliver_m2)
     # a parent with a child of unknown shape: its gaps are unknown too, not the child's whole area
-    unknown = {_parent_code(u) for u in units if u.shape is None and u.level is not Level.DISTRICT}
+    unknown = {_parent_code(u) for u in units if not u.valid and u.level is not Level.DISTRICT}
     problems += _gaps(
         bundle, [u for u in valid if u.code not in unknown], valid, projection, sliver_m2
     )
@@ -105,7 +107,7 @@ def _shapes(bundle: Bundle, units: list[_Unit], projection: _Projection) -> Iter
                 f"几何图形无效：{reason}",
             )
             continue
-        u.shape = shapely.transform(polygon, projection.metres)
+        u.shape, u.valid = shapely.transform(polygon, projection.metres), True
 
 
 def _outside(
@@ -116,9 +118,9 @@ def _outside(
         if u.level is Level.DISTRICT:
             continue
         for container in (by_code.get(u.code[:6]), by_code.get(_parent_code(u))):
-            if container is None or container is u or container.shape is None:
+            if container is None or container is u or not container.valid:
                 continue
-            outside = u.shape.difference(container.shape).area  # type: ignore[union-attr]
+            outside = u.shape.difference(container.shape).area
             if outside > sliver_m2:
                 level = container.level
                 yield bundle.problem(
@@ -143,7 +145,7 @@ def _overlaps(bundle: Bundle, siblings: list[_Unit], sliver_m2: float) -> Iterab
         if i >= j:
             continue
         a, b = siblings[int(i)], siblings[int(j)]
-        overlap = a.shape.intersection(b.shape).area  # type: ignore[union-attr]
+        overlap = a.shape.intersection(b.shape).area
         if overlap > sliver_m2:
             zh = LEVEL_ZH[a.level]
             yield bundle.problem(
@@ -169,7 +171,7 @@ def _gaps(
         kids = children.get(parent.code)
         if parent.level is Level.GRID or not kids:
             continue
-        uncovered = parent.shape.difference(shapely.union_all([k.shape for k in kids]))  # type: ignore[union-attr]
+        uncovered = parent.shape.difference(shapely.union_all([k.shape for k in kids]))
         for gap in shapely.get_parts(uncovered):
             if gap.area <= sliver_m2:
                 continue
