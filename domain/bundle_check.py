@@ -83,12 +83,18 @@ def _map_codes(bundle: Bundle) -> Iterable[Problem]:
             )  # fmt: skip
             continue
         expected = parent_of(code)
-        if parent != expected and expected is None:
+        if parent == expected:
+            if expected is not None and levels.get(expected) is None:
+                yield bundle.problem(
+                    part, i, "parent", f"parent {expected} is not in the map",
+                    f"上级 {expected} 不在地图中",
+                )  # fmt: skip
+        elif expected is None:
             yield bundle.problem(
                 part, i, "parent", f"a district has no parent (not {parent})",
                 f"区县没有上级（不应填写 {parent}）",
             )  # fmt: skip
-        elif parent != expected:
+        else:
             digits = len(expected)
             yield bundle.problem(
                 part, i, "parent",
@@ -97,14 +103,6 @@ def _map_codes(bundle: Bundle) -> Iterable[Problem]:
                 f"上级编码 {parent} 与编码不符：{LEVEL_ZH[level]}的上级应为编码前 {digits} 位"
                 f"（{expected}）",
             )  # fmt: skip
-        elif expected is not None and levels.get(expected) is None:
-            yield bundle.problem(
-                part,
-                i,
-                "parent",
-                f"parent {expected} is not in the map",
-                f"上级 {expected} 不在地图中",
-            )
 
 
 def _catalogue(bundle: Bundle) -> Iterable[Problem]:

@@ -1,5 +1,6 @@
-"""Read a city bundle from a directory or a .zip: map.geojson, departments, catalogue, routing,
-deadlines (optional) and users, each table as .csv or .xlsx (docs/city-bundle.md).
+"""Read a city bundle from a directory or a .zip: map.geojson (or map.shp), departments,
+catalogue, routing, deadlines (optional) and users, each table as .csv or .xlsx
+(docs/city-bundle.md).
 
 Nothing here raises on a bad bundle: whatever cannot be read is a Problem with its file, row and
 column, and the rest is read all the same, so one pass names every problem. `load` adds the
@@ -14,10 +15,11 @@ from domain.bundle_check import check
 from domain.categories import BigClass
 from readmodel.reference.bundle_map import MapRead, read_geojson
 from readmodel.reference.bundle_rows import read_rows
+from readmodel.reference.bundle_shapefile import read_shapefile
 from readmodel.reference.bundle_tables import problem, read_table
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
-MAP_SUFFIXES = (".geojson",)
+MAP_SUFFIXES = (".geojson", ".shp")  # a shapefile brings its .dbf (.shx, .prj, .cpg)
 # A bundle's files by lower-case name: (the name as given, its bytes).
 Files = dict[str, tuple[str, bytes]]
 
@@ -101,7 +103,9 @@ def read_bundle(path: Path) -> tuple[Bundle, list[Problem]]:
             continue
         name, data = picked
         if part == "map":
-            problems += _read_map(bundle, read_geojson(name, data))
+            is_shapefile = name.lower().endswith(".shp")
+            read = read_shapefile(files) if is_shapefile else read_geojson(name, data)
+            problems += _read_map(bundle, read)
             continue
         table, table_problems = read_table(name, data, COLUMNS[part])
         problems += table_problems

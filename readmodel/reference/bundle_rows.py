@@ -36,28 +36,31 @@ class Cells:
     def text(self, column: str) -> str | None:
         return self.cells.get(column) or None
 
-    def int(self, column: str) -> int | None:
+    def whole(self, column: str) -> int | None:
         value = self.text(column)
         try:
             return None if value is None else int(value)
         except ValueError:
-            return self._bad(column, f"{value!r} is not a whole number", f"{value!r} 不是整数")
+            self._bad(column, f"{value!r} is not a whole number", f"{value!r} 不是整数")
+            return None
 
-    def float(self, column: str) -> float | None:
+    def number(self, column: str) -> float | None:
         value = self.text(column)
         try:
             return None if value is None else float(value)
         except ValueError:
-            return self._bad(column, f"{value!r} is not a number", f"{value!r} 不是数字")
+            self._bad(column, f"{value!r} is not a number", f"{value!r} 不是数字")
+            return None
 
-    def date(self, column: str) -> date | None:
+    def day(self, column: str) -> date | None:
         value = self.text(column)
         try:
             return None if value is None else date.fromisoformat(value)
         except ValueError:
-            return self._bad(
+            self._bad(
                 column, f"{value!r} is not a date (YYYY-MM-DD)", f"{value!r} 不是日期（YYYY-MM-DD）"
             )
+            return None
 
     def choice(self, column: str, kind: type[StrEnum]) -> Any:
         value = self.text(column)
@@ -67,9 +70,10 @@ class Cells:
             return kind(value.lower())
         except ValueError:
             allowed = ", ".join(k.value for k in kind)
-            return self._bad(
+            self._bad(
                 column, f"{value!r} is not one of {allowed}", f"{value!r} 不是可选值（{allowed}）"
             )
+            return None
 
 
 def _given(**fields: Any) -> dict[str, Any]:
@@ -92,27 +96,27 @@ def category(c: Cells) -> BigClass | SubClass:
         code=code,
         **names,
         urgency=c.choice("urgency", Urgency),
-        duplicate_window_hours=c.int("duplicate_window_hours"),
+        duplicate_window_hours=c.whole("duplicate_window_hours"),
     )
     radius = c.text("duplicate_radius_m")
     if radius and radius.lower() in NEVER:
         fields["duplicate_radius_m"] = None
     elif radius:
-        fields["duplicate_radius_m"] = c.int("duplicate_radius_m")
+        fields["duplicate_radius_m"] = c.whole("duplicate_radius_m")
     return SubClass(default_department=c.text("default_department"), **fields)
 
 
 def routing_rule(c: Cells) -> RoutingRule:
     return RoutingRule(
         area=c.text("area"),
-        effective_to=c.date("effective_to"),
+        effective_to=c.day("effective_to"),
         **_given(
             rule_id=c.text("rule_id"),
             category=c.text("category"),
             department=c.text("department"),
-            priority=c.int("priority"),
-            version=c.int("version"),
-            effective_from=c.date("effective_from"),
+            priority=c.whole("priority"),
+            version=c.whole("version"),
+            effective_from=c.day("effective_from"),
         ),
     )
 
@@ -123,7 +127,7 @@ def deadline_rule(c: Cells) -> PolicyRule:
         urgency=c.choice("urgency", Urgency),
         **_given(
             stage=c.choice("stage", DeadlineStage),
-            amount=c.float("amount"),
+            amount=c.number("amount"),
             unit=c.choice("unit", Unit),
         ),
     )
