@@ -37,7 +37,9 @@ def test_the_demo_city_is_a_bundle_that_checks_clean_and_holds_the_demo_modules(
     assert len(bundle.grids) == 71 and len(bundle.users) == 22
     # the committed files are what make_bundle writes today
     for name, text in bundle_texts(expected).items():
-        assert (DEMO / name).read_text(encoding="utf-8-sig") == text, name
+        assert (DEMO / name).read_text(encoding="utf-8-sig") == text, (
+            f"{name} is out of date: python -m domain.demo.make_bundle"
+        )
 
 
 def test_the_county_sample_checks_clean_and_is_another_city():
