@@ -25,6 +25,7 @@ from readmodel.reference.calendar_store import (
     load_year,
     year_schedule,
 )
+from readmodel.tickets.redating import count_provisional
 
 
 def _dates(_ctx: click.Context, _param: click.Parameter, text: str | None) -> list[date]:
@@ -88,10 +89,10 @@ def load(
             click.echo(f"refused: {err}", err=True)
             return 2
         click.echo(f"loaded {describe(schedule)}")
-        status = await calendar_status(session=session, today=datetime.now(SHANGHAI).date())
-        if status.open_tickets_provisional:
+        waiting = await count_provisional(session=session)
+        if waiting:
             click.echo(
-                f"note: {status.open_tickets_provisional} open tickets still carry deadlines "
+                f"note: {waiting} open tickets still carry deadlines "
                 f"dated provisionally; this command does not re-date running tickets: load the "
                 f"notice with PUT /api/v1/admin/calendar/{year} or on /app/admin/calendar "
                 f"(their dry run says which tickets move)",

@@ -19,6 +19,7 @@ from domain.calendar_notice import NoticeInput, YearDays
 from domain.states import Unit
 from readmodel.reference import calendar_store
 from readmodel.reference.calendar_store import CalendarLoadError, CalendarStatus, YearSchedule
+from readmodel.tickets.redating import count_provisional
 
 router = APIRouter(tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2200)]
@@ -75,7 +76,9 @@ async def calendar_overview(user: ConfigReaderUser, session: SessionDep) -> Cale
     provisional ones after them, with the open tickets a notice may re-date (supervisors and
     admins)."""
     return await calendar_store.calendar_status(
-        session=session, today=datetime.now(SHANGHAI).date()
+        session=session,
+        today=datetime.now(SHANGHAI).date(),
+        open_tickets_provisional=await count_provisional(session=session),
     )
 
 

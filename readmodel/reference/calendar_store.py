@@ -12,7 +12,7 @@ from importlib.metadata import version
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_
+from sqlalchemy import ColumnElement, and_, delete, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -210,11 +210,11 @@ async def year_schedule(*, session: AsyncSession, year: int) -> YearSchedule | N
     )
 
 
-async def calendar_status(*, session: AsyncSession, today: date) -> CalendarStatus:
-    """The years from last year on: official as loaded, then the provisional ones; and the open
-    tickets with a provisional deadline (projected in ticket.provisional_due)."""
-    from readmodel.tickets.tables import TicketRow
-
+async def calendar_status(
+    *, session: AsyncSession, today: date, open_tickets_provisional: int = 0
+) -> CalendarStatus:
+    """The years from last year on: official as loaded, then the provisional ones; with the
+    count of open tickets dated on them (readmodel/tickets/redating.py count_provisional)."""
     loaded = (
         await session.exec(select(WorkCalendarYear).order_by(col(WorkCalendarYear.year)))
     ).all()
@@ -229,12 +229,9 @@ async def calendar_status(*, session: AsyncSession, today: date) -> CalendarStat
         )
         for y in ahead
     ]
-    count = (
-        await session.exec(
-            select(func.count()).where(col(TicketRow.is_open), col(TicketRow.provisional_due))
-        )
-    ).one()
-    return CalendarStatus(years=years, provisional_years=ahead, open_tickets_provisional=count)
+    return CalendarStatus(
+        years=years, provisional_years=ahead, open_tickets_provisional=open_tickets_provisional
+    )
 
 
 class OfficialDays(BaseModel):

@@ -5,6 +5,7 @@ time: the dry run of loading a year's notice, and each step of carrying it out
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -71,3 +72,9 @@ async def plan_page(
         scanned=len(rows),
         next_after=rows[-1][0] if len(rows) == limit else None,
     )
+
+
+async def count_provisional(*, session: AsyncSession) -> int:
+    """Open tickets with a deadline dated on a provisional year (ticket.provisional_due)."""
+    query = select(func.count()).where(col(TicketRow.is_open), col(TicketRow.provisional_due))
+    return (await session.exec(query)).one()
