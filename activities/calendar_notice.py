@@ -14,7 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.actions import RedateInput
 from domain.calendar_notice import REDATE_PAGE, RedatePageInput, RedatePageResult
-from domain.models import SYSTEM_ACTOR
+from domain.models import Actor
+from domain.states import Role
 from readmodel.db import Database
 from readmodel.reference.calendar_store import build_calendar, official_days
 from readmodel.tickets.redating import TicketRedate, plan_page
@@ -61,7 +62,7 @@ class CalendarNoticeActivities:
             await handle.execute_update(
                 TicketWorkflow.redate,
                 RedateInput(
-                    actor=SYSTEM_ACTOR,
+                    actor=Actor(user_id=notice.loaded_by, role=Role.ADMIN),
                     year=notice.year,
                     source=notice.source,
                     loaded_by=notice.loaded_by,

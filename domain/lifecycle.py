@@ -57,6 +57,7 @@ ONLY = {
     Owner.DEPARTMENT: "department staff",
     Owner.GRID: "the grid's worker or a supervisor",
     Owner.SUPERVISOR: "a supervisor",
+    Owner.ADMIN: "an admin",
 }
 
 

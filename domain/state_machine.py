@@ -33,6 +33,7 @@ class Owner(StrEnum):
     SUPERVISOR = "supervisor"
     REPORTER = "grid worker or sensor"  # at intake, never as an action on a ticket
     SYSTEM = "system"  # the workflow itself: routing, the clock, signals, the archive
+    ADMIN = "admin"  # configuration an admin changed, carried to the running ticket (re-dating)
 
 
 ROLES: dict[Owner, frozenset[Role]] = {
@@ -41,9 +42,10 @@ ROLES: dict[Owner, frozenset[Role]] = {
     Owner.SUPERVISOR: frozenset({Role.SUPERVISOR}),
     Owner.REPORTER: frozenset({Role.GRID_WORKER, Role.SENSOR}),
     Owner.SYSTEM: frozenset({Role.SYSTEM}),
+    Owner.ADMIN: frozenset({Role.ADMIN}),
 }
 # The owners whose actions reach a running ticket as workflow updates, checked by lifecycle.
-PEOPLE = frozenset({Owner.DEPARTMENT, Owner.GRID, Owner.SUPERVISOR})
+PEOPLE = frozenset({Owner.DEPARTMENT, Owner.GRID, Owner.SUPERVISOR, Owner.ADMIN})
 
 
 class When(StrEnum):
@@ -139,8 +141,8 @@ TABLE: tuple[Transition, ...] = (
     T(A.CALENDAR_ALERT, OPEN_STATUSES, None, Owner.SYSTEM),
     T(A.MERGED_REPORT, OPEN_STATUSES, None, Owner.SYSTEM),
     T(A.SENSOR_REPEAT, OPEN_STATUSES, None, Owner.SYSTEM),
-    # A year's holiday notice loaded by an admin, carried to the ticket by the system.
-    T(A.REDATE, OPEN_STATUSES, None, Owner.SYSTEM),
+    # A year's holiday notice loaded by an admin, carried to the ticket for them by the system.
+    T(A.REDATE, OPEN_STATUSES, None, Owner.ADMIN),
 )
 
 

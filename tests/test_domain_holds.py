@@ -149,7 +149,10 @@ def refusal(request: ActionInput, ticket: TicketSnapshot, now: datetime = NOW) -
 def test_the_table_covers_every_hold_action():
     duplicates = {Action.MERGE, Action.KEEP_SEPARATE}  # tests/test_domain_duplicates.py
     urge = {Action.URGE}  # tests/test_domain_supervision.py
-    assert set(REQUESTS) | set(OTHER_REQUESTS) | duplicates | urge == set(lifecycle.ALLOWED_FROM)
+    redate = {Action.REDATE}  # tests/test_domain_redating.py
+    assert set(REQUESTS) | set(OTHER_REQUESTS) | duplicates | urge | redate == set(
+        lifecycle.ALLOWED_FROM
+    )
 
 
 @pytest.mark.parametrize(

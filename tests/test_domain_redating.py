@@ -94,3 +94,31 @@ def test_changes_are_applied_only_to_the_deadline_they_were_computed_for() -> No
     assert [d.stage for d, _ in applied] == [DeadlineStage.HANDLE]
     assert deadlines[0].due_at == sh(1, 6) and deadlines[0].provisional is False
     assert apply_redating(deadlines, changes) == []  # twice: nothing more
+
+
+def test_only_an_admin_re_dates_a_ticket_and_it_is_no_human_action_elsewhere() -> None:
+    import pytest
+
+    from domain import lifecycle
+    from domain.actions import RedateInput
+    from domain.models import Actor
+    from domain.refusal import Refusal
+    from domain.states import Role, TicketStatus
+    from tests.factories import ticket_snapshot
+
+    ticket = ticket_snapshot(status=TicketStatus.DISPATCHED)
+    request = RedateInput(
+        actor=Actor(user_id="admin", role=Role.ADMIN),
+        year=2027,
+        source="notice",
+        loaded_by="admin",
+        changes=[],
+    )
+    lifecycle.check(request, ticket, NOW)
+    for role in (Role.SUPERVISOR, Role.DEPARTMENT_STAFF, Role.GRID_WORKER):
+        refused = request.model_copy(update={"actor": Actor(user_id="x", role=role)})
+        with pytest.raises(Refusal, match="only an admin may redate"):
+            lifecycle.check(refused, ticket, NOW)
+    ticket.status = TicketStatus.ARCHIVED
+    with pytest.raises(Refusal, match="cannot redate"):
+        lifecycle.check(request, ticket, NOW)

@@ -51,6 +51,7 @@ OLD_ALLOWED_FROM = {
     A.MERGE: frozenset({S.DUPLICATE_REVIEW}),
     A.KEEP_SEPARATE: frozenset({S.DUPLICATE_REVIEW}),
     A.URGE: DEPT,  # added with 催办 (issue 14)
+    A.REDATE: OPEN,  # added with a year's holiday notice (issue 16)
 }
 OLD_DEPARTMENT_ACTIONS = {
     A.CLAIM,
@@ -112,6 +113,7 @@ OLD_TARGETS = {
         A.MERGED_REPORT,
         A.SENSOR_REPEAT,
         A.URGE,
+        A.REDATE,
     )
 }
 
