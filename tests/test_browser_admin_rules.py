@@ -33,7 +33,7 @@ async def test_an_admin_changes_routing_and_deadline_rules_from_the_page(
     await preview.locator('input[name="grid"]').fill(GRID)
     await page.click("#routing-preview")
     answer = page.locator("#routing-answer")
-    await page.wait_for_function("document.getElementById('routing-answer').dataset.department")
+    await page.locator("#routing-answer[data-department]").wait_for()
     before = await answer.get_attribute("data-department")
     assert before and before != "zjj"
 
@@ -48,14 +48,14 @@ async def test_an_admin_changes_routing_and_deadline_rules_from_the_page(
 
     await form.locator('input[name="department"]').fill("zjj")
     await page.click("#routing-add")
-    made = page.locator('#routing-rules tr[data-status="in_force"]', has_text=GRID)
+    made = page.locator(f'#routing-rules tr[data-rule="R-{ADS}-{GRID}"][data-status="in_force"]')
     await made.wait_for()
     await page.click("#routing-preview")
     await page.locator('#routing-answer[data-department="zjj"]').wait_for()
     assert "派给 zjj" in await answer.inner_text()
 
     await made.locator("button.end").click()
-    await page.locator("#routing-rules tr", has_text=GRID).wait_for(state="detached")
+    await page.locator(f'#routing-rules tr[data-rule="R-{ADS}-{GRID}"]').wait_for(state="detached")
     await page.click("#routing-preview")
     await page.locator(f'#routing-answer[data-department="{before}"]').wait_for()
 
