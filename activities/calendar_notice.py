@@ -5,7 +5,8 @@ official days (a correction), or the statutory rules (the year was provisional);
 the read model's. Each ticket hears the changes through its workflow's `redate` update, under an
 update id of this notice, so a retried page changes nothing twice."""
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
 
 import structlog
 from temporalio import activity
@@ -25,7 +26,9 @@ log = structlog.get_logger("gridflow.calendar")
 
 
 class CalendarNoticeActivities:
-    def __init__(self, *, db: Database, client: Client, working_hours: list) -> None:
+    def __init__(
+        self, *, db: Database, client: Client, working_hours: Sequence[tuple[time, time]]
+    ) -> None:
         self.db, self.client, self.working_hours = db, client, working_hours
 
     @activity.defn(name=REDATE_PAGE)

@@ -8,6 +8,7 @@ import asyncio
 import sys
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -233,7 +234,8 @@ async def redated_by_a_notice(gf: Gridflow, env: WorkflowEnvironment) -> list[st
 # notification relay (issue 14): `python -m tests.record_histories v7`; v8 = a ticket re-dated by a
 # year's holiday notice, and the notice's workflow (issue 16).
 VERSION = "v6"
-SCENARIOS = [
+Scenario = Callable[[Gridflow, WorkflowEnvironment], Awaitable[str | list[str]]]
+SCENARIOS: list[Scenario] = [
     full_lifecycle_with_breaches,
     return_dispatch_rework,
     manual_queue_cancelled,
@@ -242,7 +244,7 @@ SCENARIOS = [
     kept_separate_and_sensor,
     subject_rectified,
 ]
-ADDED = {
+ADDED: dict[str, list[Scenario]] = {
     "v7": [urged_then_claimed, order_breached_then_answered, daily_report_and_its_delivery],
     "v8": [redated_by_a_notice],
 }
