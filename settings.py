@@ -113,12 +113,13 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_task_polls: int | None = None
     worker_max_concurrent_activity_task_polls: int | None = None
     # How long a cached ticket's workflow task may wait for its worker before the server hands it
-    # to any worker, which must replay the whole history first (the SDK's default is 10 s). A
-    # holiday morning queues thousands of alarms: at 10 s they spilled off the sticky queue, each
-    # spill a full replay, and replays in the busy worker outlived their own 10 s timeout
-    # (docs/benchmarks.md, section 8 findings). A dead worker's tasks do not wait this long: the
-    # server reschedules them once its sticky queue has no poller.
-    worker_sticky_schedule_to_start_seconds: float = Field(default=300.0, gt=0, le=3600)
+    # to any worker, which must replay the whole history first (the SDK's default, 10 s, when
+    # unset). A holiday morning queues thousands of alarms: at 10 s they spilled off the sticky
+    # queue, each spill a full replay, and replays in the busy worker outlived their own 10 s
+    # timeout (docs/benchmarks.md, section 8 findings). Raising it has a price: the tickets cached
+    # in a worker killed with kill -9 wait up to this long before another worker takes them
+    # (tests/test_faults_cluster.py failed at 300 s), so it stays a choice, not a default.
+    worker_sticky_schedule_to_start_seconds: float | None = Field(default=None, gt=0, le=3600)
     # Workflow support modules the sandbox shares instead of re-importing for every workflow it
     # creates: ~20 % less worker CPU per new ticket (docs/benchmarks.md). They hold only
     # constants and functions; the sandbox's checks of their code still run in the replay tests

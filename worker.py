@@ -46,9 +46,10 @@ def tuning(config: Settings) -> dict:
         "max_concurrent_activity_task_polls",
     ]
     options: dict = {n: v for n in names if (v := getattr(config, f"worker_{n}")) is not None}
-    options["sticky_queue_schedule_to_start_timeout"] = timedelta(
-        seconds=config.worker_sticky_schedule_to_start_seconds
-    )
+    if config.worker_sticky_schedule_to_start_seconds is not None:
+        options["sticky_queue_schedule_to_start_timeout"] = timedelta(
+            seconds=config.worker_sticky_schedule_to_start_seconds
+        )
     if config.worker_sandbox_passthrough:
         restrictions = SandboxRestrictions.default.with_passthrough_modules(
             *config.worker_sandbox_passthrough

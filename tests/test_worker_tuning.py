@@ -10,10 +10,10 @@ from settings import Settings
 from worker import tuning
 
 
-def test_a_cached_tickets_task_waits_minutes_for_its_own_worker_by_default() -> None:
-    assert tuning(Settings())["sticky_queue_schedule_to_start_timeout"] == timedelta(minutes=5)
-    chosen = Settings(worker_sticky_schedule_to_start_seconds=42)
-    assert tuning(chosen)["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=42)
+def test_the_sticky_wait_is_the_sdks_unless_chosen() -> None:
+    assert "sticky_queue_schedule_to_start_timeout" not in tuning(Settings())  # the SDK's 10 s
+    chosen = Settings(worker_sticky_schedule_to_start_seconds=300)
+    assert tuning(chosen)["sticky_queue_schedule_to_start_timeout"] == timedelta(minutes=5)
 
 
 def test_sdk_defaults_stay_unless_a_setting_is_given() -> None:
