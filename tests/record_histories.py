@@ -19,7 +19,6 @@ from domain.notices import relay_workflow_id
 from domain.reports import ReportKind, ReportRequest
 from domain.subjects import OBSERVATION
 from readmodel.db import Database
-from readmodel.reference.calendar_store import statutory_schedule
 from readmodel.seed import seed_demo_city
 from temporal_client import register_search_attributes
 from tests.api_fixtures import ADMIN, CGJ, LI, SUPERVISOR, WANG, ZJJ, Gridflow, gridflow_on
@@ -27,7 +26,12 @@ from tests.conftest import BIN
 from tests.factories import GARBAGE, ILLEGAL_AD, LAT, LON, MANHOLE, OTHER
 from tests.history_keys import history_converter
 from tests.schema import migrate_to_head
-from tests.test_api_calendar_notice import progress_done, unpublish_next_year, working_days_until
+from tests.test_api_calendar_notice import (
+    notice_with_a_march_holiday,
+    progress_done,
+    unpublish_next_year,
+    working_days_until,
+)
 from tests.test_api_duplicates import across_the_edge
 from tests.test_api_lifecycle import wait_for_status
 from workflows.reports import ReportWorkflow
@@ -211,14 +215,9 @@ async def redated_by_a_notice(gf: Gridflow, env: WorkflowEnvironment) -> list[st
     await gf.call("POST", "/admin/deadline-rules", ADMIN, json=rule)
     t = await gf.new_ticket()
     await wait_for_status(gf, t, "dispatched")
-    days_off = sorted(d for d, on in statutory_schedule(year).items() if not on)
-    extra = next(
-        date(year, 3, d)
-        for d in range(1, 32)
-        if date(year, 3, d).weekday() == 2 and date(year, 3, d) not in statutory_schedule(year)
-    )
+    _, days_off = notice_with_a_march_holiday(year)
     body = {
-        "holidays": [d.isoformat() for d in sorted([*days_off, extra])],
+        "holidays": [d.isoformat() for d in days_off],
         "workdays": [],
         "source": "国务院办公厅 history notice",
     }

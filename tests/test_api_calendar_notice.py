@@ -40,6 +40,18 @@ async def working_days_until(gf: Gridflow, end: date) -> int:
     return count
 
 
+def notice_with_a_march_holiday(year: int) -> tuple[date, list[date]]:
+    """A notice for `year`: the statutory days off, and one more, a Wednesday in March (a day a
+    deadline running through spring moves over). Returns (that Wednesday, every day off)."""
+    rules = statutory_schedule(year)
+    extra = next(
+        date(year, 3, d)
+        for d in range(1, 32)
+        if date(year, 3, d).weekday() == 2 and date(year, 3, d) not in rules
+    )
+    return extra, sorted([d for d, on in rules.items() if not on] + [extra])
+
+
 async def progress_done(gf: Gridflow, url: str) -> dict[str, Any]:
     for _ in range(150):
         response = await gf.call("GET", url.removeprefix("/api/v1"), SUPERVISOR)
@@ -65,12 +77,7 @@ async def test_the_notice_re_dates_the_deadlines_dated_on_the_rules(gf: Gridflow
     assert year in overview["provisional_years"] and overview["open_tickets_provisional"] == 1
 
     # The notice: the rules' holidays, and one more, a Wednesday in March.
-    extra = next(
-        date(year, 3, d)
-        for d in range(1, 32)
-        if date(year, 3, d).weekday() == 2 and date(year, 3, d) not in statutory_schedule(year)
-    )
-    holidays = sorted([d for d, on in statutory_schedule(year).items() if not on] + [extra])
+    _, holidays = notice_with_a_march_holiday(year)
     body = {
         "holidays": [d.isoformat() for d in holidays],
         "workdays": [],

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from readmodel.reference.calendar_store import statutory_schedule
 from tests.api_fixtures import ADMIN
 from tests.browser import *  # noqa: F403  (fixtures)
 from tests.browser import Live, desktop_context, errors_of, screenshot, sign_in, wait_for
 from tests.factories import GARBAGE
-from tests.test_api_calendar_notice import unpublish_next_year, working_days_until
+from tests.test_api_calendar_notice import (
+    notice_with_a_march_holiday,
+    unpublish_next_year,
+    working_days_until,
+)
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser
@@ -56,12 +59,7 @@ async def test_an_admin_loads_next_years_notice_from_the_page(live: Live, browse
     await error.wait_for()
     assert (await error.inner_text()).startswith("放假日期：")
 
-    extra = next(
-        date(year, 3, d)
-        for d in range(1, 32)
-        if date(year, 3, d).weekday() == 2 and date(year, 3, d) not in statutory_schedule(year)
-    )
-    days_off = sorted([d for d, on in statutory_schedule(year).items() if not on] + [extra])
+    extra, days_off = notice_with_a_march_holiday(year)
     await page.fill("#notice-holidays", "\n".join(d.isoformat() for d in days_off))
     await page.click("#notice-dry-run")
     row = page.locator(f'#preview-tickets tr[data-ticket="{ticket_id}"][data-stage="claim"]')

@@ -9,10 +9,6 @@
   const DAY = 86400000;
   let notice = null; // the body of the last dry run, which Apply loads
 
-  function dates(text) {
-    return text.split(/[\s,，、;；]+/).map((s) => s.trim()).filter(Boolean);
-  }
-
   async function loadYears() {
     try {
       const status = await GF.api("/admin/calendar");
@@ -34,22 +30,8 @@
     }
   }
 
-  function fieldLabel(field) {
-    const name = String(field || "").split(".")[0];
-    const key = "admin.calendar.field." + name;
-    return t(key) === key ? name : t(key);
-  }
-
   function showError(err) {
-    const box = $("notice-error");
-    const d = err instanceof GF.ApiError ? err.detail : null;
-    if (d && Array.isArray(d.fields) && d.fields.length) {
-      box.replaceChildren(...d.fields.map((f) => h("div", { dataset: { field: f.field } },
-        fieldLabel(f.field) + "：" + f.message)));
-    } else {
-      box.textContent = GF.errorText(err);
-    }
-    box.hidden = false;
+    AdminForm.showErrors($("notice-error"), "calendar", err);
   }
 
   function movedText(change) {
@@ -77,7 +59,7 @@
       showError(new GF.ApiError(422, { fields: [{ field: "year", message: t("admin.calendar.year_needed") }] }));
       return;
     }
-    const body = { holidays: dates($("notice-holidays").value), workdays: dates($("notice-workdays").value),
+    const body = { holidays: AdminForm.list($("notice-holidays").value), workdays: AdminForm.list($("notice-workdays").value),
                    source: $("notice-source").value.trim() };
     try {
       const preview = await GF.api(`/admin/calendar/${year}/dry-run`, { method: "POST", json: body });
